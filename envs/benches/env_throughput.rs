@@ -1,0 +1,98 @@
+//! Environment steps per second, single and vectorized, random actions with
+//! automatic reset. Run with
+//! `cargo bench -p natgrad-envs --bench env_throughput [-- --seconds S] [--env ID]`.
+
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+use natgrad_envs::{Action, MakeOptions, Rng, Space, VecActions, VecEnv, ids, make};
+
+const VEC_COPIES: usize = 16;
+
+const ROUNDS: usize = 7;
+
+/// Runs `step` (which takes `chunk` environment steps) for `ROUNDS` timed
+/// rounds of `budget / ROUNDS` each; returns the median steps per second, so a
+/// burst of load from elsewhere on the machine moves the figure little.
+fn measure(budget: Duration, chunk: usize, mut step: impl FnMut()) -> f64 {
+    // Warm-up, so the first timed round does not pay for cold caches.
+    step();
+    let round = budget / ROUNDS as u32;
+    let mut rates: Vec<f64> = (0..ROUNDS)
+        .map(|_| {
+            let start = Instant::now();
+            let mut chunks = 0usize;
+            while start.elapsed() < round {
+                step();
+                chunks += 1;
+            }
+            (chunks * chunk) as f64 / start.elapsed().as_secs_f64()
+        })
+        .collect();
+    rates.sort_by(f64::total_cmp);
+    rates[ROUNDS / 2]
+}
+
+fn single(id: &str, budget: Duration) -> f64 {
+    const CHUNK: usize = 1_000;
+    let mut env = make(id).expect("registered id");
+    let space: Space = env.action_space().clone();
+    let mut rng = Rng::seed_from_u64(0);
+    let mut buf = Vec::new();
+    env.reset(Some(0));
+    measure(budget, CHUNK, || {
+        for _ in 0..CHUNK {
+            let step = env.step(space.sample(&mut rng, &mut buf)).expect("valid action");
+            if step.terminated || step.truncated {
+                black_box(env.reset(None));
+            }
+            black_box(&step);
+        }
+    })
+}
+
+fn vectorized(id: &str, budget: Duration) -> f64 {
+    const ITERS: usize = 100;
+    let mut venv = VecEnv::make(id, VEC_COPIES, &MakeOptions::default()).expect("registered id");
+    venv.reset(Some(0));
+    let space = venv.action_space().clone();
+    let mut rng = Rng::seed_from_u64(0);
+    let mut discrete = vec![0i64; VEC_COPIES];
+    let mut continuous = vec![0f32; VEC_COPIES * space.flat_dim()];
+    let mut buf = Vec::new();
+    measure(budget, ITERS * VEC_COPIES, || {
+        for _ in 0..ITERS {
+            for i in 0..VEC_COPIES {
+                match space.sample(&mut rng, &mut buf) {
+                    Action::Discrete(a) => discrete[i] = a,
+                    Action::Continuous(a) => continuous[i * a.len()..(i + 1) * a.len()].copy_from_slice(a),
+                }
+            }
+            let actions = match space {
+                Space::Discrete { .. } => VecActions::Discrete(&discrete),
+                Space::Box(_) => VecActions::Continuous(&continuous),
+            };
+            black_box(venv.step(actions).expect("valid actions").obs);
+        }
+    })
+}
+
+fn main() {
+    let mut seconds = 2.0f64;
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(i) = args.iter().position(|a| a == "--seconds") {
+        seconds = args.get(i + 1).and_then(|s| s.parse().ok()).expect("--seconds needs a number");
+    }
+    let only = args.iter().position(|a| a == "--env").map(|i| args.get(i + 1).expect("--env needs an id").clone());
+    let budget = Duration::from_secs_f64(seconds);
+    println!(
+        "environment steps per second, random actions, automatic reset (median of {ROUNDS} rounds, {seconds} s per figure)"
+    );
+    println!("| environment | single env | vectorized ({VEC_COPIES} copies) |");
+    println!("|---|---:|---:|");
+    for id in ids().into_iter().filter(|id| only.as_deref().is_none_or(|o| o == *id)) {
+        let s = single(id, budget);
+        let v = vectorized(id, budget);
+        println!("| {id} | {:.1} M | {:.1} M |", s / 1e6, v / 1e6);
+    }
+}

@@ -1,0 +1,89 @@
+//! The `Env` trait and the values that cross it.
+
+use smallvec::SmallVec;
+
+use crate::error::EnvError;
+use crate::space::Space;
+
+/// An observation: float32 values, stored inline up to eight of them (every
+/// classic control environment fits), so stepping allocates nothing.
+pub type Observation = SmallVec<[f32; 8]>;
+
+/// An action, borrowed so that batched callers need not allocate.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Action<'a> {
+    /// An index into a `Discrete` space. Signed, so that a negative index coming
+    /// from a tensor is reported as out of range instead of wrapping around.
+    Discrete(i64),
+    /// A vector for a `Box` space; finite values outside the bounds are clipped.
+    Continuous(&'a [f32]),
+}
+
+/// What `step` returns: Gymnasium's `(obs, reward, terminated, truncated)`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Step {
+    pub obs: Observation,
+    pub reward: f64,
+    /// The environment reached a terminal state (the value of what follows is 0).
+    pub terminated: bool,
+    /// The episode was cut by a time limit (what follows still has value).
+    pub truncated: bool,
+}
+
+/// Static facts about an environment, as Gymnasium's `EnvSpec`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct EnvSpec {
+    pub id: &'static str,
+    /// The time limit `make` applies; `None` for an unwrapped environment.
+    pub max_episode_steps: Option<usize>,
+    /// The mean return over 100 episodes at which the task counts as solved.
+    pub reward_threshold: Option<f64>,
+}
+
+/// A reinforcement-learning environment with Gymnasium's semantics.
+pub trait Env: Send {
+    fn spec(&self) -> &EnvSpec;
+    fn observation_space(&self) -> &Space;
+    fn action_space(&self) -> &Space;
+
+    /// Starts an episode and returns its first observation. `Some(seed)` reseeds
+    /// the environment's generator; `None` continues its stream (seeded from
+    /// entropy if it was never seeded).
+    fn reset(&mut self, seed: Option<u64>) -> Observation;
+
+    /// Advances one step. Errors leave the environment exactly as it was.
+    fn step(&mut self, action: Action<'_>) -> Result<Step, EnvError>;
+
+    /// The internal physical state (Gymnasium's `env.unwrapped.state`), as
+    /// float64 values; `None` before the first reset.
+    fn state(&self) -> Option<Vec<f64>>;
+
+    /// Overwrites the internal physical state, as writing `env.unwrapped.state`
+    /// does in Gymnasium. Needs a prior reset; episode bookkeeping (elapsed
+    /// steps) is unchanged, and the episode is live again.
+    fn set_state(&mut self, state: &[f64]) -> Result<(), EnvError>;
+}
+
+impl<E: Env + ?Sized> Env for Box<E> {
+    fn spec(&self) -> &EnvSpec {
+        (**self).spec()
+    }
+    fn observation_space(&self) -> &Space {
+        (**self).observation_space()
+    }
+    fn action_space(&self) -> &Space {
+        (**self).action_space()
+    }
+    fn reset(&mut self, seed: Option<u64>) -> Observation {
+        (**self).reset(seed)
+    }
+    fn step(&mut self, action: Action<'_>) -> Result<Step, EnvError> {
+        (**self).step(action)
+    }
+    fn state(&self) -> Option<Vec<f64>> {
+        (**self).state()
+    }
+    fn set_state(&mut self, state: &[f64]) -> Result<(), EnvError> {
+        (**self).set_state(state)
+    }
+}

@@ -1,0 +1,74 @@
+//! Gymnasium's `TimeLimit` wrapper.
+
+use crate::env::{Action, Env, EnvSpec, Observation, Step};
+use crate::error::EnvError;
+use crate::space::Space;
+
+/// Truncates episodes: `truncated` is true on the step whose 1-based index
+/// equals `max_episode_steps`, whether or not that step also terminates.
+/// Stepping past the end of an episode is an error until the next reset.
+pub struct TimeLimit<E: Env> {
+    inner: E,
+    spec: EnvSpec,
+    max_episode_steps: usize,
+    elapsed_steps: usize,
+    truncated: bool,
+}
+
+impl<E: Env> TimeLimit<E> {
+    pub fn new(inner: E, max_episode_steps: usize) -> Result<Self, EnvError> {
+        if max_episode_steps == 0 {
+            return Err(EnvError::ZeroMaxEpisodeSteps);
+        }
+        let spec = EnvSpec { max_episode_steps: Some(max_episode_steps), ..inner.spec().clone() };
+        Ok(Self { inner, spec, max_episode_steps, elapsed_steps: 0, truncated: false })
+    }
+
+    /// Steps taken in the current episode.
+    pub fn elapsed_steps(&self) -> usize {
+        self.elapsed_steps
+    }
+
+    pub fn inner(&self) -> &E {
+        &self.inner
+    }
+}
+
+impl<E: Env> Env for TimeLimit<E> {
+    fn spec(&self) -> &EnvSpec {
+        &self.spec
+    }
+    fn observation_space(&self) -> &Space {
+        self.inner.observation_space()
+    }
+    fn action_space(&self) -> &Space {
+        self.inner.action_space()
+    }
+
+    fn reset(&mut self, seed: Option<u64>) -> Observation {
+        self.elapsed_steps = 0;
+        self.truncated = false;
+        self.inner.reset(seed)
+    }
+
+    fn step(&mut self, action: Action<'_>) -> Result<Step, EnvError> {
+        if self.truncated {
+            return Err(EnvError::EpisodeOver { reason: "truncated by the time limit" });
+        }
+        let mut step = self.inner.step(action)?;
+        self.elapsed_steps += 1;
+        if self.elapsed_steps >= self.max_episode_steps {
+            step.truncated = true;
+            self.truncated = true;
+        }
+        Ok(step)
+    }
+
+    fn state(&self) -> Option<Vec<f64>> {
+        self.inner.state()
+    }
+
+    fn set_state(&mut self, state: &[f64]) -> Result<(), EnvError> {
+        self.inner.set_state(state)
+    }
+}

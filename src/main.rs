@@ -1,0 +1,7 @@
+//! The natgrad command-line application.
+
+mod cli;
+
+fn main() -> std::process::ExitCode {
+    cli::main()
+}

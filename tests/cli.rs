@@ -1,0 +1,68 @@
+//! End-to-end tests of the `natgrad` binary.
+
+use std::process::{Command, Output};
+
+fn natgrad(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_natgrad"))
+        .args(args)
+        // The binary must find libtorch through its rpath alone.
+        .env_remove("LD_LIBRARY_PATH")
+        .output()
+        .expect("the natgrad binary runs")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[test]
+fn envs_lists_every_environment_with_spaces_limits_and_thresholds() {
+    let out = natgrad(&["envs"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    for id in ["CartPole-v1", "Acrobot-v1", "MountainCar-v0", "MountainCarContinuous-v0", "Pendulum-v1"] {
+        assert!(text.lines().any(|l| l == id), "{id} missing from:\n{text}");
+    }
+    assert!(text.contains("action       Discrete(2)"), "{text}");
+    assert!(text.contains("action       Box([-2], [2], [1])"), "{text}");
+    assert!(text.contains("at most 500 steps; reward threshold 475"), "{text}");
+    assert!(text.contains("at most 200 steps; reward threshold none"), "{text}");
+    assert!(!text.contains("random play"));
+}
+
+#[test]
+fn random_episodes_print_returns_and_are_reproducible() {
+    let a = natgrad(&["envs", "--random-episode", "--seed", "3"]);
+    assert!(a.status.success(), "{}", stderr(&a));
+    let text = stdout(&a);
+    assert_eq!(text.matches("random play  return ").count(), 5, "{text}");
+    // MountainCar never reaches the flag by chance in 200 steps.
+    assert!(text.contains("return -200.00 over 200 steps (seed 3)"), "{text}");
+    let b = natgrad(&["envs", "--random-episode", "--seed", "3"]);
+    assert_eq!(text, stdout(&b));
+    let c = natgrad(&["envs", "--random-episode", "--seed", "4"]);
+    assert_ne!(text, stdout(&c));
+}
+
+#[test]
+fn help_shows_commands_and_examples() {
+    let out = natgrad(&["--help"]);
+    assert!(out.status.success());
+    assert!(stdout(&out).contains("envs"));
+    let out = natgrad(&["envs", "--help"]);
+    assert!(stdout(&out).contains("Examples:"), "{}", stdout(&out));
+}
+
+#[test]
+fn bad_arguments_are_clear_errors() {
+    let out = natgrad(&["trian"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("unrecognized subcommand 'trian'"), "{}", stderr(&out));
+    let out = natgrad(&["envs", "--seed", "minus-one"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("invalid value 'minus-one' for '--seed <SEED>'"), "{}", stderr(&out));
+}
