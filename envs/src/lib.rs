@@ -22,6 +22,11 @@
 //! Unlike Gymnasium, misuse (a step before reset, an invalid action) is an
 //! [`EnvError`], never a warning or a silently wrong state.
 
+// The README's examples compile and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+struct ReadmeExamples;
+
 mod classic;
 mod env;
 mod error;

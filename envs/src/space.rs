@@ -61,6 +61,7 @@ impl Space {
 
     /// Checks that `action` belongs to this (action) space. Finite values outside
     /// a box's bounds are accepted: environments clip them, as Gymnasium does.
+    #[inline]
     pub fn check_action(&self, action: Action<'_>) -> Result<(), EnvError> {
         match (self, action) {
             (Space::Discrete { n }, Action::Discrete(a)) => {

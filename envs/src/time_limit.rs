@@ -51,6 +51,7 @@ impl<E: Env> Env for TimeLimit<E> {
         self.inner.reset(seed)
     }
 
+    #[inline]
     fn step(&mut self, action: Action<'_>) -> Result<Step, EnvError> {
         if self.truncated {
             return Err(EnvError::EpisodeOver { reason: "truncated by the time limit" });

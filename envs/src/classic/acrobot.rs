@@ -128,6 +128,7 @@ impl Dynamics for Acrobot {
         reset_observation(&self.state)
     }
 
+    #[inline]
     fn step(&mut self, action: Action<'_>) -> (Observation, f64, bool) {
         let Action::Discrete(a) = action else { unreachable!("checked against the action space") };
         let (next, terminated) = transition(self.state, a);

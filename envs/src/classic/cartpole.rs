@@ -75,6 +75,7 @@ impl Dynamics for CartPole {
         f32_observation(&self.state)
     }
 
+    #[inline]
     fn step(&mut self, action: Action<'_>) -> (Observation, f64, bool) {
         let Action::Discrete(a) = action else { unreachable!("checked against the action space") };
         let (next, terminated) = transition(self.state, a);

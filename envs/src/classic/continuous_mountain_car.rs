@@ -107,6 +107,7 @@ impl Dynamics for MountainCarContinuous {
         observation([state[0] as f32, state[1] as f32])
     }
 
+    #[inline]
     fn step(&mut self, action: Action<'_>) -> (Observation, f64, bool) {
         let Action::Continuous(a) = action else { unreachable!("checked against the action space") };
         let (next, reward, terminated) = transition(self.state, a[0]);

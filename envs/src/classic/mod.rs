@@ -140,6 +140,7 @@ impl<D: Dynamics> Env for ClassicEnv<D> {
         self.dynamics.reset_to(&initial)
     }
 
+    #[inline]
     fn step(&mut self, action: Action<'_>) -> Result<Step, EnvError> {
         match self.phase {
             Phase::NeverReset => return Err(EnvError::NotReset),

@@ -67,6 +67,7 @@ impl Dynamics for Pendulum {
         observe(&self.state)
     }
 
+    #[inline]
     fn step(&mut self, action: Action<'_>) -> (Observation, f64, bool) {
         let Action::Continuous(a) = action else { unreachable!("checked against the action space") };
         let (next, reward) = transition(self.state, a[0]);
