@@ -1,0 +1,189 @@
+//! The two action distributions: categorical for `Discrete` spaces, diagonal
+//! Gaussian with a state-independent log standard deviation for `Box` spaces.
+//! Each function is the closed form of one quantity, batched over states.
+
+use tch::Tensor;
+
+/// ln(2π)
+const LN_2PI: f64 = 1.837_877_066_409_345_5;
+
+/// A batch of action distributions, one per state.
+#[derive(Debug)]
+pub enum ActionDist {
+    /// `logits`: `[batch, n]`, not necessarily normalised.
+    Categorical { logits: Tensor },
+    /// `mean`: `[batch, dim]`; `log_std`: `[dim]`, shared by every state.
+    DiagGaussian { mean: Tensor, log_std: Tensor },
+}
+
+impl ActionDist {
+    /// The same distribution cut from the graph: gradients do not flow into it.
+    /// This is π_old in TRPO's surrogate and KL.
+    pub fn detach(&self) -> ActionDist {
+        match self {
+            ActionDist::Categorical { logits } => ActionDist::Categorical { logits: logits.detach() },
+            ActionDist::DiagGaussian { mean, log_std } => {
+                ActionDist::DiagGaussian { mean: mean.detach(), log_std: log_std.detach() }
+            }
+        }
+    }
+
+    /// log π(a|s) per state: `[batch]`. Categorical actions are int64 indices
+    /// `[batch]`; Gaussian actions are `[batch, dim]`.
+    pub fn log_prob(&self, actions: &Tensor) -> Tensor {
+        match self {
+            ActionDist::Categorical { logits } => {
+                logits.log_softmax(-1, logits.kind()).gather(-1, &actions.unsqueeze(-1), false).squeeze_dim(-1)
+            }
+            ActionDist::DiagGaussian { mean, log_std } => {
+                let z = (actions - mean) * (-log_std).exp();
+                (z.square() * -0.5 - log_std - 0.5 * LN_2PI).sum_dim_intlist(-1, false, mean.kind())
+            }
+        }
+    }
+
+    /// Entropy per state: `[batch]`.
+    pub fn entropy(&self) -> Tensor {
+        match self {
+            ActionDist::Categorical { logits } => {
+                let logp = logits.log_softmax(-1, logits.kind());
+                -(logp.exp() * &logp).sum_dim_intlist(-1, false, logits.kind())
+            }
+            ActionDist::DiagGaussian { mean, log_std } => {
+                let per_state = (log_std + 0.5 * (1.0 + LN_2PI)).sum(mean.kind());
+                per_state.expand([mean.size()[0]], false)
+            }
+        }
+    }
+
+    /// KL(self ‖ other) per state: `[batch]`.
+    pub fn kl(&self, other: &ActionDist) -> Tensor {
+        match (self, other) {
+            (ActionDist::Categorical { logits: p }, ActionDist::Categorical { logits: q }) => {
+                let logp = p.log_softmax(-1, p.kind());
+                let logq = q.log_softmax(-1, q.kind());
+                (logp.exp() * (&logp - logq)).sum_dim_intlist(-1, false, p.kind())
+            }
+            (
+                ActionDist::DiagGaussian { mean: m1, log_std: s1 },
+                ActionDist::DiagGaussian { mean: m2, log_std: s2 },
+            ) => {
+                let var_ratio = ((s1 - s2) * 2.0).exp();
+                let mean_term = (m1 - m2).square() * (s2 * -2.0).exp();
+                ((var_ratio + mean_term - 1.0) * 0.5 + (s2 - s1)).sum_dim_intlist(-1, false, m1.kind())
+            }
+            _ => panic!("KL between a categorical and a Gaussian distribution is undefined"),
+        }
+    }
+
+    /// One action per state, drawn with libtorch's generator (seeded by
+    /// `tch::manual_seed`). Gaussian samples are unclipped.
+    pub fn sample(&self) -> Tensor {
+        tch::no_grad(|| match self {
+            ActionDist::Categorical { logits } => {
+                logits.softmax(-1, logits.kind()).multinomial(1, true).squeeze_dim(-1)
+            }
+            ActionDist::DiagGaussian { mean, log_std } => mean + mean.randn_like() * log_std.exp(),
+        })
+    }
+
+    /// The most likely action: argmax, or the mean.
+    pub fn mode(&self) -> Tensor {
+        tch::no_grad(|| match self {
+            ActionDist::Categorical { logits } => logits.argmax(-1, false),
+            ActionDist::DiagGaussian { mean, .. } => mean.shallow_clone(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use tch::{Device, Kind, Tensor};
+
+    use super::*;
+
+    fn t(v: &[f64]) -> Tensor {
+        Tensor::from_slice(v)
+    }
+
+    fn close(a: &Tensor, b: &[f64]) {
+        let a = Vec::<f64>::try_from(&a.to_kind(Kind::Double).reshape([-1])).unwrap();
+        assert_eq!(a.len(), b.len());
+        for (x, y) in a.iter().zip(b) {
+            assert!((x - y).abs() < 1e-12, "{a:?} vs {b:?}");
+        }
+    }
+
+    #[test]
+    fn categorical_log_prob_entropy_and_kl_match_closed_forms() {
+        let logits = t(&[1.0, 2.0, 0.5]).view([1, 3]);
+        let z: f64 = [1.0f64, 2.0, 0.5].iter().map(|l| l.exp()).sum();
+        let p: Vec<f64> = [1.0f64, 2.0, 0.5].iter().map(|l| l.exp() / z).collect();
+        let d = ActionDist::Categorical { logits: &logits + 7.0 }; // shift-invariant
+        close(&d.log_prob(&Tensor::from_slice(&[1i64])), &[p[1].ln()]);
+        close(&d.entropy(), &[-p.iter().map(|x| x * x.ln()).sum::<f64>()]);
+        let q_logits = [0.0f64, 0.0, 3.0];
+        let zq: f64 = q_logits.iter().map(|l| l.exp()).sum();
+        let q: Vec<f64> = q_logits.iter().map(|l| l.exp() / zq).collect();
+        let other = ActionDist::Categorical { logits: t(&q_logits).view([1, 3]) };
+        let kl: f64 = p.iter().zip(&q).map(|(a, b)| a * (a / b).ln()).sum();
+        close(&d.kl(&other), &[kl]);
+    }
+
+    #[test]
+    fn gaussian_log_prob_entropy_and_kl_match_closed_forms() {
+        let (m1, s1, m2, s2) = ([0.5, -1.0], [0.2f64, -0.4f64], [0.0, 1.0], [-0.1f64, 0.3f64]);
+        let d = ActionDist::DiagGaussian { mean: t(&m1).view([1, 2]), log_std: t(&s1) };
+        let e = ActionDist::DiagGaussian { mean: t(&m2).view([1, 2]), log_std: t(&s2) };
+        let a = [0.3, 0.7];
+        let logp: f64 = (0..2)
+            .map(|k| {
+                let sd = s1[k].exp();
+                -0.5 * ((a[k] - m1[k]) / sd).powi(2) - sd.ln() - 0.5 * (2.0 * std::f64::consts::PI).ln()
+            })
+            .sum();
+        close(&d.log_prob(&t(&a).view([1, 2])), &[logp]);
+        let entropy: f64 = s1.iter().map(|s| s + 0.5 * (1.0 + (2.0 * std::f64::consts::PI).ln())).sum();
+        close(&d.entropy(), &[entropy]);
+        let kl: f64 = (0..2)
+            .map(|k| {
+                let (v1, v2) = ((2.0 * s1[k]).exp(), (2.0 * s2[k]).exp());
+                s2[k] - s1[k] + (v1 + (m1[k] - m2[k]).powi(2)) / (2.0 * v2) - 0.5
+            })
+            .sum();
+        close(&d.kl(&e), &[kl]);
+    }
+
+    #[test]
+    fn kl_of_a_distribution_with_itself_is_zero_with_zero_gradient() {
+        let logits = Tensor::randn([4, 3], (Kind::Double, Device::Cpu)).set_requires_grad(true);
+        let d = ActionDist::Categorical { logits: logits.shallow_clone() };
+        let kl = d.detach().kl(&d).mean(None::<Kind>);
+        assert!(kl.double_value(&[]).abs() < 1e-15);
+        let g = Tensor::run_backward(&[kl], &[&logits], false, false);
+        assert!(g[0].abs().max().double_value(&[]) < 1e-15);
+
+        let mean = Tensor::randn([4, 2], (Kind::Double, Device::Cpu)).set_requires_grad(true);
+        let log_std = Tensor::from_slice(&[0.1f64, -0.2]).set_requires_grad(true);
+        let d = ActionDist::DiagGaussian { mean: mean.shallow_clone(), log_std: log_std.shallow_clone() };
+        let kl = d.detach().kl(&d).mean(None::<Kind>);
+        assert!(kl.double_value(&[]).abs() < 1e-15);
+        let g = Tensor::run_backward(&[kl], &[&mean, &log_std], false, false);
+        assert!(g.iter().all(|g| g.abs().max().double_value(&[]) < 1e-15));
+    }
+
+    #[test]
+    fn samples_follow_the_distribution_and_mode_is_argmax_or_mean() {
+        tch::manual_seed(0);
+        let d = ActionDist::Categorical { logits: t(&[0.0, (3.0f64).ln()]).view([1, 2]).repeat([20000, 1]) };
+        let frac = d.sample().to_kind(Kind::Double).mean(None::<Kind>).double_value(&[]);
+        assert!((frac - 0.75).abs() < 0.02, "{frac}");
+        close(&d.mode().narrow(0, 0, 1), &[1.0]);
+        let g =
+            ActionDist::DiagGaussian { mean: t(&[2.0]).view([1, 1]).repeat([20000, 1]), log_std: t(&[(0.5f64).ln()]) };
+        let s = g.sample();
+        assert!((s.mean(None::<Kind>).double_value(&[]) - 2.0).abs() < 0.02);
+        assert!((s.std(true).double_value(&[]) - 0.5).abs() < 0.02);
+        close(&g.mode().narrow(0, 0, 1), &[2.0]);
+    }
+}

@@ -1,0 +1,372 @@
+//! The natural-gradient core shared by TRPO and NPG: flat parameter vectors,
+//! the Fisher-vector product, conjugate gradient, the trust-region step size
+//! and the backtracking line search (Schulman et al., 2015, "Trust region
+//! policy optimization", Appendix C; Kakade, 2001, "A natural policy gradient").
+
+use tch::Tensor;
+
+/// The parameters as one flat vector (a copy, outside the graph).
+pub fn flat_params(params: &[Tensor]) -> Tensor {
+    tch::no_grad(|| Tensor::cat(&params.iter().map(|p| p.detach().reshape([-1])).collect::<Vec<_>>(), 0))
+}
+
+/// Writes a flat vector back into the parameters, exactly (a copy per tensor).
+pub fn set_flat_params(params: &[Tensor], flat: &Tensor) {
+    tch::no_grad(|| {
+        let mut offset = 0;
+        for p in params {
+            let n = p.numel() as i64;
+            let mut p = p.shallow_clone();
+            p.copy_(&flat.narrow(0, offset, n).view_as(&p));
+            offset += n;
+        }
+        assert_eq!(offset, flat.size()[0], "flat vector of the wrong length");
+    })
+}
+
+/// ∂y/∂params as one flat vector. `create_graph` keeps the result
+/// differentiable, for a second backward pass through it.
+pub fn flat_grad(y: &Tensor, params: &[Tensor], create_graph: bool) -> Tensor {
+    flatten_grads(Tensor::run_backward(&[y], params, create_graph, create_graph), params)
+}
+
+/// Concatenates per-parameter gradients; libtorch leaves the gradient of a
+/// parameter that `y` does not depend on undefined, which is a zero.
+fn flatten_grads(grads: Vec<Tensor>, params: &[Tensor]) -> Tensor {
+    let flat: Vec<Tensor> = grads
+        .iter()
+        .zip(params)
+        .map(|(g, p)| if g.defined() { g.reshape([-1]) } else { p.zeros_like().reshape([-1]) })
+        .collect();
+    Tensor::cat(&flat, 0)
+}
+
+/// F·v + damping·v, where F is the Fisher information of the policy at θ_old:
+/// the Hessian of the mean KL(π_old ‖ π_θ) at θ = θ_old (π_old detached).
+/// The first derivative g = ∇θ KL is built once, with its graph; each product
+/// is then one backward pass through gᵀv (Pearlmutter's trick).
+pub struct FisherVectorProduct {
+    params: Vec<Tensor>,
+    grad_kl: Tensor,
+    damping: f64,
+}
+
+impl FisherVectorProduct {
+    /// `mean_kl` is the mean KL(π_old ‖ π_θ) over the (possibly subsampled)
+    /// batch, computed from `params`.
+    pub fn new(mean_kl: &Tensor, params: &[Tensor], damping: f64) -> Self {
+        let grad_kl = flat_grad(mean_kl, params, true);
+        Self { params: params.iter().map(Tensor::shallow_clone).collect(), grad_kl, damping }
+    }
+
+    /// (F + damping·I)·v.
+    pub fn apply(&self, v: &Tensor) -> Tensor {
+        let gv = (&self.grad_kl * v.detach()).sum(self.grad_kl.kind());
+        let fv = flatten_grads(Tensor::run_backward(&[gv], &self.params, true, false), &self.params);
+        fv + v * self.damping
+    }
+}
+
+/// What conjugate gradient returns.
+#[derive(Debug)]
+pub struct CgSolution {
+    /// The approximate solution x of A·x = b.
+    pub x: Tensor,
+    /// Iterations (products with A) used.
+    pub iterations: usize,
+    /// ‖b − A·x‖ at the end.
+    pub residual_norm: f64,
+}
+
+/// Solves A·x = b for symmetric positive-definite A, given only products A·v,
+/// starting from x = 0. Stops after `max_iters` iterations, or once the
+/// squared residual norm falls below `residual_tol` (the references' 1e-10).
+pub fn conjugate_gradient(
+    mut apply: impl FnMut(&Tensor) -> Tensor,
+    b: &Tensor,
+    max_iters: usize,
+    residual_tol: f64,
+) -> CgSolution {
+    tch::no_grad(|| {
+        let mut x = b.zeros_like();
+        let mut r = b.copy();
+        let mut p = b.copy();
+        let mut rr = r.dot(&r).double_value(&[]);
+        let mut iterations = 0;
+        while iterations < max_iters && rr >= residual_tol {
+            let ap = apply(&p);
+            let alpha = rr / p.dot(&ap).double_value(&[]);
+            x += &p * alpha;
+            r -= &ap * alpha;
+            let rr_new = r.dot(&r).double_value(&[]);
+            p = &r + &p * (rr_new / rr);
+            rr = rr_new;
+            iterations += 1;
+        }
+        CgSolution { x, iterations, residual_norm: rr.sqrt() }
+    })
+}
+
+/// The largest step along direction s that keeps the quadratic model of the
+/// KL at δ: β = sqrt(2δ / sᵀFs). `None` when sᵀFs is not positive and finite
+/// (the update must then be skipped, never applied).
+pub fn max_step_size(s_f_s: f64, max_kl: f64) -> Option<f64> {
+    (s_f_s.is_finite() && s_f_s > 0.0).then(|| (2.0 * max_kl / s_f_s).sqrt())
+}
+
+/// What the line search did.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct LineSearchResult {
+    pub accepted: bool,
+    /// Backtracking steps taken before acceptance (0: the full step), or all of
+    /// them on failure.
+    pub backtracks: usize,
+    /// The fraction of the full step applied (0 on failure).
+    pub step_fraction: f64,
+    /// Surrogate and mean KL at the accepted point (at the last tried point on
+    /// failure).
+    pub surrogate: f64,
+    pub kl: f64,
+}
+
+/// Tries θ_old + shrinkᵏ·full_step for k = 0, 1, ..., `max_backtracks` − 1 and
+/// keeps the first whose mean KL is at most `max_kl` and whose surrogate
+/// improved on `surrogate_before`. `evaluate` returns (surrogate, mean KL) at
+/// the parameters currently set. On failure θ_old is restored bit for bit.
+pub fn backtracking_line_search(
+    params: &[Tensor],
+    full_step: &Tensor,
+    surrogate_before: f64,
+    max_kl: f64,
+    shrink: f64,
+    max_backtracks: usize,
+    mut evaluate: impl FnMut() -> (f64, f64),
+) -> LineSearchResult {
+    let old = flat_params(params);
+    let mut last = (surrogate_before, 0.0);
+    for k in 0..max_backtracks {
+        let fraction = shrink.powi(k as i32);
+        set_flat_params(params, &(&old + full_step * fraction));
+        let (surrogate, kl) = evaluate();
+        last = (surrogate, kl);
+        if kl.is_finite() && kl <= max_kl && surrogate > surrogate_before {
+            return LineSearchResult { accepted: true, backtracks: k, step_fraction: fraction, surrogate, kl };
+        }
+    }
+    set_flat_params(params, &old);
+    LineSearchResult { accepted: false, backtracks: max_backtracks, step_fraction: 0.0, surrogate: last.0, kl: last.1 }
+}
+
+#[cfg(test)]
+mod tests {
+    use natgrad_envs::{BoxSpace, Space};
+    use tch::{Device, Kind, Tensor};
+
+    use super::*;
+    use crate::policy::Policy;
+
+    fn to_vec(t: &Tensor) -> Vec<f64> {
+        Vec::<f64>::try_from(&t.to_kind(Kind::Double).reshape([-1])).unwrap()
+    }
+
+    fn rel_err(a: &Tensor, b: &Tensor) -> f64 {
+        let (a, b) = (a.to_kind(Kind::Double), b.to_kind(Kind::Double));
+        (&a - &b).norm().double_value(&[]) / b.norm().double_value(&[])
+    }
+
+    #[test]
+    fn conjugate_gradient_solves_random_spd_systems() {
+        tch::manual_seed(0);
+        for n in [1i64, 5, 20] {
+            let m = Tensor::randn([n, n], (Kind::Double, Device::Cpu));
+            let a = m.matmul(&m.tr()) + Tensor::eye(n, (Kind::Double, Device::Cpu)) * 0.5;
+            let b = Tensor::randn([n], (Kind::Double, Device::Cpu));
+            let sol = conjugate_gradient(|v| a.mv(v), &b, 10 * n as usize, 1e-20);
+            let direct = Tensor::linalg_solve(&a, &b, true);
+            assert!(rel_err(&sol.x, &direct) < 1e-8, "n={n}: {}", rel_err(&sol.x, &direct));
+            assert!(sol.residual_norm < 1e-9, "residual {}", sol.residual_norm);
+            let true_residual = (&b - a.mv(&sol.x)).norm().double_value(&[]);
+            assert!((true_residual - sol.residual_norm).abs() < 1e-8);
+        }
+    }
+
+    #[test]
+    fn conjugate_gradient_respects_its_budget_and_reports_it() {
+        tch::manual_seed(1);
+        let m = Tensor::randn([30, 30], (Kind::Double, Device::Cpu));
+        let a = m.matmul(&m.tr()) + Tensor::eye(30, (Kind::Double, Device::Cpu)) * 0.1;
+        let b = Tensor::randn([30], (Kind::Double, Device::Cpu));
+        let sol = conjugate_gradient(|v| a.mv(v), &b, 3, 1e-20);
+        assert_eq!(sol.iterations, 3);
+        let residual = (&b - a.mv(&sol.x)).norm().double_value(&[]);
+        assert!((residual - sol.residual_norm).abs() < 1e-8 * residual.max(1.0));
+        assert!(residual > 1e-6, "3 iterations cannot solve a 30x30 system");
+        // A zero right-hand side is solved by x = 0 without iterating.
+        let zero = conjugate_gradient(|v| a.mv(v), &b.zeros_like(), 10, 1e-10);
+        assert_eq!(zero.iterations, 0);
+    }
+
+    fn small_policy(space: &Space, kind: Kind) -> Policy {
+        tch::manual_seed(3);
+        let mut p = Policy::new(3, space, &[5], -0.3, Device::Cpu);
+        p.var_store_mut().set_kind(kind);
+        // Bigger output weights than the 0.01 init, so the Fisher is not tiny.
+        tch::no_grad(|| {
+            for v in p.parameters() {
+                let mut v = v;
+                let noise = v.randn_like() * 0.5;
+                v += noise;
+            }
+        });
+        p
+    }
+
+    fn fvp_of(policy: &Policy, obs: &Tensor, v: &Tensor) -> Tensor {
+        let params = policy.parameters();
+        let old = policy.dist(obs).detach();
+        let kl = old.kl(&policy.dist(obs)).mean(None::<Kind>);
+        FisherVectorProduct::new(&kl, &params, 0.0).apply(v)
+    }
+
+    /// E_s Σ_a π(a|s) ∇log π(a|s) ∇log π(a|s)ᵀ, one gradient per (s, a).
+    fn explicit_categorical_fisher(policy: &Policy, obs: &Tensor, n: i64) -> Tensor {
+        let params = policy.parameters();
+        let b = obs.size()[0];
+        let dim = flat_params(&params).size()[0];
+        let mut f = Tensor::zeros([dim, dim], (Kind::Double, Device::Cpu));
+        for s in 0..b {
+            let o = obs.narrow(0, s, 1);
+            for a in 0..n {
+                let dist = policy.dist(&o);
+                let logp = dist.log_prob(&Tensor::from_slice(&[a]));
+                let p = logp.exp().double_value(&[0]);
+                let g = flat_grad(&logp.sum(logp.kind()), &params, false).to_kind(Kind::Double);
+                f += g.outer(&g) * p;
+            }
+        }
+        f / b as f64
+    }
+
+    /// E_s Jᵀ M J with J the Jacobian of (mean, log_std) in θ and M the Fisher
+    /// of a diagonal Gaussian in those coordinates: diag(1/σ²) and 2·I.
+    fn explicit_gaussian_fisher(policy: &Policy, obs: &Tensor) -> Tensor {
+        let params = policy.parameters();
+        let b = obs.size()[0];
+        let dim = flat_params(&params).size()[0];
+        let mut f = Tensor::zeros([dim, dim], (Kind::Double, Device::Cpu));
+        let gaussian = |s: i64| match policy.dist(&obs.narrow(0, s, 1)) {
+            crate::distributions::ActionDist::DiagGaussian { mean, log_std } => (mean, log_std),
+            _ => unreachable!(),
+        };
+        for s in 0..b {
+            for d in 0..gaussian(s).0.size()[1] {
+                // A fresh forward pass per derivative: each backward frees its graph.
+                let (mean, _) = gaussian(s);
+                let gm = flat_grad(&mean.select(1, d).sum(mean.kind()), &params, false).to_kind(Kind::Double);
+                let (_, log_std) = gaussian(s);
+                let var = (log_std.double_value(&[d]) * 2.0).exp();
+                let gs = flat_grad(&log_std.select(0, d), &params, false).to_kind(Kind::Double);
+                f += gm.outer(&gm) / var + gs.outer(&gs) * 2.0;
+            }
+        }
+        f / b as f64
+    }
+
+    fn check_fvp(space: &Space, kind: Kind, tolerance: f64) {
+        let policy = small_policy(space, kind);
+        let obs = Tensor::randn([6, 3], (kind, Device::Cpu));
+        let f = match space {
+            Space::Discrete { n } => explicit_categorical_fisher(&policy, &obs, *n as i64),
+            Space::Box(_) => explicit_gaussian_fisher(&policy, &obs),
+        };
+        for trial in 0..3 {
+            let v = Tensor::randn([f.size()[0]], (kind, Device::Cpu));
+            let fv = fvp_of(&policy, &obs, &v);
+            let explicit = f.mv(&v.to_kind(Kind::Double));
+            let err = rel_err(&fv, &explicit);
+            assert!(err <= tolerance, "{space} {kind:?} trial {trial}: relative error {err}");
+        }
+    }
+
+    fn gaussian_space() -> Space {
+        Space::Box(BoxSpace::new(vec![-1.0, -1.0], vec![1.0, 1.0]))
+    }
+
+    #[test]
+    fn fisher_vector_product_equals_the_explicit_categorical_fisher() {
+        check_fvp(&Space::Discrete { n: 3 }, Kind::Float, 1e-4);
+        check_fvp(&Space::Discrete { n: 3 }, Kind::Double, 1e-10);
+    }
+
+    #[test]
+    fn fisher_vector_product_equals_the_explicit_gaussian_fisher() {
+        check_fvp(&gaussian_space(), Kind::Float, 1e-4);
+        check_fvp(&gaussian_space(), Kind::Double, 1e-10);
+    }
+
+    #[test]
+    fn fisher_vector_product_adds_damping_and_is_reusable() {
+        let policy = small_policy(&Space::Discrete { n: 3 }, Kind::Double);
+        let obs = Tensor::randn([4, 3], (Kind::Double, Device::Cpu));
+        let params = policy.parameters();
+        let old = policy.dist(&obs).detach();
+        let kl = old.kl(&policy.dist(&obs)).mean(None::<Kind>);
+        let undamped = FisherVectorProduct::new(&kl, &params, 0.0);
+        let damped = FisherVectorProduct::new(&kl, &params, 0.1);
+        let v = Tensor::randn([flat_params(&params).size()[0]], (Kind::Double, Device::Cpu));
+        let first = undamped.apply(&v);
+        // The graph of ∇KL survives repeated products.
+        assert!(rel_err(&undamped.apply(&v), &first) < 1e-15);
+        assert!(rel_err(&damped.apply(&v), &(&first + &v * 0.1)) < 1e-12);
+    }
+
+    #[test]
+    fn max_step_size_fills_the_trust_region_and_refuses_bad_curvature() {
+        let beta = max_step_size(4.0, 0.01).unwrap();
+        assert!((0.5 * beta * beta * 4.0 - 0.01).abs() < 1e-15);
+        for bad in [0.0, -1.0, f64::NAN, f64::INFINITY] {
+            assert_eq!(max_step_size(bad, 0.01), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn flat_params_round_trip() {
+        let policy = small_policy(&gaussian_space(), Kind::Float);
+        let params = policy.parameters();
+        let flat = flat_params(&params);
+        set_flat_params(&params, &(&flat * 2.0));
+        assert_eq!(to_vec(&flat_params(&params)), to_vec(&(&flat * 2.0)));
+        set_flat_params(&params, &flat);
+        assert_eq!(to_vec(&flat_params(&params)), to_vec(&flat));
+    }
+
+    #[test]
+    fn line_search_accepts_the_first_good_step_and_restores_exactly_on_failure() {
+        let x = Tensor::from_slice(&[1.0f64, -2.0]).set_requires_grad(true);
+        let params = [x.shallow_clone()];
+        let step = Tensor::from_slice(&[-1.0f64, 2.0]);
+        // Surrogate −‖x‖² improves toward 0; "KL" is ‖x − x_old‖².
+        let eval = |p: &Tensor| {
+            let surrogate = -p.square().sum(Kind::Double).double_value(&[]);
+            let kl = (p - Tensor::from_slice(&[1.0f64, -2.0])).square().sum(Kind::Double).double_value(&[]);
+            (surrogate, kl)
+        };
+        let before = eval(&x).0;
+        // The full step moves ‖Δ‖² = 5 > 1.5; 0.5 of it moves 1.25.
+        let result = backtracking_line_search(&params, &step, before, 1.5, 0.5, 10, || eval(&x));
+        assert!(result.accepted);
+        assert_eq!(result.backtracks, 1);
+        assert_eq!(result.step_fraction, 0.5);
+        assert_eq!(to_vec(&x), vec![0.5, -1.0]);
+
+        let x_before = to_vec(&x);
+        let failed = backtracking_line_search(&params, &step, before, 1e-9, 0.5, 4, || eval(&x));
+        assert!(!failed.accepted);
+        assert_eq!(failed.backtracks, 4);
+        assert_eq!(to_vec(&x), x_before);
+        assert_eq!(
+            to_vec(&x).iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+            x_before.iter().map(|v| v.to_bits()).collect::<Vec<_>>()
+        );
+    }
+}
