@@ -3,13 +3,25 @@
 
 pub use tch;
 
+pub mod agent;
 mod device;
 pub mod distributions;
 pub mod natural_gradient;
+pub mod natural_policy_step;
 pub mod nn;
 pub mod normalize;
+pub mod npg;
 pub mod policy;
 pub mod rollout;
+pub mod trpo;
 pub mod value;
+pub mod vpg;
+
+pub use agent::{Agent, CommonConfig, ConfigError, Control, Iteration, UpdateStats, train};
+pub use natural_policy_step::NaturalGradientConfig;
+pub use npg::{Npg, NpgConfig};
+pub use rollout::{Collector, Rollout};
+pub use trpo::{Trpo, TrpoConfig};
+pub use vpg::{Vpg, VpgConfig};
 
 pub use device::{DeviceError, parse_device};

@@ -1,0 +1,240 @@
+//! What every agent shares: the collection and critic settings, the
+//! statistics an update reports, the `Agent` trait and the training loop.
+
+use std::time::{Duration, Instant};
+
+use natgrad_envs::{EnvError, EpisodeStats};
+use tch::{Kind, Tensor};
+use thiserror::Error;
+
+use crate::policy::Policy;
+use crate::rollout::{Collector, Rollout};
+use crate::value::ValueFunction;
+
+/// Settings shared by every agent: how experience is collected and how the
+/// value function learns.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CommonConfig {
+    /// Environment copies stepped in lockstep.
+    pub n_envs: usize,
+    /// Steps per copy per iteration; a batch holds `n_envs * n_steps` steps.
+    pub n_steps: usize,
+    /// Discount factor, in (0, 1].
+    pub gamma: f64,
+    /// GAE's λ, in [0, 1]: 0 is the one-step TD error, 1 the Monte Carlo return.
+    pub gae_lambda: f64,
+    /// Standardise advantages within each batch.
+    pub normalize_advantage: bool,
+    /// Normalise observations by running statistics (as SB3's VecNormalize).
+    pub normalize_observations: bool,
+    /// Divide rewards by the running std of the discounted return.
+    pub scale_rewards: bool,
+    /// Hidden layer sizes of the policy network.
+    pub policy_hidden: Vec<i64>,
+    /// Hidden layer sizes of the value network.
+    pub value_hidden: Vec<i64>,
+    /// Initial log standard deviation of Gaussian policies.
+    pub log_std_init: f64,
+    /// Adam learning rate of the value function.
+    pub critic_learning_rate: f64,
+    /// Passes of the value function over each batch.
+    pub n_critic_updates: usize,
+    /// Minibatch size of the value function's updates.
+    pub critic_batch_size: usize,
+}
+
+impl Default for CommonConfig {
+    fn default() -> Self {
+        Self {
+            n_envs: 1,
+            n_steps: 2048,
+            gamma: 0.99,
+            gae_lambda: 0.97,
+            normalize_advantage: true,
+            normalize_observations: false,
+            scale_rewards: false,
+            policy_hidden: vec![64, 64],
+            value_hidden: vec![64, 64],
+            log_std_init: 0.0,
+            critic_learning_rate: 1e-3,
+            n_critic_updates: 10,
+            critic_batch_size: 128,
+        }
+    }
+}
+
+/// An invalid hyperparameter, with the accepted range.
+#[derive(Debug, Error, PartialEq)]
+#[error("invalid {key} = {value}: {expected}")]
+pub struct ConfigError {
+    pub key: &'static str,
+    pub value: String,
+    pub expected: &'static str,
+}
+
+pub(crate) fn check(
+    ok: bool,
+    key: &'static str,
+    value: impl ToString,
+    expected: &'static str,
+) -> Result<(), ConfigError> {
+    if ok { Ok(()) } else { Err(ConfigError { key, value: value.to_string(), expected }) }
+}
+
+impl CommonConfig {
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        check(self.n_envs >= 1, "n_envs", self.n_envs, "need at least 1 environment copy")?;
+        check(self.n_steps >= 1, "n_steps", self.n_steps, "need at least 1 step per copy per iteration")?;
+        check(self.gamma > 0.0 && self.gamma <= 1.0, "gamma", self.gamma, "gamma must be in (0, 1]")?;
+        check((0.0..=1.0).contains(&self.gae_lambda), "gae_lambda", self.gae_lambda, "gae_lambda must be in [0, 1]")?;
+        let hidden_ok = |h: &[i64]| !h.is_empty() && h.iter().all(|s| *s > 0);
+        check(
+            hidden_ok(&self.policy_hidden),
+            "policy_hidden",
+            format!("{:?}", self.policy_hidden),
+            "give at least one positive layer size, e.g. [64, 64]",
+        )?;
+        check(
+            hidden_ok(&self.value_hidden),
+            "value_hidden",
+            format!("{:?}", self.value_hidden),
+            "give at least one positive layer size, e.g. [64, 64]",
+        )?;
+        check(self.log_std_init.is_finite(), "log_std_init", self.log_std_init, "must be finite")?;
+        check(
+            self.critic_learning_rate > 0.0 && self.critic_learning_rate.is_finite(),
+            "critic_learning_rate",
+            self.critic_learning_rate,
+            "must be positive",
+        )?;
+        check(self.critic_batch_size >= 1, "critic_batch_size", self.critic_batch_size, "must be at least 1")?;
+        Ok(())
+    }
+}
+
+/// Wall time of the parts of one iteration.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Timings {
+    pub rollout: Duration,
+    pub policy_gradient: Duration,
+    pub conjugate_gradient: Duration,
+    pub line_search: Duration,
+    pub critic: Duration,
+}
+
+/// What the natural-gradient step did (TRPO and NPG).
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct NaturalStepStats {
+    pub cg_iterations: usize,
+    /// ‖g − (F + damping·I)·s‖ after conjugate gradient.
+    pub cg_residual: f64,
+    /// The multiple of the natural direction s that was applied (β times the
+    /// accepted line-search fraction); 0 when nothing was applied.
+    pub step_size: f64,
+    /// Backtracking steps of the line search (TRPO only).
+    pub line_search_steps: usize,
+    /// Whether a step was applied.
+    pub line_search_success: bool,
+    /// The step was skipped because sᵀFs was not positive and finite.
+    pub skipped_bad_curvature: bool,
+}
+
+/// The statistics of one update, for the logger.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct UpdateStats {
+    /// Surrogate E[π_θ/π_old · A] before and after the policy update.
+    pub surrogate_before: f64,
+    pub surrogate_after: f64,
+    /// The loss the policy step minimised, at the end of the update.
+    pub policy_loss: f64,
+    /// Mean KL(π_old ‖ π_new) over the batch, after the update.
+    pub approx_kl: f64,
+    /// Mean entropy of π_new over the batch.
+    pub entropy: f64,
+    /// Mean squared error of the value function in its last epoch.
+    pub value_loss: f64,
+    /// 1 − Var(returns − V) / Var(returns), with V at collection time.
+    pub explained_variance: f64,
+    pub natural: Option<NaturalStepStats>,
+    pub timings: Timings,
+}
+
+/// A learning agent: a policy and a value function, separate by construction,
+/// and a rule to update them from a rollout.
+pub trait Agent {
+    fn policy(&self) -> &Policy;
+    fn value_function(&self) -> &ValueFunction;
+    fn common(&self) -> &CommonConfig;
+    fn update(&mut self, rollout: &Rollout) -> UpdateStats;
+}
+
+/// Advantages standardised to zero mean and unit variance, if asked.
+pub(crate) fn prepare_advantages(advantages: &Tensor, normalize: bool) -> Tensor {
+    if normalize && advantages.size()[0] > 1 {
+        (advantages - advantages.mean(None::<Kind>)) / (advantages.std(true) + 1e-8)
+    } else {
+        advantages.shallow_clone()
+    }
+}
+
+pub(crate) fn explained_variance(values: &Tensor, returns: &Tensor) -> f64 {
+    let var_returns = returns.var(true).double_value(&[]);
+    if var_returns == 0.0 { f64::NAN } else { 1.0 - (returns - values).var(true).double_value(&[]) / var_returns }
+}
+
+/// Fits the critic on the batch: (value loss, explained variance, time).
+pub(crate) fn fit_critic(value: &mut ValueFunction, rollout: &Rollout, common: &CommonConfig) -> (f64, f64, Duration) {
+    let start = Instant::now();
+    let ev = explained_variance(&rollout.values, &rollout.returns);
+    let loss = value.fit(&rollout.obs, &rollout.returns.detach(), common.n_critic_updates, common.critic_batch_size);
+    (loss, ev, start.elapsed())
+}
+
+/// One iteration of [`train`]: its batch's finished episodes and the update.
+#[derive(Debug)]
+pub struct Iteration {
+    pub index: usize,
+    /// Environment steps so far, over all copies.
+    pub total_steps: usize,
+    pub episodes: Vec<EpisodeStats>,
+    pub stats: UpdateStats,
+}
+
+/// Whether training goes on after an iteration.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Control {
+    Continue,
+    Stop,
+}
+
+/// Collects a rollout and updates the agent until `total_steps` environment
+/// steps have been taken (the last batch is whole, so it may overshoot by less
+/// than one batch) or `on_iteration` says stop.
+pub fn train(
+    agent: &mut dyn Agent,
+    collector: &mut Collector,
+    total_steps: usize,
+    mut on_iteration: impl FnMut(&Iteration) -> Control,
+) -> Result<(), EnvError> {
+    let mut index = 0;
+    while collector.total_steps < total_steps {
+        let start = Instant::now();
+        let common = agent.common().clone();
+        let rollout = collector.collect(
+            agent.policy(),
+            agent.value_function(),
+            common.n_steps,
+            common.gamma,
+            common.gae_lambda,
+        )?;
+        let rollout_time = start.elapsed();
+        let mut stats = agent.update(&rollout);
+        stats.timings.rollout = rollout_time;
+        let iteration = Iteration { index, total_steps: collector.total_steps, episodes: rollout.episodes, stats };
+        index += 1;
+        if on_iteration(&iteration) == Control::Stop {
+            break;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,108 @@
+//! NPG, the truncated natural policy gradient: Kakade (2001), "A natural
+//! policy gradient", NIPS; in the form of Rajeswaran, Lowrey, Todorov and
+//! Kakade (2017), "Towards generalization and simplicity in continuous
+//! control", NIPS.
+//!
+//! TRPO's direction (conjugate gradient on the Fisher) and step size
+//! β = sqrt(2δ / sᵀFs), applied as it is: no line search, so the KL of the
+//! update is δ only to second order.
+
+use std::time::Instant;
+
+use natgrad_envs::Space;
+use tch::{Device, Kind};
+
+use crate::agent::{Agent, CommonConfig, ConfigError, NaturalStepStats, UpdateStats, fit_critic, prepare_advantages};
+use crate::natural_gradient::{flat_params, set_flat_params};
+use crate::natural_policy_step::{NaturalGradientConfig, natural_direction, surrogate};
+use crate::policy::Policy;
+use crate::rollout::Rollout;
+use crate::value::ValueFunction;
+
+/// NPG's hyperparameters: TRPO's without the line search.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct NpgConfig {
+    pub common: CommonConfig,
+    pub natural: NaturalGradientConfig,
+}
+
+impl NpgConfig {
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        self.common.validate()?;
+        self.natural.validate()
+    }
+}
+
+pub struct Npg {
+    config: NpgConfig,
+    policy: Policy,
+    value: ValueFunction,
+}
+
+impl Npg {
+    /// Seed libtorch's generator first for reproducible initial networks.
+    pub fn new(config: NpgConfig, obs_dim: usize, action_space: &Space, device: Device) -> Result<Self, ConfigError> {
+        config.validate()?;
+        let c = &config.common;
+        let policy = Policy::new(obs_dim, action_space, &c.policy_hidden, c.log_std_init, device);
+        let value = ValueFunction::new(obs_dim, &c.value_hidden, c.critic_learning_rate, device);
+        Ok(Self { config, policy, value })
+    }
+}
+
+impl Agent for Npg {
+    fn policy(&self) -> &Policy {
+        &self.policy
+    }
+    fn value_function(&self) -> &ValueFunction {
+        &self.value
+    }
+    fn common(&self) -> &CommonConfig {
+        &self.config.common
+    }
+
+    fn update(&mut self, r: &Rollout) -> UpdateStats {
+        let adv = prepare_advantages(&r.advantages, self.config.common.normalize_advantage);
+        let nd = natural_direction(&self.policy, &r.obs, &r.actions, &r.log_probs, &adv, &self.config.natural);
+        let start = Instant::now();
+        let mut natural = NaturalStepStats {
+            cg_iterations: nd.cg_iterations,
+            cg_residual: nd.cg_residual,
+            skipped_bad_curvature: nd.max_step.is_none(),
+            ..Default::default()
+        };
+        if let Some(beta) = nd.max_step {
+            let params = self.policy.parameters();
+            set_flat_params(&params, &(flat_params(&params) + &nd.direction * beta));
+            natural.step_size = beta;
+            natural.line_search_success = true;
+        }
+        let step_time = start.elapsed();
+
+        let (surrogate_after, approx_kl, entropy) = tch::no_grad(|| {
+            let dist = self.policy.dist(&r.obs);
+            (
+                surrogate(&dist, &r.actions, &r.log_probs, &adv).double_value(&[]),
+                nd.old_dist.kl(&dist).mean(None::<Kind>).double_value(&[]),
+                dist.entropy().mean(None::<Kind>).double_value(&[]),
+            )
+        });
+        let (value_loss, explained_variance, critic_time) = fit_critic(&mut self.value, r, &self.config.common);
+        let mut stats = UpdateStats {
+            surrogate_before: nd.surrogate_before,
+            surrogate_after,
+            policy_loss: -surrogate_after,
+            approx_kl,
+            entropy,
+            value_loss,
+            explained_variance,
+            natural: Some(natural),
+            ..Default::default()
+        };
+        stats.timings.policy_gradient = nd.gradient_time;
+        stats.timings.conjugate_gradient = nd.cg_time;
+        stats.timings.line_search = step_time;
+        stats.timings.critic = critic_time;
+        stats
+    }
+}

@@ -1,0 +1,157 @@
+//! TRPO: Schulman, Levine, Moritz, Jordan and Abbeel (2015), "Trust region
+//! policy optimization", ICML.
+//!
+//! Maximise the surrogate E[π_θ(a|s)/π_old(a|s) · A(s, a)] subject to a mean
+//! KL(π_old ‖ π_θ) of at most δ. The constraint's quadratic model gives the
+//! natural-gradient direction s = F⁻¹g (conjugate gradient with Fisher-vector
+//! products) and the step β·s with β = sqrt(2δ / sᵀFs); a backtracking line
+//! search then shrinks the step until the true KL is within δ and the
+//! surrogate improved, or restores θ_old.
+
+use std::time::Instant;
+
+use natgrad_envs::Space;
+use tch::{Device, Kind};
+
+use crate::agent::{
+    Agent, CommonConfig, ConfigError, NaturalStepStats, UpdateStats, check, fit_critic, prepare_advantages,
+};
+use crate::natural_gradient::backtracking_line_search;
+use crate::natural_policy_step::{NaturalGradientConfig, natural_direction, surrogate};
+use crate::policy::Policy;
+use crate::rollout::Rollout;
+use crate::value::ValueFunction;
+
+/// TRPO's hyperparameters. Defaults follow the reference implementations
+/// (Spinning Up, Stable-Baselines3-contrib).
+#[derive(Clone, Debug, PartialEq)]
+pub struct TrpoConfig {
+    pub common: CommonConfig,
+    pub natural: NaturalGradientConfig,
+    /// Each backtracking step multiplies the step by this factor.
+    pub line_search_shrink: f64,
+    /// Steps tried by the line search before it gives up.
+    pub line_search_max_backtracks: usize,
+}
+
+impl Default for TrpoConfig {
+    fn default() -> Self {
+        Self {
+            common: CommonConfig::default(),
+            natural: NaturalGradientConfig::default(),
+            line_search_shrink: 0.8,
+            line_search_max_backtracks: 10,
+        }
+    }
+}
+
+impl TrpoConfig {
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        self.common.validate()?;
+        self.natural.validate()?;
+        let shrink = self.line_search_shrink;
+        check(shrink > 0.0 && shrink < 1.0, "line_search_shrink", shrink, "must be in (0, 1)")?;
+        check(
+            self.line_search_max_backtracks >= 1,
+            "line_search_max_backtracks",
+            self.line_search_max_backtracks,
+            "must be at least 1",
+        )?;
+        Ok(())
+    }
+}
+
+pub struct Trpo {
+    config: TrpoConfig,
+    policy: Policy,
+    value: ValueFunction,
+}
+
+impl Trpo {
+    /// Networks are initialised from libtorch's generator: seed it first
+    /// (`tch::manual_seed`) for reproducible runs.
+    pub fn new(config: TrpoConfig, obs_dim: usize, action_space: &Space, device: Device) -> Result<Self, ConfigError> {
+        config.validate()?;
+        let c = &config.common;
+        let policy = Policy::new(obs_dim, action_space, &c.policy_hidden, c.log_std_init, device);
+        let value = ValueFunction::new(obs_dim, &c.value_hidden, c.critic_learning_rate, device);
+        Ok(Self { config, policy, value })
+    }
+
+    pub fn config(&self) -> &TrpoConfig {
+        &self.config
+    }
+}
+
+impl Agent for Trpo {
+    fn policy(&self) -> &Policy {
+        &self.policy
+    }
+    fn value_function(&self) -> &ValueFunction {
+        &self.value
+    }
+    fn common(&self) -> &CommonConfig {
+        &self.config.common
+    }
+
+    fn update(&mut self, r: &Rollout) -> UpdateStats {
+        let adv = prepare_advantages(&r.advantages, self.config.common.normalize_advantage);
+        let nd = natural_direction(&self.policy, &r.obs, &r.actions, &r.log_probs, &adv, &self.config.natural);
+        let start = Instant::now();
+        let mut natural = NaturalStepStats {
+            cg_iterations: nd.cg_iterations,
+            cg_residual: nd.cg_residual,
+            skipped_bad_curvature: nd.max_step.is_none(),
+            ..Default::default()
+        };
+        if let Some(beta) = nd.max_step {
+            let params = self.policy.parameters();
+            let full_step = &nd.direction * beta;
+            let ls = backtracking_line_search(
+                &params,
+                &full_step,
+                nd.surrogate_before,
+                self.config.natural.target_kl,
+                self.config.line_search_shrink,
+                self.config.line_search_max_backtracks,
+                || {
+                    tch::no_grad(|| {
+                        let dist = self.policy.dist(&r.obs);
+                        let surr = surrogate(&dist, &r.actions, &r.log_probs, &adv).double_value(&[]);
+                        (surr, nd.old_dist.kl(&dist).mean(None::<Kind>).double_value(&[]))
+                    })
+                },
+            );
+            natural.line_search_steps = ls.backtracks;
+            natural.line_search_success = ls.accepted;
+            natural.step_size = beta * ls.step_fraction;
+        }
+        let line_search_time = start.elapsed();
+
+        let (surrogate_after, approx_kl, entropy) = tch::no_grad(|| {
+            let dist = self.policy.dist(&r.obs);
+            (
+                surrogate(&dist, &r.actions, &r.log_probs, &adv).double_value(&[]),
+                nd.old_dist.kl(&dist).mean(None::<Kind>).double_value(&[]),
+                dist.entropy().mean(None::<Kind>).double_value(&[]),
+            )
+        });
+        let (value_loss, explained_variance, critic_time) = fit_critic(&mut self.value, r, &self.config.common);
+        let mut stats = UpdateStats {
+            surrogate_before: nd.surrogate_before,
+            surrogate_after,
+            policy_loss: -surrogate_after,
+            approx_kl,
+            entropy,
+            value_loss,
+            explained_variance,
+            natural: Some(natural),
+            ..Default::default()
+        };
+        stats.timings.policy_gradient = nd.gradient_time;
+        stats.timings.conjugate_gradient = nd.cg_time;
+        stats.timings.line_search = line_search_time;
+        stats.timings.critic = critic_time;
+        stats
+    }
+}

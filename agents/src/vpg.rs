@@ -1,0 +1,109 @@
+//! VPG, vanilla policy gradient: Williams (1992), "Simple statistical
+//! gradient-following algorithms for connectionist reinforcement learning"
+//! (REINFORCE), with GAE advantages (Schulman et al., 2016) and a learned
+//! value baseline, as in Spinning Up's VPG.
+//!
+//! One Adam step per batch on −E[log π_θ(a|s) · A(s, a)]: the plain gradient
+//! in parameter space, which the natural-gradient agents precondition with
+//! the Fisher.
+
+use std::time::Instant;
+
+use natgrad_envs::Space;
+use tch::nn::{self, OptimizerConfig};
+use tch::{Device, Kind};
+
+use crate::agent::{Agent, CommonConfig, ConfigError, UpdateStats, check, fit_critic, prepare_advantages};
+use crate::natural_policy_step::surrogate;
+use crate::policy::Policy;
+use crate::rollout::Rollout;
+use crate::value::ValueFunction;
+
+/// VPG's hyperparameters.
+#[derive(Clone, Debug, PartialEq)]
+pub struct VpgConfig {
+    pub common: CommonConfig,
+    /// Adam learning rate of the policy.
+    pub learning_rate: f64,
+}
+
+impl Default for VpgConfig {
+    fn default() -> Self {
+        Self { common: CommonConfig::default(), learning_rate: 3e-4 }
+    }
+}
+
+impl VpgConfig {
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        self.common.validate()?;
+        let lr = self.learning_rate;
+        check(lr > 0.0 && lr.is_finite(), "learning_rate", lr, "must be positive")
+    }
+}
+
+pub struct Vpg {
+    config: VpgConfig,
+    policy: Policy,
+    policy_optimizer: nn::Optimizer,
+    value: ValueFunction,
+}
+
+impl Vpg {
+    /// Seed libtorch's generator first for reproducible initial networks.
+    pub fn new(config: VpgConfig, obs_dim: usize, action_space: &Space, device: Device) -> Result<Self, ConfigError> {
+        config.validate()?;
+        let c = &config.common;
+        let policy = Policy::new(obs_dim, action_space, &c.policy_hidden, c.log_std_init, device);
+        let policy_optimizer =
+            nn::Adam::default().build(policy.var_store(), config.learning_rate).expect("Adam over a fresh VarStore");
+        let value = ValueFunction::new(obs_dim, &c.value_hidden, c.critic_learning_rate, device);
+        Ok(Self { config, policy, policy_optimizer, value })
+    }
+}
+
+impl Agent for Vpg {
+    fn policy(&self) -> &Policy {
+        &self.policy
+    }
+    fn value_function(&self) -> &ValueFunction {
+        &self.value
+    }
+    fn common(&self) -> &CommonConfig {
+        &self.config.common
+    }
+
+    fn update(&mut self, r: &Rollout) -> UpdateStats {
+        let start = Instant::now();
+        let adv = prepare_advantages(&r.advantages, self.config.common.normalize_advantage);
+        let old_dist = tch::no_grad(|| self.policy.dist(&r.obs)).detach();
+        // The surrogate's gradient at θ_old is the policy gradient E[∇log π · A].
+        let surr = surrogate(&self.policy.dist(&r.obs), &r.actions, &r.log_probs, &adv);
+        let surrogate_before = surr.double_value(&[]);
+        self.policy_optimizer.backward_step(&(-surr));
+        let gradient_time = start.elapsed();
+
+        let (surrogate_after, approx_kl, entropy) = tch::no_grad(|| {
+            let dist = self.policy.dist(&r.obs);
+            (
+                surrogate(&dist, &r.actions, &r.log_probs, &adv).double_value(&[]),
+                old_dist.kl(&dist).mean(None::<Kind>).double_value(&[]),
+                dist.entropy().mean(None::<Kind>).double_value(&[]),
+            )
+        });
+        let (value_loss, explained_variance, critic_time) = fit_critic(&mut self.value, r, &self.config.common);
+        let mut stats = UpdateStats {
+            surrogate_before,
+            surrogate_after,
+            policy_loss: -surrogate_after,
+            approx_kl,
+            entropy,
+            value_loss,
+            explained_variance,
+            natural: None,
+            ..Default::default()
+        };
+        stats.timings.policy_gradient = gradient_time;
+        stats.timings.critic = critic_time;
+        stats
+    }
+}

@@ -1,0 +1,196 @@
+//! Seeded learning tests: the agents must learn, not only run. Release mode.
+//!
+//! libtorch's generator and thread pool are process-wide, so the tests here
+//! take a lock and run one at a time: each run is then exactly reproducible.
+
+use std::sync::Mutex;
+
+use natgrad_agents::natural_gradient::flat_params;
+use natgrad_agents::{
+    Agent, Collector, CommonConfig, Control, NaturalGradientConfig, Trpo, TrpoConfig, Vpg, VpgConfig, train,
+};
+use natgrad_envs::{MakeOptions, Space, VecEnv};
+use tch::{Device, Kind, Tensor};
+
+static TORCH: Mutex<()> = Mutex::new(());
+
+fn lock() -> std::sync::MutexGuard<'static, ()> {
+    let guard = TORCH.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    tch::set_num_threads(1);
+    guard
+}
+
+/// Trains and returns every finished episode's return, in order, with the
+/// environment steps at which it finished; stops early once the mean of 20
+/// consecutive episodes reaches `stop_at`.
+fn run(agent: &mut dyn Agent, env_id: &str, seed: u64, total_steps: usize, stop_at: Option<f64>) -> Vec<(usize, f64)> {
+    let venv = VecEnv::make(env_id, agent.common().n_envs, &MakeOptions::default()).unwrap();
+    let c = agent.common().clone();
+    let mut collector =
+        Collector::new(venv, seed, c.normalize_observations, c.scale_rewards.then_some(c.gamma), Device::Cpu);
+    let mut returns = vec![];
+    train(agent, &mut collector, total_steps, |it| {
+        returns.extend(it.episodes.iter().map(|e| (it.total_steps, e.episode_return)));
+        match stop_at {
+            Some(threshold) if steps_to_reach(&returns, threshold).is_some() => Control::Stop,
+            _ => Control::Continue,
+        }
+    })
+    .unwrap();
+    returns
+}
+
+/// The first environment step count at which the mean return of 20
+/// consecutive training episodes reaches `threshold`.
+fn steps_to_reach(returns: &[(usize, f64)], threshold: f64) -> Option<usize> {
+    returns.windows(20).find(|w| w.iter().map(|(_, r)| r).sum::<f64>() / 20.0 >= threshold).map(|w| w[19].0)
+}
+
+fn zoo_cartpole_trpo() -> TrpoConfig {
+    TrpoConfig {
+        common: CommonConfig {
+            n_envs: 2,
+            n_steps: 512,
+            gamma: 0.99,
+            gae_lambda: 0.98,
+            critic_learning_rate: 1e-3,
+            n_critic_updates: 20,
+            critic_batch_size: 512,
+            ..CommonConfig::default()
+        },
+        natural: NaturalGradientConfig { cg_damping: 1e-3, cg_iters: 15, ..NaturalGradientConfig::default() },
+        ..TrpoConfig::default()
+    }
+}
+
+#[test]
+fn trpo_solves_cartpole_within_100k_steps_on_three_seeds() {
+    let _torch = lock();
+    for seed in [0, 1, 2] {
+        tch::manual_seed(seed as i64);
+        let mut agent = Trpo::new(zoo_cartpole_trpo(), 4, &Space::Discrete { n: 2 }, Device::Cpu).unwrap();
+        let returns = run(&mut agent, "CartPole-v1", seed, 100_000, Some(475.0));
+        let reached = steps_to_reach(&returns, 475.0);
+        println!("seed {seed}: {} episodes, mean of 20 reached 475 at {reached:?}", returns.len());
+        assert!(reached.is_some(), "seed {seed}: TRPO did not reach 475 within 100k steps");
+    }
+}
+
+/// rl-baselines3-zoo's TRPO settings for Pendulum-v1, without gSDE.
+fn zoo_pendulum_trpo() -> TrpoConfig {
+    TrpoConfig {
+        common: CommonConfig {
+            n_envs: 2,
+            n_steps: 1024,
+            gamma: 0.9,
+            gae_lambda: 0.95,
+            critic_learning_rate: 1e-3,
+            n_critic_updates: 20,
+            critic_batch_size: 128,
+            ..CommonConfig::default()
+        },
+        natural: NaturalGradientConfig { cg_iters: 15, ..NaturalGradientConfig::default() },
+        ..TrpoConfig::default()
+    }
+}
+
+fn pendulum_space() -> Space {
+    Space::Box(natgrad_envs::BoxSpace::new(vec![-2.0], vec![2.0]))
+}
+
+#[test]
+fn trpo_reaches_minus_200_on_pendulum_within_200k_steps() {
+    let _torch = lock();
+    for seed in [0, 1, 2] {
+        tch::manual_seed(seed as i64);
+        let mut agent = Trpo::new(zoo_pendulum_trpo(), 3, &pendulum_space(), Device::Cpu).unwrap();
+        let returns = run(&mut agent, "Pendulum-v1", seed, 200_000, Some(-200.0));
+        let reached = steps_to_reach(&returns, -200.0);
+        println!("seed {seed}: mean of 20 reached -200 at {reached:?}");
+        assert!(reached.is_some(), "seed {seed}: TRPO did not reach -200 on Pendulum within 200k steps");
+    }
+}
+
+#[test]
+fn vpg_clearly_improves_on_cartpole() {
+    let _torch = lock();
+    tch::manual_seed(0);
+    let config = VpgConfig { common: zoo_cartpole_trpo().common, learning_rate: 1e-3 };
+    let mut agent = Vpg::new(config, 4, &Space::Discrete { n: 2 }, Device::Cpu).unwrap();
+    let returns = run(&mut agent, "CartPole-v1", 0, 100_000, None);
+    let mean = |s: &[(usize, f64)]| s.iter().map(|(_, r)| r).sum::<f64>() / s.len() as f64;
+    let (first, last) = (mean(&returns[..20]), mean(&returns[returns.len() - 20..]));
+    println!("VPG on CartPole: first 20 episodes {first:.1}, last 20 {last:.1}");
+    // A random policy averages about 22; 150 is far beyond chance.
+    assert!(first < 50.0 && last >= 150.0, "VPG did not improve: {first:.1} -> {last:.1}");
+}
+
+fn bits(t: &Tensor) -> Vec<u64> {
+    Vec::<f64>::try_from(&t.to_kind(Kind::Double)).unwrap().iter().map(|v| v.to_bits()).collect()
+}
+
+/// After every TRPO update the mean KL(old ‖ new), computed here
+/// independently, is within target_kl and the surrogate did not get worse;
+/// or nothing was applied and the parameters are bit-identical to before.
+fn check_trust_region(config: TrpoConfig, env_id: &str, obs_dim: usize, space: &Space, iterations: usize) {
+    tch::manual_seed(7);
+    let target_kl = config.natural.target_kl;
+    let mut agent = Trpo::new(config, obs_dim, space, Device::Cpu).unwrap();
+    let c = agent.common().clone();
+    let venv = VecEnv::make(env_id, c.n_envs, &MakeOptions::default()).unwrap();
+    let mut collector = Collector::new(venv, 7, false, None, Device::Cpu);
+    let (mut applied, mut refused) = (0, 0);
+    for i in 0..iterations {
+        let rollout =
+            collector.collect(agent.policy(), agent.value_function(), c.n_steps, c.gamma, c.gae_lambda).unwrap();
+        let before = flat_params(&agent.policy().parameters());
+        let old = tch::no_grad(|| agent.policy().dist(&rollout.obs));
+        let stats = agent.update(&rollout);
+        let after = flat_params(&agent.policy().parameters());
+        let natural = stats.natural.unwrap();
+        if natural.line_search_success {
+            applied += 1;
+            let kl = tch::no_grad(|| old.kl(&agent.policy().dist(&rollout.obs)).mean(None::<Kind>).double_value(&[]));
+            assert!(kl <= target_kl, "iteration {i}: KL {kl} > {target_kl}");
+            assert!((kl - stats.approx_kl).abs() <= 1e-6, "iteration {i}: reported KL {} vs {kl}", stats.approx_kl);
+            assert!(stats.surrogate_after >= stats.surrogate_before, "iteration {i}: surrogate got worse");
+            assert_ne!(bits(&before), bits(&after));
+        } else {
+            refused += 1;
+            assert_eq!(bits(&before), bits(&after), "iteration {i}: a refused step changed the parameters");
+        }
+    }
+    println!("{env_id}: {applied} updates applied, {refused} refused");
+    assert!(applied > 0);
+}
+
+#[test]
+fn every_trpo_update_stays_in_the_trust_region_or_changes_nothing() {
+    let _torch = lock();
+    check_trust_region(zoo_cartpole_trpo(), "CartPole-v1", 4, &Space::Discrete { n: 2 }, 15);
+    check_trust_region(zoo_pendulum_trpo(), "Pendulum-v1", 3, &pendulum_space(), 10);
+    // A trust region so small that float32 noise in the KL often exceeds it:
+    // the refused updates must leave the parameters untouched.
+    let mut tiny = zoo_cartpole_trpo();
+    tiny.natural.target_kl = 1e-9;
+    tiny.line_search_max_backtracks = 2;
+    check_trust_region(tiny, "CartPole-v1", 4, &Space::Discrete { n: 2 }, 5);
+}
+
+#[test]
+fn a_batch_without_signal_is_skipped_not_applied() {
+    let _torch = lock();
+    tch::manual_seed(3);
+    let mut agent = Trpo::new(zoo_cartpole_trpo(), 4, &Space::Discrete { n: 2 }, Device::Cpu).unwrap();
+    let venv = VecEnv::make("CartPole-v1", 2, &MakeOptions::default()).unwrap();
+    let mut collector = Collector::new(venv, 3, false, None, Device::Cpu);
+    let mut rollout = collector.collect(agent.policy(), agent.value_function(), 64, 0.99, 0.98).unwrap();
+    // Zero advantages: the gradient is zero, so is sᵀFs, and no step exists.
+    rollout.advantages = rollout.advantages.zeros_like();
+    let before = flat_params(&agent.policy().parameters());
+    let stats = agent.update(&rollout);
+    let natural = stats.natural.unwrap();
+    assert!(natural.skipped_bad_curvature && !natural.line_search_success);
+    assert_eq!(natural.step_size, 0.0);
+    assert_eq!(bits(&before), bits(&flat_params(&agent.policy().parameters())));
+}
