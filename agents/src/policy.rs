@@ -86,6 +86,15 @@ impl Policy {
         self.parameters()[0].kind()
     }
 
+    /// Actions for a batch of observations: sampled, or with `deterministic`
+    /// the most likely one (argmax, or the Gaussian's mean). Unclipped.
+    pub fn act(&self, obs: &Tensor, deterministic: bool) -> Tensor {
+        tch::no_grad(|| {
+            let dist = self.dist(obs);
+            if deterministic { dist.mode() } else { dist.sample() }
+        })
+    }
+
     /// The action distribution for a batch of observations `[batch, obs_dim]`.
     pub fn dist(&self, obs: &Tensor) -> ActionDist {
         let out = self.net.forward(obs);
@@ -93,5 +102,30 @@ impl Policy {
             None => ActionDist::Categorical { logits: out },
             Some(log_std) => ActionDist::DiagGaussian { mean: out, log_std: log_std.shallow_clone() },
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use natgrad_envs::BoxSpace;
+
+    use super::*;
+
+    #[test]
+    fn deterministic_actions_are_the_mode_and_samples_vary() {
+        tch::manual_seed(0);
+        let space = Space::Box(BoxSpace::new(vec![-1.0], vec![1.0]));
+        let policy = Policy::new(3, &space, &[8], 0.0, Device::Cpu);
+        let obs = Tensor::randn([5, 3], (Kind::Float, Device::Cpu));
+        let mean = match policy.dist(&obs) {
+            ActionDist::DiagGaussian { mean, .. } => mean,
+            _ => unreachable!(),
+        };
+        assert!(policy.act(&obs, true).equal(&mean.detach()));
+        assert!(!policy.act(&obs, false).equal(&policy.act(&obs, false)));
+        let discrete = Policy::new(3, &Space::Discrete { n: 4 }, &[8], 0.0, Device::Cpu);
+        let a = discrete.act(&obs, true);
+        assert_eq!(a.size(), [5]);
+        assert_eq!(a.kind(), Kind::Int64);
     }
 }
