@@ -25,7 +25,6 @@ fn main() {
     let threads = arg(&args, "--threads", 1);
     let seed = arg(&args, "--seed", 0) as u64;
     tch::set_num_threads(threads as i32);
-    tch::manual_seed(seed as i64);
     let config = TrpoConfig {
         common: CommonConfig {
             n_envs: 2,
@@ -39,7 +38,7 @@ fn main() {
         ..TrpoConfig::default()
     };
     let venv = VecEnv::make("CartPole-v1", 2, &MakeOptions::default()).unwrap();
-    let mut agent = Trpo::new(config, 4, venv.action_space(), Device::Cpu).unwrap();
+    let mut agent = Trpo::new(config, 4, venv.action_space(), Device::Cpu, seed).unwrap();
     let mut collector = Collector::new(venv, seed, false, None, Device::Cpu);
     let mut total = Timings::default();
     let mut iterations = 0u32;

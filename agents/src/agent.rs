@@ -3,7 +3,7 @@
 
 use std::time::{Duration, Instant};
 
-use natgrad_envs::{EnvError, EpisodeStats};
+use natgrad_envs::{EnvError, EpisodeStats, Rng};
 use tch::{Kind, Tensor};
 use thiserror::Error;
 
@@ -112,6 +112,23 @@ impl CommonConfig {
     }
 }
 
+/// The random streams one experiment seed drives, for [`Rng::derive`].
+/// Environment copy i is seeded with `seed + i`; network initialisation uses
+/// libtorch's generator seeded with `seed`.
+pub mod streams {
+    /// Action sampling in the rollout collector.
+    pub const ACTIONS: u64 = 1;
+    /// Minibatch shuffling of the value function.
+    pub const MINIBATCHES: u64 = 2;
+}
+
+/// Seeds libtorch's generator for network initialisation and returns the
+/// agent's own minibatch stream.
+pub(crate) fn seed_agent(seed: u64) -> Rng {
+    tch::manual_seed(seed as i64);
+    Rng::derive(seed, streams::MINIBATCHES)
+}
+
 /// Wall time of the parts of one iteration.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct Timings {
@@ -166,6 +183,8 @@ pub trait Agent {
     fn value_function(&self) -> &ValueFunction;
     fn common(&self) -> &CommonConfig;
     fn update(&mut self, rollout: &Rollout) -> UpdateStats;
+    /// The agent's own random stream (minibatch order), for checkpoints.
+    fn rng(&mut self) -> &mut Rng;
 }
 
 /// Advantages standardised to zero mean and unit variance, if asked.
@@ -183,10 +202,16 @@ pub(crate) fn explained_variance(values: &Tensor, returns: &Tensor) -> f64 {
 }
 
 /// Fits the critic on the batch: (value loss, explained variance, time).
-pub(crate) fn fit_critic(value: &mut ValueFunction, rollout: &Rollout, common: &CommonConfig) -> (f64, f64, Duration) {
+pub(crate) fn fit_critic(
+    value: &mut ValueFunction,
+    rollout: &Rollout,
+    common: &CommonConfig,
+    rng: &mut Rng,
+) -> (f64, f64, Duration) {
     let start = Instant::now();
     let ev = explained_variance(&rollout.values, &rollout.returns);
-    let loss = value.fit(&rollout.obs, &rollout.returns.detach(), common.n_critic_updates, common.critic_batch_size);
+    let returns = rollout.returns.detach();
+    let loss = value.fit(&rollout.obs, &returns, common.n_critic_updates, common.critic_batch_size, rng);
     (loss, ev, start.elapsed())
 }
 

@@ -2,10 +2,24 @@
 //! Gaussian with a state-independent log standard deviation for `Box` spaces.
 //! Each function is the closed form of one quantity, batched over states.
 
-use tch::Tensor;
+use natgrad_envs::Rng;
+use tch::{Device, Kind, Tensor};
 
 /// ln(2π)
 const LN_2PI: f64 = 1.837_877_066_409_345_5;
+
+/// The index i with cdf(i-1) <= u < cdf(i); rounding that leaves the total a
+/// hair below u picks the last index with positive probability.
+fn sample_index(probs: &[f64], u: f64) -> usize {
+    let mut cumulative = 0.0;
+    for (i, p) in probs.iter().enumerate() {
+        cumulative += p;
+        if u < cumulative {
+            return i;
+        }
+    }
+    probs.iter().rposition(|p| *p > 0.0).unwrap_or(0)
+}
 
 /// A batch of action distributions, one per state.
 #[derive(Debug)]
@@ -76,14 +90,24 @@ impl ActionDist {
         }
     }
 
-    /// One action per state, drawn with libtorch's generator (seeded by
-    /// `tch::manual_seed`). Gaussian samples are unclipped.
-    pub fn sample(&self) -> Tensor {
+    /// One action per state, drawn from `rng` (so that a seeded run, and a
+    /// checkpoint of it, fixes every draw). Categorical: inverse CDF of the
+    /// probabilities with one uniform per state. Gaussian: mean + std · z with
+    /// standard normals z; unclipped.
+    pub fn sample(&self, rng: &mut Rng) -> Tensor {
         tch::no_grad(|| match self {
             ActionDist::Categorical { logits } => {
-                logits.softmax(-1, logits.kind()).multinomial(1, true).squeeze_dim(-1)
+                let probs = logits.softmax(-1, Kind::Double).to_device(Device::Cpu);
+                let n = probs.size()[1] as usize;
+                let probs = Vec::<f64>::try_from(&probs.reshape([-1])).expect("float probabilities");
+                let actions: Vec<i64> = probs.chunks(n).map(|p| sample_index(p, rng.uniform()) as i64).collect();
+                Tensor::from_slice(&actions).to_device(logits.device())
             }
-            ActionDist::DiagGaussian { mean, log_std } => mean + mean.randn_like() * log_std.exp(),
+            ActionDist::DiagGaussian { mean, log_std } => {
+                let z: Vec<f32> = (0..mean.numel()).map(|_| rng.normal() as f32).collect();
+                let z = Tensor::from_slice(&z).view_as(mean).to_kind(mean.kind()).to_device(mean.device());
+                mean + z * log_std.exp()
+            }
         })
     }
 
@@ -98,8 +122,6 @@ impl ActionDist {
 
 #[cfg(test)]
 mod tests {
-    use tch::{Device, Kind, Tensor};
-
     use super::*;
 
     fn t(v: &[f64]) -> Tensor {
@@ -174,16 +196,29 @@ mod tests {
 
     #[test]
     fn samples_follow_the_distribution_and_mode_is_argmax_or_mean() {
-        tch::manual_seed(0);
+        let mut rng = Rng::seed_from_u64(0);
         let d = ActionDist::Categorical { logits: t(&[0.0, (3.0f64).ln()]).view([1, 2]).repeat([20000, 1]) };
-        let frac = d.sample().to_kind(Kind::Double).mean(None::<Kind>).double_value(&[]);
+        let frac = d.sample(&mut rng).to_kind(Kind::Double).mean(None::<Kind>).double_value(&[]);
         assert!((frac - 0.75).abs() < 0.02, "{frac}");
         close(&d.mode().narrow(0, 0, 1), &[1.0]);
         let g =
             ActionDist::DiagGaussian { mean: t(&[2.0]).view([1, 1]).repeat([20000, 1]), log_std: t(&[(0.5f64).ln()]) };
-        let s = g.sample();
+        let s = g.sample(&mut rng);
         assert!((s.mean(None::<Kind>).double_value(&[]) - 2.0).abs() < 0.02);
         assert!((s.std(true).double_value(&[]) - 0.5).abs() < 0.02);
         close(&g.mode().narrow(0, 0, 1), &[2.0]);
+        // The same generator state gives the same actions.
+        let (mut a, mut b) = (Rng::seed_from_u64(4), Rng::seed_from_u64(4));
+        assert!(d.sample(&mut a).equal(&d.sample(&mut b)));
+    }
+
+    #[test]
+    fn inverse_cdf_picks_the_interval_holding_u() {
+        assert_eq!(sample_index(&[0.25, 0.5, 0.25], 0.0), 0);
+        assert_eq!(sample_index(&[0.25, 0.5, 0.25], 0.25), 1);
+        assert_eq!(sample_index(&[0.25, 0.5, 0.25], 0.7499), 1);
+        assert_eq!(sample_index(&[0.25, 0.5, 0.25], 0.75), 2);
+        // Probabilities summing to a hair under 1 never pick a zero-probability action.
+        assert_eq!(sample_index(&[0.3, 0.6999999, 0.0], 0.99999999), 1);
     }
 }

@@ -11,6 +11,7 @@ pub mod natural_policy_step;
 pub mod nn;
 pub mod normalize;
 pub mod npg;
+pub mod optim;
 pub mod policy;
 pub mod rollout;
 pub mod trpo;

@@ -2,7 +2,7 @@
 //! its `VarStore`; the value function has its own, so the two never share
 //! parameters or optimizer state.
 
-use natgrad_envs::Space;
+use natgrad_envs::{Rng, Space};
 use tch::nn::{self, Module};
 use tch::{Device, Kind, Tensor};
 
@@ -88,10 +88,10 @@ impl Policy {
 
     /// Actions for a batch of observations: sampled, or with `deterministic`
     /// the most likely one (argmax, or the Gaussian's mean). Unclipped.
-    pub fn act(&self, obs: &Tensor, deterministic: bool) -> Tensor {
+    pub fn act(&self, obs: &Tensor, deterministic: bool, rng: &mut Rng) -> Tensor {
         tch::no_grad(|| {
             let dist = self.dist(obs);
-            if deterministic { dist.mode() } else { dist.sample() }
+            if deterministic { dist.mode() } else { dist.sample(rng) }
         })
     }
 
@@ -121,10 +121,11 @@ mod tests {
             ActionDist::DiagGaussian { mean, .. } => mean,
             _ => unreachable!(),
         };
-        assert!(policy.act(&obs, true).equal(&mean.detach()));
-        assert!(!policy.act(&obs, false).equal(&policy.act(&obs, false)));
+        let mut rng = Rng::seed_from_u64(0);
+        assert!(policy.act(&obs, true, &mut rng).equal(&mean.detach()));
+        assert!(!policy.act(&obs, false, &mut rng).equal(&policy.act(&obs, false, &mut rng)));
         let discrete = Policy::new(3, &Space::Discrete { n: 4 }, &[8], 0.0, Device::Cpu);
-        let a = discrete.act(&obs, true);
+        let a = discrete.act(&obs, true, &mut rng);
         assert_eq!(a.size(), [5]);
         assert_eq!(a.kind(), Kind::Int64);
     }

@@ -2,7 +2,7 @@
 //! estimation (Schulman et al., 2016, "High-dimensional continuous control
 //! using generalized advantage estimation").
 
-use natgrad_envs::{EnvError, EpisodeStats, VecActions, VecEnv};
+use natgrad_envs::{EnvError, EpisodeStats, Rng, VecActions, VecEnv};
 use tch::{Device, Kind, Tensor};
 
 use crate::normalize::{ObsNormalizer, RewardScaler};
@@ -94,12 +94,15 @@ pub struct Collector {
     /// The raw observations the next step starts from.
     last_obs: Vec<f32>,
     device: Device,
+    /// Draws the actions (stream [`crate::agent::streams::ACTIONS`] of the seed).
+    pub rng: Rng,
     /// Environment steps taken so far, over all copies.
     pub total_steps: usize,
 }
 
 impl Collector {
-    /// Resets the environments with `seed` (copy i gets `seed + i`).
+    /// Resets the environments with `seed` (copy i gets `seed + i`) and seeds
+    /// action sampling from the same seed.
     pub fn new(
         mut venv: VecEnv,
         seed: u64,
@@ -113,7 +116,8 @@ impl Collector {
             norm.stats.update(&last_obs);
         }
         let reward_scaler = scale_rewards_gamma.map(|gamma| RewardScaler::new(venv.num_envs(), gamma));
-        Self { venv, obs_normalizer, reward_scaler, last_obs, device, total_steps: 0 }
+        let rng = Rng::derive(seed, crate::agent::streams::ACTIONS);
+        Self { venv, obs_normalizer, reward_scaler, last_obs, device, rng, total_steps: 0 }
     }
 
     fn to_tensor(&self, raw: &[f32]) -> Tensor {
@@ -155,7 +159,7 @@ impl Collector {
             let o = self.observation_tensor().to_kind(kind);
             let (a, logp, v) = tch::no_grad(|| {
                 let dist = policy.dist(&o);
-                let a = dist.sample();
+                let a = dist.sample(&mut self.rng);
                 let logp = dist.log_prob(&a);
                 (a, logp, value.forward(&o))
             });

@@ -10,11 +10,11 @@
 
 use std::time::Instant;
 
-use natgrad_envs::Space;
+use natgrad_envs::{Rng, Space};
 use tch::{Device, Kind};
 
 use crate::agent::{
-    Agent, CommonConfig, ConfigError, NaturalStepStats, UpdateStats, check, fit_critic, prepare_advantages,
+    Agent, CommonConfig, ConfigError, NaturalStepStats, UpdateStats, check, fit_critic, prepare_advantages, seed_agent,
 };
 use crate::natural_gradient::backtracking_line_search;
 use crate::natural_policy_step::{NaturalGradientConfig, natural_direction, surrogate};
@@ -65,17 +65,24 @@ pub struct Trpo {
     config: TrpoConfig,
     policy: Policy,
     value: ValueFunction,
+    rng: Rng,
 }
 
 impl Trpo {
-    /// Networks are initialised from libtorch's generator: seed it first
-    /// (`tch::manual_seed`) for reproducible runs.
-    pub fn new(config: TrpoConfig, obs_dim: usize, action_space: &Space, device: Device) -> Result<Self, ConfigError> {
+    /// `seed` drives network initialisation and minibatch order.
+    pub fn new(
+        config: TrpoConfig,
+        obs_dim: usize,
+        action_space: &Space,
+        device: Device,
+        seed: u64,
+    ) -> Result<Self, ConfigError> {
         config.validate()?;
+        let rng = seed_agent(seed);
         let c = &config.common;
         let policy = Policy::new(obs_dim, action_space, &c.policy_hidden, c.log_std_init, device);
         let value = ValueFunction::new(obs_dim, &c.value_hidden, c.critic_learning_rate, device);
-        Ok(Self { config, policy, value })
+        Ok(Self { config, policy, value, rng })
     }
 
     pub fn config(&self) -> &TrpoConfig {
@@ -92,6 +99,9 @@ impl Agent for Trpo {
     }
     fn common(&self) -> &CommonConfig {
         &self.config.common
+    }
+    fn rng(&mut self) -> &mut Rng {
+        &mut self.rng
     }
 
     fn update(&mut self, r: &Rollout) -> UpdateStats {
@@ -136,7 +146,8 @@ impl Agent for Trpo {
                 dist.entropy().mean(None::<Kind>).double_value(&[]),
             )
         });
-        let (value_loss, explained_variance, critic_time) = fit_critic(&mut self.value, r, &self.config.common);
+        let (value_loss, explained_variance, critic_time) =
+            fit_critic(&mut self.value, r, &self.config.common, &mut self.rng);
         let mut stats = UpdateStats {
             surrogate_before: nd.surrogate_before,
             surrogate_after,

@@ -9,12 +9,12 @@
 
 use std::time::Instant;
 
-use natgrad_envs::Space;
-use tch::nn::{self, OptimizerConfig};
+use natgrad_envs::{Rng, Space};
 use tch::{Device, Kind};
 
-use crate::agent::{Agent, CommonConfig, ConfigError, UpdateStats, check, fit_critic, prepare_advantages};
+use crate::agent::{Agent, CommonConfig, ConfigError, UpdateStats, check, fit_critic, prepare_advantages, seed_agent};
 use crate::natural_policy_step::surrogate;
+use crate::optim::Adam;
 use crate::policy::Policy;
 use crate::rollout::Rollout;
 use crate::value::ValueFunction;
@@ -44,20 +44,27 @@ impl VpgConfig {
 pub struct Vpg {
     config: VpgConfig,
     policy: Policy,
-    policy_optimizer: nn::Optimizer,
+    pub policy_optimizer: Adam,
     value: ValueFunction,
+    rng: Rng,
 }
 
 impl Vpg {
-    /// Seed libtorch's generator first for reproducible initial networks.
-    pub fn new(config: VpgConfig, obs_dim: usize, action_space: &Space, device: Device) -> Result<Self, ConfigError> {
+    /// `seed` drives network initialisation and minibatch order.
+    pub fn new(
+        config: VpgConfig,
+        obs_dim: usize,
+        action_space: &Space,
+        device: Device,
+        seed: u64,
+    ) -> Result<Self, ConfigError> {
         config.validate()?;
+        let rng = seed_agent(seed);
         let c = &config.common;
         let policy = Policy::new(obs_dim, action_space, &c.policy_hidden, c.log_std_init, device);
-        let policy_optimizer =
-            nn::Adam::default().build(policy.var_store(), config.learning_rate).expect("Adam over a fresh VarStore");
+        let policy_optimizer = Adam::new(policy.parameters(), config.learning_rate);
         let value = ValueFunction::new(obs_dim, &c.value_hidden, c.critic_learning_rate, device);
-        Ok(Self { config, policy, policy_optimizer, value })
+        Ok(Self { config, policy, policy_optimizer, value, rng })
     }
 }
 
@@ -71,6 +78,9 @@ impl Agent for Vpg {
     fn common(&self) -> &CommonConfig {
         &self.config.common
     }
+    fn rng(&mut self) -> &mut Rng {
+        &mut self.rng
+    }
 
     fn update(&mut self, r: &Rollout) -> UpdateStats {
         let start = Instant::now();
@@ -79,7 +89,7 @@ impl Agent for Vpg {
         // The surrogate's gradient at θ_old is the policy gradient E[∇log π · A].
         let surr = surrogate(&self.policy.dist(&r.obs), &r.actions, &r.log_probs, &adv);
         let surrogate_before = surr.double_value(&[]);
-        self.policy_optimizer.backward_step(&(-surr));
+        self.policy_optimizer.minimize(&(-surr));
         let gradient_time = start.elapsed();
 
         let (surrogate_after, approx_kl, entropy) = tch::no_grad(|| {
@@ -90,7 +100,8 @@ impl Agent for Vpg {
                 dist.entropy().mean(None::<Kind>).double_value(&[]),
             )
         });
-        let (value_loss, explained_variance, critic_time) = fit_critic(&mut self.value, r, &self.config.common);
+        let (value_loss, explained_variance, critic_time) =
+            fit_critic(&mut self.value, r, &self.config.common, &mut self.rng);
         let mut stats = UpdateStats {
             surrogate_before,
             surrogate_after,

@@ -10,13 +10,12 @@ use tch::{Device, Kind};
 /// update statistic, and the final policy parameters.
 fn fingerprint(env_id: &str, obs_dim: usize, space: &Space, seed: u64) -> Vec<u64> {
     tch::set_num_threads(1);
-    tch::manual_seed(seed as i64);
     let config = TrpoConfig {
         common: CommonConfig { n_envs: 2, n_steps: 256, normalize_observations: true, ..CommonConfig::default() },
         natural: NaturalGradientConfig { cg_iters: 15, ..NaturalGradientConfig::default() },
         ..TrpoConfig::default()
     };
-    let mut agent = Trpo::new(config, obs_dim, space, Device::Cpu).unwrap();
+    let mut agent = Trpo::new(config, obs_dim, space, Device::Cpu, seed).unwrap();
     let venv = VecEnv::make(env_id, 2, &MakeOptions::default()).unwrap();
     let mut collector = Collector::new(venv, seed, true, None, Device::Cpu);
     let mut out = vec![];

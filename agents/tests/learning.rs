@@ -67,8 +67,7 @@ fn zoo_cartpole_trpo() -> TrpoConfig {
 fn trpo_solves_cartpole_within_100k_steps_on_three_seeds() {
     let _torch = lock();
     for seed in [0, 1, 2] {
-        tch::manual_seed(seed as i64);
-        let mut agent = Trpo::new(zoo_cartpole_trpo(), 4, &Space::Discrete { n: 2 }, Device::Cpu).unwrap();
+        let mut agent = Trpo::new(zoo_cartpole_trpo(), 4, &Space::Discrete { n: 2 }, Device::Cpu, seed).unwrap();
         let returns = run(&mut agent, "CartPole-v1", seed, 100_000, Some(475.0));
         let reached = steps_to_reach(&returns, 475.0);
         println!("seed {seed}: {} episodes, mean of 20 reached 475 at {reached:?}", returns.len());
@@ -102,8 +101,7 @@ fn pendulum_space() -> Space {
 fn trpo_reaches_minus_200_on_pendulum_within_200k_steps() {
     let _torch = lock();
     for seed in [0, 1, 2] {
-        tch::manual_seed(seed as i64);
-        let mut agent = Trpo::new(zoo_pendulum_trpo(), 3, &pendulum_space(), Device::Cpu).unwrap();
+        let mut agent = Trpo::new(zoo_pendulum_trpo(), 3, &pendulum_space(), Device::Cpu, seed).unwrap();
         let returns = run(&mut agent, "Pendulum-v1", seed, 200_000, Some(-200.0));
         let reached = steps_to_reach(&returns, -200.0);
         println!("seed {seed}: mean of 20 reached -200 at {reached:?}");
@@ -114,9 +112,8 @@ fn trpo_reaches_minus_200_on_pendulum_within_200k_steps() {
 #[test]
 fn vpg_clearly_improves_on_cartpole() {
     let _torch = lock();
-    tch::manual_seed(0);
     let config = VpgConfig { common: zoo_cartpole_trpo().common, learning_rate: 1e-3 };
-    let mut agent = Vpg::new(config, 4, &Space::Discrete { n: 2 }, Device::Cpu).unwrap();
+    let mut agent = Vpg::new(config, 4, &Space::Discrete { n: 2 }, Device::Cpu, 0).unwrap();
     let returns = run(&mut agent, "CartPole-v1", 0, 100_000, None);
     let mean = |s: &[(usize, f64)]| s.iter().map(|(_, r)| r).sum::<f64>() / s.len() as f64;
     let (first, last) = (mean(&returns[..20]), mean(&returns[returns.len() - 20..]));
@@ -133,12 +130,12 @@ fn bits(t: &Tensor) -> Vec<u64> {
 /// independently, is within target_kl and the surrogate did not get worse;
 /// or nothing was applied and the parameters are bit-identical to before.
 fn check_trust_region(config: TrpoConfig, env_id: &str, obs_dim: usize, space: &Space, iterations: usize) {
-    tch::manual_seed(7);
+    const SEED: u64 = 7;
     let target_kl = config.natural.target_kl;
-    let mut agent = Trpo::new(config, obs_dim, space, Device::Cpu).unwrap();
+    let mut agent = Trpo::new(config, obs_dim, space, Device::Cpu, SEED).unwrap();
     let c = agent.common().clone();
     let venv = VecEnv::make(env_id, c.n_envs, &MakeOptions::default()).unwrap();
-    let mut collector = Collector::new(venv, 7, false, None, Device::Cpu);
+    let mut collector = Collector::new(venv, SEED, false, None, Device::Cpu);
     let (mut applied, mut refused) = (0, 0);
     for i in 0..iterations {
         let rollout =
@@ -180,8 +177,7 @@ fn every_trpo_update_stays_in_the_trust_region_or_changes_nothing() {
 #[test]
 fn a_batch_without_signal_is_skipped_not_applied() {
     let _torch = lock();
-    tch::manual_seed(3);
-    let mut agent = Trpo::new(zoo_cartpole_trpo(), 4, &Space::Discrete { n: 2 }, Device::Cpu).unwrap();
+    let mut agent = Trpo::new(zoo_cartpole_trpo(), 4, &Space::Discrete { n: 2 }, Device::Cpu, 3).unwrap();
     let venv = VecEnv::make("CartPole-v1", 2, &MakeOptions::default()).unwrap();
     let mut collector = Collector::new(venv, 3, false, None, Device::Cpu);
     let mut rollout = collector.collect(agent.policy(), agent.value_function(), 64, 0.99, 0.98).unwrap();

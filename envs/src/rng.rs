@@ -6,7 +6,10 @@
 //! an episode: the same seed gives the same episodes in every natgrad version.
 //! Floats are drawn as `(next_u64() >> 11) * 2^-53`, uniform on [0, 1) with 53
 //! random bits, and scaled as NumPy's `uniform(low, high)` does: `low + (high -
-//! low) * u`.
+//! low) * u`. Standard normals come from the Box–Muller transform of two such
+//! draws, `sqrt(-2 ln(1 - u1)) * cos(2π u2)`, one normal per pair.
+//! [`Rng::derive`] gives independent streams for the parts of an experiment
+//! that one seed drives (environments, actions, minibatches).
 
 /// xoshiro256++ generator; see the module documentation.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -33,6 +36,22 @@ impl Rng {
     /// A generator seeded from the operating system's entropy source.
     pub fn from_entropy() -> Self {
         Self::seed_from_u64(rand::random())
+    }
+
+    /// The generator for stream `stream` of an experiment seeded with `seed`:
+    /// the two numbers are mixed through SplitMix64, so nearby seeds and
+    /// streams give unrelated sequences.
+    pub fn derive(seed: u64, stream: u64) -> Self {
+        let mut x = seed;
+        let mixed = splitmix64(&mut x) ^ stream.wrapping_mul(0xD1B5_4A32_D192_ED03);
+        Self::seed_from_u64(mixed)
+    }
+
+    /// A standard normal draw (Box–Muller).
+    pub fn normal(&mut self) -> f64 {
+        let u1 = self.uniform();
+        let u2 = self.uniform();
+        (-2.0 * (1.0 - u1).ln()).sqrt() * (2.0 * std::f64::consts::PI * u2).cos()
     }
 
     /// The full internal state, for checkpoints.
@@ -140,6 +159,19 @@ mod tests {
         for c in counts {
             assert!((9_500..10_500).contains(&c), "{counts:?}");
         }
+    }
+
+    #[test]
+    fn normals_have_unit_variance_and_derived_streams_differ() {
+        let mut rng = Rng::seed_from_u64(5);
+        let xs: Vec<f64> = (0..40_000).map(|_| rng.normal()).collect();
+        let mean = xs.iter().sum::<f64>() / xs.len() as f64;
+        let var = xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / xs.len() as f64;
+        assert!(mean.abs() < 0.02 && (var - 1.0).abs() < 0.03, "{mean} {var}");
+        assert_ne!(Rng::derive(1, 0).next_u64(), Rng::derive(1, 1).next_u64());
+        assert_ne!(Rng::derive(1, 0).next_u64(), Rng::derive(2, 0).next_u64());
+        assert_ne!(Rng::derive(1, 0).next_u64(), Rng::seed_from_u64(1).next_u64());
+        assert_eq!(Rng::derive(9, 3), Rng::derive(9, 3));
     }
 
     #[test]
