@@ -1,10 +1,15 @@
 //! Command-line interface.
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Result;
-use clap::{Parser, Subcommand};
+use clap::{Arg, ArgMatches, Args, FromArgMatches, Parser, Subcommand};
 use natgrad_envs::{Env, Rng, Space, make, specs};
+
+use crate::config;
+use crate::eval::{self, EvalRequest};
+use crate::train::{self, Outcome, TrainRequest};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -17,8 +22,26 @@ struct Cli {
     command: Command,
 }
 
+const TRAIN_EXAMPLES: &str = "Examples:
+  natgrad train --algo trpo --env CartPole-v1
+  natgrad train --algo vpg --env Pendulum-v1 --seed 3 --total-steps 200000
+  natgrad train --algo trpo --env Acrobot-v1 --target-kl 0.02 --set cg_iters=20
+  natgrad train --algo npg --env CartPole-v1 --config my_settings.toml --run-name npg-test
+  natgrad train --resume runs/CartPole-v1__trpo__1__1764000000
+Watch a run: tensorboard --logdir runs";
+
+const EVAL_EXAMPLES: &str = "Examples:
+  natgrad eval runs/CartPole-v1__trpo__1__1764000000 --episodes 20 --deterministic
+  natgrad eval runs/my-run/checkpoint.safetensors --gif cartpole.gif";
+
 #[derive(Subcommand, Debug)]
 enum Command {
+    /// Train an agent; logs, config.toml, progress.csv and checkpoints go to a run folder.
+    #[command(after_help = TRAIN_EXAMPLES)]
+    Train(TrainArgs),
+    /// Evaluate a trained policy: mean and standard deviation of the return.
+    #[command(after_help = EVAL_EXAMPLES)]
+    Eval(EvalArgs),
     /// List the environments with their spaces, time limits and reward thresholds.
     #[command(after_help = "Examples:\n  natgrad envs\n  natgrad envs --random-episode --seed 7")]
     Envs {
@@ -31,18 +54,150 @@ enum Command {
     },
 }
 
+#[derive(Args, Debug)]
+struct TrainArgs {
+    /// Algorithm: trpo, npg or vpg.
+    #[arg(long)]
+    algo: Option<String>,
+    /// Environment id, e.g. CartPole-v1 (see natgrad envs).
+    #[arg(long)]
+    env: Option<String>,
+    /// Seed of everything random in the run [default: 1].
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Environment steps to train for [default: the environment's preset].
+    #[arg(long)]
+    total_steps: Option<usize>,
+    /// Folder that holds the run folders.
+    #[arg(long, default_value = "runs")]
+    logdir: PathBuf,
+    /// Name of the run folder [default: {env}__{algo}__{seed}__{unix_time}].
+    #[arg(long)]
+    run_name: Option<String>,
+    /// libtorch threads.
+    #[arg(long, default_value_t = 1)]
+    threads: usize,
+    /// cpu, cuda or cuda:N.
+    #[arg(long, default_value = "cpu")]
+    device: String,
+    /// TOML file of hyperparameters (keys as below, with underscores), applied over the preset.
+    #[arg(long, value_name = "FILE.toml")]
+    config: Option<PathBuf>,
+    /// Set one hyperparameter, applied over --config; repeatable.
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    sets: Vec<String>,
+    /// Print only the final summary line.
+    #[arg(long)]
+    quiet: bool,
+    /// Continue the run in RUN_DIR from its last checkpoint.
+    #[arg(long, value_name = "RUN_DIR")]
+    resume: Option<PathBuf>,
+    #[command(flatten)]
+    hyperparameters: HyperparameterFlags,
+}
+
+/// One `--key VALUE` flag per hyperparameter of any agent, documented by the
+/// config structs' own doc comments.
+#[derive(Debug, Default)]
+struct HyperparameterFlags(Vec<(String, String)>);
+
+impl FromArgMatches for HyperparameterFlags {
+    fn from_arg_matches(matches: &ArgMatches) -> Result<Self, clap::Error> {
+        let given = config::all_keys()
+            .into_iter()
+            .filter_map(|(key, _)| matches.get_one::<String>(key.name).map(|v| (key.name.to_owned(), v.clone())))
+            .collect();
+        Ok(Self(given))
+    }
+
+    fn update_from_arg_matches(&mut self, matches: &ArgMatches) -> Result<(), clap::Error> {
+        *self = Self::from_arg_matches(matches)?;
+        Ok(())
+    }
+}
+
+impl Args for HyperparameterFlags {
+    fn augment_args(cmd: clap::Command) -> clap::Command {
+        let mut cmd = cmd.next_help_heading("Hyperparameters [default: the environment's preset, see presets.toml]");
+        for (key, algos) in config::all_keys() {
+            let doc = key.doc.lines().map(str::trim).collect::<Vec<_>>().join(" ");
+            let names: Vec<&str> = algos.iter().map(|a| a.name()).collect();
+            let help =
+                if names.len() == config::Algo::ALL.len() { doc } else { format!("{doc} [{}]", names.join(", ")) };
+            cmd = cmd.arg(Arg::new(key.name).long(key.name.replace('_', "-")).value_name("VALUE").help(help));
+        }
+        cmd
+    }
+
+    fn augment_args_for_update(cmd: clap::Command) -> clap::Command {
+        Self::augment_args(cmd)
+    }
+}
+
+#[derive(Args, Debug)]
+struct EvalArgs {
+    /// A run folder (its last checkpoint is used) or a checkpoint file.
+    target: PathBuf,
+    /// Episodes to run.
+    #[arg(long, default_value_t = 10)]
+    episodes: usize,
+    /// Take the most likely action (argmax, or the Gaussian's mean) instead of sampling.
+    #[arg(long)]
+    deterministic: bool,
+    /// Seed of the evaluation episodes.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Also render the first episode as an animated GIF.
+    #[arg(long, value_name = "FILE.gif")]
+    gif: Option<PathBuf>,
+}
+
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Envs { random_episode, seed } => envs(random_episode, seed),
+        Command::Envs { random_episode, seed } => envs(random_episode, seed).map(|()| ExitCode::SUCCESS),
+        Command::Train(args) => train_command(args),
+        Command::Eval(args) => eval::run(&EvalRequest {
+            target: args.target,
+            episodes: args.episodes,
+            deterministic: args.deterministic,
+            seed: args.seed,
+            gif: args.gif,
+        })
+        .map(|()| ExitCode::SUCCESS),
     };
     match result {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e:#}");
             ExitCode::FAILURE
         }
     }
+}
+
+fn train_command(args: TrainArgs) -> Result<ExitCode> {
+    if args.resume.is_some() && args.seed.is_some() {
+        anyhow::bail!("--seed cannot be given with --resume: a resumed run keeps its seed");
+    }
+    let request = TrainRequest {
+        algo: args.algo.unwrap_or_default(),
+        env: args.env.unwrap_or_default(),
+        seed: args.seed.unwrap_or(1),
+        total_steps: args.total_steps,
+        logdir: args.logdir,
+        run_name: args.run_name,
+        threads: args.threads,
+        device: args.device,
+        config: args.config,
+        sets: args.sets,
+        flags: args.hyperparameters.0,
+        quiet: args.quiet,
+        resume: args.resume,
+    };
+    Ok(match train::run(&request)? {
+        Outcome::Finished => ExitCode::SUCCESS,
+        Outcome::Interrupted => ExitCode::from(130),
+    })
 }
 
 fn envs(random_episode: bool, seed: u64) -> Result<()> {

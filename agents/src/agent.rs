@@ -7,59 +7,42 @@ use natgrad_envs::{EnvError, EpisodeStats, Rng};
 use tch::{Kind, Tensor};
 use thiserror::Error;
 
+use crate::hyperparameters::hyperparameters;
+use crate::optim::Adam;
 use crate::policy::Policy;
 use crate::rollout::{Collector, Rollout};
 use crate::value::ValueFunction;
 
-/// Settings shared by every agent: how experience is collected and how the
-/// value function learns.
-#[derive(Clone, Debug, PartialEq)]
-pub struct CommonConfig {
-    /// Environment copies stepped in lockstep.
-    pub n_envs: usize,
-    /// Steps per copy per iteration; a batch holds `n_envs * n_steps` steps.
-    pub n_steps: usize,
-    /// Discount factor, in (0, 1].
-    pub gamma: f64,
-    /// GAE's λ, in [0, 1]: 0 is the one-step TD error, 1 the Monte Carlo return.
-    pub gae_lambda: f64,
-    /// Standardise advantages within each batch.
-    pub normalize_advantage: bool,
-    /// Normalise observations by running statistics (as SB3's VecNormalize).
-    pub normalize_observations: bool,
-    /// Divide rewards by the running std of the discounted return.
-    pub scale_rewards: bool,
-    /// Hidden layer sizes of the policy network.
-    pub policy_hidden: Vec<i64>,
-    /// Hidden layer sizes of the value network.
-    pub value_hidden: Vec<i64>,
-    /// Initial log standard deviation of Gaussian policies.
-    pub log_std_init: f64,
-    /// Adam learning rate of the value function.
-    pub critic_learning_rate: f64,
-    /// Passes of the value function over each batch.
-    pub n_critic_updates: usize,
-    /// Minibatch size of the value function's updates.
-    pub critic_batch_size: usize,
-}
-
-impl Default for CommonConfig {
-    fn default() -> Self {
-        Self {
-            n_envs: 1,
-            n_steps: 2048,
-            gamma: 0.99,
-            gae_lambda: 0.97,
-            normalize_advantage: true,
-            normalize_observations: false,
-            scale_rewards: false,
-            policy_hidden: vec![64, 64],
-            value_hidden: vec![64, 64],
-            log_std_init: 0.0,
-            critic_learning_rate: 1e-3,
-            n_critic_updates: 10,
-            critic_batch_size: 128,
-        }
+hyperparameters! {
+    /// Settings shared by every agent: how experience is collected and how the
+    /// value function learns.
+    pub struct CommonConfig {
+        /// Environment copies stepped in lockstep.
+        pub n_envs: usize = 1,
+        /// Steps per copy per iteration; a batch holds n_envs * n_steps steps.
+        pub n_steps: usize = 2048,
+        /// Discount factor, in (0, 1].
+        pub gamma: f64 = 0.99,
+        /// GAE's lambda, in [0, 1]: 0 is the one-step TD error, 1 the Monte Carlo return.
+        pub gae_lambda: f64 = 0.97,
+        /// Standardise advantages within each batch.
+        pub normalize_advantage: bool = true,
+        /// Normalise observations by running statistics (as SB3's VecNormalize).
+        pub normalize_observations: bool = false,
+        /// Divide rewards by the running std of the discounted return.
+        pub scale_rewards: bool = false,
+        /// Hidden layer sizes of the policy network.
+        pub policy_hidden: Vec<i64> = vec![64, 64],
+        /// Hidden layer sizes of the value network.
+        pub value_hidden: Vec<i64> = vec![64, 64],
+        /// Initial log standard deviation of Gaussian policies.
+        pub log_std_init: f64 = 0.0,
+        /// Adam learning rate of the value function.
+        pub critic_learning_rate: f64 = 1e-3,
+        /// Passes of the value function over each batch.
+        pub n_critic_updates: usize = 10,
+        /// Minibatch size of the value function's updates.
+        pub critic_batch_size: usize = 128,
     }
 }
 
@@ -185,6 +168,8 @@ pub trait Agent {
     fn update(&mut self, rollout: &Rollout) -> UpdateStats;
     /// The agent's own random stream (minibatch order), for checkpoints.
     fn rng(&mut self) -> &mut Rng;
+    /// Every optimizer with its name, for checkpoints.
+    fn optimizers(&mut self) -> Vec<(&'static str, &mut Adam)>;
 }
 
 /// Advantages standardised to zero mean and unit variance, if asked.
@@ -222,6 +207,8 @@ pub struct Iteration {
     /// Environment steps so far, over all copies.
     pub total_steps: usize,
     pub episodes: Vec<EpisodeStats>,
+    /// The step count at which each episode ended.
+    pub episode_end_steps: Vec<usize>,
     pub stats: UpdateStats,
 }
 
@@ -234,12 +221,13 @@ pub enum Control {
 
 /// Collects a rollout and updates the agent until `total_steps` environment
 /// steps have been taken (the last batch is whole, so it may overshoot by less
-/// than one batch) or `on_iteration` says stop.
+/// than one batch) or `on_iteration` says stop. `on_iteration` also gets the
+/// agent and the collector, to save or inspect them between iterations.
 pub fn train(
     agent: &mut dyn Agent,
     collector: &mut Collector,
     total_steps: usize,
-    mut on_iteration: impl FnMut(&Iteration) -> Control,
+    mut on_iteration: impl FnMut(&Iteration, &mut dyn Agent, &mut Collector) -> Control,
 ) -> Result<(), EnvError> {
     let mut index = 0;
     while collector.total_steps < total_steps {
@@ -255,9 +243,15 @@ pub fn train(
         let rollout_time = start.elapsed();
         let mut stats = agent.update(&rollout);
         stats.timings.rollout = rollout_time;
-        let iteration = Iteration { index, total_steps: collector.total_steps, episodes: rollout.episodes, stats };
+        let iteration = Iteration {
+            index,
+            total_steps: collector.total_steps,
+            episodes: rollout.episodes,
+            episode_end_steps: rollout.episode_end_steps,
+            stats,
+        };
         index += 1;
-        if on_iteration(&iteration) == Control::Stop {
+        if on_iteration(&iteration, agent, collector) == Control::Stop {
             break;
         }
     }

@@ -6,6 +6,7 @@ pub use tch;
 pub mod agent;
 mod device;
 pub mod distributions;
+pub mod hyperparameters;
 pub mod natural_gradient;
 pub mod natural_policy_step;
 pub mod nn;
@@ -19,10 +20,11 @@ pub mod value;
 pub mod vpg;
 
 pub use agent::{Agent, CommonConfig, ConfigError, Control, Iteration, UpdateStats, train};
+pub use hyperparameters::Key;
 pub use natural_policy_step::NaturalGradientConfig;
 pub use npg::{Npg, NpgConfig};
 pub use rollout::{Collector, Rollout};
-pub use trpo::{Trpo, TrpoConfig};
-pub use vpg::{Vpg, VpgConfig};
+pub use trpo::{LineSearchConfig, Trpo, TrpoConfig};
+pub use vpg::{PolicyOptimizerConfig, Vpg, VpgConfig};
 
 pub use device::{DeviceError, parse_device};

@@ -7,27 +7,23 @@ use tch::{Kind, Tensor};
 
 use crate::agent::{ConfigError, check};
 use crate::distributions::ActionDist;
+use crate::hyperparameters::hyperparameters;
 use crate::natural_gradient::{FisherVectorProduct, conjugate_gradient, flat_grad, max_step_size};
 use crate::policy::Policy;
 
-/// Settings of the natural-gradient direction.
-#[derive(Clone, Debug, PartialEq)]
-pub struct NaturalGradientConfig {
-    /// Trust-region radius δ: the mean KL(π_old ‖ π_new) one update may reach.
-    pub target_kl: f64,
-    /// Maximum conjugate-gradient iterations.
-    pub cg_iters: usize,
-    /// Damping λ added to the Fisher: CG solves (F + λI)s = g.
-    pub cg_damping: f64,
-    /// CG stops once the squared residual norm falls below this.
-    pub cg_residual_tol: f64,
-    /// Fisher-vector products use every k-th sample of the batch (1: all).
-    pub fvp_subsample: usize,
-}
-
-impl Default for NaturalGradientConfig {
-    fn default() -> Self {
-        Self { target_kl: 0.01, cg_iters: 10, cg_damping: 0.1, cg_residual_tol: 1e-10, fvp_subsample: 1 }
+hyperparameters! {
+    /// Settings of the natural-gradient direction.
+    pub struct NaturalGradientConfig {
+        /// Trust-region radius delta: the mean KL(pi_old || pi_new) one update may reach.
+        pub target_kl: f64 = 0.01,
+        /// Maximum conjugate-gradient iterations.
+        pub cg_iters: usize = 10,
+        /// Damping lambda added to the Fisher: CG solves (F + lambda I) s = g.
+        pub cg_damping: f64 = 0.1,
+        /// CG stops once the squared residual norm falls below this.
+        pub cg_residual_tol: f64 = 1e-10,
+        /// Fisher-vector products use every k-th sample of the batch (1: all).
+        pub fvp_subsample: usize = 1,
     }
 }
 

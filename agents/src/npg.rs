@@ -10,11 +10,13 @@
 use std::time::Instant;
 
 use natgrad_envs::{Rng, Space};
+use serde::{Deserialize, Serialize};
 use tch::{Device, Kind};
 
 use crate::agent::{
     Agent, CommonConfig, ConfigError, NaturalStepStats, UpdateStats, fit_critic, prepare_advantages, seed_agent,
 };
+use crate::hyperparameters::Key;
 use crate::natural_gradient::{flat_params, set_flat_params};
 use crate::natural_policy_step::{NaturalGradientConfig, natural_direction, surrogate};
 use crate::policy::Policy;
@@ -22,13 +24,20 @@ use crate::rollout::Rollout;
 use crate::value::ValueFunction;
 
 /// NPG's hyperparameters: TRPO's without the line search.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct NpgConfig {
+    #[serde(flatten)]
     pub common: CommonConfig,
+    #[serde(flatten)]
     pub natural: NaturalGradientConfig,
 }
 
 impl NpgConfig {
+    /// Every key NPG accepts.
+    pub fn keys() -> Vec<Key> {
+        [CommonConfig::KEYS, NaturalGradientConfig::KEYS].concat()
+    }
+
     pub fn validate(&self) -> Result<(), ConfigError> {
         self.common.validate()?;
         self.natural.validate()
@@ -72,6 +81,9 @@ impl Agent for Npg {
     }
     fn rng(&mut self) -> &mut Rng {
         &mut self.rng
+    }
+    fn optimizers(&mut self) -> Vec<(&'static str, &mut crate::optim::Adam)> {
+        vec![("value", &mut self.value.optimizer)]
     }
 
     fn update(&mut self, r: &Rollout) -> UpdateStats {

@@ -72,6 +72,9 @@ pub struct Rollout {
     pub returns: Tensor,
     /// Episodes that ended during this rollout (raw, unscaled returns).
     pub episodes: Vec<EpisodeStats>,
+    /// For each episode, the environment step count (over all copies) at
+    /// which it ended.
+    pub episode_end_steps: Vec<usize>,
 }
 
 impl Rollout {
@@ -120,6 +123,14 @@ impl Collector {
         Self { venv, obs_normalizer, reward_scaler, last_obs, device, rng, total_steps: 0 }
     }
 
+    /// Puts the environments back as a checkpoint found them; the next step
+    /// starts from their observations.
+    pub fn restore_envs(&mut self, snapshot: &natgrad_envs::EnvSnapshot) -> Result<(), EnvError> {
+        self.venv.restore(snapshot)?;
+        self.last_obs.copy_from_slice(self.venv.observations());
+        Ok(())
+    }
+
     fn to_tensor(&self, raw: &[f32]) -> Tensor {
         let values = match &self.obs_normalizer {
             Some(norm) => norm.normalize(raw),
@@ -153,6 +164,7 @@ impl Collector {
         let mut truncation_rows = vec![];
         let mut final_obs = vec![];
         let mut episodes = vec![];
+        let mut episode_end_steps = vec![];
         let mut discrete = vec![0i64; n];
         let mut continuous = vec![];
         for _ in 0..n_steps {
@@ -195,6 +207,8 @@ impl Collector {
                 }
             }
             episodes.extend_from_slice(step.episodes);
+            let now = self.total_steps + rewards.len();
+            episode_end_steps.extend(step.episodes.iter().map(|_| now));
             self.last_obs.copy_from_slice(step.obs);
             if let Some(norm) = self.obs_normalizer.as_mut() {
                 norm.stats.update(&self.last_obs);
@@ -240,6 +254,7 @@ impl Collector {
             advantages,
             returns,
             episodes,
+            episode_end_steps,
         })
     }
 }

@@ -11,52 +11,54 @@
 use std::time::Instant;
 
 use natgrad_envs::{Rng, Space};
+use serde::{Deserialize, Serialize};
 use tch::{Device, Kind};
 
 use crate::agent::{
     Agent, CommonConfig, ConfigError, NaturalStepStats, UpdateStats, check, fit_critic, prepare_advantages, seed_agent,
 };
+use crate::hyperparameters::{Key, hyperparameters};
 use crate::natural_gradient::backtracking_line_search;
 use crate::natural_policy_step::{NaturalGradientConfig, natural_direction, surrogate};
 use crate::policy::Policy;
 use crate::rollout::Rollout;
 use crate::value::ValueFunction;
 
-/// TRPO's hyperparameters. Defaults follow the reference implementations
-/// (Spinning Up, Stable-Baselines3-contrib).
-#[derive(Clone, Debug, PartialEq)]
-pub struct TrpoConfig {
-    pub common: CommonConfig,
-    pub natural: NaturalGradientConfig,
-    /// Each backtracking step multiplies the step by this factor.
-    pub line_search_shrink: f64,
-    /// Steps tried by the line search before it gives up.
-    pub line_search_max_backtracks: usize,
-}
-
-impl Default for TrpoConfig {
-    fn default() -> Self {
-        Self {
-            common: CommonConfig::default(),
-            natural: NaturalGradientConfig::default(),
-            line_search_shrink: 0.8,
-            line_search_max_backtracks: 10,
-        }
+hyperparameters! {
+    /// TRPO's backtracking line search.
+    pub struct LineSearchConfig {
+        /// Each backtracking step multiplies the step by this factor, in (0, 1).
+        pub line_search_shrink: f64 = 0.8,
+        /// Steps tried by the line search before it gives up and keeps theta_old.
+        pub line_search_max_backtracks: usize = 10,
     }
 }
 
+/// TRPO's hyperparameters. Defaults follow the reference implementations
+/// (Spinning Up, Stable-Baselines3-contrib).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct TrpoConfig {
+    #[serde(flatten)]
+    pub common: CommonConfig,
+    #[serde(flatten)]
+    pub natural: NaturalGradientConfig,
+    #[serde(flatten)]
+    pub line_search: LineSearchConfig,
+}
+
 impl TrpoConfig {
+    /// Every key TRPO accepts.
+    pub fn keys() -> Vec<Key> {
+        [CommonConfig::KEYS, NaturalGradientConfig::KEYS, LineSearchConfig::KEYS].concat()
+    }
+
     pub fn validate(&self) -> Result<(), ConfigError> {
         self.common.validate()?;
         self.natural.validate()?;
-        let shrink = self.line_search_shrink;
+        let shrink = self.line_search.line_search_shrink;
         check(shrink > 0.0 && shrink < 1.0, "line_search_shrink", shrink, "must be in (0, 1)")?;
-        check(
-            self.line_search_max_backtracks >= 1,
-            "line_search_max_backtracks",
-            self.line_search_max_backtracks,
-            "must be at least 1",
-        )?;
+        let backtracks = self.line_search.line_search_max_backtracks;
+        check(backtracks >= 1, "line_search_max_backtracks", backtracks, "must be at least 1")?;
         Ok(())
     }
 }
@@ -103,6 +105,9 @@ impl Agent for Trpo {
     fn rng(&mut self) -> &mut Rng {
         &mut self.rng
     }
+    fn optimizers(&mut self) -> Vec<(&'static str, &mut crate::optim::Adam)> {
+        vec![("value", &mut self.value.optimizer)]
+    }
 
     fn update(&mut self, r: &Rollout) -> UpdateStats {
         let adv = prepare_advantages(&r.advantages, self.config.common.normalize_advantage);
@@ -122,8 +127,8 @@ impl Agent for Trpo {
                 &full_step,
                 nd.surrogate_before,
                 self.config.natural.target_kl,
-                self.config.line_search_shrink,
-                self.config.line_search_max_backtracks,
+                self.config.line_search.line_search_shrink,
+                self.config.line_search.line_search_max_backtracks,
                 || {
                     tch::no_grad(|| {
                         let dist = self.policy.dist(&r.obs);

@@ -10,33 +10,43 @@
 use std::time::Instant;
 
 use natgrad_envs::{Rng, Space};
+use serde::{Deserialize, Serialize};
 use tch::{Device, Kind};
 
 use crate::agent::{Agent, CommonConfig, ConfigError, UpdateStats, check, fit_critic, prepare_advantages, seed_agent};
+use crate::hyperparameters::{Key, hyperparameters};
 use crate::natural_policy_step::surrogate;
 use crate::optim::Adam;
 use crate::policy::Policy;
 use crate::rollout::Rollout;
 use crate::value::ValueFunction;
 
-/// VPG's hyperparameters.
-#[derive(Clone, Debug, PartialEq)]
-pub struct VpgConfig {
-    pub common: CommonConfig,
-    /// Adam learning rate of the policy.
-    pub learning_rate: f64,
-}
-
-impl Default for VpgConfig {
-    fn default() -> Self {
-        Self { common: CommonConfig::default(), learning_rate: 3e-4 }
+hyperparameters! {
+    /// VPG's policy optimizer.
+    pub struct PolicyOptimizerConfig {
+        /// Adam learning rate of the policy.
+        pub learning_rate: f64 = 3e-4,
     }
 }
 
+/// VPG's hyperparameters.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct VpgConfig {
+    #[serde(flatten)]
+    pub common: CommonConfig,
+    #[serde(flatten)]
+    pub policy_optimizer: PolicyOptimizerConfig,
+}
+
 impl VpgConfig {
+    /// Every key VPG accepts.
+    pub fn keys() -> Vec<Key> {
+        [CommonConfig::KEYS, PolicyOptimizerConfig::KEYS].concat()
+    }
+
     pub fn validate(&self) -> Result<(), ConfigError> {
         self.common.validate()?;
-        let lr = self.learning_rate;
+        let lr = self.policy_optimizer.learning_rate;
         check(lr > 0.0 && lr.is_finite(), "learning_rate", lr, "must be positive")
     }
 }
@@ -62,7 +72,7 @@ impl Vpg {
         let rng = seed_agent(seed);
         let c = &config.common;
         let policy = Policy::new(obs_dim, action_space, &c.policy_hidden, c.log_std_init, device);
-        let policy_optimizer = Adam::new(policy.parameters(), config.learning_rate);
+        let policy_optimizer = Adam::new(policy.parameters(), config.policy_optimizer.learning_rate);
         let value = ValueFunction::new(obs_dim, &c.value_hidden, c.critic_learning_rate, device);
         Ok(Self { config, policy, policy_optimizer, value, rng })
     }
@@ -80,6 +90,9 @@ impl Agent for Vpg {
     }
     fn rng(&mut self) -> &mut Rng {
         &mut self.rng
+    }
+    fn optimizers(&mut self) -> Vec<(&'static str, &mut Adam)> {
+        vec![("policy", &mut self.policy_optimizer), ("value", &mut self.value.optimizer)]
     }
 
     fn update(&mut self, r: &Rollout) -> UpdateStats {

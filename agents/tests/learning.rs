@@ -7,7 +7,8 @@ use std::sync::Mutex;
 
 use natgrad_agents::natural_gradient::flat_params;
 use natgrad_agents::{
-    Agent, Collector, CommonConfig, Control, NaturalGradientConfig, Trpo, TrpoConfig, Vpg, VpgConfig, train,
+    Agent, Collector, CommonConfig, Control, NaturalGradientConfig, PolicyOptimizerConfig, Trpo, TrpoConfig, Vpg,
+    VpgConfig, train,
 };
 use natgrad_envs::{MakeOptions, Space, VecEnv};
 use tch::{Device, Kind, Tensor};
@@ -29,7 +30,7 @@ fn run(agent: &mut dyn Agent, env_id: &str, seed: u64, total_steps: usize, stop_
     let mut collector =
         Collector::new(venv, seed, c.normalize_observations, c.scale_rewards.then_some(c.gamma), Device::Cpu);
     let mut returns = vec![];
-    train(agent, &mut collector, total_steps, |it| {
+    train(agent, &mut collector, total_steps, |it, _, _| {
         returns.extend(it.episodes.iter().map(|e| (it.total_steps, e.episode_return)));
         match stop_at {
             Some(threshold) if steps_to_reach(&returns, threshold).is_some() => Control::Stop,
@@ -112,7 +113,10 @@ fn trpo_reaches_minus_200_on_pendulum_within_200k_steps() {
 #[test]
 fn vpg_clearly_improves_on_cartpole() {
     let _torch = lock();
-    let config = VpgConfig { common: zoo_cartpole_trpo().common, learning_rate: 1e-3 };
+    let config = VpgConfig {
+        common: zoo_cartpole_trpo().common,
+        policy_optimizer: PolicyOptimizerConfig { learning_rate: 1e-3 },
+    };
     let mut agent = Vpg::new(config, 4, &Space::Discrete { n: 2 }, Device::Cpu, 0).unwrap();
     let returns = run(&mut agent, "CartPole-v1", 0, 100_000, None);
     let mean = |s: &[(usize, f64)]| s.iter().map(|(_, r)| r).sum::<f64>() / s.len() as f64;
@@ -170,7 +174,7 @@ fn every_trpo_update_stays_in_the_trust_region_or_changes_nothing() {
     // the refused updates must leave the parameters untouched.
     let mut tiny = zoo_cartpole_trpo();
     tiny.natural.target_kl = 1e-9;
-    tiny.line_search_max_backtracks = 2;
+    tiny.line_search.line_search_max_backtracks = 2;
     check_trust_region(tiny, "CartPole-v1", 4, &Space::Discrete { n: 2 }, 5);
 }
 

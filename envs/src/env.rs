@@ -62,7 +62,19 @@ pub trait Env: Send {
     /// does in Gymnasium. Needs a prior reset; episode bookkeeping (elapsed
     /// steps) is unchanged, and the episode is live again.
     fn set_state(&mut self, state: &[f64]) -> Result<(), EnvError>;
+
+    /// Everything that determines the environment's future: physics, random
+    /// generator, episode bookkeeping. For checkpoints.
+    fn snapshot(&self) -> EnvSnapshot;
+
+    /// Puts the environment back exactly as [`Env::snapshot`] found it.
+    fn restore(&mut self, snapshot: &EnvSnapshot) -> Result<(), EnvError>;
 }
+
+/// An environment's complete state as 64-bit words (floats by their bits),
+/// outermost wrapper first.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct EnvSnapshot(pub Vec<u64>);
 
 impl<E: Env + ?Sized> Env for Box<E> {
     fn spec(&self) -> &EnvSpec {
@@ -85,5 +97,11 @@ impl<E: Env + ?Sized> Env for Box<E> {
     }
     fn set_state(&mut self, state: &[f64]) -> Result<(), EnvError> {
         (**self).set_state(state)
+    }
+    fn snapshot(&self) -> EnvSnapshot {
+        (**self).snapshot()
+    }
+    fn restore(&mut self, snapshot: &EnvSnapshot) -> Result<(), EnvError> {
+        (**self).restore(snapshot)
     }
 }

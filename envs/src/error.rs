@@ -44,6 +44,11 @@ pub enum EnvError {
     #[error("environment copy {index}: {source}")]
     InCopy { index: usize, source: Box<EnvError> },
 
+    #[error(
+        "environment snapshot does not fit this environment ({0}); was it taken from another environment or natgrad version?"
+    )]
+    BadSnapshot(&'static str),
+
     #[error("a vectorized environment needs at least one copy (got 0)")]
     NoEnvs,
 

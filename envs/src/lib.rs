@@ -37,7 +37,7 @@ mod time_limit;
 mod vector;
 
 pub use classic::{Acrobot, CartPole, ClassicEnv, Dynamics, MountainCar, MountainCarContinuous, Pendulum};
-pub use env::{Action, Env, EnvSpec, Observation, Step};
+pub use env::{Action, Env, EnvSnapshot, EnvSpec, Observation, Step};
 pub use error::EnvError;
 pub use registry::{MakeOptions, closest_match, ids, make, make_with, specs};
 pub use rng::Rng;

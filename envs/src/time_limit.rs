@@ -1,6 +1,6 @@
 //! Gymnasium's `TimeLimit` wrapper.
 
-use crate::env::{Action, Env, EnvSpec, Observation, Step};
+use crate::env::{Action, Env, EnvSnapshot, EnvSpec, Observation, Step};
 use crate::error::EnvError;
 use crate::space::Space;
 
@@ -71,5 +71,21 @@ impl<E: Env> Env for TimeLimit<E> {
 
     fn set_state(&mut self, state: &[f64]) -> Result<(), EnvError> {
         self.inner.set_state(state)
+    }
+
+    fn snapshot(&self) -> EnvSnapshot {
+        let mut words = vec![self.elapsed_steps as u64, u64::from(self.truncated)];
+        words.extend(self.inner.snapshot().0);
+        EnvSnapshot(words)
+    }
+
+    fn restore(&mut self, snapshot: &EnvSnapshot) -> Result<(), EnvError> {
+        let [elapsed, truncated, inner @ ..] = snapshot.0.as_slice() else {
+            return Err(EnvError::BadSnapshot("too short"));
+        };
+        self.inner.restore(&EnvSnapshot(inner.to_vec()))?;
+        self.elapsed_steps = *elapsed as usize;
+        self.truncated = *truncated == 1;
+        Ok(())
     }
 }

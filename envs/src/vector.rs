@@ -2,7 +2,7 @@
 //! and episode statistics (Gymnasium's `SyncVectorEnv` in same-step autoreset
 //! mode with `RecordEpisodeStatistics`, or Stable-Baselines3's `DummyVecEnv`).
 
-use crate::env::{Action, Env, EnvSpec};
+use crate::env::{Action, Env, EnvSnapshot, EnvSpec};
 use crate::error::EnvError;
 use crate::registry::{MakeOptions, make_with};
 use crate::space::Space;
@@ -118,6 +118,50 @@ impl VecEnv {
     /// The copies, e.g. to read or set their states.
     pub fn envs_mut(&mut self) -> &mut [Box<dyn Env>] {
         &mut self.envs
+    }
+
+    /// Every copy's snapshot, running episode statistics and current
+    /// observations, for checkpoints.
+    pub fn snapshot(&self) -> EnvSnapshot {
+        let mut words = vec![u64::from(self.was_reset), self.envs.len() as u64];
+        for (i, env) in self.envs.iter().enumerate() {
+            let s = env.snapshot().0;
+            words.push(s.len() as u64);
+            words.extend(s);
+            words.extend([self.returns[i].to_bits(), self.lengths[i] as u64]);
+        }
+        words.extend(self.obs.iter().map(|v| u64::from(v.to_bits())));
+        EnvSnapshot(words)
+    }
+
+    /// Puts every copy back as [`VecEnv::snapshot`] found it.
+    pub fn restore(&mut self, snapshot: &EnvSnapshot) -> Result<(), EnvError> {
+        let words = &snapshot.0;
+        let bad = EnvError::BadSnapshot;
+        if words.len() < 2 || words[1] as usize != self.envs.len() {
+            return Err(bad("another number of environment copies"));
+        }
+        let mut at = 2;
+        let mut stats = vec![];
+        for env in &mut self.envs {
+            let len = *words.get(at).ok_or(bad("too short"))? as usize;
+            let end = at + 1 + len;
+            let inner = words.get(at + 1..end).ok_or(bad("too short"))?;
+            env.restore(&EnvSnapshot(inner.to_vec()))?;
+            let tail = words.get(end..end + 2).ok_or(bad("too short"))?;
+            stats.push((f64::from_bits(tail[0]), tail[1] as usize));
+            at = end + 2;
+        }
+        let obs = words.get(at..).filter(|o| o.len() == self.obs.len()).ok_or(bad("wrong observation count"))?;
+        for (o, w) in self.obs.iter_mut().zip(obs) {
+            *o = f32::from_bits(*w as u32);
+        }
+        for (i, (ret, len)) in stats.into_iter().enumerate() {
+            self.returns[i] = ret;
+            self.lengths[i] = len;
+        }
+        self.was_reset = words[0] == 1;
+        Ok(())
     }
 
     /// The current observations, `num_envs * obs_dim`.

@@ -254,3 +254,50 @@ fn vectorized_errors_leave_every_copy_untouched() {
     let mixed = VecEnv::new(vec![make("CartPole-v1").unwrap(), make("Acrobot-v1").unwrap()]);
     assert!(matches!(mixed.err(), Some(EnvError::MixedSpaces { .. })));
 }
+
+#[test]
+fn snapshots_restore_everything_that_shapes_the_future() {
+    for id in natgrad_envs::ids() {
+        let mut venv = VecEnv::make(id, 3, &MakeOptions { max_episode_steps: Some(40) }).unwrap();
+        venv.reset(Some(9));
+        let space = venv.action_space().clone();
+        let mut rng = Rng::seed_from_u64(1);
+        let mut buf = Vec::new();
+        let actions = |rng: &mut Rng, buf: &mut Vec<f32>| -> (Vec<i64>, Vec<f32>) {
+            let (mut d, mut c) = (vec![], vec![]);
+            for _ in 0..3 {
+                match space.sample(rng, buf) {
+                    Action::Discrete(a) => d.push(a),
+                    Action::Continuous(a) => c.extend_from_slice(a),
+                }
+            }
+            (d, c)
+        };
+        let mut run = |venv: &mut VecEnv, rng: &mut Rng, steps: usize| -> Vec<(Vec<f32>, Vec<f64>, usize)> {
+            (0..steps)
+                .map(|_| {
+                    let (d, c) = actions(rng, &mut buf);
+                    let batch = if d.is_empty() { VecActions::Continuous(&c) } else { VecActions::Discrete(&d) };
+                    let s = venv.step(batch).unwrap();
+                    (s.obs.to_vec(), s.rewards.to_vec(), s.episodes.len())
+                })
+                .collect()
+        };
+        run(&mut venv, &mut rng, 57);
+        let snapshot = venv.snapshot();
+        let rng_at_snapshot = rng.clone();
+        let straight = run(&mut venv, &mut rng, 100);
+        let mut fresh = VecEnv::make(id, 3, &MakeOptions { max_episode_steps: Some(40) }).unwrap();
+        fresh.restore(&snapshot).unwrap();
+        let mut rng = rng_at_snapshot;
+        assert_eq!(run(&mut fresh, &mut rng, 100), straight, "{id}");
+        // A snapshot of another environment is refused, not half-applied.
+        let mut other =
+            VecEnv::make(if id == "CartPole-v1" { "Pendulum-v1" } else { "CartPole-v1" }, 3, &MakeOptions::default())
+                .unwrap();
+        assert!(matches!(
+            other.restore(&snapshot),
+            Err(EnvError::BadSnapshot(_)) | Err(EnvError::StateDimension { .. })
+        ));
+    }
+}

@@ -126,4 +126,13 @@ impl Dynamics for MountainCarContinuous {
         let f = |v: f64| if self.state.float32 { f64::from(v as f32) } else { v };
         self.state = State { position: f(state[0]), velocity: f(state[1]), float32: self.state.float32 };
     }
+
+    /// The state and its precision (1.0: float32).
+    fn snapshot(&self) -> Vec<f64> {
+        vec![self.state.position, self.state.velocity, if self.state.float32 { 1.0 } else { 0.0 }]
+    }
+
+    fn restore(&mut self, values: &[f64]) {
+        self.state = State { position: values[0], velocity: values[1], float32: values[2] == 1.0 };
+    }
 }

@@ -14,7 +14,7 @@ pub use continuous_mountain_car::MountainCarContinuous;
 pub use mountain_car::MountainCar;
 pub use pendulum::Pendulum;
 
-use crate::env::{Action, Env, EnvSpec, Observation, Step};
+use crate::env::{Action, Env, EnvSnapshot, EnvSpec, Observation, Step};
 use crate::error::EnvError;
 use crate::rng::Rng;
 use crate::space::Space;
@@ -56,6 +56,10 @@ pub trait Dynamics: Send + Default + 'static {
     /// Overwrites the state mid-episode; `state` has `STATE_LAYOUT.len()`
     /// finite values.
     fn set_state(&mut self, state: &[f64]);
+    /// The state with anything hidden from [`Dynamics::state`] (for checkpoints).
+    fn snapshot(&self) -> Vec<f64>;
+    /// Restores what [`Dynamics::snapshot`] returned.
+    fn restore(&mut self, values: &[f64]);
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -119,6 +123,19 @@ fn check_state<D: Dynamics>(state: &[f64]) -> Result<(), EnvError> {
     }
 }
 
+impl Phase {
+    fn code(self) -> u64 {
+        match self {
+            Phase::NeverReset => 0,
+            Phase::Running => 1,
+            Phase::Terminated => 2,
+        }
+    }
+    fn from_code(code: u64) -> Option<Self> {
+        [Phase::NeverReset, Phase::Running, Phase::Terminated].get(code as usize).copied()
+    }
+}
+
 impl<D: Dynamics> Env for ClassicEnv<D> {
     fn spec(&self) -> &EnvSpec {
         &self.spec
@@ -166,6 +183,30 @@ impl<D: Dynamics> Env for ClassicEnv<D> {
         check_state::<D>(state)?;
         self.dynamics.set_state(state);
         self.phase = Phase::Running;
+        Ok(())
+    }
+
+    fn snapshot(&self) -> EnvSnapshot {
+        let mut words = vec![self.phase.code(), u64::from(self.rng.is_some())];
+        words.extend(self.rng.as_ref().map_or([0; 4], Rng::state));
+        words.extend(self.dynamics.snapshot().into_iter().map(f64::to_bits));
+        EnvSnapshot(words)
+    }
+
+    fn restore(&mut self, snapshot: &EnvSnapshot) -> Result<(), EnvError> {
+        let words = &snapshot.0;
+        let expected = 6 + D::default().snapshot().len();
+        if words.len() != expected {
+            return Err(EnvError::BadSnapshot("wrong length"));
+        }
+        let phase = Phase::from_code(words[0]).ok_or(EnvError::BadSnapshot("unknown episode phase"))?;
+        let values: Vec<f64> = words[6..].iter().map(|w| f64::from_bits(*w)).collect();
+        if values.iter().any(|v| !v.is_finite()) {
+            return Err(EnvError::BadSnapshot("non-finite state"));
+        }
+        self.phase = phase;
+        self.rng = (words[1] == 1).then(|| Rng::from_state([words[2], words[3], words[4], words[5]]));
+        self.dynamics.restore(&values);
         Ok(())
     }
 }

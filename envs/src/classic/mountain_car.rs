@@ -75,4 +75,12 @@ impl Dynamics for MountainCar {
     fn set_state(&mut self, state: &[f64]) {
         self.state.copy_from_slice(state);
     }
+
+    fn snapshot(&self) -> Vec<f64> {
+        self.state.to_vec()
+    }
+
+    fn restore(&mut self, values: &[f64]) {
+        self.state.copy_from_slice(values);
+    }
 }

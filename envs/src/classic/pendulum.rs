@@ -82,4 +82,12 @@ impl Dynamics for Pendulum {
     fn set_state(&mut self, state: &[f64]) {
         self.state.copy_from_slice(state);
     }
+
+    fn snapshot(&self) -> Vec<f64> {
+        self.state.to_vec()
+    }
+
+    fn restore(&mut self, values: &[f64]) {
+        self.state.copy_from_slice(values);
+    }
 }

@@ -1,0 +1,343 @@
+//! Hyperparameters: the agent's defaults, then the environment's preset from
+//! `presets.toml`, then `--config FILE.toml`, then `--set key=value`, then
+//! per-key flags (`--target-kl 0.02`), each overriding the one before.
+
+use std::path::Path;
+
+use anyhow::{Context, Result, anyhow, bail};
+use natgrad_agents::{Agent, CommonConfig, Key, Npg, NpgConfig, Trpo, TrpoConfig, Vpg, VpgConfig};
+use natgrad_envs::{Space, closest_match};
+use tch::Device;
+use toml::{Table, Value};
+
+/// The presets, compiled in so the binary works from any folder.
+pub const PRESETS: &str = include_str!("../presets.toml");
+
+/// Environment steps of a run when neither the preset nor `--total-steps` says.
+pub const DEFAULT_TOTAL_STEPS: usize = 100_000;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Algo {
+    Trpo,
+    Npg,
+    Vpg,
+}
+
+impl Algo {
+    pub const ALL: [Algo; 3] = [Algo::Trpo, Algo::Npg, Algo::Vpg];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Algo::Trpo => "trpo",
+            Algo::Npg => "npg",
+            Algo::Vpg => "vpg",
+        }
+    }
+
+    /// Parses a name, with an error that lists the valid ones.
+    pub fn parse(name: &str) -> Result<Algo> {
+        let names: Vec<&str> = Algo::ALL.iter().map(|a| a.name()).collect();
+        Algo::ALL.into_iter().find(|a| a.name() == name.to_lowercase()).ok_or_else(|| {
+            let hint = closest_match(name, &names).map(|c| format!(" (did you mean '{c}'?)")).unwrap_or_default();
+            anyhow!("unknown algorithm '{name}'{hint}; valid algorithms: {}", names.join(", "))
+        })
+    }
+
+    /// Every hyperparameter key this algorithm accepts.
+    pub fn keys(self) -> Vec<Key> {
+        match self {
+            Algo::Trpo => TrpoConfig::keys(),
+            Algo::Npg => NpgConfig::keys(),
+            Algo::Vpg => VpgConfig::keys(),
+        }
+    }
+}
+
+/// Every key of every algorithm, each once, with the algorithms that take it.
+pub fn all_keys() -> Vec<(Key, Vec<Algo>)> {
+    let mut out: Vec<(Key, Vec<Algo>)> = vec![];
+    for algo in Algo::ALL {
+        for key in algo.keys() {
+            match out.iter_mut().find(|(k, _)| k.name == key.name) {
+                Some((_, algos)) => algos.push(algo),
+                None => out.push((key, vec![algo])),
+            }
+        }
+    }
+    out
+}
+
+/// One agent's fully resolved hyperparameters.
+#[derive(Clone, Debug, PartialEq)]
+pub enum AgentConfig {
+    Trpo(TrpoConfig),
+    Npg(NpgConfig),
+    Vpg(VpgConfig),
+}
+
+impl AgentConfig {
+    pub fn default_for(algo: Algo) -> Self {
+        match algo {
+            Algo::Trpo => AgentConfig::Trpo(TrpoConfig::default()),
+            Algo::Npg => AgentConfig::Npg(NpgConfig::default()),
+            Algo::Vpg => AgentConfig::Vpg(VpgConfig::default()),
+        }
+    }
+
+    pub fn common(&self) -> &CommonConfig {
+        match self {
+            AgentConfig::Trpo(c) => &c.common,
+            AgentConfig::Npg(c) => &c.common,
+            AgentConfig::Vpg(c) => &c.common,
+        }
+    }
+
+    /// Every hyperparameter as a TOML table, in declaration order.
+    pub fn to_table(&self) -> Table {
+        let table = match self {
+            AgentConfig::Trpo(c) => Table::try_from(c),
+            AgentConfig::Npg(c) => Table::try_from(c),
+            AgentConfig::Vpg(c) => Table::try_from(c),
+        };
+        table.expect("hyperparameters serialise to TOML")
+    }
+
+    /// Reads a complete table (every key present and type-checked) and
+    /// validates the values.
+    fn from_table(algo: Algo, table: Table) -> Result<Self> {
+        let config = match algo {
+            Algo::Trpo => {
+                let c: TrpoConfig = table.try_into()?;
+                c.validate()?;
+                AgentConfig::Trpo(c)
+            }
+            Algo::Npg => {
+                let c: NpgConfig = table.try_into()?;
+                c.validate()?;
+                AgentConfig::Npg(c)
+            }
+            Algo::Vpg => {
+                let c: VpgConfig = table.try_into()?;
+                c.validate()?;
+                AgentConfig::Vpg(c)
+            }
+        };
+        Ok(config)
+    }
+
+    /// A fresh agent with these hyperparameters.
+    pub fn build(&self, obs_dim: usize, action_space: &Space, device: Device, seed: u64) -> Result<Box<dyn Agent>> {
+        Ok(match self {
+            AgentConfig::Trpo(c) => Box::new(Trpo::new(c.clone(), obs_dim, action_space, device, seed)?),
+            AgentConfig::Npg(c) => Box::new(Npg::new(c.clone(), obs_dim, action_space, device, seed)?),
+            AgentConfig::Vpg(c) => Box::new(Vpg::new(c.clone(), obs_dim, action_space, device, seed)?),
+        })
+    }
+}
+
+/// The preset table of an environment: its `total_steps` and, per algorithm,
+/// hyperparameter overrides.
+fn preset_tables() -> Table {
+    PRESETS.parse().expect("presets.toml is valid TOML (a test checks it)")
+}
+
+/// The preset's total steps for `env`.
+pub fn preset_total_steps(env: &str) -> usize {
+    preset_tables()
+        .get(env)
+        .and_then(|t| t.get("total_steps"))
+        .and_then(Value::as_integer)
+        .map_or(DEFAULT_TOTAL_STEPS, |n| n as usize)
+}
+
+/// The preset's hyperparameter overrides for `env` and `algo` (empty if none).
+pub fn preset(env: &str, algo: Algo) -> Table {
+    preset_tables().get(env).and_then(|t| t.get(algo.name())).and_then(Value::as_table).cloned().unwrap_or_default()
+}
+
+/// Where hyperparameter overrides come from, beyond the preset.
+#[derive(Debug, Default)]
+pub struct Overrides<'a> {
+    pub config_file: Option<&'a Path>,
+    /// `key=value` strings from `--set`.
+    pub sets: &'a [String],
+    /// (key, value) pairs from per-key flags.
+    pub flags: &'a [(String, String)],
+}
+
+/// Resolves the hyperparameters of `algo` on `env`.
+pub fn resolve(algo: Algo, env: &str, overrides: &Overrides<'_>) -> Result<AgentConfig> {
+    let mut table = AgentConfig::default_for(algo).to_table();
+    merge(&mut table, algo, preset(env, algo), "presets.toml")?;
+    if let Some(path) = overrides.config_file {
+        let file = read_config_file(path)?;
+        merge(&mut table, algo, file, &path.display().to_string())?;
+    }
+    for set in overrides.sets {
+        let (key, value) = set
+            .split_once('=')
+            .ok_or_else(|| anyhow!("--set expects key=value, got '{set}'; for example --set target_kl=0.02"))?;
+        merge_one(&mut table, algo, key.trim(), parse_value(value.trim()), "--set")?;
+    }
+    for (key, value) in overrides.flags {
+        merge_one(&mut table, algo, key, parse_value(value), "a flag")?;
+    }
+    AgentConfig::from_table(algo, table)
+}
+
+/// A hyperparameter file: keys at the top level, or the `[hyperparameters]`
+/// table of a run's `config.toml` (so a run can be repeated from its folder).
+fn read_config_file(path: &Path) -> Result<Table> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read config file {}", path.display()))?;
+    let mut table: Table =
+        text.parse().with_context(|| format!("{} is not valid TOML; fix the line named above", path.display()))?;
+    Ok(match table.remove("hyperparameters") {
+        Some(Value::Table(h)) => h,
+        _ => table,
+    })
+}
+
+/// A command-line value as TOML: `0.02`, `true`, `[64, 64]`; `64,64` is a
+/// list too; anything else is a string.
+pub fn parse_value(text: &str) -> Value {
+    let as_toml = |t: &str| t.parse::<Table>().ok().and_then(|mut table| table.remove("v"));
+    as_toml(&format!("v = {text}"))
+        .or_else(|| text.contains(',').then(|| as_toml(&format!("v = [{text}]"))).flatten())
+        .unwrap_or_else(|| Value::String(text.to_owned()))
+}
+
+fn merge(table: &mut Table, algo: Algo, overrides: Table, source: &str) -> Result<()> {
+    for (key, value) in overrides {
+        merge_one(table, algo, &key, value, source)?;
+    }
+    Ok(())
+}
+
+/// Sets one key after checking that `algo` has it and that the value has
+/// the key's type.
+fn merge_one(table: &mut Table, algo: Algo, key: &str, value: Value, source: &str) -> Result<()> {
+    let key = key.replace('-', "_");
+    let Some(default) = table.get(&key) else {
+        let names: Vec<&str> = algo.keys().iter().map(|k| k.name).collect();
+        if let Some((_, algos)) = all_keys().into_iter().find(|(k, _)| k.name == key) {
+            let owners: Vec<&str> = algos.iter().map(|a| a.name()).collect();
+            bail!("'{key}' (from {source}) is a hyperparameter of {}, not of {}", owners.join(" and "), algo.name());
+        }
+        let hint = closest_match(&key, &names).map(|c| format!(" (did you mean '{c}'?)")).unwrap_or_default();
+        bail!("unknown hyperparameter '{key}' in {source}{hint}; {} takes: {}", algo.name(), names.join(", "));
+    };
+    let value = match (default, value) {
+        (Value::Float(_), Value::Integer(i)) => Value::Float(i as f64),
+        // Every whole-number hyperparameter is a count.
+        (Value::Integer(_), Value::Integer(i)) if i < 0 => {
+            bail!("{key} (from {source}) must be a whole number >= 0, got {i}")
+        }
+        (d, v) if std::mem::discriminant(d) == std::mem::discriminant(&v) => v,
+        (d, v) => bail!("{key} (from {source}) must be {}, got {v}", describe(d)),
+    };
+    if let (Value::Array(items), Value::Array(_)) = (&value, default) {
+        if !items.iter().all(Value::is_integer) {
+            bail!("{key} (from {source}) must be a list of integers like [64, 64], got {value}");
+        }
+    }
+    table.insert(key, value);
+    Ok(())
+}
+
+fn describe(example: &Value) -> String {
+    match example {
+        Value::Float(f) => format!("a number like {f}"),
+        Value::Integer(i) => format!("a whole number like {i}"),
+        Value::Boolean(_) => "true or false".into(),
+        Value::Array(a) => format!("a list of integers like {}", Value::Array(a.clone())),
+        other => format!("a {}", other.type_str()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_preset_resolves_for_every_environment_and_algorithm() {
+        let presets = preset_tables();
+        for id in natgrad_envs::ids() {
+            assert!(presets.contains_key(id), "presets.toml has no [{id}]");
+            for algo in Algo::ALL {
+                resolve(algo, id, &Overrides::default()).unwrap_or_else(|e| panic!("{id} {}: {e:#}", algo.name()));
+            }
+        }
+        let AgentConfig::Trpo(c) = resolve(Algo::Trpo, "CartPole-v1", &Overrides::default()).unwrap() else {
+            unreachable!()
+        };
+        assert_eq!((c.common.n_envs, c.common.n_steps, c.natural.cg_damping), (2, 512, 0.001));
+        assert_eq!(preset_total_steps("MountainCarContinuous-v0"), 50_000);
+    }
+
+    #[test]
+    fn later_sources_override_earlier_ones() {
+        let sets = vec!["target_kl=0.02".to_string(), "gamma=1".into()];
+        let flags = vec![("target_kl".to_string(), "0.03".to_string()), ("policy-hidden".into(), "32,16".into())];
+        let o = Overrides { config_file: None, sets: &sets, flags: &flags };
+        let AgentConfig::Trpo(c) = resolve(Algo::Trpo, "CartPole-v1", &o).unwrap() else { unreachable!() };
+        assert_eq!(c.natural.target_kl, 0.03);
+        assert_eq!(c.common.gamma, 1.0);
+        assert_eq!(c.common.policy_hidden, vec![32, 16]);
+        assert_eq!(c.common.n_steps, 512, "the preset still applies");
+    }
+
+    fn err(algo: Algo, sets: &[&str]) -> String {
+        let sets: Vec<String> = sets.iter().map(|s| s.to_string()).collect();
+        let o = Overrides { config_file: None, sets: &sets, flags: &[] };
+        format!("{:#}", resolve(algo, "CartPole-v1", &o).unwrap_err())
+    }
+
+    #[test]
+    fn bad_keys_and_values_are_clear_errors() {
+        assert_eq!(
+            err(Algo::Trpo, &["gama=0.9"]),
+            format!(
+                "unknown hyperparameter 'gama' in --set (did you mean 'gamma'?); trpo takes: {}",
+                Algo::Trpo.keys().iter().map(|k| k.name).collect::<Vec<_>>().join(", ")
+            )
+        );
+        assert_eq!(
+            err(Algo::Vpg, &["target_kl=0.1"]),
+            "'target_kl' (from --set) is a hyperparameter of trpo and npg, not of vpg"
+        );
+        assert_eq!(err(Algo::Trpo, &["gamma=abc"]), "gamma (from --set) must be a number like 0.99, got \"abc\"");
+        assert_eq!(
+            err(Algo::Trpo, &["gamma"]),
+            "--set expects key=value, got 'gamma'; for example --set target_kl=0.02"
+        );
+        assert_eq!(err(Algo::Trpo, &["target_kl=0"]), "invalid target_kl = 0: target_kl must be positive");
+        assert_eq!(err(Algo::Trpo, &["gamma=1.5"]), "invalid gamma = 1.5: gamma must be in (0, 1]");
+        assert_eq!(err(Algo::Trpo, &["gamma=0"]), "invalid gamma = 0: gamma must be in (0, 1]");
+        assert_eq!(err(Algo::Trpo, &["gae_lambda=-0.1"]), "invalid gae_lambda = -0.1: gae_lambda must be in [0, 1]");
+        assert_eq!(err(Algo::Trpo, &["n_steps=0"]), "invalid n_steps = 0: need at least 1 step per copy per iteration");
+        assert_eq!(err(Algo::Trpo, &["n_steps=-5"]), "n_steps (from --set) must be a whole number >= 0, got -5");
+        assert_eq!(
+            err(Algo::Trpo, &["policy_hidden=[]"]),
+            "invalid policy_hidden = []: give at least one positive layer size, e.g. [64, 64]"
+        );
+        assert!(err(Algo::Trpo, &["policy_hidden=[1.5]"]).contains("list of integers"));
+    }
+
+    #[test]
+    fn algorithm_names_are_checked_with_suggestions() {
+        assert_eq!(Algo::parse("TRPO").unwrap(), Algo::Trpo);
+        assert_eq!(
+            format!("{}", Algo::parse("trop").unwrap_err()),
+            "unknown algorithm 'trop' (did you mean 'trpo'?); valid algorithms: trpo, npg, vpg"
+        );
+    }
+
+    #[test]
+    fn values_parse_as_toml_with_comma_lists() {
+        assert_eq!(parse_value("0.5"), Value::Float(0.5));
+        assert_eq!(parse_value("true"), Value::Boolean(true));
+        assert_eq!(parse_value("64,64"), Value::Array(vec![Value::Integer(64), Value::Integer(64)]));
+        assert_eq!(parse_value("[8]"), Value::Array(vec![Value::Integer(8)]));
+        assert_eq!(parse_value("abc"), Value::String("abc".into()));
+    }
+}

@@ -1,0 +1,108 @@
+//! `natgrad eval`: runs a trained policy and reports its return.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Result, bail};
+use natgrad_agents::agent::streams;
+use natgrad_agents::normalize::ObsNormalizer;
+use natgrad_agents::policy::ActionKind;
+use natgrad_envs::{Action, Rng, make};
+use tch::{Device, Kind, Tensor};
+
+use crate::checkpoint::Checkpoint;
+use crate::render;
+use crate::train::RunConfig;
+
+#[derive(Debug)]
+pub struct EvalRequest {
+    pub target: PathBuf,
+    pub episodes: usize,
+    pub deterministic: bool,
+    pub seed: u64,
+    pub gif: Option<PathBuf>,
+}
+
+/// The run folder and checkpoint file that `target` names.
+fn locate(target: &Path) -> Result<(PathBuf, PathBuf)> {
+    if target.is_dir() {
+        Ok((target.to_path_buf(), target.join(crate::checkpoint::FILE_NAME)))
+    } else if target.is_file() {
+        let dir = target.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        Ok((dir.to_path_buf(), target.to_path_buf()))
+    } else {
+        bail!("{} does not exist: give a run folder or a checkpoint file", target.display())
+    }
+}
+
+pub fn run(req: &EvalRequest) -> Result<()> {
+    if req.episodes == 0 {
+        bail!("--episodes must be at least 1");
+    }
+    let (dir, path) = locate(&req.target)?;
+    let run = RunConfig::read(&dir)?;
+    let checkpoint = Checkpoint::read(&path)?;
+    checkpoint.check_matches(&run.algo, &run.env)?;
+    let agent_config = run.agent_config()?;
+    let mut env = make(&run.env)?;
+    let obs_dim = env.observation_space().flat_dim();
+    let agent = agent_config.build(obs_dim, &env.action_space().clone(), Device::Cpu, run.seed)?;
+    checkpoint.load_networks(agent.as_ref())?;
+    // The policy saw normalised observations: use the statistics it was trained with, frozen.
+    let normalizer = checkpoint.obs_stats()?.map(|stats| ObsNormalizer { stats });
+    let policy = agent.policy();
+    let kind = policy.kind();
+    let mut rng = Rng::derive(req.seed, streams::ACTIONS);
+    let mut frames = vec![];
+    let mut returns = vec![];
+    let mut running = 0.0;
+    let mut obs = env.reset(Some(req.seed)).to_vec();
+    while returns.len() < req.episodes {
+        // The GIF shows the first episode, from its first state to its last.
+        let recording = req.gif.is_some() && returns.is_empty();
+        if recording {
+            frames.push(render::frame(&run.env, &env.state().expect("the episode started"))?);
+        }
+        let input = match &normalizer {
+            Some(n) => n.normalize(&obs),
+            None => obs.clone(),
+        };
+        let input = Tensor::from_slice(&input).view([1, -1]).to_kind(kind);
+        let action = policy.act(&input, req.deterministic, &mut rng);
+        let step = match policy.action_kind() {
+            ActionKind::Discrete { .. } => env.step(Action::Discrete(action.int64_value(&[0])))?,
+            ActionKind::Continuous { low, high } => {
+                let a = Vec::<f32>::try_from(&action.to_kind(Kind::Float).reshape([-1]))?;
+                let clipped: Vec<f32> = a.iter().zip(low.iter().zip(high)).map(|(x, (l, h))| x.clamp(*l, *h)).collect();
+                env.step(Action::Continuous(&clipped))?
+            }
+        };
+        running += step.reward;
+        if step.terminated || step.truncated {
+            if recording {
+                frames.push(render::frame(&run.env, &env.state().expect("the episode started"))?);
+            }
+            returns.push(running);
+            running = 0.0;
+            obs = env.reset(None).to_vec();
+        } else {
+            obs = step.obs.to_vec();
+        }
+    }
+    let n = returns.len() as f64;
+    let mean = returns.iter().sum::<f64>() / n;
+    let std = (returns.iter().map(|r| (r - mean).powi(2)).sum::<f64>() / n).sqrt();
+    let mode = if req.deterministic { "deterministic" } else { "stochastic" };
+    println!(
+        "{} on {} ({}): mean return {mean:.2} ± {std:.2} over {} episodes ({mode} policy, seed {})",
+        run.algo,
+        run.env,
+        checkpoint.path.display(),
+        returns.len(),
+        req.seed
+    );
+    if let Some(gif) = &req.gif {
+        render::write_gif(gif, &frames)?;
+        println!("wrote {} ({} frames)", gif.display(), frames.len());
+    }
+    Ok(())
+}

@@ -1,0 +1,164 @@
+//! What a run writes as it goes: TensorBoard scalars (environment steps on the
+//! x-axis, CleanRL's tag names) and `progress.csv`, one row per iteration.
+//! Both are written synchronously, so a run killed at any moment leaves
+//! complete records behind.
+
+use std::fs::{File, OpenOptions};
+use std::io::Write;
+use std::path::Path;
+
+use anyhow::{Context, Result};
+use natgrad_agents::Iteration;
+use tboard::EventWriter;
+use tboard::tensorboard::{self, summary};
+
+pub const CSV_NAME: &str = "progress.csv";
+
+/// The columns of `progress.csv`. Everything but the last two is determined
+/// by the seed; `sps` and `wall_time_s` are measurements.
+pub const CSV_COLUMNS: [&str; 18] = [
+    "iteration",
+    "total_steps",
+    "episodes",
+    "mean_return",
+    "mean_length",
+    "policy_loss",
+    "value_loss",
+    "entropy",
+    "approx_kl",
+    "explained_variance",
+    "surrogate_improvement",
+    "cg_iterations",
+    "cg_residual",
+    "step_size",
+    "line_search_steps",
+    "line_search_success",
+    "sps",
+    "wall_time_s",
+];
+
+pub struct RunLogger {
+    events: EventWriter<File>,
+    csv: File,
+}
+
+impl RunLogger {
+    /// Opens the logs of the run folder `dir`. A fresh run starts
+    /// `progress.csv`; a resumed one keeps the rows of its first
+    /// `keep_iterations` iterations (later rows came after the checkpoint and
+    /// will be written again) and adds a new event file beside the old ones.
+    pub fn open(dir: &Path, keep_iterations: Option<usize>) -> Result<Self> {
+        let events = EventWriter::create(dir)
+            .map_err(|e| anyhow::anyhow!("cannot create a TensorBoard event file in {}: {e}", dir.display()))?;
+        let path = dir.join(CSV_NAME);
+        let csv = match keep_iterations {
+            None => {
+                let mut f = File::create(&path).with_context(|| format!("cannot create {}", path.display()))?;
+                writeln!(f, "{}", CSV_COLUMNS.join(","))?;
+                f
+            }
+            Some(keep) => {
+                let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
+                let kept: Vec<&str> = text.lines().take(keep + 1).collect();
+                std::fs::write(&path, kept.join("\n") + "\n")?;
+                OpenOptions::new().append(true).open(&path)?
+            }
+        };
+        Ok(Self { events, csv })
+    }
+
+    fn scalar(&mut self, step: usize, tag: &str, value: f64) -> Result<()> {
+        if value.is_finite() {
+            self.events
+                .write_scalar(step as i64, tag, value as f32)
+                .map_err(|e| anyhow::anyhow!("TensorBoard log: {e}"))?;
+        }
+        Ok(())
+    }
+
+    /// The hyperparameters as a text summary (TensorBoard's TEXT tab), as a
+    /// Markdown table.
+    pub fn hyperparameters(&mut self, table: &[(String, String)]) -> Result<()> {
+        let mut text = String::from("|key|value|\n|-|-|\n");
+        for (k, v) in table {
+            text.push_str(&format!("|{k}|{v}|\n"));
+        }
+        let tensor = tensorboard::TensorProto {
+            dtype: tensorboard::DataType::DtString.into(),
+            tensor_shape: Some(tensorboard::TensorShapeProto { dim: vec![], unknown_rank: false }),
+            string_val: vec![text.into_bytes()],
+            ..Default::default()
+        };
+        let metadata = tensorboard::SummaryMetadata {
+            plugin_data: Some(tensorboard::summary_metadata::PluginData {
+                plugin_name: "text".into(),
+                content: vec![],
+            }),
+            ..Default::default()
+        };
+        let value = summary::Value {
+            node_name: String::new(),
+            tag: "hyperparameters/text_summary".into(),
+            metadata: Some(metadata),
+            value: Some(summary::value::Value::Tensor(tensor)),
+        };
+        let what = tensorboard::event::What::Summary(tensorboard::Summary { value: vec![value] });
+        self.events.write(0, what).map_err(|e| anyhow::anyhow!("TensorBoard log: {e}"))
+    }
+
+    /// Logs one iteration (numbered from 0 over the whole run).
+    pub fn iteration(&mut self, index: usize, it: &Iteration, sps: f64, wall_time: f64) -> Result<()> {
+        for (e, step) in it.episodes.iter().zip(&it.episode_end_steps) {
+            self.scalar(*step, "charts/episodic_return", e.episode_return)?;
+            self.scalar(*step, "charts/episodic_length", e.length as f64)?;
+        }
+        let s = &it.stats;
+        let step = it.total_steps;
+        self.scalar(step, "charts/SPS", sps)?;
+        self.scalar(step, "losses/policy_loss", s.policy_loss)?;
+        self.scalar(step, "losses/value_loss", s.value_loss)?;
+        self.scalar(step, "losses/entropy", s.entropy)?;
+        self.scalar(step, "losses/approx_kl", s.approx_kl)?;
+        self.scalar(step, "losses/explained_variance", s.explained_variance)?;
+        let improvement = s.surrogate_after - s.surrogate_before;
+        if let Some(n) = s.natural {
+            self.scalar(step, "trpo/cg_iterations", n.cg_iterations as f64)?;
+            self.scalar(step, "trpo/cg_residual", n.cg_residual)?;
+            self.scalar(step, "trpo/step_size", n.step_size)?;
+            self.scalar(step, "trpo/line_search_steps", n.line_search_steps as f64)?;
+            self.scalar(step, "trpo/line_search_success", f64::from(u8::from(n.line_search_success)))?;
+            self.scalar(step, "trpo/surrogate_improvement", improvement)?;
+        }
+        self.events.flush().map_err(|e| anyhow::anyhow!("TensorBoard log: {e}"))?;
+
+        let n = it.episodes.len();
+        let mean = |f: &dyn Fn(&natgrad_envs::EpisodeStats) -> f64| {
+            if n == 0 { String::new() } else { format!("{}", it.episodes.iter().map(f).sum::<f64>() / n as f64) }
+        };
+        let natural = |f: &dyn Fn(&natgrad_agents::agent::NaturalStepStats) -> String| {
+            s.natural.as_ref().map(f).unwrap_or_default()
+        };
+        let row = [
+            index.to_string(),
+            step.to_string(),
+            n.to_string(),
+            mean(&|e| e.episode_return),
+            mean(&|e| e.length as f64),
+            s.policy_loss.to_string(),
+            s.value_loss.to_string(),
+            s.entropy.to_string(),
+            s.approx_kl.to_string(),
+            s.explained_variance.to_string(),
+            improvement.to_string(),
+            natural(&|n| n.cg_iterations.to_string()),
+            natural(&|n| n.cg_residual.to_string()),
+            natural(&|n| n.step_size.to_string()),
+            natural(&|n| n.line_search_steps.to_string()),
+            natural(&|n| u8::from(n.line_search_success).to_string()),
+            format!("{sps:.1}"),
+            format!("{wall_time:.3}"),
+        ];
+        writeln!(self.csv, "{}", row.join(",")).context("cannot write progress.csv")?;
+        Ok(())
+    }
+}

@@ -1,0 +1,339 @@
+//! `natgrad train`: one run, from its folder to its final checkpoint.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+use anyhow::{Context, Result, anyhow, bail};
+use indicatif::{ProgressBar, ProgressStyle};
+use natgrad_agents::{Collector, Control, parse_device, train};
+use natgrad_envs::{MakeOptions, VecEnv, make};
+use serde::{Deserialize, Serialize};
+
+use crate::checkpoint::{self, Checkpoint, Meta};
+use crate::config::{self, AgentConfig, Algo, Overrides};
+use crate::logger::RunLogger;
+
+/// Checkpoints are written this often (in iterations), at the end, and on Ctrl-C.
+const CHECKPOINT_EVERY: usize = 10;
+/// The progress bar and the summary report the mean of this many episodes.
+const RECENT_EPISODES: usize = 20;
+
+/// A run's `config.toml`: everything needed to repeat or resume it.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct RunConfig {
+    pub natgrad_version: String,
+    pub algo: String,
+    pub env: String,
+    pub seed: u64,
+    pub total_steps: usize,
+    pub threads: usize,
+    pub device: String,
+    pub hyperparameters: toml::Table,
+}
+
+impl RunConfig {
+    pub fn read(run_dir: &Path) -> Result<Self> {
+        let path = run_dir.join("config.toml");
+        let text = std::fs::read_to_string(&path)
+            .with_context(|| format!("{} is not a natgrad run folder (no readable config.toml)", run_dir.display()))?;
+        toml::from_str(&text)
+            .with_context(|| format!("{} is damaged; it cannot be read as a run configuration", path.display()))
+    }
+
+    /// The agent's hyperparameters, checked as on a fresh run.
+    pub fn agent_config(&self) -> Result<AgentConfig> {
+        let algo = Algo::parse(&self.algo)?;
+        let sets: Vec<String> = self.hyperparameters.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        config::resolve(algo, &self.env, &Overrides { config_file: None, sets: &sets, flags: &[] })
+    }
+}
+
+/// What `natgrad train` was asked for.
+#[derive(Debug)]
+pub struct TrainRequest {
+    pub algo: String,
+    pub env: String,
+    pub seed: u64,
+    pub total_steps: Option<usize>,
+    pub logdir: PathBuf,
+    pub run_name: Option<String>,
+    pub threads: usize,
+    pub device: String,
+    pub config: Option<PathBuf>,
+    pub sets: Vec<String>,
+    pub flags: Vec<(String, String)>,
+    pub quiet: bool,
+    pub resume: Option<PathBuf>,
+}
+
+/// How a run ended.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Outcome {
+    Finished,
+    /// Stopped by Ctrl-C after checkpointing.
+    Interrupted,
+}
+
+/// Ctrl-C: the first press asks the run to stop after the current iteration;
+/// a second one ends the process at once (status 130).
+fn interrupt_flag() -> Arc<AtomicBool> {
+    let stop = Arc::new(AtomicBool::new(false));
+    let presses = Arc::new(AtomicUsize::new(0));
+    let flag = stop.clone();
+    let installed = ctrlc::set_handler(move || {
+        if presses.fetch_add(1, Ordering::SeqCst) == 0 {
+            flag.store(true, Ordering::SeqCst);
+            eprintln!("\nstopping after this iteration and writing a checkpoint (press Ctrl-C again to stop at once)");
+        } else {
+            std::process::exit(130);
+        }
+    });
+    if let Err(e) = installed {
+        eprintln!("warning: Ctrl-C will stop the run at once, without a checkpoint ({e})");
+    }
+    stop
+}
+
+fn validate_run_name(name: &str) -> Result<()> {
+    if name.is_empty() || name.contains(['/', '\\']) || name == "." || name == ".." {
+        bail!("invalid --run-name '{name}': use a plain folder name, without '/'");
+    }
+    Ok(())
+}
+
+/// Creates the run folder, refusing to reuse an existing one.
+fn create_run_dir(logdir: &Path, name: &str) -> Result<PathBuf> {
+    std::fs::create_dir_all(logdir)
+        .with_context(|| format!("cannot create the log folder {}; choose a writable --logdir", logdir.display()))?;
+    let dir = logdir.join(name);
+    match std::fs::create_dir(&dir) {
+        Ok(()) => Ok(dir),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => bail!(
+            "run folder {} already exists and is never overwritten; choose another --run-name, or continue it with --resume {}",
+            dir.display(),
+            dir.display()
+        ),
+        Err(e) => Err(anyhow!("cannot create run folder {}: {e}; choose a writable --logdir", dir.display())),
+    }
+}
+
+/// Resolves a fresh run's configuration and creates its folder.
+fn start(req: &TrainRequest) -> Result<(RunConfig, PathBuf)> {
+    let algo = Algo::parse(&req.algo)?;
+    let spec = make(&req.env)?.spec().clone();
+    let overrides = Overrides { config_file: req.config.as_deref(), sets: &req.sets, flags: &req.flags };
+    let agent_config = config::resolve(algo, spec.id, &overrides)?;
+    let total_steps = req.total_steps.unwrap_or_else(|| config::preset_total_steps(spec.id));
+    if total_steps == 0 {
+        bail!("--total-steps must be at least 1");
+    }
+    if req.threads == 0 {
+        bail!("--threads must be at least 1");
+    }
+    parse_device(&req.device)?;
+    let name = match &req.run_name {
+        Some(name) => {
+            validate_run_name(name)?;
+            name.clone()
+        }
+        None => {
+            let now = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+            format!("{}__{}__{}__{now}", spec.id, algo.name(), req.seed)
+        }
+    };
+    let run = RunConfig {
+        natgrad_version: env!("CARGO_PKG_VERSION").into(),
+        algo: algo.name().into(),
+        env: spec.id.into(),
+        seed: req.seed,
+        total_steps,
+        threads: req.threads,
+        device: req.device.clone(),
+        hyperparameters: agent_config.to_table(),
+    };
+    let dir = create_run_dir(&req.logdir, &name)?;
+    let text = format!("# natgrad {} run configuration\n{}", run.natgrad_version, toml::to_string(&run)?);
+    std::fs::write(dir.join("config.toml"), text)
+        .with_context(|| format!("cannot write {}/config.toml", dir.display()))?;
+    Ok((run, dir))
+}
+
+/// Options that may change when a run is resumed; everything else is fixed
+/// by its config.toml.
+fn resume(req: &TrainRequest, dir: &Path) -> Result<RunConfig> {
+    let changed: Vec<&str> = [
+        (req.algo_given(), "--algo"),
+        (req.env_given(), "--env"),
+        (req.config.is_some(), "--config"),
+        (!req.sets.is_empty(), "--set"),
+        (!req.flags.is_empty(), "hyperparameter flags"),
+        (req.run_name.is_some(), "--run-name"),
+    ]
+    .into_iter()
+    .filter_map(|(given, name)| given.then_some(name))
+    .collect();
+    if !changed.is_empty() {
+        bail!(
+            "{} cannot be given with --resume: a resumed run keeps its config.toml (only --total-steps, --threads, --device and --quiet may change)",
+            changed.join(", ")
+        );
+    }
+    let mut run = RunConfig::read(dir)?;
+    if let Some(total) = req.total_steps {
+        run.total_steps = total;
+    }
+    run.threads = req.threads;
+    run.device = req.device.clone();
+    Ok(run)
+}
+
+impl TrainRequest {
+    fn algo_given(&self) -> bool {
+        !self.algo.is_empty()
+    }
+    fn env_given(&self) -> bool {
+        !self.env.is_empty()
+    }
+}
+
+/// Runs `natgrad train`.
+pub fn run(req: &TrainRequest) -> Result<Outcome> {
+    let (run, dir, checkpoint) = match &req.resume {
+        Some(dir) => {
+            let run = resume(req, dir)?;
+            let checkpoint = Checkpoint::read(dir)?;
+            checkpoint.check_matches(&run.algo, &run.env)?;
+            (run, dir.clone(), Some(checkpoint))
+        }
+        None => {
+            if req.algo.is_empty() || req.env.is_empty() {
+                bail!("natgrad train needs --algo and --env (or --resume RUN_DIR); see natgrad train --help");
+            }
+            let (run, dir) = start(req)?;
+            (run, dir, None)
+        }
+    };
+    let agent_config = run.agent_config()?;
+    let device = parse_device(&run.device)?;
+    tch::set_num_threads(run.threads as i32);
+    let common = agent_config.common().clone();
+    let venv = VecEnv::make(&run.env, common.n_envs, &MakeOptions::default())?;
+    let spec = venv.spec().clone();
+    let obs_dim = venv.obs_dim();
+    let action_space = venv.action_space().clone();
+    let mut agent = agent_config.build(obs_dim, &action_space, device, run.seed)?;
+    let scale = common.scale_rewards.then_some(common.gamma);
+    let mut collector = Collector::new(venv, run.seed, common.normalize_observations, scale, device);
+    let first_iteration = match &checkpoint {
+        Some(c) => {
+            c.restore(agent.as_mut(), &mut collector)?;
+            c.meta.iterations
+        }
+        None => 0,
+    };
+    let mut logger = RunLogger::open(&dir, checkpoint.as_ref().map(|c| c.meta.iterations))?;
+    if checkpoint.is_none() {
+        let mut rows = vec![
+            ("algo".to_string(), run.algo.clone()),
+            ("env".to_string(), run.env.clone()),
+            ("seed".to_string(), run.seed.to_string()),
+            ("total_steps".to_string(), run.total_steps.to_string()),
+        ];
+        rows.extend(run.hyperparameters.iter().map(|(k, v)| (k.clone(), v.to_string())));
+        logger.hyperparameters(&rows)?;
+    }
+
+    let stop = interrupt_flag();
+    let bar = if req.quiet {
+        ProgressBar::hidden()
+    } else {
+        let bar = ProgressBar::new(run.total_steps as u64);
+        bar.set_style(
+            ProgressStyle::with_template(
+                "{bar:30.cyan/blue} {human_pos}/{human_len} steps | {msg} | {elapsed_precise}",
+            )
+            .expect("a valid template"),
+        );
+        bar
+    };
+    bar.set_position(collector.total_steps as u64);
+
+    let start_time = Instant::now();
+    let start_steps = collector.total_steps;
+    let mut recent: Vec<f64> = vec![];
+    let mut iteration_start = Instant::now();
+    let mut failure: Option<anyhow::Error> = None;
+    let mut interrupted = false;
+    let mut iterations_done = first_iteration;
+    let meta = |iterations: usize, total_steps: usize| Meta {
+        natgrad_version: env!("CARGO_PKG_VERSION").into(),
+        algo: run.algo.clone(),
+        env: run.env.clone(),
+        iterations,
+        total_steps,
+    };
+    let steps_per_iteration = common.n_envs * common.n_steps;
+    train(agent.as_mut(), &mut collector, run.total_steps, |it, agent, collector| {
+        let index = first_iteration + it.index;
+        let elapsed = iteration_start.elapsed().as_secs_f64();
+        iteration_start = Instant::now();
+        let sps = steps_per_iteration as f64 / elapsed.max(1e-9);
+        recent.extend(it.episodes.iter().map(|e| e.episode_return));
+        let excess = recent.len().saturating_sub(RECENT_EPISODES);
+        recent.drain(..excess);
+        let wall = start_time.elapsed().as_secs_f64();
+        let mut step = || -> Result<Control> {
+            logger.iteration(index, it, sps, wall)?;
+            iterations_done = index + 1;
+            let stopping = stop.load(Ordering::SeqCst);
+            let last = collector.total_steps >= run.total_steps;
+            if stopping || last || iterations_done % CHECKPOINT_EVERY == 0 {
+                checkpoint::save(&dir, &meta(iterations_done, collector.total_steps), agent, collector)?;
+            }
+            Ok(if stopping { Control::Stop } else { Control::Continue })
+        };
+        let control = match step() {
+            Ok(c) => c,
+            Err(e) => {
+                failure = Some(e);
+                Control::Stop
+            }
+        };
+        interrupted = control == Control::Stop && failure.is_none();
+        let mean = mean_of(&recent).map_or("no episode yet".into(), |m| format!("return {m:.1}"));
+        bar.set_position(collector.total_steps as u64);
+        bar.set_message(format!("{mean} | kl {:.4} | {sps:.0} steps/s", it.stats.approx_kl));
+        control
+    })?;
+    bar.finish_and_clear();
+    if let Some(e) = failure {
+        return Err(e);
+    }
+    let steps = collector.total_steps - start_steps;
+    let seconds = start_time.elapsed().as_secs_f64();
+    let mean = mean_of(&recent)
+        .map_or("no episode finished".into(), |m| format!("mean return of the last {} episodes {m:.1}", recent.len()));
+    let threshold = spec.reward_threshold.map_or(String::new(), |t| format!(" (reward threshold {t})"));
+    let status = if interrupted { "stopped by Ctrl-C at" } else { "finished" };
+    println!(
+        "{} {} seed {}: {status} {} steps ({steps} in {seconds:.1} s, {:.0} steps/s); {mean}{threshold}; run folder {}",
+        run.algo,
+        run.env,
+        run.seed,
+        collector.total_steps,
+        steps as f64 / seconds.max(1e-9),
+        dir.display()
+    );
+    if interrupted {
+        eprintln!("resume with: natgrad train --resume {}", dir.display());
+        Ok(Outcome::Interrupted)
+    } else {
+        Ok(Outcome::Finished)
+    }
+}
+
+fn mean_of(values: &[f64]) -> Option<f64> {
+    (!values.is_empty()).then(|| values.iter().sum::<f64>() / values.len() as f64)
+}
