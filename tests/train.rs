@@ -1,0 +1,401 @@
+//! End-to-end tests of `natgrad train` and `natgrad eval`: they run the binary.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+fn natgrad(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_natgrad")).args(args).env_remove("LD_LIBRARY_PATH").output().expect("natgrad runs")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// A fresh folder under the system's temporary directory, removed on drop.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(name: &str) -> Self {
+        let dir = std::env::temp_dir().join(format!("natgrad-test-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        Self(dir)
+    }
+    fn path(&self) -> &Path {
+        &self.0
+    }
+    fn str(&self) -> &str {
+        self.0.to_str().unwrap()
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn csv_rows(path: &Path) -> Vec<Vec<String>> {
+    std::fs::read_to_string(path).unwrap().lines().map(|l| l.split(',').map(str::to_owned).collect()).collect()
+}
+
+/// Scalar points by tag: (environment step, value).
+type Scalars = BTreeMap<String, Vec<(i64, f32)>>;
+
+/// Every scalar tag of the run's event files with its points, read back with
+/// a TensorBoard reader; and the text summaries' tags.
+fn read_events(dir: &Path) -> (Scalars, Vec<String>) {
+    use tboard::tensorboard::{event::What, summary::value::Value};
+    let mut scalars = Scalars::new();
+    let mut texts = vec![];
+    let mut files = 0;
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if !path.file_name().unwrap().to_string_lossy().starts_with("events.out.tfevents.") {
+            continue;
+        }
+        files += 1;
+        let reader = tboard::SummaryReader::new(std::io::BufReader::new(std::fs::File::open(&path).unwrap()));
+        for event in reader {
+            let event = event.expect("a well-formed event record (length and data CRCs check out)");
+            if let Some(What::Summary(summary)) = event.what {
+                for v in summary.value {
+                    match v.value {
+                        Some(Value::SimpleValue(x)) => scalars.entry(v.tag).or_default().push((event.step, x)),
+                        Some(Value::Tensor(t)) => {
+                            assert_eq!(v.metadata.unwrap().plugin_data.unwrap().plugin_name, "text");
+                            assert!(String::from_utf8(t.string_val[0].clone()).unwrap().contains("|gamma|"));
+                            texts.push(v.tag);
+                        }
+                        other => panic!("unexpected summary value {other:?}"),
+                    }
+                }
+            }
+        }
+    }
+    assert!(files >= 1, "no event file in {}", dir.display());
+    (scalars, texts)
+}
+
+#[test]
+fn a_short_training_run_writes_its_folder_and_logs() {
+    let tmp = TempDir::new("short");
+    let out = natgrad(&[
+        "train",
+        "--algo",
+        "trpo",
+        "--env",
+        "CartPole-v1",
+        "--total-steps",
+        "3000",
+        "--seed",
+        "4",
+        "--logdir",
+        tmp.str(),
+        "--quiet",
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert_eq!(stdout.lines().count(), 1, "--quiet prints one line: {stdout}");
+    assert!(stdout.starts_with("trpo CartPole-v1 seed 4: finished 3072 steps"), "{stdout}");
+
+    let runs: Vec<PathBuf> = std::fs::read_dir(tmp.path()).unwrap().map(|e| e.unwrap().path()).collect();
+    assert_eq!(runs.len(), 1);
+    let run = &runs[0];
+    let name = run.file_name().unwrap().to_string_lossy().into_owned();
+    assert!(name.starts_with("CartPole-v1__trpo__4__"), "{name}");
+    assert!(name.rsplit("__").next().unwrap().parse::<u64>().unwrap() > 1_700_000_000);
+
+    let config = std::fs::read_to_string(run.join("config.toml")).unwrap();
+    for line in [
+        "natgrad_version = \"0.1.0\"",
+        "algo = \"trpo\"",
+        "seed = 4",
+        "total_steps = 3000",
+        "n_steps = 512",
+        "cg_damping = 0.001",
+    ] {
+        assert!(config.contains(line), "config.toml lacks {line}:\n{config}");
+    }
+    let rows = csv_rows(&run.join("progress.csv"));
+    assert_eq!(rows[0][..3], ["iteration", "total_steps", "episodes"]);
+    assert_eq!(rows.len(), 4, "3 iterations of 1024 steps");
+    assert_eq!(rows[3][1], "3072");
+    assert!(run.join("checkpoint.safetensors").is_file());
+    assert!(!run.join("checkpoint.safetensors.tmp").exists());
+
+    let (scalars, texts) = read_events(run);
+    for tag in [
+        "charts/episodic_return",
+        "charts/episodic_length",
+        "charts/SPS",
+        "losses/policy_loss",
+        "losses/value_loss",
+        "losses/entropy",
+        "losses/approx_kl",
+        "losses/explained_variance",
+        "trpo/cg_iterations",
+        "trpo/cg_residual",
+        "trpo/step_size",
+        "trpo/line_search_steps",
+        "trpo/line_search_success",
+        "trpo/surrogate_improvement",
+    ] {
+        assert!(scalars.contains_key(tag), "no {tag} in the event file: {:?}", scalars.keys());
+    }
+    assert_eq!(texts, ["hyperparameters/text_summary"]);
+    // Environment steps on the x-axis: one KL point per iteration, at its step count.
+    let kl_steps: Vec<i64> = scalars["losses/approx_kl"].iter().map(|(s, _)| *s).collect();
+    assert_eq!(kl_steps, [1024, 2048, 3072]);
+    assert!(scalars["losses/approx_kl"].iter().all(|(_, kl)| *kl <= 0.01));
+    // One point per finished episode, with the episodes of progress.csv.
+    let episodes: usize = rows[1..].iter().map(|r| r[2].parse::<usize>().unwrap()).sum();
+    assert_eq!(scalars["charts/episodic_return"].len(), episodes);
+    let steps = &scalars["charts/episodic_return"];
+    assert!(steps.windows(2).all(|w| w[0].0 <= w[1].0) && steps.iter().all(|(s, _)| (1..=3072).contains(s)));
+
+    // VPG has no natural-gradient tags.
+    let out = natgrad(&[
+        "train",
+        "--algo",
+        "vpg",
+        "--env",
+        "Pendulum-v1",
+        "--total-steps",
+        "2048",
+        "--logdir",
+        tmp.str(),
+        "--run-name",
+        "vpg",
+        "--quiet",
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let (scalars, _) = read_events(&tmp.path().join("vpg"));
+    assert!(scalars.contains_key("losses/approx_kl") && !scalars.keys().any(|k| k.starts_with("trpo/")));
+}
+
+#[test]
+fn eval_reports_the_return_and_renders_a_gif() {
+    let tmp = TempDir::new("eval");
+    let out = natgrad(&[
+        "train",
+        "--algo",
+        "npg",
+        "--env",
+        "Acrobot-v1",
+        "--total-steps",
+        "2048",
+        "--logdir",
+        tmp.str(),
+        "--run-name",
+        "r",
+        "--quiet",
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let run = tmp.path().join("r");
+    let gif = tmp.path().join("acrobot.gif");
+    let out =
+        natgrad(&["eval", run.to_str().unwrap(), "--episodes", "2", "--deterministic", "--gif", gif.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains("npg on Acrobot-v1") && stdout.contains("over 2 episodes (deterministic policy, seed 0)"),
+        "{stdout}"
+    );
+    let bytes = std::fs::read(&gif).unwrap();
+    assert_eq!(&bytes[..6], b"GIF89a");
+    // Same seed, same result; the checkpoint file works as well as the folder.
+    let again =
+        natgrad(&["eval", run.join("checkpoint.safetensors").to_str().unwrap(), "--episodes", "2", "--deterministic"]);
+    let first_line = |s: &str| s.lines().next().unwrap().split("): ").nth(1).unwrap().to_owned();
+    assert_eq!(first_line(&stdout), first_line(&text(&again.stdout)));
+}
+
+/// The deterministic columns of progress.csv (everything but sps and wall time).
+fn curve(run: &Path) -> Vec<Vec<String>> {
+    csv_rows(&run.join("progress.csv"))
+        .into_iter()
+        .map(|mut r| {
+            r.truncate(r.len() - 2);
+            r
+        })
+        .collect()
+}
+
+#[test]
+fn a_stopped_and_resumed_run_reproduces_the_straight_run() {
+    let tmp = TempDir::new("resume");
+    let args = |name: &str| -> Vec<String> {
+        [
+            "train",
+            "--algo",
+            "trpo",
+            "--env",
+            "Acrobot-v1",
+            "--total-steps",
+            "40960",
+            "--seed",
+            "3",
+            "--logdir",
+            tmp.str(),
+            "--run-name",
+            name,
+            "--quiet",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect()
+    };
+    let straight = Command::new(env!("CARGO_BIN_EXE_natgrad")).args(args("straight")).output().unwrap();
+    assert!(straight.status.success(), "{}", text(&straight.stderr));
+
+    let child = Command::new(env!("CARGO_BIN_EXE_natgrad"))
+        .args(args("split"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let csv = tmp.path().join("split").join("progress.csv");
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while std::fs::read_to_string(&csv).map_or(0, |t| t.lines().count()) < 4 {
+        assert!(Instant::now() < deadline, "the run wrote no progress");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let kill = Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+    assert!(kill.success());
+    let stopped = child.wait_with_output().unwrap();
+    assert_eq!(stopped.status.code(), Some(130), "{}", text(&stopped.stderr));
+    assert!(text(&stopped.stderr).contains("resume with: natgrad train --resume"));
+    let rows_at_stop = csv_rows(&csv).len() - 1;
+    assert!(rows_at_stop < 20, "the run should have stopped early, ran {rows_at_stop} iterations");
+
+    let split = tmp.path().join("split");
+    let resumed = natgrad(&["train", "--resume", split.to_str().unwrap(), "--quiet"]);
+    assert!(resumed.status.success(), "{}", text(&resumed.stderr));
+    assert_eq!(curve(&split), curve(&tmp.path().join("straight")));
+}
+
+fn fails_with<S: AsRef<str> + std::fmt::Debug>(args: &[S], message: &str) {
+    let args: Vec<&str> = args.iter().map(AsRef::as_ref).collect();
+    let out = natgrad(&args);
+    assert!(!out.status.success(), "{args:?} succeeded");
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains(message), "{args:?}: expected '{message}' in:\n{stderr}");
+    assert!(stderr.lines().count() <= 2, "{args:?}: expected one clear line, got:\n{stderr}");
+}
+
+#[test]
+fn bad_input_is_one_clear_line_and_loses_nothing() {
+    let tmp = TempDir::new("bad");
+    let d = tmp.str();
+    let base = ["train", "--logdir", d, "--total-steps", "1024", "--quiet"];
+    let with = |extra: &[&str]| -> Vec<String> { base.iter().chain(extra.iter()).map(|s| s.to_string()).collect() };
+    fails_with(
+        &with(&["--algo", "trop", "--env", "CartPole-v1"]),
+        "unknown algorithm 'trop' (did you mean 'trpo'?); valid algorithms: trpo, npg, vpg",
+    );
+    fails_with(
+        &with(&["--algo", "trpo", "--env", "CartPole-v0"]),
+        "unknown environment id 'CartPole-v0' (did you mean 'CartPole-v1'?); valid ids: CartPole-v1, Acrobot-v1",
+    );
+    fails_with(
+        &with(&["--algo", "trpo", "--env", "CartPole-v1", "--target-kl", "0"]),
+        "invalid target_kl = 0: target_kl must be positive",
+    );
+    fails_with(
+        &with(&["--algo", "trpo", "--env", "CartPole-v1", "--set", "gamma=1.5"]),
+        "invalid gamma = 1.5: gamma must be in (0, 1]",
+    );
+    fails_with(
+        &with(&["--algo", "trpo", "--env", "CartPole-v1", "--gae-lambda", "2"]),
+        "invalid gae_lambda = 2: gae_lambda must be in [0, 1]",
+    );
+    fails_with(&with(&["--algo", "trpo", "--env", "CartPole-v1", "--n-steps", "0"]), "invalid n_steps = 0");
+    fails_with(
+        &with(&["--algo", "trpo", "--env", "CartPole-v1", "--policy-hidden", "[]"]),
+        "invalid policy_hidden = []",
+    );
+    fails_with(
+        &with(&["--algo", "trpo", "--env", "CartPole-v1", "--set", "gama=0.9"]),
+        "unknown hyperparameter 'gama' in --set (did you mean 'gamma'?)",
+    );
+    fails_with(
+        &with(&["--algo", "vpg", "--env", "CartPole-v1", "--cg-iters", "5"]),
+        "'cg_iters' (from a flag) is a hyperparameter of trpo and npg, not of vpg",
+    );
+    let toml = tmp.path().join("bad.toml");
+    std::fs::write(&toml, "target_kl = 0.02\nline_serch_shrink = 0.5\n").unwrap();
+    fails_with(
+        &with(&["--algo", "trpo", "--env", "CartPole-v1", "--config", toml.to_str().unwrap()]),
+        "unknown hyperparameter 'line_serch_shrink' in",
+    );
+    fails_with(
+        &["train", "--algo", "trpo", "--env", "CartPole-v1", "--total-steps", "0", "--logdir", d],
+        "--total-steps must be at least 1",
+    );
+    fails_with(&with(&["--algo", "trpo", "--env", "CartPole-v1", "--device", "gpu"]), "unknown device 'gpu'");
+    fails_with(&["train", "--env", "CartPole-v1"], "natgrad train needs --algo and --env");
+    // None of the above created a run folder.
+    assert_eq!(std::fs::read_dir(d).unwrap().filter(|e| e.as_ref().unwrap().path().is_dir()).count(), 0);
+
+    // A log folder that cannot be written.
+    let file = tmp.path().join("not-a-folder");
+    std::fs::write(&file, "x").unwrap();
+    fails_with(
+        &["train", "--algo", "trpo", "--env", "CartPole-v1", "--logdir", file.to_str().unwrap(), "--quiet"],
+        "choose a writable --logdir",
+    );
+
+    // An existing run folder is never overwritten.
+    let run = |extra: &[&str]| natgrad(&with(extra).iter().map(String::as_str).collect::<Vec<_>>());
+    let ok = run(&["--algo", "trpo", "--env", "CartPole-v1", "--run-name", "keep"]);
+    assert!(ok.status.success(), "{}", text(&ok.stderr));
+    let keep = tmp.path().join("keep");
+    let before = std::fs::read(keep.join("progress.csv")).unwrap();
+    fails_with(
+        &with(&["--algo", "vpg", "--env", "CartPole-v1", "--run-name", "keep"]),
+        "already exists and is never overwritten",
+    );
+    assert_eq!(std::fs::read(keep.join("progress.csv")).unwrap(), before);
+
+    // Checkpoints: another algorithm or environment, or corrupt.
+    let other = run(&["--algo", "vpg", "--env", "Pendulum-v1", "--run-name", "other"]);
+    assert!(other.status.success());
+    let keep_config = std::fs::read_to_string(keep.join("config.toml")).unwrap();
+    std::fs::copy(tmp.path().join("other/checkpoint.safetensors"), keep.join("checkpoint.safetensors")).unwrap();
+    fails_with(&["eval", keep.to_str().unwrap()], "is of vpg on Pendulum-v1, but this run is trpo on CartPole-v1");
+    fails_with(
+        &["train", "--resume", keep.to_str().unwrap()],
+        "is of vpg on Pendulum-v1, but this run is trpo on CartPole-v1",
+    );
+    std::fs::write(keep.join("checkpoint.safetensors"), b"not a checkpoint").unwrap();
+    fails_with(&["eval", keep.to_str().unwrap()], "is corrupt or not a natgrad checkpoint");
+    fails_with(&["train", "--resume", keep.to_str().unwrap()], "is corrupt or not a natgrad checkpoint");
+    assert_eq!(std::fs::read_to_string(keep.join("config.toml")).unwrap(), keep_config);
+    fails_with(&["train", "--resume", keep.to_str().unwrap(), "--algo", "npg"], "cannot be given with --resume");
+    fails_with(&["eval", tmp.path().join("missing").to_str().unwrap()], "does not exist");
+    fails_with(&["eval", keep.to_str().unwrap(), "--episodes", "0"], "--episodes must be at least 1");
+}
+
+#[test]
+fn help_documents_every_hyperparameter_with_examples() {
+    let out = natgrad(&["train", "--help"]);
+    let help = text(&out.stdout);
+    for needle in [
+        "Examples:",
+        "--target-kl <VALUE>",
+        "Trust-region radius delta",
+        "[trpo, npg]",
+        "--line-search-shrink",
+        "[trpo]",
+        "--learning-rate",
+        "[vpg]",
+        "--gamma <VALUE>",
+        "tensorboard --logdir runs",
+    ] {
+        assert!(help.contains(needle), "train --help lacks '{needle}'");
+    }
+    assert!(text(&natgrad(&["eval", "--help"]).stdout).contains("Examples:"));
+}
