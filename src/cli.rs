@@ -7,6 +7,7 @@ use anyhow::Result;
 use clap::{Arg, ArgMatches, Args, FromArgMatches, Parser, Subcommand};
 use natgrad_envs::{Env, Rng, Space, make, specs};
 
+use crate::compare::{self, CompareRequest};
 use crate::config;
 use crate::eval::{self, EvalRequest};
 use crate::train::{self, Outcome, TrainRequest};
@@ -34,6 +35,11 @@ const EVAL_EXAMPLES: &str = "Examples:
   natgrad eval runs/CartPole-v1__trpo__1__1764000000 --episodes 20 --deterministic
   natgrad eval runs/my-run/checkpoint.safetensors --gif cartpole.gif";
 
+const COMPARE_EXAMPLES: &str = "Examples:
+  natgrad compare --env CartPole-v1
+  natgrad compare --env Pendulum-v1 --algos trpo,npg,vpg --seeds 5 --jobs 2
+Writes curves.csv and curves.png into a compare__{env}__{unix_time} folder under --logdir.";
+
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Train an agent; logs, config.toml, progress.csv and checkpoints go to a run folder.
@@ -42,6 +48,9 @@ enum Command {
     /// Evaluate a trained policy: mean and standard deviation of the return.
     #[command(after_help = EVAL_EXAMPLES)]
     Eval(EvalArgs),
+    /// Train several algorithms on several seeds; plot and tabulate their learning curves.
+    #[command(after_help = COMPARE_EXAMPLES)]
+    Compare(CompareArgs),
     /// List the environments with their spaces, time limits and reward thresholds.
     #[command(after_help = "Examples:\n  natgrad envs\n  natgrad envs --random-episode --seed 7")]
     Envs {
@@ -135,6 +144,28 @@ impl Args for HyperparameterFlags {
 }
 
 #[derive(Args, Debug)]
+struct CompareArgs {
+    /// Environment id, e.g. CartPole-v1.
+    #[arg(long)]
+    env: String,
+    /// Comma-separated algorithms.
+    #[arg(long, default_value = "trpo,vpg")]
+    algos: String,
+    /// Seeds per algorithm (1, 2, ..., N).
+    #[arg(long, default_value_t = 3)]
+    seeds: usize,
+    /// Environment steps per run [default: the environment's preset].
+    #[arg(long)]
+    total_steps: Option<usize>,
+    /// Runs at a time [default: the number of CPU cores].
+    #[arg(long)]
+    jobs: Option<usize>,
+    /// Folder under which the comparison's folder is created.
+    #[arg(long, default_value = "runs")]
+    logdir: PathBuf,
+}
+
+#[derive(Args, Debug)]
 struct EvalArgs {
     /// A run folder (its last checkpoint is used) or a checkpoint file.
     target: PathBuf,
@@ -157,6 +188,15 @@ pub fn main() -> ExitCode {
     let result = match cli.command {
         Command::Envs { random_episode, seed } => envs(random_episode, seed).map(|()| ExitCode::SUCCESS),
         Command::Train(args) => train_command(args),
+        Command::Compare(args) => compare::run(&CompareRequest {
+            env: args.env,
+            algos: args.algos,
+            seeds: args.seeds,
+            total_steps: args.total_steps,
+            jobs: args.jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())),
+            logdir: args.logdir,
+        })
+        .map(|()| ExitCode::SUCCESS),
         Command::Eval(args) => eval::run(&EvalRequest {
             target: args.target,
             episodes: args.episodes,

@@ -13,6 +13,8 @@ use tboard::EventWriter;
 use tboard::tensorboard::{self, summary};
 
 pub const CSV_NAME: &str = "progress.csv";
+/// One row per finished episode: the step count when it ended, its return and length.
+pub const EPISODES_NAME: &str = "episodes.csv";
 
 /// The columns of `progress.csv`. Everything but the last two is determined
 /// by the seed; `sps` and `wall_time_s` are measurements.
@@ -40,31 +42,49 @@ pub const CSV_COLUMNS: [&str; 18] = [
 pub struct RunLogger {
     events: EventWriter<File>,
     csv: File,
+    episodes: File,
+}
+
+/// Which data rows (index, text) of an existing CSV log to keep.
+type RowFilter<'a> = &'a dyn Fn(usize, &str) -> bool;
+
+/// Opens a CSV log: a fresh one with its header, or an existing one keeping
+/// the header and the rows that `keep` accepts.
+fn open_csv(path: &Path, header: &str, keep: Option<RowFilter<'_>>) -> Result<File> {
+    match keep {
+        None => {
+            let mut f = File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
+            writeln!(f, "{header}")?;
+            Ok(f)
+        }
+        Some(keep) => {
+            let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+            let kept: Vec<&str> =
+                text.lines().enumerate().filter(|(i, line)| *i == 0 || keep(*i - 1, line)).map(|(_, l)| l).collect();
+            std::fs::write(path, kept.join("\n") + "\n")?;
+            Ok(OpenOptions::new().append(true).open(path)?)
+        }
+    }
 }
 
 impl RunLogger {
-    /// Opens the logs of the run folder `dir`. A fresh run starts
-    /// `progress.csv`; a resumed one keeps the rows of its first
-    /// `keep_iterations` iterations (later rows came after the checkpoint and
-    /// will be written again) and adds a new event file beside the old ones.
-    pub fn open(dir: &Path, keep_iterations: Option<usize>) -> Result<Self> {
+    /// Opens the logs of the run folder `dir`. A fresh run starts the CSV
+    /// files; a resumed one (`resumed_at`: iterations and steps of its
+    /// checkpoint) keeps the rows up to the checkpoint (later rows will be
+    /// written again) and adds a new event file beside the old ones.
+    pub fn open(dir: &Path, resumed_at: Option<(usize, usize)>) -> Result<Self> {
         let events = EventWriter::create(dir)
             .map_err(|e| anyhow::anyhow!("cannot create a TensorBoard event file in {}: {e}", dir.display()))?;
-        let path = dir.join(CSV_NAME);
-        let csv = match keep_iterations {
-            None => {
-                let mut f = File::create(&path).with_context(|| format!("cannot create {}", path.display()))?;
-                writeln!(f, "{}", CSV_COLUMNS.join(","))?;
-                f
+        let keep_rows = resumed_at.map(|(iterations, _)| move |row: usize, _: &str| row < iterations);
+        let keep_episodes = resumed_at.map(|(_, steps)| {
+            move |_: usize, line: &str| {
+                line.split(',').next().and_then(|s| s.parse::<usize>().ok()).is_some_and(|s| s <= steps)
             }
-            Some(keep) => {
-                let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
-                let kept: Vec<&str> = text.lines().take(keep + 1).collect();
-                std::fs::write(&path, kept.join("\n") + "\n")?;
-                OpenOptions::new().append(true).open(&path)?
-            }
-        };
-        Ok(Self { events, csv })
+        });
+        let csv = open_csv(&dir.join(CSV_NAME), &CSV_COLUMNS.join(","), keep_rows.as_ref().map(|f| f as _))?;
+        let episodes =
+            open_csv(&dir.join(EPISODES_NAME), "total_steps,return,length", keep_episodes.as_ref().map(|f| f as _))?;
+        Ok(Self { events, csv, episodes })
     }
 
     fn scalar(&mut self, step: usize, tag: &str, value: f64) -> Result<()> {
@@ -111,6 +131,7 @@ impl RunLogger {
         for (e, step) in it.episodes.iter().zip(&it.episode_end_steps) {
             self.scalar(*step, "charts/episodic_return", e.episode_return)?;
             self.scalar(*step, "charts/episodic_length", e.length as f64)?;
+            writeln!(self.episodes, "{step},{},{}", e.episode_return, e.length).context("cannot write episodes.csv")?;
         }
         let s = &it.stats;
         let step = it.total_steps;

@@ -2,9 +2,11 @@
 
 mod checkpoint;
 mod cli;
+mod compare;
 mod config;
 mod eval;
 mod logger;
+mod plot;
 mod render;
 mod train;
 

@@ -233,7 +233,7 @@ pub fn run(req: &TrainRequest) -> Result<Outcome> {
         }
         None => 0,
     };
-    let mut logger = RunLogger::open(&dir, checkpoint.as_ref().map(|c| c.meta.iterations))?;
+    let mut logger = RunLogger::open(&dir, checkpoint.as_ref().map(|c| (c.meta.iterations, c.meta.total_steps)))?;
     if checkpoint.is_none() {
         let mut rows = vec![
             ("algo".to_string(), run.algo.clone()),

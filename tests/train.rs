@@ -275,6 +275,8 @@ fn a_stopped_and_resumed_run_reproduces_the_straight_run() {
     let resumed = natgrad(&["train", "--resume", split.to_str().unwrap(), "--quiet"]);
     assert!(resumed.status.success(), "{}", text(&resumed.stderr));
     assert_eq!(curve(&split), curve(&tmp.path().join("straight")));
+    let episodes = |run: &Path| std::fs::read_to_string(run.join("episodes.csv")).unwrap();
+    assert_eq!(episodes(&split), episodes(&tmp.path().join("straight")));
 }
 
 fn fails_with<S: AsRef<str> + std::fmt::Debug>(args: &[S], message: &str) {
@@ -398,4 +400,48 @@ fn help_documents_every_hyperparameter_with_examples() {
         assert!(help.contains(needle), "train --help lacks '{needle}'");
     }
     assert!(text(&natgrad(&["eval", "--help"]).stdout).contains("Examples:"));
+}
+
+#[test]
+fn compare_runs_every_algorithm_and_seed_and_writes_curves() {
+    let tmp = TempDir::new("compare");
+    let out = natgrad(&[
+        "compare",
+        "--env",
+        "CartPole-v1",
+        "--algos",
+        "trpo,npg",
+        "--seeds",
+        "2",
+        "--total-steps",
+        "2048",
+        "--jobs",
+        "2",
+        "--logdir",
+        tmp.str(),
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains("| trpo | ") && stdout.contains("| npg | ") && stdout.contains("steps to reach 475"),
+        "{stdout}"
+    );
+    let groups: Vec<PathBuf> = std::fs::read_dir(tmp.path()).unwrap().map(|e| e.unwrap().path()).collect();
+    assert_eq!(groups.len(), 1);
+    let group = &groups[0];
+    for run in ["trpo__seed1", "trpo__seed2", "npg__seed1", "npg__seed2"] {
+        assert!(group.join(run).join("progress.csv").is_file(), "{run} missing");
+    }
+    let curves = csv_rows(&group.join("curves.csv"));
+    assert_eq!(curves[0], ["total_steps", "trpo_mean", "trpo_std", "npg_mean", "npg_std"]);
+    assert_eq!(curves.len(), 101);
+    assert_eq!(curves[100][0], "2048");
+    let last_mean: f64 = curves[100][1].parse().unwrap();
+    assert!((8.0..=500.0).contains(&last_mean), "{last_mean}");
+    let png = std::fs::read(group.join("curves.png")).unwrap();
+    assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
+    fails_with(
+        &["compare", "--env", "CartPole-v1", "--algos", "trpo,ppo", "--logdir", tmp.str()],
+        "unknown algorithm 'ppo'",
+    );
 }

@@ -1,0 +1,89 @@
+//! `curves.png`: mean ± one standard deviation of the return against
+//! environment steps, one band per algorithm.
+
+use std::path::Path;
+
+use anyhow::{Result, anyhow};
+use plotters::prelude::*;
+use plotters::style::{FontStyle, register_font};
+
+/// One algorithm's curve: grid steps with mean and standard deviation over
+/// seeds (`None` where no seed has finished an episode yet).
+pub struct Band {
+    pub label: String,
+    pub points: Vec<(f64, Option<(f64, f64)>)>,
+}
+
+const COLORS: [RGBColor; 4] =
+    [RGBColor(31, 119, 180), RGBColor(255, 127, 14), RGBColor(44, 160, 44), RGBColor(214, 39, 40)];
+
+fn register_bundled_font() {
+    static FONT: &[u8] = include_bytes!("../assets/fonts/DejaVuSans.ttf");
+    // Registering twice is harmless; failing leaves text undrawn, not a crash.
+    let _ = register_font("sans-serif", FontStyle::Normal, FONT);
+}
+
+pub fn draw(path: &Path, title: &str, bands: &[Band], threshold: Option<f64>) -> Result<()> {
+    register_bundled_font();
+    let values: Vec<f64> = bands
+        .iter()
+        .flat_map(|b| b.points.iter().filter_map(|(_, v)| v.map(|(m, s)| [m - s, m + s])))
+        .flatten()
+        .chain(threshold)
+        .collect();
+    let (lo, hi) = values.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| (a.min(*v), b.max(*v)));
+    let (lo, hi) = if lo.is_finite() { (lo, hi.max(lo + 1.0)) } else { (0.0, 1.0) };
+    let margin = 0.05 * (hi - lo);
+    let max_step = bands.iter().flat_map(|b| b.points.last().map(|p| p.0)).fold(1.0, f64::max);
+
+    let root = BitMapBackend::new(path, (900, 560)).into_drawing_area();
+    let err = |e: DrawingAreaErrorKind<_>| anyhow!("cannot draw {}: {e}", path.display());
+    root.fill(&WHITE).map_err(err)?;
+    let mut chart = ChartBuilder::on(&root)
+        .caption(title, ("sans-serif", 24))
+        .margin(16)
+        .x_label_area_size(45)
+        .y_label_area_size(70)
+        .build_cartesian_2d(0.0..max_step, (lo - margin)..(hi + margin))
+        .map_err(err)?;
+    chart
+        .configure_mesh()
+        .x_desc("environment steps")
+        .y_desc("episodic return (mean of the last 20 episodes)")
+        .x_label_formatter(&|x| format!("{}k", (x / 1000.0).round()))
+        .y_label_formatter(&|y| format!("{y:.0}"))
+        .light_line_style(RGBColor(242, 242, 242))
+        .label_style(("sans-serif", 15))
+        .draw()
+        .map_err(err)?;
+    if let Some(t) = threshold {
+        chart
+            .draw_series(LineSeries::new([(0.0, t), (max_step, t)], BLACK.mix(0.4).stroke_width(1)))
+            .map_err(err)?
+            .label(format!("reward threshold {t}"))
+            .legend(|(x, y)| PathElement::new([(x, y), (x + 20, y)], BLACK.mix(0.4)));
+    }
+    for (band, color) in bands.iter().zip(COLORS.iter().cycle()) {
+        let known: Vec<(f64, f64, f64)> = band.points.iter().filter_map(|(x, v)| v.map(|(m, s)| (*x, m, s))).collect();
+        let upper = known.iter().map(|(x, m, s)| (*x, m + s));
+        let lower = known.iter().rev().map(|(x, m, s)| (*x, m - s));
+        chart
+            .draw_series([Polygon::new(upper.chain(lower).collect::<Vec<_>>(), color.mix(0.2).filled())])
+            .map_err(err)?;
+        chart
+            .draw_series(LineSeries::new(known.iter().map(|(x, m, _)| (*x, *m)), color.stroke_width(2)))
+            .map_err(err)?
+            .label(&band.label)
+            .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], color.stroke_width(2)));
+    }
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::LowerRight)
+        .background_style(WHITE.mix(0.9))
+        .border_style(BLACK.mix(0.3))
+        .label_font(("sans-serif", 15))
+        .draw()
+        .map_err(err)?;
+    root.present().map_err(err)?;
+    Ok(())
+}
