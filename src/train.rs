@@ -87,7 +87,11 @@ fn interrupt_flag() -> Arc<AtomicBool> {
             flag.store(true, Ordering::SeqCst);
             eprintln!("\nstopping after this iteration and writing a checkpoint (press Ctrl-C again to stop at once)");
         } else {
-            std::process::exit(130);
+            eprintln!("\nstopped at once, without writing a new checkpoint");
+            // _exit, not exit: exit would run libtorch's static destructors
+            // while the main thread is still inside a torch operation.
+            // SAFETY: _exit has no preconditions; it ends the process.
+            unsafe { libc::_exit(130) };
         }
     });
     if let Err(e) = installed {

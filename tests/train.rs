@@ -445,3 +445,27 @@ fn compare_runs_every_algorithm_and_seed_and_writes_curves() {
         "unknown algorithm 'ppo'",
     );
 }
+
+#[test]
+fn a_second_ctrl_c_stops_at_once_and_cleanly() {
+    let tmp = TempDir::new("double-ctrl-c");
+    // Iterations of 40,000 steps take seconds, so both presses land inside one.
+    let child = Command::new(env!("CARGO_BIN_EXE_natgrad"))
+        .args(["train", "--algo", "trpo", "--env", "Pendulum-v1", "--n-steps", "20000", "--total-steps", "400000"])
+        .args(["--logdir", tmp.str(), "--run-name", "r", "--quiet"])
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(1500));
+    let pid = child.id().to_string();
+    for _ in 0..2 {
+        assert!(Command::new("kill").args(["-INT", &pid]).status().unwrap().success());
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let out = child.wait_with_output().unwrap();
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{stderr}");
+    assert!(stderr.contains("stopped at once, without writing a new checkpoint"), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(csv_rows(&tmp.path().join("r/progress.csv")).len(), 1, "no iteration finished");
+}
