@@ -229,7 +229,7 @@ pub fn run(req: &TrainRequest) -> Result<Outcome> {
     let action_space = venv.action_space().clone();
     let mut agent = agent_config.build(obs_dim, &action_space, device, run.seed)?;
     let scale = common.scale_rewards.then_some(common.gamma);
-    let mut collector = Collector::new(venv, run.seed, common.normalize_observations, scale, device);
+    let mut collector = Collector::new(venv, run.seed, common.normalize_observations, scale);
     let first_iteration = match &checkpoint {
         Some(c) => {
             c.restore(agent.as_mut(), &mut collector)?;

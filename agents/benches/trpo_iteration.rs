@@ -39,7 +39,7 @@ fn main() {
     };
     let venv = VecEnv::make("CartPole-v1", 2, &MakeOptions::default()).unwrap();
     let mut agent = Trpo::new(config, 4, venv.action_space(), Device::Cpu, seed).unwrap();
-    let mut collector = Collector::new(venv, seed, false, None, Device::Cpu);
+    let mut collector = Collector::new(venv, seed, false, None);
     let mut total = Timings::default();
     let mut iterations = 0u32;
     let mut cg_iterations = 0;

@@ -10,7 +10,7 @@ const LN_2PI: f64 = 1.837_877_066_409_345_5;
 
 /// The index i with cdf(i-1) <= u < cdf(i); rounding that leaves the total a
 /// hair below u picks the last index with positive probability.
-fn sample_index(probs: &[f64], u: f64) -> usize {
+pub(crate) fn sample_index(probs: &[f64], u: f64) -> usize {
     let mut cumulative = 0.0;
     for (i, p) in probs.iter().enumerate() {
         cumulative += p;

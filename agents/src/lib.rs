@@ -3,6 +3,7 @@
 
 pub use tch;
 
+pub mod actor;
 pub mod agent;
 mod device;
 pub mod distributions;

@@ -3,8 +3,9 @@
 //! using generalized advantage estimation").
 
 use natgrad_envs::{EnvError, EpisodeStats, Rng, VecActions, VecEnv};
-use tch::{Device, Kind, Tensor};
+use tch::Tensor;
 
+use crate::actor::{Actor, CpuActor, TorchActor};
 use crate::normalize::{ObsNormalizer, RewardScaler};
 use crate::policy::{ActionKind, Policy};
 use crate::value::ValueFunction;
@@ -96,7 +97,6 @@ pub struct Collector {
     pub reward_scaler: Option<RewardScaler>,
     /// The raw observations the next step starts from.
     last_obs: Vec<f32>,
-    device: Device,
     /// Draws the actions (stream [`crate::agent::streams::ACTIONS`] of the seed).
     pub rng: Rng,
     /// Environment steps taken so far, over all copies.
@@ -106,13 +106,7 @@ pub struct Collector {
 impl Collector {
     /// Resets the environments with `seed` (copy i gets `seed + i`) and seeds
     /// action sampling from the same seed.
-    pub fn new(
-        mut venv: VecEnv,
-        seed: u64,
-        normalize_obs: bool,
-        scale_rewards_gamma: Option<f64>,
-        device: Device,
-    ) -> Self {
+    pub fn new(mut venv: VecEnv, seed: u64, normalize_obs: bool, scale_rewards_gamma: Option<f64>) -> Self {
         let last_obs = venv.reset(Some(seed)).to_vec();
         let mut obs_normalizer = normalize_obs.then(|| ObsNormalizer::new(venv.obs_dim()));
         if let Some(norm) = obs_normalizer.as_mut() {
@@ -120,7 +114,7 @@ impl Collector {
         }
         let reward_scaler = scale_rewards_gamma.map(|gamma| RewardScaler::new(venv.num_envs(), gamma));
         let rng = Rng::derive(seed, crate::agent::streams::ACTIONS);
-        Self { venv, obs_normalizer, reward_scaler, last_obs, device, rng, total_steps: 0 }
+        Self { venv, obs_normalizer, reward_scaler, last_obs, rng, total_steps: 0 }
     }
 
     /// Puts the environments back as a checkpoint found them; the next step
@@ -131,21 +125,16 @@ impl Collector {
         Ok(())
     }
 
-    fn to_tensor(&self, raw: &[f32]) -> Tensor {
-        let values = match &self.obs_normalizer {
+    /// Observations as the networks see them: normalised if enabled.
+    fn normalized(&self, raw: &[f32]) -> Vec<f32> {
+        match &self.obs_normalizer {
             Some(norm) => norm.normalize(raw),
             None => raw.to_vec(),
-        };
-        let dim = self.venv.obs_dim() as i64;
-        Tensor::from_slice(&values).view([-1, dim]).to_device(self.device)
+        }
     }
 
-    /// The current observations as the networks would see them.
-    pub fn observation_tensor(&self) -> Tensor {
-        self.to_tensor(&self.last_obs)
-    }
-
-    /// Runs `n_steps` steps in each copy and computes GAE(γ, λ).
+    /// Runs `n_steps` steps in each copy and computes GAE(γ, λ). On the CPU the
+    /// networks run in plain Rust ([`CpuActor`]), elsewhere through libtorch.
     pub fn collect(
         &mut self,
         policy: &Policy,
@@ -155,11 +144,19 @@ impl Collector {
         lambda: f64,
     ) -> Result<Rollout, EnvError> {
         let n = self.venv.num_envs();
-        let kind = policy.kind();
-        let (mut obs, mut actions, mut log_probs, mut values) = (vec![], vec![], vec![], vec![]);
-        let mut rewards = Vec::with_capacity(n_steps * n);
-        let mut terminated = Vec::with_capacity(n_steps * n);
-        let mut truncated = Vec::with_capacity(n_steps * n);
+        let obs_dim = self.venv.obs_dim();
+        let actor: Box<dyn Actor + '_> = match CpuActor::new(policy, value) {
+            Some(cpu) => Box::new(cpu),
+            None => Box::new(TorchActor { policy, value, obs_dim }),
+        };
+        let rows = n_steps * n;
+        let mut obs = Vec::with_capacity(rows * obs_dim);
+        let mut actions = Vec::with_capacity(rows * policy.action_kind().dim());
+        let mut log_probs = Vec::with_capacity(rows);
+        let mut values = Vec::with_capacity(rows);
+        let mut rewards = Vec::with_capacity(rows);
+        let mut terminated = Vec::with_capacity(rows);
+        let mut truncated = Vec::with_capacity(rows);
         // Final observations of truncated episodes, valued in one batch at the end.
         let mut truncation_rows = vec![];
         let mut final_obs = vec![];
@@ -168,26 +165,21 @@ impl Collector {
         let mut discrete = vec![0i64; n];
         let mut continuous = vec![];
         for _ in 0..n_steps {
-            let o = self.observation_tensor().to_kind(kind);
-            let (a, logp, v) = tch::no_grad(|| {
-                let dist = policy.dist(&o);
-                let a = dist.sample(&mut self.rng);
-                let logp = dist.log_prob(&a);
-                (a, logp, value.forward(&o))
-            });
+            let o = self.normalized(&self.last_obs);
+            let decisions = actor.act(&o, &mut self.rng);
             let env_actions = match policy.action_kind() {
                 ActionKind::Discrete { .. } => {
-                    discrete = Vec::<i64>::try_from(&a.to_device(Device::Cpu)).expect("int64 actions");
+                    for (d, a) in discrete.iter_mut().zip(&decisions.actions) {
+                        *d = *a as i64;
+                    }
                     VecActions::Discrete(&discrete)
                 }
                 ActionKind::Continuous { low, high } => {
                     // Sampled unclipped; clipped only on the way to the environment.
-                    continuous = Vec::<f32>::try_from(&a.to_kind(Kind::Float).to_device(Device::Cpu).reshape([-1]))
-                        .expect("float actions");
                     let d = low.len();
-                    for (j, x) in continuous.iter_mut().enumerate() {
-                        *x = x.clamp(low[j % d], high[j % d]);
-                    }
+                    continuous.clear();
+                    continuous
+                        .extend(decisions.actions.iter().enumerate().map(|(j, x)| x.clamp(low[j % d], high[j % d])));
                     VecActions::Continuous(&continuous)
                 }
             };
@@ -213,43 +205,39 @@ impl Collector {
             if let Some(norm) = self.obs_normalizer.as_mut() {
                 norm.stats.update(&self.last_obs);
             }
-            obs.push(o);
-            actions.push(a);
-            log_probs.push(logp);
-            values.push(v);
+            obs.extend(o);
+            actions.extend(decisions.actions);
+            log_probs.extend(decisions.log_probs);
+            values.extend(decisions.values);
         }
-        self.total_steps += n_steps * n;
+        self.total_steps += rows;
 
-        let (last_values, final_values) = tch::no_grad(|| {
-            let last = value.forward(&self.observation_tensor().to_kind(kind));
-            let finals =
-                (!truncation_rows.is_empty()).then(|| value.forward(&self.to_tensor(&final_obs).to_kind(kind)));
-            (last, finals)
-        });
-        let values = Tensor::cat(&values, 0);
-        let values_vec = to_f32_vec(&values);
-        let mut truncation_values = vec![0.0f32; rewards.len()];
-        if let Some(finals) = final_values {
-            for (row, v) in truncation_rows.iter().zip(to_f32_vec(&finals)) {
+        let last_values = actor.values(&self.normalized(&self.last_obs));
+        let mut truncation_values = vec![0.0f32; rows];
+        if !truncation_rows.is_empty() {
+            let finals = actor.values(&self.normalized(&final_obs));
+            for (row, v) in truncation_rows.iter().zip(finals) {
                 truncation_values[*row] = v;
             }
         }
-        let advantages = gae(
-            &rewards,
-            &values_vec,
-            &terminated,
-            &truncated,
-            &truncation_values,
-            &to_f32_vec(&last_values),
-            gamma,
-            lambda,
-        );
-        let advantages = Tensor::from_slice(&advantages).to_device(self.device).to_kind(kind);
+        let advantages =
+            gae(&rewards, &values, &terminated, &truncated, &truncation_values, &last_values, gamma, lambda);
+        let (device, kind) = (policy.device(), policy.kind());
+        let tensor = |v: &[f32]| Tensor::from_slice(v).to_device(device).to_kind(kind);
+        let actions = match policy.action_kind() {
+            ActionKind::Discrete { .. } => {
+                let idx: Vec<i64> = actions.iter().map(|a| *a as i64).collect();
+                Tensor::from_slice(&idx).to_device(device)
+            }
+            ActionKind::Continuous { low, .. } => tensor(&actions).view([-1, low.len() as i64]),
+        };
+        let values = tensor(&values);
+        let advantages = tensor(&advantages);
         let returns = &advantages + &values;
         Ok(Rollout {
-            obs: Tensor::cat(&obs, 0),
-            actions: Tensor::cat(&actions, 0),
-            log_probs: Tensor::cat(&log_probs, 0),
+            obs: tensor(&obs).view([-1, obs_dim as i64]),
+            actions,
+            log_probs: tensor(&log_probs),
             values,
             advantages,
             returns,
@@ -257,10 +245,6 @@ impl Collector {
             episode_end_steps,
         })
     }
-}
-
-fn to_f32_vec(t: &Tensor) -> Vec<f32> {
-    Vec::<f32>::try_from(&t.to_kind(Kind::Float).to_device(Device::Cpu).reshape([-1])).expect("a float tensor")
 }
 
 #[cfg(test)]

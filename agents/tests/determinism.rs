@@ -17,7 +17,7 @@ fn fingerprint(env_id: &str, obs_dim: usize, space: &Space, seed: u64) -> Vec<u6
     };
     let mut agent = Trpo::new(config, obs_dim, space, Device::Cpu, seed).unwrap();
     let venv = VecEnv::make(env_id, 2, &MakeOptions::default()).unwrap();
-    let mut collector = Collector::new(venv, seed, true, None, Device::Cpu);
+    let mut collector = Collector::new(venv, seed, true, None);
     let mut out = vec![];
     train(&mut agent, &mut collector, 5_000, |it, _, _| {
         for e in &it.episodes {

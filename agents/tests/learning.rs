@@ -27,8 +27,7 @@ fn lock() -> std::sync::MutexGuard<'static, ()> {
 fn run(agent: &mut dyn Agent, env_id: &str, seed: u64, total_steps: usize, stop_at: Option<f64>) -> Vec<(usize, f64)> {
     let venv = VecEnv::make(env_id, agent.common().n_envs, &MakeOptions::default()).unwrap();
     let c = agent.common().clone();
-    let mut collector =
-        Collector::new(venv, seed, c.normalize_observations, c.scale_rewards.then_some(c.gamma), Device::Cpu);
+    let mut collector = Collector::new(venv, seed, c.normalize_observations, c.scale_rewards.then_some(c.gamma));
     let mut returns = vec![];
     train(agent, &mut collector, total_steps, |it, _, _| {
         returns.extend(it.episodes.iter().map(|e| (it.total_steps, e.episode_return)));
@@ -139,7 +138,7 @@ fn check_trust_region(config: TrpoConfig, env_id: &str, obs_dim: usize, space: &
     let mut agent = Trpo::new(config, obs_dim, space, Device::Cpu, SEED).unwrap();
     let c = agent.common().clone();
     let venv = VecEnv::make(env_id, c.n_envs, &MakeOptions::default()).unwrap();
-    let mut collector = Collector::new(venv, SEED, false, None, Device::Cpu);
+    let mut collector = Collector::new(venv, SEED, false, None);
     let (mut applied, mut refused) = (0, 0);
     for i in 0..iterations {
         let rollout =
@@ -183,7 +182,7 @@ fn a_batch_without_signal_is_skipped_not_applied() {
     let _torch = lock();
     let mut agent = Trpo::new(zoo_cartpole_trpo(), 4, &Space::Discrete { n: 2 }, Device::Cpu, 3).unwrap();
     let venv = VecEnv::make("CartPole-v1", 2, &MakeOptions::default()).unwrap();
-    let mut collector = Collector::new(venv, 3, false, None, Device::Cpu);
+    let mut collector = Collector::new(venv, 3, false, None);
     let mut rollout = collector.collect(agent.policy(), agent.value_function(), 64, 0.99, 0.98).unwrap();
     // Zero advantages: the gradient is zero, so is sᵀFs, and no step exists.
     rollout.advantages = rollout.advantages.zeros_like();
