@@ -19,6 +19,26 @@ fn arg(args: &[String], name: &str, default: usize) -> usize {
         .unwrap_or(default)
 }
 
+/// Floating-point operations of one forward pass of an MLP, per sample (a
+/// multiply-add counts 2; activations and biases are left out).
+fn forward_flops(sizes: &[usize]) -> f64 {
+    sizes.windows(2).map(|w| 2.0 * (w[0] * w[1]) as f64).sum()
+}
+
+/// This core's attainable rate on the shapes that dominate an iteration: a
+/// [1024 x 64] by [64 x 64] matrix product through libtorch, in GFLOP/s.
+fn attainable_gflops() -> f64 {
+    let a = tch::Tensor::randn([1024, 64], (tch::Kind::Float, Device::Cpu));
+    let b = tch::Tensor::randn([64, 64], (tch::Kind::Float, Device::Cpu));
+    let _ = a.matmul(&b);
+    let reps = 2000;
+    let start = Instant::now();
+    for _ in 0..reps {
+        let _ = a.matmul(&b);
+    }
+    (2.0 * 1024.0 * 64.0 * 64.0 * reps as f64) / start.elapsed().as_secs_f64() / 1e9
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let steps = arg(&args, "--steps", 100_000);
@@ -58,6 +78,21 @@ fn main() {
     .unwrap();
     let wall = start.elapsed();
     let per_iter = |d: Duration| d.as_secs_f64() * 1e3 / f64::from(iterations);
+
+    // The arithmetic floor: each part's floating-point work at the rate this
+    // core attains on the iteration's typical matrix product.
+    let batch = 1024.0;
+    let f_pi = forward_flops(&[4, 64, 64, 2]);
+    let f_v = forward_flops(&[4, 64, 64, 1]);
+    let cg = f64::from(cg_iterations as u32) / f64::from(iterations);
+    let floors = [
+        batch * (f_pi + f_v),                           // rollout: one forward of each network per step
+        batch * 3.0 * f_pi,                             // policy gradient: forward and backward
+        batch * (3.0 * f_pi + (cg + 1.0) * 4.0 * f_pi), // grad of KL once, then J^T M J v per product
+        batch * 2.0 * f_pi,                             // line search: about two forward passes
+        20.0 * batch * 3.0 * f_v,                       // critic: 20 epochs of forward and backward
+    ];
+    let rate = attainable_gflops();
     let parts = [
         ("rollout (1024 env steps + inference)", total.rollout),
         ("policy gradient", total.policy_gradient),
@@ -70,10 +105,18 @@ fn main() {
         "TRPO on CartPole-v1, zoo settings, {threads} thread(s), {} steps, {iterations} iterations",
         collector.total_steps
     );
-    println!("| part | ms per iteration | share |");
-    println!("|---|---:|---:|");
-    for (name, d) in parts {
-        println!("| {name} | {:.2} | {:.0}% |", per_iter(d), 100.0 * d.as_secs_f64() / wall.as_secs_f64());
+    println!("attainable rate on [1024x64]x[64x64] matmuls, one thread: {rate:.1} GFLOP/s");
+    println!("| part | ms per iteration | share | MFLOP | floor ms | measured / floor |");
+    println!("|---|---:|---:|---:|---:|---:|");
+    for ((name, d), flops) in parts.into_iter().zip(floors) {
+        let floor_ms = flops / (rate * 1e9) * 1e3;
+        println!(
+            "| {name} | {:.2} | {:.0}% | {:.1} | {floor_ms:.2} | {:.1}x |",
+            per_iter(d),
+            100.0 * d.as_secs_f64() / wall.as_secs_f64(),
+            flops / 1e6,
+            per_iter(d) / floor_ms
+        );
     }
     println!(
         "| other (logging, bookkeeping) | {:.2} | {:.0}% |",
