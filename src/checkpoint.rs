@@ -62,10 +62,8 @@ pub fn save(dir: &Path, meta: &Meta, agent: &mut dyn Agent, collector: &Collecto
     }
     tensors.push(("rng.agent".into(), words_tensor(&agent.rng().state())));
     for (name, adam) in agent.optimizers() {
-        for (i, (m, v)) in adam.exp_avg.iter().zip(&adam.exp_avg_sq).enumerate() {
-            tensors.push((format!("optim.{name}.exp_avg.{i}"), to_cpu(m)));
-            tensors.push((format!("optim.{name}.exp_avg_sq.{i}"), to_cpu(v)));
-        }
+        tensors.push((format!("optim.{name}.exp_avg"), to_cpu(&adam.exp_avg)));
+        tensors.push((format!("optim.{name}.exp_avg_sq"), to_cpu(&adam.exp_avg_sq)));
         tensors.push((format!("optim.{name}.step"), Tensor::from_slice(&[adam.step])));
     }
     tensors.push(("rng.collector".into(), words_tensor(&collector.rng.state())));
@@ -190,10 +188,8 @@ impl Checkpoint {
         self.load_networks(agent)?;
         *agent.rng() = self.rng("rng.agent")?;
         for (name, adam) in agent.optimizers() {
-            for i in 0..adam.exp_avg.len() {
-                self.copy_into(&format!("optim.{name}.exp_avg.{i}"), &adam.exp_avg[i])?;
-                self.copy_into(&format!("optim.{name}.exp_avg_sq.{i}"), &adam.exp_avg_sq[i])?;
-            }
+            self.copy_into(&format!("optim.{name}.exp_avg"), &adam.exp_avg)?;
+            self.copy_into(&format!("optim.{name}.exp_avg_sq"), &adam.exp_avg_sq)?;
             adam.step = self.get(&format!("optim.{name}.step"))?.int64_value(&[0]);
         }
         collector.rng = self.rng("rng.collector")?;

@@ -4,11 +4,15 @@
 
 use tch::Tensor;
 
+use crate::natural_gradient::{flat_grad, flat_params};
+
 pub struct Adam {
     params: Vec<Tensor>,
-    /// First and second moment estimates, one per parameter.
-    pub exp_avg: Vec<Tensor>,
-    pub exp_avg_sq: Vec<Tensor>,
+    /// First and second moment estimates, flattened over all parameters in
+    /// order: one vector each, so an update is a handful of operations
+    /// whatever the number of parameter tensors.
+    pub exp_avg: Tensor,
+    pub exp_avg_sq: Tensor,
     /// Updates taken so far.
     pub step: i64,
     pub learning_rate: f64,
@@ -20,33 +24,39 @@ pub struct Adam {
 impl Adam {
     /// Adam with PyTorch's defaults (β = (0.9, 0.999), ε = 1e-8).
     pub fn new(params: Vec<Tensor>, learning_rate: f64) -> Self {
-        let zeros = |p: &Tensor| tch::no_grad(|| p.zeros_like());
-        let exp_avg = params.iter().map(zeros).collect();
-        let exp_avg_sq = params.iter().map(zeros).collect();
-        Self { params, exp_avg, exp_avg_sq, step: 0, learning_rate, beta1: 0.9, beta2: 0.999, eps: 1e-8 }
+        let zeros = tch::no_grad(|| flat_params(&params).zeros_like());
+        Self {
+            params,
+            exp_avg: zeros.copy(),
+            exp_avg_sq: zeros,
+            step: 0,
+            learning_rate,
+            beta1: 0.9,
+            beta2: 0.999,
+            eps: 1e-8,
+        }
     }
 
     /// One step down the gradient of `loss`:
     /// m ← β1·m + (1−β1)·g, v ← β2·v + (1−β2)·g², and
     /// θ ← θ − (lr / (1−β1ᵗ)) · m / (sqrt(v) / sqrt(1−β2ᵗ) + ε).
     pub fn minimize(&mut self, loss: &Tensor) {
-        let grads = Tensor::run_backward(&[loss], &self.params, false, false);
+        let g = flat_grad(loss, &self.params, false);
         self.step += 1;
         let bias_correction1 = 1.0 - self.beta1.powi(self.step as i32);
         let bias_correction2 = 1.0 - self.beta2.powi(self.step as i32);
         let step_size = self.learning_rate / bias_correction1;
         tch::no_grad(|| {
-            for (i, g) in grads.iter().enumerate() {
-                if !g.defined() {
-                    continue;
-                }
-                let m = &self.exp_avg[i] * self.beta1 + g * (1.0 - self.beta1);
-                let v = &self.exp_avg_sq[i] * self.beta2 + g * g * (1.0 - self.beta2);
-                let denom = v.sqrt() / bias_correction2.sqrt() + self.eps;
-                let mut p = self.params[i].shallow_clone();
-                p -= &m / denom * step_size;
-                self.exp_avg[i] = m;
-                self.exp_avg_sq[i] = v;
+            self.exp_avg = &self.exp_avg * self.beta1 + &g * (1.0 - self.beta1);
+            self.exp_avg_sq = &self.exp_avg_sq * self.beta2 + &g * &g * (1.0 - self.beta2);
+            let denom = self.exp_avg_sq.sqrt() / bias_correction2.sqrt() + self.eps;
+            let update = &self.exp_avg / denom * step_size;
+            let mut offset = 0;
+            for p in &self.params {
+                let n = p.numel() as i64;
+                let mut p = p.shallow_clone();
+                p -= update.narrow(0, offset, n).view_as(&p);
+                offset += n;
             }
         });
     }
