@@ -3,11 +3,13 @@
 
 use std::time::{Duration, Instant};
 
-use natgrad_envs::{EnvError, EpisodeStats, Rng};
-use tch::{Kind, Tensor};
+use natgrad_envs::{EnvError, EpisodeStats, Rng, Space};
+use tch::{Device, Kind, Tensor};
 use thiserror::Error;
 
+use crate::distributions::ActionDist;
 use crate::hyperparameters::hyperparameters;
+use crate::natural_policy_step::surrogate;
 use crate::optim::Adam;
 use crate::policy::Policy;
 use crate::rollout::{Collector, Rollout};
@@ -186,8 +188,59 @@ pub(crate) fn explained_variance(values: &Tensor, returns: &Tensor) -> f64 {
     if var_returns == 0.0 { f64::NAN } else { 1.0 - (returns - values).var(true).double_value(&[]) / var_returns }
 }
 
+/// A fresh policy and value function with `common`'s sizes.
+pub(crate) fn networks(
+    common: &CommonConfig,
+    obs_dim: usize,
+    action_space: &Space,
+    device: Device,
+) -> (Policy, ValueFunction) {
+    let policy = Policy::new(obs_dim, action_space, &common.policy_hidden, common.log_std_init, device);
+    let value = ValueFunction::new(obs_dim, &common.value_hidden, common.critic_learning_rate, device);
+    (policy, value)
+}
+
+/// What every update does once the policy has moved: measures the new policy
+/// on the batch against π_old (surrogate, KL, entropy), fits the critic, and
+/// assembles the statistics. `timings` brings the policy step's parts.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn finish_update(
+    policy: &Policy,
+    value: &mut ValueFunction,
+    rng: &mut Rng,
+    common: &CommonConfig,
+    rollout: &Rollout,
+    advantages: &Tensor,
+    old_dist: &ActionDist,
+    surrogate_before: f64,
+    natural: Option<NaturalStepStats>,
+    mut timings: Timings,
+) -> UpdateStats {
+    let (surrogate_after, approx_kl, entropy) = tch::no_grad(|| {
+        let dist = policy.dist(&rollout.obs);
+        (
+            surrogate(&dist, &rollout.actions, &rollout.log_probs, advantages).double_value(&[]),
+            old_dist.kl(&dist).mean(None::<Kind>).double_value(&[]),
+            dist.entropy().mean(None::<Kind>).double_value(&[]),
+        )
+    });
+    let (value_loss, explained_variance, critic_time) = fit_critic(value, rollout, common, rng);
+    timings.critic = critic_time;
+    UpdateStats {
+        surrogate_before,
+        surrogate_after,
+        policy_loss: -surrogate_after,
+        approx_kl,
+        entropy,
+        value_loss,
+        explained_variance,
+        natural,
+        timings,
+    }
+}
+
 /// Fits the critic on the batch: (value loss, explained variance, time).
-pub(crate) fn fit_critic(
+fn fit_critic(
     value: &mut ValueFunction,
     rollout: &Rollout,
     common: &CommonConfig,

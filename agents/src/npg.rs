@@ -11,14 +11,15 @@ use std::time::Instant;
 
 use natgrad_envs::{Rng, Space};
 use serde::{Deserialize, Serialize};
-use tch::{Device, Kind};
+use tch::Device;
 
 use crate::agent::{
-    Agent, CommonConfig, ConfigError, NaturalStepStats, UpdateStats, fit_critic, prepare_advantages, seed_agent,
+    Agent, CommonConfig, ConfigError, NaturalStepStats, Timings, UpdateStats, finish_update, networks,
+    prepare_advantages, seed_agent,
 };
 use crate::hyperparameters::Key;
 use crate::natural_gradient::{flat_params, set_flat_params};
-use crate::natural_policy_step::{NaturalGradientConfig, natural_direction, surrogate};
+use crate::natural_policy_step::{NaturalGradientConfig, natural_direction};
 use crate::policy::Policy;
 use crate::rollout::Rollout;
 use crate::value::ValueFunction;
@@ -62,9 +63,7 @@ impl Npg {
     ) -> Result<Self, ConfigError> {
         config.validate()?;
         let rng = seed_agent(seed);
-        let c = &config.common;
-        let policy = Policy::new(obs_dim, action_space, &c.policy_hidden, c.log_std_init, device);
-        let value = ValueFunction::new(obs_dim, &c.value_hidden, c.critic_learning_rate, device);
+        let (policy, value) = networks(&config.common, obs_dim, action_space, device);
         Ok(Self { config, policy, value, rng })
     }
 }
@@ -103,32 +102,23 @@ impl Agent for Npg {
             natural.line_search_success = true;
         }
         let step_time = start.elapsed();
-
-        let (surrogate_after, approx_kl, entropy) = tch::no_grad(|| {
-            let dist = self.policy.dist(&r.obs);
-            (
-                surrogate(&dist, &r.actions, &r.log_probs, &adv).double_value(&[]),
-                nd.old_dist.kl(&dist).mean(None::<Kind>).double_value(&[]),
-                dist.entropy().mean(None::<Kind>).double_value(&[]),
-            )
-        });
-        let (value_loss, explained_variance, critic_time) =
-            fit_critic(&mut self.value, r, &self.config.common, &mut self.rng);
-        let mut stats = UpdateStats {
-            surrogate_before: nd.surrogate_before,
-            surrogate_after,
-            policy_loss: -surrogate_after,
-            approx_kl,
-            entropy,
-            value_loss,
-            explained_variance,
-            natural: Some(natural),
+        let timings = Timings {
+            policy_gradient: nd.gradient_time,
+            conjugate_gradient: nd.cg_time,
+            line_search: step_time,
             ..Default::default()
         };
-        stats.timings.policy_gradient = nd.gradient_time;
-        stats.timings.conjugate_gradient = nd.cg_time;
-        stats.timings.line_search = step_time;
-        stats.timings.critic = critic_time;
-        stats
+        finish_update(
+            &self.policy,
+            &mut self.value,
+            &mut self.rng,
+            &self.config.common,
+            r,
+            &adv,
+            &nd.old_dist,
+            nd.surrogate_before,
+            Some(natural),
+            timings,
+        )
     }
 }

@@ -15,7 +15,8 @@ use serde::{Deserialize, Serialize};
 use tch::{Device, Kind};
 
 use crate::agent::{
-    Agent, CommonConfig, ConfigError, NaturalStepStats, UpdateStats, check, fit_critic, prepare_advantages, seed_agent,
+    Agent, CommonConfig, ConfigError, NaturalStepStats, Timings, UpdateStats, check, finish_update, networks,
+    prepare_advantages, seed_agent,
 };
 use crate::hyperparameters::{Key, hyperparameters};
 use crate::natural_gradient::backtracking_line_search;
@@ -81,9 +82,7 @@ impl Trpo {
     ) -> Result<Self, ConfigError> {
         config.validate()?;
         let rng = seed_agent(seed);
-        let c = &config.common;
-        let policy = Policy::new(obs_dim, action_space, &c.policy_hidden, c.log_std_init, device);
-        let value = ValueFunction::new(obs_dim, &c.value_hidden, c.critic_learning_rate, device);
+        let (policy, value) = networks(&config.common, obs_dim, action_space, device);
         Ok(Self { config, policy, value, rng })
     }
 
@@ -142,32 +141,23 @@ impl Agent for Trpo {
             natural.step_size = beta * ls.step_fraction;
         }
         let line_search_time = start.elapsed();
-
-        let (surrogate_after, approx_kl, entropy) = tch::no_grad(|| {
-            let dist = self.policy.dist(&r.obs);
-            (
-                surrogate(&dist, &r.actions, &r.log_probs, &adv).double_value(&[]),
-                nd.old_dist.kl(&dist).mean(None::<Kind>).double_value(&[]),
-                dist.entropy().mean(None::<Kind>).double_value(&[]),
-            )
-        });
-        let (value_loss, explained_variance, critic_time) =
-            fit_critic(&mut self.value, r, &self.config.common, &mut self.rng);
-        let mut stats = UpdateStats {
-            surrogate_before: nd.surrogate_before,
-            surrogate_after,
-            policy_loss: -surrogate_after,
-            approx_kl,
-            entropy,
-            value_loss,
-            explained_variance,
-            natural: Some(natural),
+        let timings = Timings {
+            policy_gradient: nd.gradient_time,
+            conjugate_gradient: nd.cg_time,
+            line_search: line_search_time,
             ..Default::default()
         };
-        stats.timings.policy_gradient = nd.gradient_time;
-        stats.timings.conjugate_gradient = nd.cg_time;
-        stats.timings.line_search = line_search_time;
-        stats.timings.critic = critic_time;
-        stats
+        finish_update(
+            &self.policy,
+            &mut self.value,
+            &mut self.rng,
+            &self.config.common,
+            r,
+            &adv,
+            &nd.old_dist,
+            nd.surrogate_before,
+            Some(natural),
+            timings,
+        )
     }
 }

@@ -11,9 +11,12 @@ use std::time::Instant;
 
 use natgrad_envs::{Rng, Space};
 use serde::{Deserialize, Serialize};
-use tch::{Device, Kind};
+use tch::Device;
 
-use crate::agent::{Agent, CommonConfig, ConfigError, UpdateStats, check, fit_critic, prepare_advantages, seed_agent};
+use crate::agent::{
+    Agent, CommonConfig, ConfigError, Timings, UpdateStats, check, finish_update, networks, prepare_advantages,
+    seed_agent,
+};
 use crate::hyperparameters::{Key, hyperparameters};
 use crate::natural_policy_step::surrogate;
 use crate::optim::Adam;
@@ -70,10 +73,8 @@ impl Vpg {
     ) -> Result<Self, ConfigError> {
         config.validate()?;
         let rng = seed_agent(seed);
-        let c = &config.common;
-        let policy = Policy::new(obs_dim, action_space, &c.policy_hidden, c.log_std_init, device);
+        let (policy, value) = networks(&config.common, obs_dim, action_space, device);
         let policy_optimizer = Adam::new(policy.parameters(), config.policy_optimizer.learning_rate);
-        let value = ValueFunction::new(obs_dim, &c.value_hidden, c.critic_learning_rate, device);
         Ok(Self { config, policy, policy_optimizer, value, rng })
     }
 }
@@ -103,31 +104,18 @@ impl Agent for Vpg {
         let surr = surrogate(&self.policy.dist(&r.obs), &r.actions, &r.log_probs, &adv);
         let surrogate_before = surr.double_value(&[]);
         self.policy_optimizer.minimize(&(-surr));
-        let gradient_time = start.elapsed();
-
-        let (surrogate_after, approx_kl, entropy) = tch::no_grad(|| {
-            let dist = self.policy.dist(&r.obs);
-            (
-                surrogate(&dist, &r.actions, &r.log_probs, &adv).double_value(&[]),
-                old_dist.kl(&dist).mean(None::<Kind>).double_value(&[]),
-                dist.entropy().mean(None::<Kind>).double_value(&[]),
-            )
-        });
-        let (value_loss, explained_variance, critic_time) =
-            fit_critic(&mut self.value, r, &self.config.common, &mut self.rng);
-        let mut stats = UpdateStats {
+        let timings = Timings { policy_gradient: start.elapsed(), ..Default::default() };
+        finish_update(
+            &self.policy,
+            &mut self.value,
+            &mut self.rng,
+            &self.config.common,
+            r,
+            &adv,
+            &old_dist,
             surrogate_before,
-            surrogate_after,
-            policy_loss: -surrogate_after,
-            approx_kl,
-            entropy,
-            value_loss,
-            explained_variance,
-            natural: None,
-            ..Default::default()
-        };
-        stats.timings.policy_gradient = gradient_time;
-        stats.timings.critic = critic_time;
-        stats
+            None,
+            timings,
+        )
     }
 }
