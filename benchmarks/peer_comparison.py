@@ -133,8 +133,8 @@ def main():
                 print(f"  {env} {impl} seed {seed}: {r[0]:.1f} s, final deterministic return {r[3]:.1f}", flush=True)
         print(f"\n{env}, {args.steps} steps, {args.seeds} seeds (mean ± std over seeds)")
         print(f"| implementation | wall time | steps/s | steps to {THRESHOLD[env]:g} | time to {THRESHOLD[env]:g} "
-              f"| final return ({args.eval_episodes} deterministic episodes) |")
-        print("|---|---:|---:|---:|---:|---:|")
+              f"| last {WINDOW} training episodes | final return ({args.eval_episodes} deterministic episodes) |")
+        print("|---|---:|---:|---:|---:|---:|---:|")
         walls = {}
         for impl, runs in results.items():
             walls[impl] = [r[0] for r in runs]
@@ -142,7 +142,8 @@ def main():
             reached = [x for x in reach if x is not None]
             print(f"| {impl} | {fmt(walls[impl], ' s')} | {fmt([r[1] / r[0] for r in runs], '', 0)} "
                   f"| {fmt([float(s) for s, _ in reached], '', 0)} ({len(reached)}/{len(runs)}) "
-                  f"| {fmt([t for _, t in reached], ' s')} | {fmt([r[3] for r in runs])} |")
+                  f"| {fmt([t for _, t in reached], ' s')} "
+                  f"| {fmt([sum(x for _, x, _ in r[2][-WINDOW:]) / WINDOW for r in runs])} | {fmt([r[3] for r in runs])} |")
         ratio = statistics.mean(walls["sb3-contrib"]) / statistics.mean(walls["natgrad"])
         print(f"natgrad is {ratio:.1f}x faster in wall time\n", flush=True)
 

@@ -220,8 +220,8 @@ fn train_command(args: TrainArgs) -> Result<ExitCode> {
         anyhow::bail!("--seed cannot be given with --resume: a resumed run keeps its seed");
     }
     let request = TrainRequest {
-        algo: args.algo.unwrap_or_default(),
-        env: args.env.unwrap_or_default(),
+        algo: args.algo,
+        env: args.env,
         seed: args.seed.unwrap_or(1),
         total_steps: args.total_steps,
         logdir: args.logdir,

@@ -53,8 +53,8 @@ impl RunConfig {
 /// What `natgrad train` was asked for.
 #[derive(Debug)]
 pub struct TrainRequest {
-    pub algo: String,
-    pub env: String,
+    pub algo: Option<String>,
+    pub env: Option<String>,
     pub seed: u64,
     pub total_steps: Option<usize>,
     pub logdir: PathBuf,
@@ -124,9 +124,9 @@ fn create_run_dir(logdir: &Path, name: &str) -> Result<PathBuf> {
 }
 
 /// Resolves a fresh run's configuration and creates its folder.
-fn start(req: &TrainRequest) -> Result<(RunConfig, PathBuf)> {
-    let algo = Algo::parse(&req.algo)?;
-    let spec = make(&req.env)?.spec().clone();
+fn start(req: &TrainRequest, algo: &str, env: &str) -> Result<(RunConfig, PathBuf)> {
+    let algo = Algo::parse(algo)?;
+    let spec = make(env)?.spec().clone();
     let overrides = Overrides { config_file: req.config.as_deref(), sets: &req.sets, flags: &req.flags };
     let agent_config = config::resolve(algo, spec.id, &overrides)?;
     let total_steps = req.total_steps.unwrap_or_else(|| config::preset_total_steps(spec.id));
@@ -168,8 +168,8 @@ fn start(req: &TrainRequest) -> Result<(RunConfig, PathBuf)> {
 /// by its config.toml.
 fn resume(req: &TrainRequest, dir: &Path) -> Result<RunConfig> {
     let changed: Vec<&str> = [
-        (req.algo_given(), "--algo"),
-        (req.env_given(), "--env"),
+        (req.algo.is_some(), "--algo"),
+        (req.env.is_some(), "--env"),
         (req.config.is_some(), "--config"),
         (!req.sets.is_empty(), "--set"),
         (!req.flags.is_empty(), "hyperparameter flags"),
@@ -193,15 +193,6 @@ fn resume(req: &TrainRequest, dir: &Path) -> Result<RunConfig> {
     Ok(run)
 }
 
-impl TrainRequest {
-    fn algo_given(&self) -> bool {
-        !self.algo.is_empty()
-    }
-    fn env_given(&self) -> bool {
-        !self.env.is_empty()
-    }
-}
-
 /// Runs `natgrad train`.
 pub fn run(req: &TrainRequest) -> Result<Outcome> {
     let (run, dir, checkpoint) = match &req.resume {
@@ -212,10 +203,10 @@ pub fn run(req: &TrainRequest) -> Result<Outcome> {
             (run, dir.clone(), Some(checkpoint))
         }
         None => {
-            if req.algo.is_empty() || req.env.is_empty() {
+            let (Some(algo), Some(env)) = (&req.algo, &req.env) else {
                 bail!("natgrad train needs --algo and --env (or --resume RUN_DIR); see natgrad train --help");
-            }
-            let (run, dir) = start(req)?;
+            };
+            let (run, dir) = start(req, algo, env)?;
             (run, dir, None)
         }
     };
