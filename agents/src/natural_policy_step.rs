@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use tch::{Kind, Tensor};
 
-use crate::agent::{ConfigError, check};
+use crate::agent::{ConfigError, NaturalStepStats, Timings, check};
 use crate::distributions::ActionDist;
 use crate::hyperparameters::hyperparameters;
 use crate::natural_gradient::{FisherVectorProduct, conjugate_gradient, flat_grad, max_step_size};
@@ -62,6 +62,29 @@ pub struct NaturalDirection {
     pub cg_residual: f64,
     pub gradient_time: Duration,
     pub cg_time: Duration,
+}
+
+impl NaturalDirection {
+    /// The step's statistics before any step is taken: CG's figures, and
+    /// whether the curvature ruled a step out.
+    pub fn step_stats(&self) -> NaturalStepStats {
+        NaturalStepStats {
+            cg_iterations: self.cg_iterations,
+            cg_residual: self.cg_residual,
+            skipped_bad_curvature: self.max_step.is_none(),
+            ..Default::default()
+        }
+    }
+
+    /// The gradient and CG times, with the time the step itself took.
+    pub fn timings(&self, step: Duration) -> Timings {
+        Timings {
+            policy_gradient: self.gradient_time,
+            conjugate_gradient: self.cg_time,
+            line_search: step,
+            ..Default::default()
+        }
+    }
 }
 
 /// The surrogate E[π_θ(a|s)/π_old(a|s) · A] of the current parameters.

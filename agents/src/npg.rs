@@ -14,8 +14,7 @@ use serde::{Deserialize, Serialize};
 use tch::Device;
 
 use crate::agent::{
-    Agent, CommonConfig, ConfigError, NaturalStepStats, Timings, UpdateStats, finish_update, networks,
-    prepare_advantages, seed_agent,
+    Agent, CommonConfig, ConfigError, UpdateStats, finish_update, networks, prepare_advantages, seed_agent,
 };
 use crate::hyperparameters::Key;
 use crate::natural_gradient::{flat_params, set_flat_params};
@@ -89,25 +88,14 @@ impl Agent for Npg {
         let adv = prepare_advantages(&r.advantages, self.config.common.normalize_advantage);
         let nd = natural_direction(&self.policy, &r.obs, &r.actions, &r.log_probs, &adv, &self.config.natural);
         let start = Instant::now();
-        let mut natural = NaturalStepStats {
-            cg_iterations: nd.cg_iterations,
-            cg_residual: nd.cg_residual,
-            skipped_bad_curvature: nd.max_step.is_none(),
-            ..Default::default()
-        };
+        let mut natural = nd.step_stats();
         if let Some(beta) = nd.max_step {
             let params = self.policy.parameters();
             set_flat_params(&params, &(flat_params(&params) + &nd.direction * beta));
             natural.step_size = beta;
             natural.line_search_success = true;
         }
-        let step_time = start.elapsed();
-        let timings = Timings {
-            policy_gradient: nd.gradient_time,
-            conjugate_gradient: nd.cg_time,
-            line_search: step_time,
-            ..Default::default()
-        };
+        let timings = nd.timings(start.elapsed());
         finish_update(
             &self.policy,
             &mut self.value,

@@ -15,8 +15,7 @@ use serde::{Deserialize, Serialize};
 use tch::{Device, Kind};
 
 use crate::agent::{
-    Agent, CommonConfig, ConfigError, NaturalStepStats, Timings, UpdateStats, check, finish_update, networks,
-    prepare_advantages, seed_agent,
+    Agent, CommonConfig, ConfigError, UpdateStats, check, finish_update, networks, prepare_advantages, seed_agent,
 };
 use crate::hyperparameters::{Key, hyperparameters};
 use crate::natural_gradient::backtracking_line_search;
@@ -112,12 +111,7 @@ impl Agent for Trpo {
         let adv = prepare_advantages(&r.advantages, self.config.common.normalize_advantage);
         let nd = natural_direction(&self.policy, &r.obs, &r.actions, &r.log_probs, &adv, &self.config.natural);
         let start = Instant::now();
-        let mut natural = NaturalStepStats {
-            cg_iterations: nd.cg_iterations,
-            cg_residual: nd.cg_residual,
-            skipped_bad_curvature: nd.max_step.is_none(),
-            ..Default::default()
-        };
+        let mut natural = nd.step_stats();
         if let Some(beta) = nd.max_step {
             let params = self.policy.parameters();
             let full_step = &nd.direction * beta;
@@ -140,13 +134,7 @@ impl Agent for Trpo {
             natural.line_search_success = ls.accepted;
             natural.step_size = beta * ls.step_fraction;
         }
-        let line_search_time = start.elapsed();
-        let timings = Timings {
-            policy_gradient: nd.gradient_time,
-            conjugate_gradient: nd.cg_time,
-            line_search: line_search_time,
-            ..Default::default()
-        };
+        let timings = nd.timings(start.elapsed());
         finish_update(
             &self.policy,
             &mut self.value,
