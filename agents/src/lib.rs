@@ -5,9 +5,12 @@ pub use tch;
 
 pub mod actor;
 pub mod agent;
+pub mod classifier;
 mod device;
 pub mod distributions;
+pub mod fisher;
 pub mod hyperparameters;
+pub mod kfac;
 pub mod natural_gradient;
 pub mod natural_policy_step;
 pub mod nn;

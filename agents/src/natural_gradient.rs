@@ -32,7 +32,7 @@ pub fn flat_grad(y: &Tensor, params: &[Tensor], create_graph: bool) -> Tensor {
 
 /// Concatenates per-parameter gradients; libtorch leaves the gradient of a
 /// parameter that `y` does not depend on undefined, which is a zero.
-fn flatten_grads(grads: Vec<Tensor>, params: &[Tensor]) -> Tensor {
+pub(crate) fn flatten_grads(grads: Vec<Tensor>, params: &[Tensor]) -> Tensor {
     let flat: Vec<Tensor> = grads
         .iter()
         .zip(params)
