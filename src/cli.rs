@@ -9,6 +9,7 @@ use natgrad_envs::{Env, Rng, Space, make, specs};
 
 use crate::compare::{self, CompareRequest};
 use crate::config;
+use crate::demo::{self, NgdRequest};
 use crate::eval::{self, EvalRequest};
 use crate::train::{self, Outcome, TrainRequest};
 
@@ -51,6 +52,9 @@ enum Command {
     /// Train several algorithms on several seeds; plot and tabulate their learning curves.
     #[command(after_help = COMPARE_EXAMPLES)]
     Compare(CompareArgs),
+    /// Demonstrations of the ideas behind the agents.
+    #[command(subcommand)]
+    Demo(DemoCommand),
     /// List the environments with their spaces, time limits and reward thresholds.
     #[command(after_help = "Examples:\n  natgrad envs\n  natgrad envs --random-episode --seed 7")]
     Envs {
@@ -143,6 +147,40 @@ impl Args for HyperparameterFlags {
     }
 }
 
+const NGD_EXAMPLES: &str = "Examples:
+  natgrad demo ngd
+  natgrad demo ngd --out /tmp/ngd --seed 3
+  natgrad demo ngd --l2 0          # the unpenalised, separable problem
+Writes ngd.png, ngd_sweep.csv and ngd_curves.csv into --out (replacing earlier ones there).";
+
+#[derive(Subcommand, Debug)]
+enum DemoCommand {
+    /// Natural-gradient descent (exact, empirical and diagonal Fisher) against gradient descent on logistic
+    /// regression, well- and ill-conditioned: iterations to the optimum, a step-size sweep and a plot.
+    #[command(after_help = NGD_EXAMPLES)]
+    Ngd(NgdArgs),
+}
+
+#[derive(Args, Debug)]
+struct NgdArgs {
+    /// Folder for the plot and the CSV files (created if missing).
+    #[arg(long, default_value = "runs/demo-ngd")]
+    out: PathBuf,
+    /// Seed of the 100 data points.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// L2 penalty lambda/2 |theta|^2 added to the objective, and the natural gradient's damping lambda
+    /// (0: the unpenalised problem, which has no optimum because the data are separable).
+    #[arg(long, default_value_t = 1e-3)]
+    l2: f64,
+    /// Iterations each method and step size may take.
+    #[arg(long, default_value_t = 2_000)]
+    max_iters: usize,
+    /// How close to the optimal objective counts as converged.
+    #[arg(long, default_value_t = 1e-6)]
+    tolerance: f64,
+}
+
 #[derive(Args, Debug)]
 struct CompareArgs {
     /// Environment id, e.g. CartPole-v1.
@@ -195,6 +233,14 @@ pub fn main() -> ExitCode {
             total_steps: args.total_steps,
             jobs: args.jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())),
             logdir: args.logdir,
+        })
+        .map(|()| ExitCode::SUCCESS),
+        Command::Demo(DemoCommand::Ngd(args)) => demo::run(&NgdRequest {
+            out: args.out,
+            seed: args.seed,
+            l2: args.l2,
+            max_iters: args.max_iters,
+            tolerance: args.tolerance,
         })
         .map(|()| ExitCode::SUCCESS),
         Command::Eval(args) => eval::run(&EvalRequest {

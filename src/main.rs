@@ -4,6 +4,7 @@ mod checkpoint;
 mod cli;
 mod compare;
 mod config;
+mod demo;
 mod eval;
 mod logger;
 mod plot;

@@ -87,3 +87,69 @@ pub fn draw(path: &Path, title: &str, bands: &[Band], threshold: Option<f64>) ->
     root.present().map_err(err)?;
     Ok(())
 }
+
+/// One line of a log-scale panel.
+pub struct Curve {
+    pub label: String,
+    /// (x, y) with y > 0.
+    pub points: Vec<(f64, f64)>,
+}
+
+/// One chart of [`draw_log_panels`].
+pub struct Panel {
+    pub title: String,
+    pub x_max: f64,
+    pub curves: Vec<Curve>,
+}
+
+/// Panels side by side, each with a logarithmic y axis: the natural-gradient
+/// demo's objective gap against iteration.
+pub fn draw_log_panels(path: &Path, title: &str, panels: &[Panel]) -> Result<()> {
+    register_bundled_font();
+    let ys = panels.iter().flat_map(|p| p.curves.iter().flat_map(|c| c.points.iter().map(|p| p.1)));
+    let (lo, hi) =
+        ys.filter(|y| *y > 0.0 && y.is_finite()).fold((f64::INFINITY, 0.0f64), |(a, b), y| (a.min(y), b.max(y)));
+    // Headroom above the curves for the legend.
+    let (lo, hi) = if lo.is_finite() { (lo / 2.0, hi.max(lo * 10.0) * 1e4) } else { (1e-16, 1.0) };
+
+    let root = BitMapBackend::new(path, (560 * panels.len().max(1) as u32, 520)).into_drawing_area();
+    let err = |e: DrawingAreaErrorKind<_>| anyhow!("cannot draw {}: {e}", path.display());
+    root.fill(&WHITE).map_err(err)?;
+    let root = root.titled(title, ("sans-serif", 24)).map_err(err)?;
+    for (area, panel) in root.split_evenly((1, panels.len().max(1))).iter().zip(panels) {
+        let mut chart = ChartBuilder::on(area)
+            .caption(&panel.title, ("sans-serif", 18))
+            .margin(14)
+            .x_label_area_size(40)
+            .y_label_area_size(70)
+            .build_cartesian_2d(0.0..panel.x_max.max(1.0), (lo..hi).log_scale())
+            .map_err(err)?;
+        chart
+            .configure_mesh()
+            .x_desc("iteration")
+            .y_desc("objective - optimum")
+            .x_label_formatter(&|x| format!("{x:.0}"))
+            .y_label_formatter(&|y| format!("{y:.0e}"))
+            .light_line_style(RGBColor(242, 242, 242))
+            .label_style(("sans-serif", 14))
+            .draw()
+            .map_err(err)?;
+        for (curve, color) in panel.curves.iter().zip(COLORS.iter().cycle()) {
+            chart
+                .draw_series(LineSeries::new(curve.points.iter().copied(), color.stroke_width(2)))
+                .map_err(err)?
+                .label(&curve.label)
+                .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], color.stroke_width(2)));
+        }
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::UpperRight)
+            .background_style(WHITE.mix(0.9))
+            .border_style(BLACK.mix(0.3))
+            .label_font(("sans-serif", 13))
+            .draw()
+            .map_err(err)?;
+    }
+    root.present().map_err(err)?;
+    Ok(())
+}

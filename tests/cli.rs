@@ -1,15 +1,9 @@
 //! End-to-end tests of the `natgrad` binary.
 
-use std::process::{Command, Output};
+use std::process::Output;
 
-fn natgrad(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_natgrad"))
-        .args(args)
-        // The binary must find libtorch through its rpath alone.
-        .env_remove("LD_LIBRARY_PATH")
-        .output()
-        .expect("the natgrad binary runs")
-}
+mod common;
+use common::natgrad;
 
 fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
