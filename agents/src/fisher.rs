@@ -159,18 +159,18 @@ pub fn solve_damped(f: &Tensor, g: &Tensor, damping: f64) -> Result<Tensor, NgdE
 /// The Cholesky factor L of a symmetric matrix, `None` unless it is
 /// positive definite with room to spare. A matrix that is singular in exact
 /// arithmetic usually factors in floating point with a pivot at rounding
-/// level, and then solves to a large, meaningless answer; so a smallest
-/// pivot² below d·ε·(largest diagonal entry) counts as singular too.
+/// level, and then solves to a large, meaningless answer; so a pivot with
+/// L_ii² ≤ d·ε·A_ii counts as singular too. The ratio L_ii²/A_ii is the part
+/// of the i-th coordinate's curvature no earlier coordinate explains, and it
+/// does not change when a parameter is rescaled.
 pub fn cholesky(a: &Tensor) -> Option<Tensor> {
     let (l, info) = a.linalg_cholesky_ex(false, false);
     if info.int64_value(&[]) != 0 {
         return None;
     }
     let eps = if a.kind() == Kind::Double { f64::EPSILON } else { f32::EPSILON as f64 };
-    let smallest_pivot = l.diagonal(0, 0, 1).min().double_value(&[]);
-    let largest_diagonal = a.diagonal(0, 0, 1).max().double_value(&[]);
-    let floor = a.size()[0] as f64 * eps * largest_diagonal;
-    (smallest_pivot.is_finite() && smallest_pivot * smallest_pivot > floor).then_some(l)
+    let unexplained = (l.diagonal(0, 0, 1).square() / a.diagonal(0, 0, 1)).min().double_value(&[]);
+    (unexplained.is_finite() && unexplained > a.size()[0] as f64 * eps).then_some(l)
 }
 
 /// Products with the Jacobian J (`[n, d]`) of a vector of per-example values
