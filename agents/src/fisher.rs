@@ -456,4 +456,18 @@ mod tests {
             assert!(natural_gradient(&model, &g, fisher, 1e-3, Solve::Direct).is_ok());
         }
     }
+
+    #[test]
+    fn the_singularity_check_ignores_the_parameters_scales() {
+        let a = Tensor::from_slice(&[2.0f64, 0.5, 0.5, 1.0]).view([2, 2]);
+        // Parameters whose scales differ by 10⁸, as a feature rescaled by 10⁴ would give.
+        let d = Tensor::from_slice(&[1e4f64, 1e-4]);
+        let rescale = |m: &Tensor| m * d.unsqueeze(1) * d.unsqueeze(0);
+        assert!(cholesky(&a).is_some());
+        assert!(cholesky(&rescale(&a)).is_some(), "a rescaled healthy matrix was called singular");
+        // Singular up to rounding, rescaled or not.
+        let singular = Tensor::from_slice(&[1.0f64, 1.0, 1.0, 1.0 + f64::EPSILON]).view([2, 2]);
+        assert!(cholesky(&singular).is_none());
+        assert!(cholesky(&rescale(&singular)).is_none());
+    }
 }
