@@ -134,11 +134,11 @@ pub fn natural_gradient(
         (Fisher::Empirical, Solve::Direct) => solve_damped(&empirical_fisher(model), &g, damping),
         (Fisher::Exact, Solve::ConjugateGradient { max_iters, residual_tol }) => {
             let fvp = FisherVectorProduct::new(&model.mean_kl_from_current(), &model.parameters(), damping);
-            Ok(conjugate_gradient(|v| fvp.apply(v), &g, max_iters, residual_tol).x)
+            finite(conjugate_gradient(|v| fvp.apply(v), &g, max_iters, residual_tol).x, damping)
         }
         (Fisher::Empirical, Solve::ConjugateGradient { max_iters, residual_tol }) => {
             let fvp = EmpiricalFisherVectorProduct::new(model, damping);
-            Ok(conjugate_gradient(|v| fvp.apply(v), &g, max_iters, residual_tol).x)
+            finite(conjugate_gradient(|v| fvp.apply(v), &g, max_iters, residual_tol).x, damping)
         }
     }
 }
@@ -149,7 +149,12 @@ pub fn solve_damped(f: &Tensor, g: &Tensor, damping: f64) -> Result<Tensor, NgdE
     let d = f.size()[0];
     let a = f + Tensor::eye(d, (f.kind(), f.device())) * damping;
     let l = cholesky(&a).ok_or(NgdError::NotPositiveDefinite { damping })?;
-    let x = g.unsqueeze(1).cholesky_solve(&l, false).squeeze_dim(1);
+    finite(g.unsqueeze(1).cholesky_solve(&l, false).squeeze_dim(1), damping)
+}
+
+/// A solution with an infinite or NaN entry came from a matrix that was
+/// singular in effect (conjugate gradient divides by pᵀ(F + λI)p).
+fn finite(x: Tensor, damping: f64) -> Result<Tensor, NgdError> {
     if x.isfinite().all().int64_value(&[]) == 0 {
         return Err(NgdError::NotPositiveDefinite { damping });
     }
