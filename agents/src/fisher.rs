@@ -475,4 +475,20 @@ mod tests {
         assert!(cholesky(&singular).is_none());
         assert!(cholesky(&rescale(&singular)).is_none());
     }
+
+    /// The README's example: the README's code blocks are doctests of
+    /// natgrad-envs, which has no torch, so this one runs here instead.
+    #[test]
+    fn the_readme_example_runs() -> Result<(), Box<dyn std::error::Error>> {
+        let (inputs, labels) = toy(100, 0, 1.0);
+        let model = MlpClassifier::logistic_regression(&inputs, &labels)?;
+        let start = loss(&model);
+        for _ in 0..10 {
+            let g = flat_grad(&negative_log_likelihood(&model), &model.parameters(), false);
+            let step = natural_gradient(&model, &g, Fisher::Exact, 1e-3, Solve::Direct)?;
+            model.set_flat_parameters(&(model.flat_parameters() - step));
+        }
+        assert!(loss(&model) < 0.1 * start, "{} from {start}", loss(&model));
+        Ok(())
+    }
 }
