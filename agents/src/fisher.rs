@@ -79,9 +79,7 @@ pub enum NgdError {
 pub fn exact_fisher(model: &impl Likelihood) -> Tensor {
     let params = model.parameters();
     let fvp = FisherVectorProduct::new(&model.mean_kl_from_current(), &params, 0.0);
-    let eye = identity(&params);
-    let columns: Vec<Tensor> = (0..eye.size()[0]).map(|j| fvp.apply(&eye.get(j))).collect();
-    symmetrize(&Tensor::stack(&columns, 1))
+    symmetrize(&products_with_basis(&params, |e| fvp.apply(e)))
 }
 
 /// The scores ∇log p(y_i | x_i, θ) at the observed labels as the rows of an
@@ -89,9 +87,7 @@ pub fn exact_fisher(model: &impl Likelihood) -> Tensor {
 pub fn scores(model: &impl Likelihood) -> Tensor {
     let params = model.parameters();
     let jacobian = ScoreJacobian::new(model.log_likelihoods(), &params);
-    let eye = identity(&params);
-    let columns: Vec<Tensor> = (0..eye.size()[0]).map(|j| jacobian.jvp(&eye.get(j))).collect();
-    Tensor::stack(&columns, 1)
+    products_with_basis(&params, |e| jacobian.jvp(e))
 }
 
 /// The empirical Fisher as a `[d, d]` matrix: the mean of the score outer
@@ -116,9 +112,7 @@ pub fn natural_gradient(
     damping: f64,
     solve: Solve,
 ) -> Result<Tensor, NgdError> {
-    if !(damping.is_finite() && damping >= 0.0) {
-        return Err(NgdError::BadDamping(damping));
-    }
+    check_damping(damping)?;
     let g = g.detach();
     match (fisher, solve) {
         (Fisher::Diagonal, Solve::Direct) => {
@@ -141,6 +135,11 @@ pub fn natural_gradient(
             finite(conjugate_gradient(|v| fvp.apply(v), &g, max_iters, residual_tol).x, damping)
         }
     }
+}
+
+/// Damping λ must be finite and ≥ 0.
+pub fn check_damping(damping: f64) -> Result<(), NgdError> {
+    if damping.is_finite() && damping >= 0.0 { Ok(()) } else { Err(NgdError::BadDamping(damping)) }
 }
 
 /// Solves (F + λI)x = g by Cholesky, refusing when F + λI is not positive
@@ -236,9 +235,13 @@ impl EmpiricalFisherVectorProduct {
     }
 }
 
-fn identity(params: &[Tensor]) -> Tensor {
+/// The matrix whose j-th column is `product(e_j)`, for the basis vectors of
+/// the flat parameter space: a linear map, formed one product at a time.
+fn products_with_basis(params: &[Tensor], product: impl Fn(&Tensor) -> Tensor) -> Tensor {
     let d: i64 = params.iter().map(Tensor::numel).sum::<usize>() as i64;
-    Tensor::eye(d, (params[0].kind(), params[0].device()))
+    let eye = Tensor::eye(d, (params[0].kind(), params[0].device()));
+    let columns: Vec<Tensor> = (0..d).map(|j| product(&eye.get(j))).collect();
+    Tensor::stack(&columns, 1)
 }
 
 /// Rounding leaves a matrix built column by column slightly asymmetric;

@@ -16,7 +16,7 @@
 use tch::Tensor;
 
 use crate::classifier::MlpClassifier;
-use crate::fisher::{NgdError, cholesky};
+use crate::fisher::{NgdError, check_damping, cholesky};
 
 /// One layer's Kronecker factors.
 pub struct KfacFactors {
@@ -38,9 +38,10 @@ impl Kfac {
     pub fn new(model: &MlpClassifier) -> Self {
         let forward = model.forward();
         let n = model.inputs().size()[0] as f64;
-        let class_probs = tch::no_grad(|| model.class_log_probs(&forward.logits).exp());
         let log_probs = model.class_log_probs(&forward.logits);
-        let mut g: Vec<Option<Tensor>> = forward.pre_activations.iter().map(|_| None).collect();
+        let class_probs = log_probs.detach().exp();
+        let mut g: Vec<Tensor> =
+            forward.pre_activations.iter().map(|s| Tensor::zeros([s.size()[1]; 2], (s.kind(), s.device()))).collect();
         for c in 0..model.output().classes() as i64 {
             // Each example's log-likelihood depends only on its own row of
             // every pre-activation, so the gradient of the sum holds the
@@ -48,13 +49,9 @@ impl Kfac {
             let total = log_probs.select(1, c).sum(log_probs.kind());
             let grads = Tensor::run_backward(&[total], &forward.pre_activations, true, false);
             let weight = class_probs.select(1, c).sqrt().unsqueeze(1);
-            for (acc, grad) in g.iter_mut().zip(grads) {
+            for (sum, grad) in g.iter_mut().zip(grads) {
                 let weighted = grad * &weight;
-                let term = weighted.tr().matmul(&weighted);
-                *acc = Some(match acc.take() {
-                    Some(sum) => sum + term,
-                    None => term,
-                });
+                *sum += weighted.tr().matmul(&weighted);
             }
         }
         let layers = forward
@@ -63,7 +60,7 @@ impl Kfac {
             .zip(g)
             .map(|(a, g)| {
                 let a = tch::no_grad(|| Tensor::cat(&[a.detach(), a.ones_like().narrow(1, 0, 1)], 1));
-                KfacFactors { a: a.tr().matmul(&a) / n, g: g.expect("at least one class") / n }
+                KfacFactors { a: a.tr().matmul(&a) / n, g: g / n }
             })
             .collect();
         Self { layers }
@@ -77,9 +74,7 @@ impl Kfac {
     /// (ordered as the classifier's parameters: W₀, b₀, W₁, b₁, ...), each
     /// layer's block solved with factored damping.
     pub fn natural_gradient(&self, grad: &Tensor, damping: f64) -> Result<Tensor, NgdError> {
-        if !(damping.is_finite() && damping >= 0.0) {
-            return Err(NgdError::BadDamping(damping));
-        }
+        check_damping(damping)?;
         let grad = grad.detach();
         let mut offset = 0;
         let mut out = Vec::with_capacity(2 * self.layers.len());
