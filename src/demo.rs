@@ -15,11 +15,10 @@ use std::fmt::Write as _;
 use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
-use natgrad_agents::classifier::MlpClassifier;
+use natgrad_agents::classifier::{MlpClassifier, toy_problem};
 use natgrad_agents::fisher::{self, Fisher, Likelihood, NgdError, Solve};
 use natgrad_agents::natural_gradient::flat_grad;
 use natgrad_agents::tch::{Kind, Tensor};
-use natgrad_envs::Rng;
 
 use crate::plot::{self, Curve, Panel};
 
@@ -253,18 +252,19 @@ impl Study {
         for method in METHODS {
             // Largest step first: the best is usually the largest stable one,
             // and once a run has got there, slower ones can stop early.
-            let mut outcomes = vec![Outcome::Stalled(f64::NAN); STEP_SIZES.len()];
+            let mut outcomes = Vec::with_capacity(STEP_SIZES.len());
             let mut cap = request.max_iters;
-            for (i, &lr) in STEP_SIZES.iter().enumerate().rev() {
-                let (outcome, _) = problem.descend(method, lr, request.l2, cap, request.tolerance);
-                outcomes[i] = match outcome {
+            for &lr in STEP_SIZES.iter().rev() {
+                let outcome = match problem.descend(method, lr, request.l2, cap, request.tolerance).0 {
                     Outcome::Stalled(_) if cap < request.max_iters => Outcome::SlowerThan(cap),
                     other => other,
                 };
-                if let Some(n) = outcomes[i].iterations() {
+                if let Some(n) = outcome.iterations() {
                     cap = cap.min(n);
                 }
+                outcomes.push(outcome);
             }
+            outcomes.reverse();
             let best = (0..STEP_SIZES.len())
                 .min_by(|&a, &b| outcomes[a].rank().partial_cmp(&outcomes[b].rank()).expect("ranks are comparable"))
                 .expect("at least one step size");
@@ -288,15 +288,6 @@ impl Study {
 
 fn write(path: &std::path::Path, text: &str) -> Result<()> {
     std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))
-}
-
-/// `n` points uniform in [0, 1]², labelled 1 when x1 + x2 > 1: `[n, 2]`
-/// float64 inputs and the labels.
-pub fn toy_problem(n: usize, seed: u64) -> (Tensor, Vec<i64>) {
-    let mut rng = Rng::seed_from_u64(seed);
-    let points: Vec<f64> = (0..2 * n).map(|_| rng.uniform()).collect();
-    let labels = points.chunks(2).map(|p| i64::from(p[0] + p[1] > 1.0)).collect();
-    (Tensor::from_slice(&points).view([n as i64, 2]), labels)
 }
 
 /// J(θ) = NLL(θ) + (λ/2)‖θ‖².

@@ -218,6 +218,16 @@ impl Likelihood for MlpClassifier {
     }
 }
 
+/// The classic toy problem for logistic regression: `n` points uniform in
+/// [0, 1]², labelled 1 when x1 + x2 > 1 (linearly separable): `[n, 2]`
+/// float64 inputs and the labels.
+pub fn toy_problem(n: usize, seed: u64) -> (Tensor, Vec<i64>) {
+    let mut rng = Rng::seed_from_u64(seed);
+    let points: Vec<f64> = (0..2 * n).map(|_| rng.uniform()).collect();
+    let labels = points.chunks(2).map(|p| i64::from(p[0] + p[1] > 1.0)).collect();
+    (Tensor::from_slice(&points).view([n as i64, 2]), labels)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

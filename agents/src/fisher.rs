@@ -256,17 +256,13 @@ mod tests {
     use tch::Kind;
 
     use super::*;
-    use crate::classifier::{MlpClassifier, Output};
+    use crate::classifier::{MlpClassifier, Output, toy_problem};
     use crate::kfac::Kfac;
 
-    /// The toy problem: points uniform in [0, 1]², label x1 + x2 > 1, with
-    /// the first feature multiplied by `scale`.
+    /// The toy problem with the first feature multiplied by `scale`.
     fn toy(n: usize, seed: u64, scale: f64) -> (Tensor, Vec<i64>) {
-        let mut rng = Rng::seed_from_u64(seed);
-        let points: Vec<[f64; 2]> = (0..n).map(|_| [rng.uniform(), rng.uniform()]).collect();
-        let labels = points.iter().map(|p| i64::from(p[0] + p[1] > 1.0)).collect();
-        let flat: Vec<f64> = points.iter().flat_map(|p| [p[0] * scale, p[1]]).collect();
-        (Tensor::from_slice(&flat).view([n as i64, 2]), labels)
+        let (x, y) = toy_problem(n, seed);
+        (x * Tensor::from_slice(&[scale, 1.0]), y)
     }
 
     fn logistic_at(theta: &[f64], x: &Tensor, y: &[i64]) -> MlpClassifier {
