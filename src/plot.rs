@@ -23,6 +23,21 @@ fn register_bundled_font() {
     let _ = register_font("sans-serif", FontStyle::Normal, FONT);
 }
 
+/// The series labels in a framed, nearly opaque box.
+fn draw_legend<'a, DB: DrawingBackend + 'a, CT: CoordTranslate>(
+    chart: &mut ChartContext<'a, DB, CT>,
+    position: SeriesLabelPosition,
+    font_size: u32,
+) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
+    chart
+        .configure_series_labels()
+        .position(position)
+        .background_style(WHITE.mix(0.9))
+        .border_style(BLACK.mix(0.3))
+        .label_font(("sans-serif", font_size))
+        .draw()
+}
+
 pub fn draw(path: &Path, title: &str, bands: &[Band], threshold: Option<f64>) -> Result<()> {
     register_bundled_font();
     let values: Vec<f64> = bands
@@ -76,14 +91,7 @@ pub fn draw(path: &Path, title: &str, bands: &[Band], threshold: Option<f64>) ->
             .label(&band.label)
             .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], color.stroke_width(2)));
     }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::LowerRight)
-        .background_style(WHITE.mix(0.9))
-        .border_style(BLACK.mix(0.3))
-        .label_font(("sans-serif", 15))
-        .draw()
-        .map_err(err)?;
+    draw_legend(&mut chart, SeriesLabelPosition::LowerRight, 15).map_err(err)?;
     root.present().map_err(err)?;
     Ok(())
 }
@@ -141,14 +149,7 @@ pub fn draw_log_panels(path: &Path, title: &str, panels: &[Panel]) -> Result<()>
                 .label(&curve.label)
                 .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], color.stroke_width(2)));
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperRight)
-            .background_style(WHITE.mix(0.9))
-            .border_style(BLACK.mix(0.3))
-            .label_font(("sans-serif", 13))
-            .draw()
-            .map_err(err)?;
+        draw_legend(&mut chart, SeriesLabelPosition::UpperRight, 13).map_err(err)?;
     }
     root.present().map_err(err)?;
     Ok(())
