@@ -307,13 +307,19 @@ mod tests {
         check_fvp(&gaussian_space(), Kind::Double, 1e-10);
     }
 
-    #[test]
-    fn fisher_vector_product_adds_damping_and_is_reusable() {
+    /// A small categorical policy's parameters and its mean KL from itself
+    /// over a few random states.
+    fn categorical_mean_kl() -> (Vec<Tensor>, Tensor) {
         let policy = small_policy(&Space::Discrete { n: 3 }, Kind::Double);
         let obs = Tensor::randn([4, 3], (Kind::Double, Device::Cpu));
-        let params = policy.parameters();
         let old = policy.dist(&obs).detach();
         let kl = old.kl(&policy.dist(&obs)).mean(None::<Kind>);
+        (policy.parameters(), kl)
+    }
+
+    #[test]
+    fn fisher_vector_product_adds_damping_and_is_reusable() {
+        let (params, kl) = categorical_mean_kl();
         let undamped = FisherVectorProduct::new(&kl, &params, 0.0);
         let damped = FisherVectorProduct::new(&kl, &params, 0.1);
         let v = Tensor::randn([flat_params(&params).size()[0]], (Kind::Double, Device::Cpu));
@@ -325,11 +331,7 @@ mod tests {
 
     #[test]
     fn fisher_vector_product_works_inside_no_grad_and_conjugate_gradient() {
-        let policy = small_policy(&Space::Discrete { n: 3 }, Kind::Double);
-        let obs = Tensor::randn([4, 3], (Kind::Double, Device::Cpu));
-        let params = policy.parameters();
-        let old = policy.dist(&obs).detach();
-        let kl = old.kl(&policy.dist(&obs)).mean(None::<Kind>);
+        let (params, kl) = categorical_mean_kl();
         let fvp = FisherVectorProduct::new(&kl, &params, 0.1);
         let v = Tensor::randn([flat_params(&params).size()[0]], (Kind::Double, Device::Cpu));
         let outside = fvp.apply(&v);
