@@ -1,17 +1,22 @@
 //! Parity with Gymnasium 1.4.0: every transition of every golden trajectory,
 //! one step at a time, plus reset distributions and observation bounds.
 //!
-//! Fixtures are read from `$NATGRAD_GYM_FIXTURES` (relative paths are taken
-//! from the workspace root) or, by default, `../shared/fixtures/gymnasium`
-//! beside the workspace. A missing fixture file fails the test.
+//! Fixtures are read from `envs/tests/fixtures/gymnasium` (Gymnasium's own
+//! golden set, gzipped; see the README there), or from `$NATGRAD_GYM_FIXTURES`
+//! (relative paths are taken from the workspace root), which may hold any set
+//! `scripts/gym-fixtures` writes, as `<id>.json` or `<id>.json.gz`. A missing
+//! fixture file fails the test.
 //!
 //! Tolerances: flags exactly; float64 values within 1e-12 relative; float32
 //! observations within 1 ulp. The default fixtures (Gymnasium 1.4.0, whose
 //! README documents arithmetic that reproduces them bit for bit) must match
-//! bit for bit, except Acrobot's reset observation, which NumPy computes with
-//! its own float32 cos/sin. Each test prints its counts (`-- --nocapture`).
+//! bit for bit, and so must any set when `NATGRAD_GYM_EXACT=1` (as
+//! `scripts/gym-fixtures --check` runs them), except Acrobot's reset
+//! observation, which NumPy computes with its own float32 cos/sin. Each test
+//! prints its counts (`-- --nocapture`).
 
-use std::path::PathBuf;
+use std::io::Read;
+use std::path::{Path, PathBuf};
 
 use natgrad_envs::{
     Acrobot, Action, CartPole, ClassicEnv, Dynamics, Env, MountainCar, MountainCarContinuous, Pendulum, Space,
@@ -53,26 +58,43 @@ enum FixtureAction {
 }
 
 fn fixture_dir() -> PathBuf {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     match std::env::var_os("NATGRAD_GYM_FIXTURES") {
-        Some(dir) => root.join(dir),
-        None => root.join("../shared/fixtures/gymnasium"),
+        Some(dir) => manifest.join("..").join(dir),
+        None => manifest.join("tests/fixtures/gymnasium"),
     }
 }
 
-/// Whether the fixtures are the default set, reproduced bit for bit.
-fn default_fixtures() -> bool {
-    std::env::var_os("NATGRAD_GYM_FIXTURES").is_none()
+/// Whether every value must be reproduced bit for bit: always for the
+/// repository's own set, and for another set on request.
+fn bit_exact_required() -> bool {
+    std::env::var_os("NATGRAD_GYM_FIXTURES").is_none() || std::env::var_os("NATGRAD_GYM_EXACT").is_some_and(|v| v == "1")
+}
+
+/// The text of `<id>.json.gz` or, failing that, `<id>.json` in `dir`.
+fn read_fixture(dir: &Path, id: &str) -> (PathBuf, String) {
+    let gz = dir.join(format!("{id}.json.gz"));
+    let plain = dir.join(format!("{id}.json"));
+    let mut text = String::new();
+    if let Ok(file) = std::fs::File::open(&gz) {
+        flate2::read::GzDecoder::new(file)
+            .read_to_string(&mut text)
+            .unwrap_or_else(|e| panic!("{} is not a gzipped text file: {e}", gz.display()));
+        return (gz, text);
+    }
+    match std::fs::read_to_string(&plain) {
+        Ok(text) => (plain, text),
+        Err(e) => panic!(
+            "no fixture file for {id}: neither {} nor {} can be read ({e}). Write a set with `scripts/gym-fixtures --out DIR` \
+             and point NATGRAD_GYM_FIXTURES at it, or unset NATGRAD_GYM_FIXTURES to use the repository's own set.",
+            gz.display(),
+            plain.display()
+        ),
+    }
 }
 
 fn load(id: &str) -> Fixture {
-    let path = fixture_dir().join(format!("{id}.json"));
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
-        panic!(
-            "no fixture file for {id} at {}: {e}. Set NATGRAD_GYM_FIXTURES to the folder holding the Gymnasium golden trajectories.",
-            path.display()
-        )
-    });
+    let (path, text) = read_fixture(&fixture_dir(), id);
     let fixture: Fixture =
         serde_json::from_str(&text).unwrap_or_else(|e| panic!("{} is not a fixture file: {e}", path.display()));
     assert_eq!(fixture.env, id, "{} holds another environment", path.display());
@@ -194,11 +216,11 @@ fn check_parity<D: Dynamics>(reset_obs_ulps_allowed: bool) {
         tally.compared + reset_tally.compared,
         tally.bit_exact + reset_tally.bit_exact
     );
-    if default_fixtures() {
+    if bit_exact_required() {
         assert_eq!(
             tally.bit_exact,
             tally.compared,
-            "{}: the default fixtures must be reproduced bit for bit, but {} of {} values differ in their last bits",
+            "{}: the fixtures must be reproduced bit for bit, but {} of {} values differ in their last bits",
             D::ID,
             tally.compared - tally.bit_exact,
             tally.compared
