@@ -79,10 +79,33 @@ pub fn save(dir: &Path, meta: &Meta, agent: &mut dyn Agent, collector: &Collecto
     tensors.push(("meta".into(), Tensor::from_slice(meta_text.as_bytes())));
 
     let path = dir.join(FILE_NAME);
-    let tmp = dir.join(format!("{FILE_NAME}.tmp"));
-    Tensor::write_safetensors(&tensors, &tmp).with_context(|| format!("cannot write checkpoint {}", tmp.display()))?;
-    std::fs::rename(&tmp, &path).with_context(|| format!("cannot move checkpoint into place at {}", path.display()))?;
+    write_atomically(&path, |tmp| Ok(Tensor::write_safetensors(&tensors, tmp)?))?;
     Ok(path)
+}
+
+/// Writes `path` through a temporary file beside it, synced, then renamed
+/// over it: whatever fails (a full disk, a removed folder, a power loss), the
+/// previous file stays whole. A failed write removes its temporary file.
+fn write_atomically(path: &Path, write: impl FnOnce(&Path) -> Result<()>) -> Result<()> {
+    let tmp = path.with_extension("safetensors.tmp");
+    let attempt = || -> Result<()> {
+        write(&tmp)?;
+        std::fs::File::open(&tmp)?.sync_all()?;
+        std::fs::rename(&tmp, path)?;
+        if let Some(dir) = path.parent() {
+            // The rename itself reaches the disk only with the folder's entry.
+            std::fs::File::open(dir)?.sync_all()?;
+        }
+        Ok(())
+    };
+    attempt().map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        anyhow!(
+            "cannot write checkpoint {} ({e:#}); the previous checkpoint, if any, is unchanged; free disk space or \
+             check the run folder, then resume",
+            path.display()
+        )
+    })
 }
 
 /// A checkpoint read from disk, not yet applied.

@@ -1,24 +1,32 @@
 //! What a run writes as it goes: TensorBoard scalars (environment steps on the
 //! x-axis, CleanRL's tag names) and `progress.csv`, one row per iteration.
 //! Both are written synchronously, so a run killed at any moment leaves
-//! complete records behind.
+//! complete records behind; a resumed run cuts every log back to its
+//! checkpoint first, so that nothing logged after it appears twice.
 
+use std::collections::VecDeque;
 use std::fs::{File, OpenOptions};
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use natgrad_agents::Iteration;
-use tboard::EventWriter;
-use tboard::tensorboard::{self, summary};
+use tboard::tensorboard::{self, event::What, summary};
+use tboard::{EventWriter, SummaryReader};
 
 pub const CSV_NAME: &str = "progress.csv";
 /// One row per finished episode: the step count when it ended, its return and length.
 pub const EPISODES_NAME: &str = "episodes.csv";
 
+/// Finished episodes averaged into `rollout/ep_rew_mean` and
+/// `rollout/ep_len_mean`, as Stable-Baselines3 logs them.
+pub const EPISODE_WINDOW: usize = 100;
+
 /// The columns of `progress.csv`. Everything but the last two is determined
-/// by the seed; `sps` and `wall_time_s` are measurements.
-pub const CSV_COLUMNS: [&str; 18] = [
+/// by the seed; `sps` and `wall_time_s` are measurements. `update_skipped`
+/// names why a natural-gradient update applied no step (`bad_curvature`,
+/// `line_search`), and is empty when it applied one.
+pub const CSV_COLUMNS: [&str; 19] = [
     "iteration",
     "total_steps",
     "episodes",
@@ -35,6 +43,7 @@ pub const CSV_COLUMNS: [&str; 18] = [
     "step_size",
     "line_search_steps",
     "line_search_success",
+    "update_skipped",
     "sps",
     "wall_time_s",
 ];
@@ -43,6 +52,8 @@ pub struct RunLogger {
     events: EventWriter<File>,
     csv: File,
     episodes: File,
+    /// (return, length) of the last `EPISODE_WINDOW` finished episodes.
+    recent: VecDeque<(f64, f64)>,
 }
 
 /// Which data rows (index, text) of an existing CSV log to keep.
@@ -73,6 +84,11 @@ impl RunLogger {
     /// checkpoint) keeps the rows up to the checkpoint (later rows will be
     /// written again) and adds a new event file beside the old ones.
     pub fn open(dir: &Path, resumed_at: Option<(usize, usize)>) -> Result<Self> {
+        if let Some((_, steps)) = resumed_at {
+            for path in event_files(dir)? {
+                cut_event_file(&path, steps)?;
+            }
+        }
         let events = EventWriter::create(dir)
             .map_err(|e| anyhow::anyhow!("cannot create a TensorBoard event file in {}: {e}", dir.display()))?;
         let keep_rows = resumed_at.map(|(iterations, _)| move |row: usize, _: &str| row < iterations);
@@ -82,9 +98,10 @@ impl RunLogger {
             }
         });
         let csv = open_csv(&dir.join(CSV_NAME), &CSV_COLUMNS.join(","), keep_rows.as_ref().map(|f| f as _))?;
-        let episodes =
-            open_csv(&dir.join(EPISODES_NAME), "total_steps,return,length", keep_episodes.as_ref().map(|f| f as _))?;
-        Ok(Self { events, csv, episodes })
+        let episodes_path = dir.join(EPISODES_NAME);
+        let episodes = open_csv(&episodes_path, "total_steps,return,length", keep_episodes.as_ref().map(|f| f as _))?;
+        let recent = if resumed_at.is_some() { recent_episodes(&episodes_path)? } else { VecDeque::new() };
+        Ok(Self { events, csv, episodes, recent })
     }
 
     fn scalar(&mut self, step: usize, tag: &str, value: f64) -> Result<()> {
@@ -133,8 +150,19 @@ impl RunLogger {
             self.scalar(*step, "charts/episodic_length", e.length as f64)?;
             writeln!(self.episodes, "{step},{},{}", e.episode_return, e.length).context("cannot write episodes.csv")?;
         }
+        self.recent.extend(it.episodes.iter().map(|e| (e.episode_return, e.length as f64)));
+        let excess = self.recent.len().saturating_sub(EPISODE_WINDOW);
+        self.recent.drain(..excess);
         let s = &it.stats;
         let step = it.total_steps;
+        // One point per iteration over the last 100 episodes: TensorBoard's
+        // data server keeps one value per step and tag, so the per-episode
+        // points of copies that finish on the same step collapse into one.
+        if !self.recent.is_empty() {
+            let n = self.recent.len() as f64;
+            self.scalar(step, "rollout/ep_rew_mean", self.recent.iter().map(|e| e.0).sum::<f64>() / n)?;
+            self.scalar(step, "rollout/ep_len_mean", self.recent.iter().map(|e| e.1).sum::<f64>() / n)?;
+        }
         self.scalar(step, "charts/SPS", sps)?;
         self.scalar(step, "losses/policy_loss", s.policy_loss)?;
         self.scalar(step, "losses/value_loss", s.value_loss)?;
@@ -149,6 +177,9 @@ impl RunLogger {
             self.scalar(step, "trpo/line_search_steps", n.line_search_steps as f64)?;
             self.scalar(step, "trpo/line_search_success", f64::from(u8::from(n.line_search_success)))?;
             self.scalar(step, "trpo/surrogate_improvement", improvement)?;
+            let reason = n.skip_reason();
+            self.scalar(step, "trpo/skipped_bad_curvature", f64::from(u8::from(reason == Some("bad_curvature"))))?;
+            self.scalar(step, "trpo/skipped_line_search", f64::from(u8::from(reason == Some("line_search"))))?;
         }
         self.events.flush().map_err(|e| anyhow::anyhow!("TensorBoard log: {e}"))?;
 
@@ -176,10 +207,86 @@ impl RunLogger {
             natural(&|n| n.step_size.to_string()),
             natural(&|n| n.line_search_steps.to_string()),
             natural(&|n| u8::from(n.line_search_success).to_string()),
+            natural(&|n| n.skip_reason().unwrap_or_default().to_string()),
             format!("{sps:.1}"),
             format!("{wall_time:.3}"),
         ];
         writeln!(self.csv, "{}", row.join(",")).context("cannot write progress.csv")?;
         Ok(())
     }
+}
+
+/// The TensorBoard event files of a run folder.
+fn event_files(dir: &Path) -> Result<Vec<PathBuf>> {
+    let mut files = vec![];
+    for entry in std::fs::read_dir(dir).with_context(|| format!("cannot read {}", dir.display()))? {
+        let path = entry?.path();
+        if path.file_name().is_some_and(|n| n.to_string_lossy().starts_with("events.out.tfevents.")) {
+            files.push(path);
+        }
+    }
+    Ok(files)
+}
+
+/// Cuts an event file back to a checkpoint taken at `steps`: keeps the events
+/// at steps up to it, drops the later ones (the resumed run writes them
+/// again) and a record torn by a crash. Rewritten through a temporary file
+/// and a rename, so a crash during the cut leaves the file as it was; the
+/// temporary name has no `tfevents` in it, so TensorBoard never reads it. A
+/// file left without any summary is removed.
+fn cut_event_file(path: &Path, steps: usize) -> Result<()> {
+    let file = File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let (mut kept, mut dropped) = (vec![], false);
+    for event in SummaryReader::new(std::io::BufReader::new(file)) {
+        let Ok(event) = event else {
+            dropped = true; // a torn last record: nothing after it is readable
+            break;
+        };
+        if matches!(event.what, Some(What::FileVersion(_))) {
+            continue; // the writer writes its own
+        }
+        if event.step <= steps as i64 { kept.push(event) } else { dropped = true }
+    }
+    if !dropped {
+        return Ok(());
+    }
+    if kept.is_empty() {
+        return std::fs::remove_file(path).with_context(|| format!("cannot remove {}", path.display()));
+    }
+    let tmp = path.with_file_name(format!(".natgrad-cut-{}.tmp", std::process::id()));
+    let write = || -> Result<()> {
+        let mut writer = EventWriter::from_writer(File::create(&tmp)?, None).map_err(|e| anyhow::anyhow!("{e}"))?;
+        for event in kept {
+            writer.write_event(event).map_err(|e| anyhow::anyhow!("{e}"))?;
+        }
+        writer.flush().map_err(|e| anyhow::anyhow!("{e}"))?;
+        File::open(&tmp)?.sync_all()?;
+        std::fs::rename(&tmp, path)?;
+        Ok(())
+    };
+    write().map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        e.context(format!("cannot cut {} back to the checkpoint", path.display()))
+    })
+}
+
+/// The last `EPISODE_WINDOW` episodes of `episodes.csv`, as (return, length).
+fn recent_episodes(path: &Path) -> Result<VecDeque<(f64, f64)>> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let mut recent = VecDeque::new();
+    for line in text.lines().skip(1) {
+        let fields: Vec<&str> = line.split(',').collect();
+        let parsed = match fields[..] {
+            [_, ret, len] => ret.parse::<f64>().ok().zip(len.parse::<f64>().ok()),
+            _ => None,
+        };
+        let Some(episode) = parsed else {
+            anyhow::bail!("{} has a damaged row '{line}'; it cannot be resumed", path.display());
+        };
+        recent.push_back(episode);
+        if recent.len() > EPISODE_WINDOW {
+            recent.pop_front();
+        }
+    }
+    Ok(recent)
 }

@@ -9,6 +9,7 @@ mod eval;
 mod logger;
 mod plot;
 mod render;
+mod run_lock;
 mod train;
 
 fn main() -> std::process::ExitCode {

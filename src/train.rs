@@ -7,13 +7,14 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, Result, anyhow, bail};
 use indicatif::{ProgressBar, ProgressStyle};
-use natgrad_agents::{Collector, Control, parse_device, train};
+use natgrad_agents::{Agent, Collector, Control, Iteration, NonFinite, TrainError, parse_device, train};
 use natgrad_envs::{MakeOptions, VecEnv, make};
 use serde::{Deserialize, Serialize};
 
 use crate::checkpoint::{self, Checkpoint, Meta};
 use crate::config::{self, AgentConfig, Algo, Overrides};
 use crate::logger::RunLogger;
+use crate::run_lock::RunLock;
 
 /// Checkpoints are written this often (in iterations), at the end, and on Ctrl-C.
 const CHECKPOINT_EVERY: usize = 10;
@@ -123,8 +124,8 @@ fn create_run_dir(logdir: &Path, name: &str) -> Result<PathBuf> {
     }
 }
 
-/// Resolves a fresh run's configuration and creates its folder.
-fn start(req: &TrainRequest, algo: &str, env: &str) -> Result<(RunConfig, PathBuf)> {
+/// Resolves a fresh run's configuration and creates its folder, locked.
+fn start(req: &TrainRequest, algo: &str, env: &str) -> Result<(RunConfig, PathBuf, RunLock)> {
     let algo = Algo::parse(algo)?;
     let spec = make(env)?.spec().clone();
     let overrides = Overrides { config_file: req.config.as_deref(), sets: &req.sets, flags: &req.flags };
@@ -158,10 +159,11 @@ fn start(req: &TrainRequest, algo: &str, env: &str) -> Result<(RunConfig, PathBu
         hyperparameters: agent_config.to_table(),
     };
     let dir = create_run_dir(&req.logdir, &name)?;
+    let lock = RunLock::acquire(&dir)?;
     let text = format!("# natgrad {} run configuration\n{}", run.natgrad_version, toml::to_string(&run)?);
     std::fs::write(dir.join("config.toml"), text)
         .with_context(|| format!("cannot write {}/config.toml", dir.display()))?;
-    Ok((run, dir))
+    Ok((run, dir, lock))
 }
 
 /// Options that may change when a run is resumed; everything else is fixed
@@ -193,140 +195,225 @@ fn resume(req: &TrainRequest, dir: &Path) -> Result<RunConfig> {
     Ok(run)
 }
 
-/// Runs `natgrad train`.
-pub fn run(req: &TrainRequest) -> Result<Outcome> {
-    let (run, dir, checkpoint) = match &req.resume {
+/// A run folder opened for training: its configuration, held by this process.
+struct OpenRun {
+    run: RunConfig,
+    dir: PathBuf,
+    _lock: RunLock,
+    checkpoint: Option<Checkpoint>,
+}
+
+/// Creates a fresh run folder, or opens one to resume; either way locked for
+/// this process before anything in it is written.
+fn open_run(req: &TrainRequest) -> Result<OpenRun> {
+    match &req.resume {
         Some(dir) => {
             let run = resume(req, dir)?;
+            let lock = RunLock::acquire(dir)?;
             let checkpoint = Checkpoint::read(dir)?;
             checkpoint.check_matches(&run.algo, &run.env)?;
-            (run, dir.clone(), Some(checkpoint))
+            Ok(OpenRun { run, dir: dir.clone(), _lock: lock, checkpoint: Some(checkpoint) })
         }
         None => {
             let (Some(algo), Some(env)) = (&req.algo, &req.env) else {
                 bail!("natgrad train needs --algo and --env (or --resume RUN_DIR); see natgrad train --help");
             };
-            let (run, dir) = start(req, algo, env)?;
-            (run, dir, None)
+            let (run, dir, lock) = start(req, algo, env)?;
+            Ok(OpenRun { run, dir, _lock: lock, checkpoint: None })
         }
-    };
+    }
+}
+
+/// The agent and the collector of a run, restored from its checkpoint if it
+/// has one; with the number of iterations already done.
+fn build(run: &RunConfig, checkpoint: Option<&Checkpoint>) -> Result<(Box<dyn Agent>, Collector, usize)> {
     let agent_config = run.agent_config()?;
     let device = parse_device(&run.device)?;
     tch::set_num_threads(run.threads as i32);
     let common = agent_config.common().clone();
     let venv = VecEnv::make(&run.env, common.n_envs, &MakeOptions::default())?;
-    let spec = venv.spec().clone();
     let obs_dim = venv.obs_dim();
     let action_space = venv.action_space().clone();
     let mut agent = agent_config.build(obs_dim, &action_space, device, run.seed)?;
     let scale = common.scale_rewards.then_some(common.gamma);
     let mut collector = Collector::new(venv, run.seed, common.normalize_observations, scale);
-    let first_iteration = match &checkpoint {
+    let iterations = match checkpoint {
         Some(c) => {
             c.restore(agent.as_mut(), &mut collector)?;
             c.meta.iterations
         }
         None => 0,
     };
-    let mut logger = RunLogger::open(&dir, checkpoint.as_ref().map(|c| (c.meta.iterations, c.meta.total_steps)))?;
-    if checkpoint.is_none() {
-        let mut rows = vec![
-            ("algo".to_string(), run.algo.clone()),
-            ("env".to_string(), run.env.clone()),
-            ("seed".to_string(), run.seed.to_string()),
-            ("total_steps".to_string(), run.total_steps.to_string()),
-        ];
-        rows.extend(run.hyperparameters.iter().map(|(k, v)| (k.clone(), v.to_string())));
-        logger.hyperparameters(&rows)?;
+    Ok((agent, collector, iterations))
+}
+
+fn progress_bar(quiet: bool, total_steps: usize, position: usize) -> ProgressBar {
+    if quiet {
+        return ProgressBar::hidden();
     }
-
-    let stop = interrupt_flag();
-    let bar = if req.quiet {
-        ProgressBar::hidden()
-    } else {
-        let bar = ProgressBar::new(run.total_steps as u64);
-        bar.set_style(
-            ProgressStyle::with_template(
-                "{bar:30.cyan/blue} {human_pos}/{human_len} steps | {msg} | {elapsed_precise}",
-            )
+    let bar = ProgressBar::new(total_steps as u64);
+    bar.set_style(
+        ProgressStyle::with_template("{bar:30.cyan/blue} {human_pos}/{human_len} steps | {msg} | {elapsed_precise}")
             .expect("a valid template"),
-        );
-        bar
-    };
-    bar.set_position(collector.total_steps as u64);
+    );
+    bar.set_position(position as u64);
+    bar
+}
 
-    let start_time = Instant::now();
-    let start_steps = collector.total_steps;
-    let mut recent: Vec<f64> = vec![];
-    let mut iteration_start = Instant::now();
-    let mut failure: Option<anyhow::Error> = None;
-    let mut interrupted = false;
-    let mut iterations_done = first_iteration;
-    let meta = |iterations: usize, total_steps: usize| Meta {
-        natgrad_version: env!("CARGO_PKG_VERSION").into(),
-        algo: run.algo.clone(),
-        env: run.env.clone(),
-        iterations,
-        total_steps,
-    };
-    let steps_per_iteration = common.n_envs * common.n_steps;
-    train(agent.as_mut(), &mut collector, run.total_steps, |it, agent, collector| {
-        let index = first_iteration + it.index;
-        let elapsed = iteration_start.elapsed().as_secs_f64();
-        iteration_start = Instant::now();
-        let sps = steps_per_iteration as f64 / elapsed.max(1e-9);
-        recent.extend(it.episodes.iter().map(|e| e.episode_return));
-        let excess = recent.len().saturating_sub(RECENT_EPISODES);
-        recent.drain(..excess);
-        let wall = start_time.elapsed().as_secs_f64();
-        let mut step = || -> Result<Control> {
-            logger.iteration(index, it, sps, wall)?;
-            iterations_done = index + 1;
-            let stopping = stop.load(Ordering::SeqCst);
-            let last = collector.total_steps >= run.total_steps;
-            if stopping || last || iterations_done % CHECKPOINT_EVERY == 0 {
-                checkpoint::save(&dir, &meta(iterations_done, collector.total_steps), agent, collector)?;
-            }
-            Ok(if stopping { Control::Stop } else { Control::Continue })
-        };
-        let control = match step() {
-            Ok(c) => c,
+/// What happens between iterations: logs, checkpoints, the progress bar and
+/// the Ctrl-C flag.
+struct Session<'a> {
+    run: &'a RunConfig,
+    dir: &'a Path,
+    logger: RunLogger,
+    bar: ProgressBar,
+    stop: Arc<AtomicBool>,
+    steps_per_iteration: usize,
+    started: Instant,
+    iteration_started: Instant,
+    /// Returns of the last `RECENT_EPISODES` episodes, for the bar and the summary.
+    recent: Vec<f64>,
+    /// Iterations done, and those the checkpoint on disk holds.
+    iterations_done: usize,
+    checkpointed: Option<usize>,
+    failure: Option<anyhow::Error>,
+    interrupted: bool,
+}
+
+impl Session<'_> {
+    fn on_iteration(&mut self, it: &Iteration, agent: &mut dyn Agent, collector: &mut Collector) -> Control {
+        let sps = self.steps_per_iteration as f64 / self.iteration_started.elapsed().as_secs_f64().max(1e-9);
+        self.iteration_started = Instant::now();
+        self.recent.extend(it.episodes.iter().map(|e| e.episode_return));
+        let excess = self.recent.len().saturating_sub(RECENT_EPISODES);
+        self.recent.drain(..excess);
+        let control = match self.log_and_checkpoint(it, sps, agent, collector) {
+            Ok(control) => control,
             Err(e) => {
-                failure = Some(e);
+                self.failure = Some(e);
                 Control::Stop
             }
         };
-        interrupted = control == Control::Stop && failure.is_none();
-        let mean = mean_of(&recent).map_or("no episode yet".into(), |m| format!("return {m:.1}"));
-        bar.set_position(collector.total_steps as u64);
-        bar.set_message(format!("{mean} | kl {:.4} | {sps:.0} steps/s", it.stats.approx_kl));
+        self.interrupted = control == Control::Stop && self.failure.is_none();
+        let mean = mean_of(&self.recent).map_or("no episode yet".into(), |m| format!("return {m:.1}"));
+        self.bar.set_position(collector.total_steps as u64);
+        self.bar.set_message(format!("{mean} | kl {:.4} | {sps:.0} steps/s", it.stats.approx_kl));
         control
-    })?;
-    bar.finish_and_clear();
-    if let Some(e) = failure {
+    }
+
+    fn log_and_checkpoint(
+        &mut self,
+        it: &Iteration,
+        sps: f64,
+        agent: &mut dyn Agent,
+        collector: &mut Collector,
+    ) -> Result<Control> {
+        self.logger.iteration(it.index, it, sps, self.started.elapsed().as_secs_f64())?;
+        self.iterations_done = it.index + 1;
+        let stopping = self.stop.load(Ordering::SeqCst);
+        let last = collector.total_steps >= self.run.total_steps;
+        if stopping || last || self.iterations_done % CHECKPOINT_EVERY == 0 {
+            let meta = Meta {
+                natgrad_version: env!("CARGO_PKG_VERSION").into(),
+                algo: self.run.algo.clone(),
+                env: self.run.env.clone(),
+                iterations: self.iterations_done,
+                total_steps: collector.total_steps,
+            };
+            checkpoint::save(self.dir, &meta, agent, collector)?;
+            self.checkpointed = Some(self.iterations_done);
+        }
+        Ok(if stopping { Control::Stop } else { Control::Continue })
+    }
+
+    /// The error of a run that diverged at `iteration`, saying what is kept.
+    fn diverged(&self, iteration: usize, source: NonFinite) -> anyhow::Error {
+        let kept = match self.checkpointed {
+            Some(n) => format!("the checkpoint after iteration {n} is kept in {}", self.dir.display()),
+            None => "no checkpoint was written".to_owned(),
+        };
+        anyhow!("training stopped at iteration {iteration}: {source}; nothing of that iteration was saved, and {kept}")
+    }
+}
+
+/// Runs `natgrad train`.
+pub fn run(req: &TrainRequest) -> Result<Outcome> {
+    let OpenRun { run, dir, _lock, checkpoint } = open_run(req)?;
+    let (mut agent, mut collector, first_iteration) = build(&run, checkpoint.as_ref())?;
+    let mut logger = RunLogger::open(&dir, checkpoint.as_ref().map(|c| (c.meta.iterations, c.meta.total_steps)))?;
+    if checkpoint.is_none() {
+        logger.hyperparameters(&hyperparameter_rows(&run))?;
+    }
+    let common = agent.common().clone();
+    let start_steps = collector.total_steps;
+    let mut session = Session {
+        run: &run,
+        dir: &dir,
+        logger,
+        bar: progress_bar(req.quiet, run.total_steps, start_steps),
+        stop: interrupt_flag(),
+        steps_per_iteration: common.n_envs * common.n_steps,
+        started: Instant::now(),
+        iteration_started: Instant::now(),
+        recent: vec![],
+        iterations_done: first_iteration,
+        checkpointed: checkpoint.as_ref().map(|c| c.meta.iterations),
+        failure: None,
+        interrupted: false,
+    };
+    let trained = train(agent.as_mut(), &mut collector, run.total_steps, first_iteration, |it, agent, collector| {
+        session.on_iteration(it, agent, collector)
+    });
+    session.bar.finish_and_clear();
+    match trained {
+        Err(TrainError::NonFinite { iteration, source }) => return Err(session.diverged(iteration, source)),
+        Err(e) => return Err(e.into()),
+        Ok(()) => {}
+    }
+    if let Some(e) = session.failure.take() {
         return Err(e);
     }
-    let steps = collector.total_steps - start_steps;
-    let seconds = start_time.elapsed().as_secs_f64();
-    let mean = mean_of(&recent)
-        .map_or("no episode finished".into(), |m| format!("mean return of the last {} episodes {m:.1}", recent.len()));
-    let threshold = spec.reward_threshold.map_or(String::new(), |t| format!(" (reward threshold {t})"));
-    let status = if interrupted { "stopped by Ctrl-C at" } else { "finished" };
-    println!(
-        "{} {} seed {}: {status} {} steps ({steps} in {seconds:.1} s, {:.0} steps/s); {mean}{threshold}; run folder {}",
-        run.algo,
-        run.env,
-        run.seed,
-        collector.total_steps,
-        steps as f64 / seconds.max(1e-9),
-        dir.display()
-    );
-    if interrupted {
+    report(&session, collector.total_steps - start_steps, collector.total_steps);
+    if session.interrupted {
         eprintln!("resume with: natgrad train --resume {}", dir.display());
         Ok(Outcome::Interrupted)
     } else {
         Ok(Outcome::Finished)
     }
+}
+
+/// The hyperparameters' text summary of a fresh run.
+fn hyperparameter_rows(run: &RunConfig) -> Vec<(String, String)> {
+    let mut rows = vec![
+        ("algo".to_string(), run.algo.clone()),
+        ("env".to_string(), run.env.clone()),
+        ("seed".to_string(), run.seed.to_string()),
+        ("total_steps".to_string(), run.total_steps.to_string()),
+    ];
+    rows.extend(run.hyperparameters.iter().map(|(k, v)| (k.clone(), v.to_string())));
+    rows
+}
+
+/// The one-line summary of a finished or interrupted run.
+fn report(session: &Session, steps: usize, total_steps: usize) {
+    let run = session.run;
+    let seconds = session.started.elapsed().as_secs_f64();
+    let mean = mean_of(&session.recent).map_or("no episode finished".into(), |m| {
+        format!("mean return of the last {} episodes {m:.1}", session.recent.len())
+    });
+    let threshold = make(&run.env)
+        .ok()
+        .and_then(|e| e.spec().reward_threshold)
+        .map_or(String::new(), |t| format!(" (reward threshold {t})"));
+    let status = if session.interrupted { "stopped by Ctrl-C at" } else { "finished" };
+    println!(
+        "{} {} seed {}: {status} {total_steps} steps ({steps} in {seconds:.1} s, {:.0} steps/s); {mean}{threshold}; run folder {}",
+        run.algo,
+        run.env,
+        run.seed,
+        steps as f64 / seconds.max(1e-9),
+        session.dir.display()
+    );
 }
 
 fn mean_of(values: &[f64]) -> Option<f64> {

@@ -21,13 +21,15 @@ fn read_events(dir: &Path) -> (Scalars, Vec<String>) {
     use tboard::tensorboard::{event::What, summary::value::Value};
     let mut scalars = Scalars::new();
     let mut texts = vec![];
-    let mut files = 0;
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        if !path.file_name().unwrap().to_string_lossy().starts_with("events.out.tfevents.") {
-            continue;
-        }
-        files += 1;
+    // In name order, as TensorBoard reads them: the names start with the time.
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.file_name().unwrap().to_string_lossy().starts_with("events.out.tfevents."))
+        .collect();
+    paths.sort();
+    let files = paths.len();
+    for path in paths {
         let reader = tboard::SummaryReader::new(std::io::BufReader::new(std::fs::File::open(&path).unwrap()));
         for event in reader {
             let event = event.expect("a well-formed event record (length and data CRCs check out)");
@@ -113,6 +115,10 @@ fn a_short_training_run_writes_its_folder_and_logs() {
         "trpo/line_search_steps",
         "trpo/line_search_success",
         "trpo/surrogate_improvement",
+        "trpo/skipped_bad_curvature",
+        "trpo/skipped_line_search",
+        "rollout/ep_rew_mean",
+        "rollout/ep_len_mean",
     ] {
         assert!(scalars.contains_key(tag), "no {tag} in the event file: {:?}", scalars.keys());
     }
@@ -195,8 +201,35 @@ fn curve(run: &Path) -> Vec<Vec<String>> {
         .collect()
 }
 
+/// The scalar series of a run that the seed determines: every tag but the
+/// measured `charts/SPS`, with steps and values.
+fn deterministic_scalars(run: &Path) -> Scalars {
+    let mut scalars = read_events(run).0;
+    assert!(scalars.remove("charts/SPS").is_some());
+    scalars
+}
+
+/// Starts a training run and sends it `signal` once progress.csv has `rows`
+/// rows; returns its exit status.
+fn interrupt_after(args: &[String], csv: &Path, rows: usize, signal: &str) -> std::process::Output {
+    let child = Command::new(env!("CARGO_BIN_EXE_natgrad"))
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while std::fs::read_to_string(csv).map_or(0, |t| t.lines().count()) < rows + 1 {
+        assert!(Instant::now() < deadline, "the run wrote no progress");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let kill = Command::new("kill").args([signal, &child.id().to_string()]).status().unwrap();
+    assert!(kill.success());
+    child.wait_with_output().unwrap()
+}
+
 #[test]
-fn a_stopped_and_resumed_run_reproduces_the_straight_run() {
+fn a_stopped_or_killed_and_resumed_run_reproduces_the_straight_run() {
     let tmp = TempDir::new("resume");
     let args = |name: &str| -> Vec<String> {
         [
@@ -221,33 +254,199 @@ fn a_stopped_and_resumed_run_reproduces_the_straight_run() {
     };
     let straight = Command::new(env!("CARGO_BIN_EXE_natgrad")).args(args("straight")).output().unwrap();
     assert!(straight.status.success(), "{}", text(&straight.stderr));
+    let straight = tmp.path().join("straight");
+    let episodes = |run: &Path| std::fs::read_to_string(run.join("episodes.csv")).unwrap();
 
-    let child = Command::new(env!("CARGO_BIN_EXE_natgrad"))
-        .args(args("split"))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let csv = tmp.path().join("split").join("progress.csv");
-    let deadline = Instant::now() + Duration::from_secs(120);
-    while std::fs::read_to_string(&csv).map_or(0, |t| t.lines().count()) < 4 {
-        assert!(Instant::now() < deadline, "the run wrote no progress");
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    let kill = Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
-    assert!(kill.success());
-    let stopped = child.wait_with_output().unwrap();
+    // Ctrl-C: the run finishes its iteration, checkpoints and says how to resume.
+    let split = tmp.path().join("split");
+    let stopped = interrupt_after(&args("split"), &split.join("progress.csv"), 3, "-INT");
     assert_eq!(stopped.status.code(), Some(130), "{}", text(&stopped.stderr));
     assert!(text(&stopped.stderr).contains("resume with: natgrad train --resume"));
-    let rows_at_stop = csv_rows(&csv).len() - 1;
+    let rows_at_stop = csv_rows(&split.join("progress.csv")).len() - 1;
     assert!(rows_at_stop < 20, "the run should have stopped early, ran {rows_at_stop} iterations");
 
-    let split = tmp.path().join("split");
-    let resumed = natgrad(&["train", "--resume", split.to_str().unwrap(), "--quiet"]);
-    assert!(resumed.status.success(), "{}", text(&resumed.stderr));
-    assert_eq!(curve(&split), curve(&tmp.path().join("straight")));
-    let episodes = |run: &Path| std::fs::read_to_string(run.join("episodes.csv")).unwrap();
-    assert_eq!(episodes(&split), episodes(&tmp.path().join("straight")));
+    // SIGKILL after the periodic checkpoint at iteration 10: the iterations
+    // after it are in every log, and must not be there twice after resuming.
+    let killed = tmp.path().join("killed");
+    let out = interrupt_after(&args("killed"), &killed.join("progress.csv"), 12, "-KILL");
+    assert_eq!(out.status.code(), None, "killed by a signal");
+    let rows_at_kill = csv_rows(&killed.join("progress.csv")).len() - 1;
+    assert!((12..20).contains(&rows_at_kill), "killed after {rows_at_kill} iterations");
+    assert!(read_events(&killed).0["losses/approx_kl"].len() >= 12, "the orphaned points are on disk");
+
+    for run in [&split, &killed] {
+        let resumed = natgrad(&["train", "--resume", run.to_str().unwrap(), "--quiet"]);
+        assert!(resumed.status.success(), "{}", text(&resumed.stderr));
+        assert_eq!(curve(run), curve(&straight), "{}", run.display());
+        assert_eq!(episodes(run), episodes(&straight), "{}", run.display());
+        assert_eq!(deterministic_scalars(run), deterministic_scalars(&straight), "{}", run.display());
+    }
+}
+
+#[test]
+fn a_diverging_critic_stops_the_run_and_keeps_the_last_checkpoint() {
+    let tmp = TempDir::new("diverge");
+    let run = tmp.path().join("r");
+    let train = |extra: &[&str]| {
+        let mut args = vec!["train", "--algo", "trpo", "--env", "Pendulum-v1", "--n-steps", "256", "--quiet"];
+        args.extend_from_slice(extra);
+        natgrad(&args)
+    };
+    // Diverges in its first iteration: nothing to keep, and no NaN state saved.
+    let out = train(&["--total-steps", "20480", "--critic-learning-rate", "1e30", "--logdir", tmp.str()]);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("training stopped at iteration 0: the value loss became non-finite (NaN or infinite)")
+            && stderr.contains("lower critic_learning_rate")
+            && stderr.contains("no checkpoint was written"),
+        "{stderr}"
+    );
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+
+    // A healthy run with a checkpoint, then its critic made to diverge.
+    // 2 copies x 256 steps: 10 iterations, checkpointed after the 10th.
+    let out = train(&["--total-steps", "5120", "--logdir", tmp.str(), "--run-name", "r"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let saved = std::fs::read(run.join("checkpoint.safetensors")).unwrap();
+    let config = std::fs::read_to_string(run.join("config.toml")).unwrap();
+    let edited = config.replace("critic_learning_rate = 0.001", "critic_learning_rate = 1e30");
+    assert_ne!(config, edited);
+    std::fs::write(run.join("config.toml"), edited).unwrap();
+    let out = natgrad(&["train", "--resume", run.to_str().unwrap(), "--total-steps", "10240", "--quiet"]);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("training stopped at iteration 10:")
+            && stderr.contains("non-finite")
+            && stderr.contains("the checkpoint after iteration 10 is kept"),
+        "{stderr}"
+    );
+    assert_eq!(std::fs::read(run.join("checkpoint.safetensors")).unwrap(), saved, "the checkpoint is untouched");
+    assert_eq!(csv_rows(&run.join("progress.csv")).len(), 11, "no row for the diverged iteration");
+}
+
+#[test]
+fn a_failed_checkpoint_write_stops_the_run_and_keeps_the_previous_checkpoint() {
+    let tmp = TempDir::new("ckpt-fail");
+    let run = tmp.path().join("r");
+    let out = natgrad(&[
+        "train",
+        "--algo",
+        "trpo",
+        "--env",
+        "CartPole-v1",
+        "--n-steps",
+        "128",
+        "--total-steps",
+        "1280",
+        "--logdir",
+        tmp.str(),
+        "--run-name",
+        "r",
+        "--quiet",
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let saved = std::fs::read(run.join("checkpoint.safetensors")).unwrap();
+    // Something in the way of the temporary file: the write fails as on a full disk.
+    std::fs::create_dir(run.join("checkpoint.safetensors.tmp")).unwrap();
+    let out = natgrad(&["train", "--resume", run.to_str().unwrap(), "--total-steps", "2560", "--quiet"]);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("cannot write checkpoint") && stderr.contains("the previous checkpoint"), "{stderr}");
+    assert_eq!(std::fs::read(run.join("checkpoint.safetensors")).unwrap(), saved);
+}
+
+#[test]
+fn a_run_folder_is_used_by_one_process_at_a_time() {
+    let tmp = TempDir::new("lock");
+    let run = tmp.path().join("r");
+    let args: Vec<String> = [
+        "train",
+        "--algo",
+        "trpo",
+        "--env",
+        "Acrobot-v1",
+        "--total-steps",
+        "81920",
+        "--logdir",
+        tmp.str(),
+        "--run-name",
+        "r",
+        "--quiet",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let first = Command::new(env!("CARGO_BIN_EXE_natgrad")).args(&args).stderr(Stdio::piped()).spawn().unwrap();
+    let csv = run.join("progress.csv");
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while std::fs::read_to_string(&csv).map_or(0, |t| t.lines().count()) < 12 {
+        assert!(Instant::now() < deadline, "the run wrote no progress");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let second = natgrad(&["train", "--resume", run.to_str().unwrap(), "--total-steps", "120000", "--quiet"]);
+    let stderr = text(&second.stderr);
+    assert!(!second.status.success());
+    assert!(stderr.contains(&format!("is in use by process {}", first.id())), "{stderr}");
+    // Reading its checkpoint is fine while it runs.
+    let eval = natgrad(&["eval", run.to_str().unwrap(), "--episodes", "1"]);
+    assert!(eval.status.success(), "{}", text(&eval.stderr));
+
+    let out = first.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let rows = csv_rows(&csv);
+    let iterations: Vec<&str> = rows[1..].iter().map(|r| r[0].as_str()).collect();
+    let expected: Vec<String> = (0..40).map(|i| i.to_string()).collect();
+    assert_eq!(iterations, expected, "each iteration once, in order");
+    // The lock is gone with its holder.
+    let again = natgrad(&["train", "--resume", run.to_str().unwrap(), "--total-steps", "83968", "--quiet"]);
+    assert!(again.status.success(), "{}", text(&again.stderr));
+}
+
+#[test]
+fn pendulum_logs_one_episode_aggregate_per_iteration() {
+    // Every Pendulum episode lasts 200 steps, so the copies finish on the same
+    // step and TensorBoard's data server keeps one of their per-episode points.
+    let tmp = TempDir::new("aggregate");
+    let out = natgrad(&[
+        "train",
+        "--algo",
+        "trpo",
+        "--env",
+        "Pendulum-v1",
+        "--n-envs",
+        "4",
+        "--n-steps",
+        "256",
+        "--total-steps",
+        "40960",
+        "--logdir",
+        tmp.str(),
+        "--run-name",
+        "r",
+        "--quiet",
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let run = tmp.path().join("r");
+    let (scalars, _) = read_events(&run);
+    let rows = csv_rows(&run.join("progress.csv"));
+    let iteration_steps: Vec<i64> = rows[1..].iter().map(|r| r[1].parse().unwrap()).collect();
+    assert_eq!(iteration_steps.len(), 40);
+    for tag in ["rollout/ep_rew_mean", "rollout/ep_len_mean"] {
+        let steps: Vec<i64> = scalars[tag].iter().map(|(s, _)| *s).collect();
+        assert_eq!(steps, iteration_steps, "{tag}: one point per iteration");
+    }
+    let per_episode: Vec<i64> = scalars["charts/episodic_return"].iter().map(|(s, _)| *s).collect();
+    assert_eq!(per_episode.len(), 204, "4 copies x 51 episodes of 200 steps in 10,240 steps each");
+    assert!(per_episode.windows(2).any(|w| w[0] == w[1]), "copies finish on the same step");
+    // The last point is the mean of the last 100 episodes.
+    let episodes = csv_rows(&run.join("episodes.csv"));
+    let last: Vec<f64> = episodes[episodes.len() - 100..].iter().map(|r| r[1].parse().unwrap()).collect();
+    let mean = last.iter().sum::<f64>() / 100.0;
+    let logged = scalars["rollout/ep_rew_mean"].last().unwrap().1;
+    assert!((f64::from(logged) - mean).abs() <= 1e-5 * mean.abs(), "{logged} vs {mean}");
+    assert!(scalars["rollout/ep_len_mean"].iter().all(|(_, len)| *len == 200.0));
 }
 
 fn fails_with<S: AsRef<str> + std::fmt::Debug>(args: &[S], message: &str) {
@@ -286,6 +485,14 @@ fn bad_input_is_one_clear_line_and_loses_nothing() {
         "invalid gae_lambda = 2: gae_lambda must be in [0, 1]",
     );
     fails_with(&with(&["--algo", "trpo", "--env", "CartPole-v1", "--n-steps", "0"]), "invalid n_steps = 0");
+    fails_with(
+        &with(&["--algo", "trpo", "--env", "CartPole-v1", "--set", "n_critic_updates=0"]),
+        "invalid n_critic_updates = 0: must be at least 1",
+    );
+    fails_with(
+        &with(&["--algo", "npg", "--env", "CartPole-v1", "--set", "cg_residual_tol=inf"]),
+        "invalid cg_residual_tol = inf",
+    );
     fails_with(
         &with(&["--algo", "trpo", "--env", "CartPole-v1", "--policy-hidden", "[]"]),
         "invalid policy_hidden = []",

@@ -64,7 +64,7 @@ fn main() {
     let mut iterations = 0u32;
     let mut cg_iterations = 0;
     let start = Instant::now();
-    train(&mut agent, &mut collector, steps, |it, _, _| {
+    train(&mut agent, &mut collector, steps, 0, |it, _, _| {
         let t = &it.stats.timings;
         total.rollout += t.rollout;
         total.policy_gradient += t.policy_gradient;

@@ -32,7 +32,7 @@ fn seconds_per_iteration(batch: usize, width: i64, threads: i32, iterations: usi
     let mut collector = Collector::new(venv, 0, false, None);
     let mut start = Instant::now();
     let mut done = 0;
-    train(&mut agent, &mut collector, usize::MAX, |_, _, _| {
+    train(&mut agent, &mut collector, usize::MAX, 0, |_, _, _| {
         done += 1;
         if done == 1 {
             start = Instant::now(); // the warm-up iteration is not timed

@@ -8,6 +8,7 @@ use tch::{Device, Kind, Tensor};
 use thiserror::Error;
 
 use crate::distributions::ActionDist;
+use crate::finite::{NonFinite, ensure_finite, ensure_finite_parameters, hints};
 use crate::hyperparameters::hyperparameters;
 use crate::natural_policy_step::surrogate;
 use crate::optim::Adam;
@@ -93,6 +94,13 @@ impl CommonConfig {
             "must be positive",
         )?;
         check(self.critic_batch_size >= 1, "critic_batch_size", self.critic_batch_size, "must be at least 1")?;
+        // 0 would leave the critic untrained while its loss read 0.0, a perfect fit.
+        check(
+            self.n_critic_updates >= 1,
+            "n_critic_updates",
+            self.n_critic_updates,
+            "must be at least 1: the value function learns only in these passes",
+        )?;
         Ok(())
     }
 }
@@ -141,6 +149,21 @@ pub struct NaturalStepStats {
     pub skipped_bad_curvature: bool,
 }
 
+impl NaturalStepStats {
+    /// Why no step was applied, or `None` if one was: `bad_curvature` (sᵀFs
+    /// not positive, e.g. a zero gradient) or `line_search` (no fraction of the
+    /// step improved the surrogate within the trust region).
+    pub fn skip_reason(&self) -> Option<&'static str> {
+        if self.skipped_bad_curvature {
+            Some("bad_curvature")
+        } else if !self.line_search_success {
+            Some("line_search")
+        } else {
+            None
+        }
+    }
+}
+
 /// The statistics of one update, for the logger.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct UpdateStats {
@@ -167,7 +190,9 @@ pub trait Agent {
     fn policy(&self) -> &Policy;
     fn value_function(&self) -> &ValueFunction;
     fn common(&self) -> &CommonConfig;
-    fn update(&mut self, rollout: &Rollout) -> UpdateStats;
+    /// Learns from a batch; fails, naming it, when a gradient, a direction or
+    /// the critic's loss is NaN or infinite.
+    fn update(&mut self, rollout: &Rollout) -> Result<UpdateStats, NonFinite>;
     /// The agent's own random stream (minibatch order), for checkpoints.
     fn rng(&mut self) -> &mut Rng;
     /// Every optimizer with its name, for checkpoints.
@@ -215,7 +240,7 @@ pub(crate) fn finish_update(
     surrogate_before: f64,
     natural: Option<NaturalStepStats>,
     mut timings: Timings,
-) -> UpdateStats {
+) -> Result<UpdateStats, NonFinite> {
     let (surrogate_after, approx_kl, entropy) = tch::no_grad(|| {
         let dist = policy.dist(&rollout.obs);
         (
@@ -224,9 +249,9 @@ pub(crate) fn finish_update(
             dist.entropy().mean(None::<Kind>).double_value(&[]),
         )
     });
-    let (value_loss, explained_variance, critic_time) = fit_critic(value, rollout, common, rng);
+    let (value_loss, explained_variance, critic_time) = fit_critic(value, rollout, common, rng)?;
     timings.critic = critic_time;
-    UpdateStats {
+    Ok(UpdateStats {
         surrogate_before,
         surrogate_after,
         policy_loss: -surrogate_after,
@@ -236,7 +261,7 @@ pub(crate) fn finish_update(
         explained_variance,
         natural,
         timings,
-    }
+    })
 }
 
 /// Fits the critic on the batch: (value loss, explained variance, time).
@@ -245,12 +270,32 @@ fn fit_critic(
     rollout: &Rollout,
     common: &CommonConfig,
     rng: &mut Rng,
-) -> (f64, f64, Duration) {
+) -> Result<(f64, f64, Duration), NonFinite> {
     let start = Instant::now();
     let ev = explained_variance(&rollout.values, &rollout.returns);
     let returns = rollout.returns.detach();
     let loss = value.fit(&rollout.obs, &returns, common.n_critic_updates, common.critic_batch_size, rng);
-    (loss, ev, start.elapsed())
+    if !loss.is_finite() {
+        return Err(NonFinite { what: "the value loss", hint: hints::CRITIC });
+    }
+    ensure_finite_parameters(
+        &value.var_store().trainable_variables(),
+        "the value function's parameters",
+        hints::CRITIC,
+    )?;
+    Ok((loss, ev, start.elapsed()))
+}
+
+/// Checks a batch before anything learns from it, in the order the
+/// quantities are made, so that the first one named is where it began.
+pub fn ensure_finite_batch(r: &Rollout) -> Result<(), NonFinite> {
+    let env = "the environment produced them (check its dynamics, or the actions it was given)";
+    ensure_finite(&r.obs, "the observations", env)?;
+    ensure_finite(&r.rewards, "the rewards", env)?;
+    ensure_finite(&r.log_probs, "the policy's log-probabilities of its actions", hints::POLICY)?;
+    ensure_finite(&r.values, "the value function's predictions", hints::CRITIC)?;
+    ensure_finite(&r.advantages, "the advantages", hints::CRITIC)?;
+    ensure_finite(&r.returns, "the value targets", hints::CRITIC)
 }
 
 /// One iteration of [`train`]: its batch's finished episodes and the update.
@@ -265,6 +310,16 @@ pub struct Iteration {
     pub stats: UpdateStats,
 }
 
+/// Why training stopped early.
+#[derive(Debug, Error)]
+pub enum TrainError {
+    #[error(transparent)]
+    Env(#[from] EnvError),
+    /// Divergence: nothing of this iteration was applied beyond the point named.
+    #[error("iteration {iteration}: {source}")]
+    NonFinite { iteration: usize, source: NonFinite },
+}
+
 /// Whether training goes on after an iteration.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Control {
@@ -274,15 +329,19 @@ pub enum Control {
 
 /// Collects a rollout and updates the agent until `total_steps` environment
 /// steps have been taken (the last batch is whole, so it may overshoot by less
-/// than one batch) or `on_iteration` says stop. `on_iteration` also gets the
-/// agent and the collector, to save or inspect them between iterations.
+/// than one batch) or `on_iteration` says stop. Iterations are numbered from
+/// `first_index` (a resumed run's count so far). `on_iteration` also gets the
+/// agent and the collector, to save or inspect them between iterations; it is
+/// never called with a non-finite batch or non-finite parameters: training
+/// stops with [`TrainError::NonFinite`] instead.
 pub fn train(
     agent: &mut dyn Agent,
     collector: &mut Collector,
     total_steps: usize,
+    first_index: usize,
     mut on_iteration: impl FnMut(&Iteration, &mut dyn Agent, &mut Collector) -> Control,
-) -> Result<(), EnvError> {
-    let mut index = 0;
+) -> Result<(), TrainError> {
+    let mut index = first_index;
     while collector.total_steps < total_steps {
         let start = Instant::now();
         let common = agent.common().clone();
@@ -294,7 +353,11 @@ pub fn train(
             common.gae_lambda,
         )?;
         let rollout_time = start.elapsed();
-        let mut stats = agent.update(&rollout);
+        let diverged = |source| TrainError::NonFinite { iteration: index, source };
+        ensure_finite_batch(&rollout).map_err(diverged)?;
+        let mut stats = agent.update(&rollout).map_err(diverged)?;
+        ensure_finite_parameters(&agent.policy().parameters(), "the policy's parameters", hints::POLICY)
+            .map_err(diverged)?;
         stats.timings.rollout = rollout_time;
         let iteration = Iteration {
             index,

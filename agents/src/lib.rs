@@ -8,6 +8,7 @@ pub mod agent;
 pub mod classifier;
 mod device;
 pub mod distributions;
+pub mod finite;
 pub mod fisher;
 pub mod hyperparameters;
 pub mod kfac;
@@ -23,7 +24,8 @@ pub mod trpo;
 pub mod value;
 pub mod vpg;
 
-pub use agent::{Agent, CommonConfig, ConfigError, Control, Iteration, UpdateStats, train};
+pub use agent::{Agent, CommonConfig, ConfigError, Control, Iteration, TrainError, UpdateStats, train};
+pub use finite::NonFinite;
 pub use hyperparameters::Key;
 pub use natural_policy_step::NaturalGradientConfig;
 pub use npg::{Npg, NpgConfig};

@@ -7,6 +7,7 @@ use tch::{Kind, Tensor};
 
 use crate::agent::{ConfigError, NaturalStepStats, Timings, check};
 use crate::distributions::ActionDist;
+use crate::finite::{NonFinite, ensure_finite, hints};
 use crate::hyperparameters::hyperparameters;
 use crate::natural_gradient::{FisherVectorProduct, conjugate_gradient, flat_grad, max_step_size};
 use crate::policy::Policy;
@@ -37,7 +38,12 @@ impl NaturalGradientConfig {
         )?;
         check(self.cg_iters >= 1, "cg_iters", self.cg_iters, "need at least 1 conjugate-gradient iteration")?;
         check(self.cg_damping >= 0.0 && self.cg_damping.is_finite(), "cg_damping", self.cg_damping, "must be >= 0")?;
-        check(self.cg_residual_tol >= 0.0, "cg_residual_tol", self.cg_residual_tol, "must be >= 0")?;
+        check(
+            self.cg_residual_tol >= 0.0 && self.cg_residual_tol.is_finite(),
+            "cg_residual_tol",
+            self.cg_residual_tol,
+            "must be finite and >= 0 (an infinite tolerance stops conjugate gradient before its first step)",
+        )?;
         check(
             self.fvp_subsample >= 1,
             "fvp_subsample",
@@ -93,7 +99,9 @@ pub fn surrogate(policy_dist: &ActionDist, actions: &Tensor, old_log_probs: &Ten
 }
 
 /// Computes the policy gradient g of the surrogate, then solves for the
-/// natural direction with Fisher-vector products through the mean KL.
+/// natural direction with Fisher-vector products through the mean KL. Fails
+/// when g or the direction is not finite: conjugate gradient would otherwise
+/// turn a NaN gradient into a zero direction without a word.
 pub fn natural_direction(
     policy: &Policy,
     obs: &Tensor,
@@ -101,13 +109,14 @@ pub fn natural_direction(
     old_log_probs: &Tensor,
     advantages: &Tensor,
     config: &NaturalGradientConfig,
-) -> NaturalDirection {
+) -> Result<NaturalDirection, NonFinite> {
     let start = Instant::now();
     let params = policy.parameters();
     let old_dist = tch::no_grad(|| policy.dist(obs)).detach();
     let surr = surrogate(&policy.dist(obs), actions, old_log_probs, advantages);
     let surrogate_before = surr.double_value(&[]);
     let g = flat_grad(&surr, &params, false);
+    ensure_finite(&g, "the policy gradient", hints::POLICY)?;
     let gradient_time = start.elapsed();
 
     let start = Instant::now();
@@ -120,9 +129,10 @@ pub fn natural_direction(
     let mean_kl = fvp_old.kl(&policy.dist(&fvp_obs)).mean(None::<Kind>);
     let fvp = FisherVectorProduct::new(&mean_kl, &params, config.cg_damping);
     let cg = conjugate_gradient(|v| fvp.apply(v), &g, config.cg_iters, config.cg_residual_tol);
+    ensure_finite(&cg.x, "the natural-gradient direction (conjugate gradient)", "raise cg_damping")?;
     let s_f_s = cg.x.dot(&fvp.apply(&cg.x)).double_value(&[]);
     let cg_time = start.elapsed();
-    NaturalDirection {
+    Ok(NaturalDirection {
         old_dist,
         surrogate_before,
         direction: cg.x,
@@ -131,5 +141,5 @@ pub fn natural_direction(
         cg_residual: cg.residual_norm,
         gradient_time,
         cg_time,
-    }
+    })
 }

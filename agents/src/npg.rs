@@ -16,6 +16,7 @@ use tch::Device;
 use crate::agent::{
     Agent, CommonConfig, ConfigError, UpdateStats, finish_update, networks, prepare_advantages, seed_agent,
 };
+use crate::finite::NonFinite;
 use crate::hyperparameters::Key;
 use crate::natural_gradient::{flat_params, set_flat_params};
 use crate::natural_policy_step::{NaturalGradientConfig, natural_direction};
@@ -84,9 +85,9 @@ impl Agent for Npg {
         vec![("value", &mut self.value.optimizer)]
     }
 
-    fn update(&mut self, r: &Rollout) -> UpdateStats {
+    fn update(&mut self, r: &Rollout) -> Result<UpdateStats, NonFinite> {
         let adv = prepare_advantages(&r.advantages, self.config.common.normalize_advantage);
-        let nd = natural_direction(&self.policy, &r.obs, &r.actions, &r.log_probs, &adv, &self.config.natural);
+        let nd = natural_direction(&self.policy, &r.obs, &r.actions, &r.log_probs, &adv, &self.config.natural)?;
         let start = Instant::now();
         let mut natural = nd.step_stats();
         if let Some(beta) = nd.max_step {

@@ -66,6 +66,8 @@ pub struct Rollout {
     pub actions: Tensor,
     /// log π_old(a|s) of the sampled actions.
     pub log_probs: Tensor,
+    /// Rewards as the agent learns from them (scaled if enabled).
+    pub rewards: Tensor,
     /// V(s) at collection time.
     pub values: Tensor,
     pub advantages: Tensor,
@@ -238,6 +240,7 @@ impl Collector {
             obs: tensor(&obs).view([-1, obs_dim as i64]),
             actions,
             log_probs: tensor(&log_probs),
+            rewards: tensor(&rewards),
             values,
             advantages,
             returns,

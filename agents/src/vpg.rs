@@ -17,6 +17,7 @@ use crate::agent::{
     Agent, CommonConfig, ConfigError, Timings, UpdateStats, check, finish_update, networks, prepare_advantages,
     seed_agent,
 };
+use crate::finite::NonFinite;
 use crate::hyperparameters::{Key, hyperparameters};
 use crate::natural_policy_step::surrogate;
 use crate::optim::Adam;
@@ -96,7 +97,7 @@ impl Agent for Vpg {
         vec![("policy", &mut self.policy_optimizer), ("value", &mut self.value.optimizer)]
     }
 
-    fn update(&mut self, r: &Rollout) -> UpdateStats {
+    fn update(&mut self, r: &Rollout) -> Result<UpdateStats, NonFinite> {
         let start = Instant::now();
         let adv = prepare_advantages(&r.advantages, self.config.common.normalize_advantage);
         let old_dist = tch::no_grad(|| self.policy.dist(&r.obs)).detach();

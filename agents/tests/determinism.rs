@@ -19,7 +19,7 @@ fn fingerprint(env_id: &str, obs_dim: usize, space: &Space, seed: u64) -> Vec<u6
     let venv = VecEnv::make(env_id, 2, &MakeOptions::default()).unwrap();
     let mut collector = Collector::new(venv, seed, true, None);
     let mut out = vec![];
-    train(&mut agent, &mut collector, 5_000, |it, _, _| {
+    train(&mut agent, &mut collector, 5_000, 0, |it, _, _| {
         for e in &it.episodes {
             out.extend([e.episode_return.to_bits(), e.length as u64]);
         }

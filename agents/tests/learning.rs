@@ -29,7 +29,7 @@ fn run(agent: &mut dyn Agent, env_id: &str, seed: u64, total_steps: usize, stop_
     let c = agent.common().clone();
     let mut collector = Collector::new(venv, seed, c.normalize_observations, c.scale_rewards.then_some(c.gamma));
     let mut returns = vec![];
-    train(agent, &mut collector, total_steps, |it, _, _| {
+    train(agent, &mut collector, total_steps, 0, |it, _, _| {
         returns.extend(it.episodes.iter().map(|e| (it.total_steps, e.episode_return)));
         match stop_at {
             Some(threshold) if steps_to_reach(&returns, threshold).is_some() => Control::Stop,
@@ -145,7 +145,7 @@ fn check_trust_region(config: TrpoConfig, env_id: &str, obs_dim: usize, space: &
             collector.collect(agent.policy(), agent.value_function(), c.n_steps, c.gamma, c.gae_lambda).unwrap();
         let before = flat_params(&agent.policy().parameters());
         let old = tch::no_grad(|| agent.policy().dist(&rollout.obs));
-        let stats = agent.update(&rollout);
+        let stats = agent.update(&rollout).unwrap();
         let after = flat_params(&agent.policy().parameters());
         let natural = stats.natural.unwrap();
         if natural.line_search_success {
@@ -187,7 +187,7 @@ fn a_batch_without_signal_is_skipped_not_applied() {
     // Zero advantages: the gradient is zero, so is sᵀFs, and no step exists.
     rollout.advantages = rollout.advantages.zeros_like();
     let before = flat_params(&agent.policy().parameters());
-    let stats = agent.update(&rollout);
+    let stats = agent.update(&rollout).unwrap();
     let natural = stats.natural.unwrap();
     assert!(natural.skipped_bad_curvature && !natural.line_search_success);
     assert_eq!(natural.step_size, 0.0);

@@ -68,7 +68,8 @@ fn fixture_dir() -> PathBuf {
 /// Whether every value must be reproduced bit for bit: always for the
 /// repository's own set, and for another set on request.
 fn bit_exact_required() -> bool {
-    std::env::var_os("NATGRAD_GYM_FIXTURES").is_none() || std::env::var_os("NATGRAD_GYM_EXACT").is_some_and(|v| v == "1")
+    std::env::var_os("NATGRAD_GYM_FIXTURES").is_none()
+        || std::env::var_os("NATGRAD_GYM_EXACT").is_some_and(|v| v == "1")
 }
 
 /// The text of `<id>.json.gz` or, failing that, `<id>.json` in `dir`.
