@@ -14,6 +14,7 @@ use natgrad_envs::make;
 use crate::config::{self, Algo};
 use crate::logger::EPISODES_NAME;
 use crate::plot::{self, Band};
+use crate::run_lock::RunLock;
 
 /// Episodes averaged into each point of a curve.
 const WINDOW: usize = 20;
@@ -110,7 +111,14 @@ pub fn run(req: &CompareRequest) -> Result<()> {
     })?;
     let now = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
     let group = req.logdir.join(format!("compare__{}__{now}", spec.id));
-    std::fs::create_dir(&group).with_context(|| format!("cannot create {}; it may already exist", group.display()))?;
+    std::fs::create_dir(&group).with_context(|| {
+        format!(
+            "cannot create {}; if it exists, another compare started in the same second: run again",
+            group.display()
+        )
+    })?;
+    // Held while the runs write into the group; each run locks its own folder too.
+    let _lock = RunLock::acquire(&group)?;
 
     let queue: Mutex<VecDeque<Job>> =
         Mutex::new(algos.iter().flat_map(|a| (1..=req.seeds as u64).map(|seed| Job { algo: *a, seed })).collect());

@@ -235,10 +235,10 @@ fn merge_one(table: &mut Table, algo: Algo, key: &str, value: Value, source: &st
         (d, v) if std::mem::discriminant(d) == std::mem::discriminant(&v) => v,
         (d, v) => bail!("{key} (from {source}) must be {}, got {v}", describe(d)),
     };
-    if let (Value::Array(items), Value::Array(_)) = (&value, default) {
-        if !items.iter().all(Value::is_integer) {
-            bail!("{key} (from {source}) must be a list of integers like [64, 64], got {value}");
-        }
+    if let (Value::Array(items), Value::Array(_)) = (&value, default)
+        && !items.iter().all(Value::is_integer)
+    {
+        bail!("{key} (from {source}) must be a list of integers like [64, 64], got {value}");
     }
     table.insert(key, value);
     Ok(())

@@ -312,7 +312,7 @@ impl Session<'_> {
         self.iterations_done = it.index + 1;
         let stopping = self.stop.load(Ordering::SeqCst);
         let last = collector.total_steps >= self.run.total_steps;
-        if stopping || last || self.iterations_done % CHECKPOINT_EVERY == 0 {
+        if stopping || last || self.iterations_done.is_multiple_of(CHECKPOINT_EVERY) {
             let meta = Meta {
                 natgrad_version: env!("CARGO_PKG_VERSION").into(),
                 algo: self.run.algo.clone(),

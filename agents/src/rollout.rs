@@ -30,7 +30,7 @@ pub fn gae(
 ) -> Vec<f32> {
     let n_envs = last_values.len();
     let len = rewards.len();
-    assert!(n_envs > 0 && len % n_envs == 0, "rollout length {len} is not a multiple of {n_envs} streams");
+    assert!(n_envs > 0 && len.is_multiple_of(n_envs), "rollout length {len} is not a multiple of {n_envs} streams");
     for (name, s) in [("values", values.len()), ("truncation_values", truncation_values.len())] {
         assert_eq!(s, len, "{name} has {s} entries for {len} rewards");
     }
