@@ -14,6 +14,8 @@ use natgrad_envs::{EnvSnapshot, Rng};
 use serde::{Deserialize, Serialize};
 use tch::{Device, Kind, Tensor};
 
+use crate::atomic_file;
+
 pub const FILE_NAME: &str = "checkpoint.safetensors";
 
 /// The checkpoint's description of itself.
@@ -79,33 +81,15 @@ pub fn save(dir: &Path, meta: &Meta, agent: &mut dyn Agent, collector: &Collecto
     tensors.push(("meta".into(), Tensor::from_slice(meta_text.as_bytes())));
 
     let path = dir.join(FILE_NAME);
-    write_atomically(&path, |tmp| Ok(Tensor::write_safetensors(&tensors, tmp)?))?;
-    Ok(path)
-}
-
-/// Writes `path` through a temporary file beside it, synced, then renamed
-/// over it: whatever fails (a full disk, a removed folder, a power loss), the
-/// previous file stays whole. A failed write removes its temporary file.
-fn write_atomically(path: &Path, write: impl FnOnce(&Path) -> Result<()>) -> Result<()> {
     let tmp = path.with_extension("safetensors.tmp");
-    let attempt = || -> Result<()> {
-        write(&tmp)?;
-        std::fs::File::open(&tmp)?.sync_all()?;
-        std::fs::rename(&tmp, path)?;
-        if let Some(dir) = path.parent() {
-            // The rename itself reaches the disk only with the folder's entry.
-            std::fs::File::open(dir)?.sync_all()?;
-        }
-        Ok(())
-    };
-    attempt().map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
+    atomic_file::replace(&path, &tmp, |tmp| Ok(Tensor::write_safetensors(&tensors, tmp)?)).map_err(|e| {
         anyhow!(
             "cannot write checkpoint {} ({e:#}); the previous checkpoint, if any, is unchanged; free disk space or \
              check the run folder, then resume",
             path.display()
         )
-    })
+    })?;
+    Ok(path)
 }
 
 /// A checkpoint read from disk, not yet applied.

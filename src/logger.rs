@@ -14,6 +14,8 @@ use natgrad_agents::Iteration;
 use tboard::tensorboard::{self, event::What, summary};
 use tboard::{EventWriter, SummaryReader};
 
+use crate::atomic_file;
+
 pub const CSV_NAME: &str = "progress.csv";
 /// One row per finished episode: the step count when it ended, its return and length.
 pub const EPISODES_NAME: &str = "episodes.csv";
@@ -70,9 +72,13 @@ fn open_csv(path: &Path, header: &str, keep: Option<RowFilter<'_>>) -> Result<Fi
         }
         Some(keep) => {
             let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+            // A last line without its newline was torn by a crash: drop it.
+            let whole = text.rfind('\n').map_or("", |end| &text[..end]);
             let kept: Vec<&str> =
-                text.lines().enumerate().filter(|(i, line)| *i == 0 || keep(*i - 1, line)).map(|(_, l)| l).collect();
-            std::fs::write(path, kept.join("\n") + "\n")?;
+                whole.lines().enumerate().filter(|(i, line)| *i == 0 || keep(*i - 1, line)).map(|(_, l)| l).collect();
+            let tmp = path.with_extension("csv.tmp");
+            atomic_file::replace(path, &tmp, |tmp| Ok(std::fs::write(tmp, kept.join("\n") + "\n")?))
+                .with_context(|| format!("cannot cut {} back to the checkpoint", path.display()))?;
             Ok(OpenOptions::new().append(true).open(path)?)
         }
     }
@@ -92,11 +98,9 @@ impl RunLogger {
         let events = EventWriter::create(dir)
             .map_err(|e| anyhow::anyhow!("cannot create a TensorBoard event file in {}: {e}", dir.display()))?;
         let keep_rows = resumed_at.map(|(iterations, _)| move |row: usize, _: &str| row < iterations);
-        let keep_episodes = resumed_at.map(|(_, steps)| {
-            move |_: usize, line: &str| {
-                line.split(',').next().and_then(|s| s.parse::<usize>().ok()).is_some_and(|s| s <= steps)
-            }
-        });
+        // Only whole rows: a power loss can leave a torn last row such as "40".
+        let keep_episodes = resumed_at
+            .map(|(_, steps)| move |_: usize, line: &str| episode_row(line).is_some_and(|(s, ..)| s <= steps));
         let csv = open_csv(&dir.join(CSV_NAME), &CSV_COLUMNS.join(","), keep_rows.as_ref().map(|f| f as _))?;
         let episodes_path = dir.join(EPISODES_NAME);
         let episodes = open_csv(&episodes_path, "total_steps,return,length", keep_episodes.as_ref().map(|f| f as _))?;
@@ -141,6 +145,16 @@ impl RunLogger {
         };
         let what = tensorboard::event::What::Summary(tensorboard::Summary { value: vec![value] });
         self.events.write(0, what).map_err(|e| anyhow::anyhow!("TensorBoard log: {e}"))
+    }
+
+    /// Puts everything logged so far on disk. Called before each checkpoint,
+    /// so that after a power loss the logs reach at least as far as it.
+    pub fn sync(&mut self) -> Result<()> {
+        self.events.flush().map_err(|e| anyhow::anyhow!("TensorBoard log: {e}"))?;
+        for (file, name) in [(&self.csv, CSV_NAME), (&self.episodes, EPISODES_NAME)] {
+            file.sync_data().with_context(|| format!("cannot write {name} to disk"))?;
+        }
+        Ok(())
     }
 
     /// Logs one iteration (numbered from 0 over the whole run).
@@ -230,10 +244,10 @@ fn event_files(dir: &Path) -> Result<Vec<PathBuf>> {
 
 /// Cuts an event file back to a checkpoint taken at `steps`: keeps the events
 /// at steps up to it, drops the later ones (the resumed run writes them
-/// again) and a record torn by a crash. Rewritten through a temporary file
-/// and a rename, so a crash during the cut leaves the file as it was; the
-/// temporary name has no `tfevents` in it, so TensorBoard never reads it. A
-/// file left without any summary is removed.
+/// again) and a record torn by a crash. Replaced atomically, so a crash during
+/// the cut leaves the file as it was; the temporary name has no `tfevents` in
+/// it, so TensorBoard never reads it. A file left without any summary is
+/// removed.
 fn cut_event_file(path: &Path, steps: usize) -> Result<()> {
     let file = File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
     let (mut kept, mut dropped) = (vec![], false);
@@ -254,20 +268,14 @@ fn cut_event_file(path: &Path, steps: usize) -> Result<()> {
         return std::fs::remove_file(path).with_context(|| format!("cannot remove {}", path.display()));
     }
     let tmp = path.with_file_name(format!(".natgrad-cut-{}.tmp", std::process::id()));
-    let write = || -> Result<()> {
-        let mut writer = EventWriter::from_writer(File::create(&tmp)?, None).map_err(|e| anyhow::anyhow!("{e}"))?;
+    atomic_file::replace(path, &tmp, |tmp| {
+        let mut writer = EventWriter::from_writer(File::create(tmp)?, None).map_err(|e| anyhow::anyhow!("{e}"))?;
         for event in kept {
             writer.write_event(event).map_err(|e| anyhow::anyhow!("{e}"))?;
         }
-        writer.flush().map_err(|e| anyhow::anyhow!("{e}"))?;
-        File::open(&tmp)?.sync_all()?;
-        std::fs::rename(&tmp, path)?;
-        Ok(())
-    };
-    write().map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
-        e.context(format!("cannot cut {} back to the checkpoint", path.display()))
+        writer.flush().map_err(|e| anyhow::anyhow!("{e}"))
     })
+    .with_context(|| format!("cannot cut {} back to the checkpoint", path.display()))
 }
 
 /// The last `EPISODE_WINDOW` episodes of `episodes.csv`, as (return, length).
@@ -275,18 +283,33 @@ fn recent_episodes(path: &Path) -> Result<VecDeque<(f64, f64)>> {
     let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
     let mut recent = VecDeque::new();
     for line in text.lines().skip(1) {
-        let fields: Vec<&str> = line.split(',').collect();
-        let parsed = match fields[..] {
-            [_, ret, len] => ret.parse::<f64>().ok().zip(len.parse::<f64>().ok()),
-            _ => None,
-        };
-        let Some(episode) = parsed else {
+        let Some((_, ret, len)) = episode_row(line) else {
             anyhow::bail!("{} has a damaged row '{line}'; it cannot be resumed", path.display());
         };
-        recent.push_back(episode);
+        recent.push_back((ret, len));
         if recent.len() > EPISODE_WINDOW {
             recent.pop_front();
         }
     }
     Ok(recent)
+}
+
+/// A whole row of `episodes.csv`: (step, return, length).
+fn episode_row(line: &str) -> Option<(usize, f64, f64)> {
+    let mut fields = line.split(',');
+    let row = (fields.next()?.parse().ok()?, fields.next()?.parse().ok()?, fields.next()?.parse().ok()?);
+    fields.next().is_none().then_some(row)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_whole_episode_rows_parse() {
+        assert_eq!(episode_row("40948,-122,123"), Some((40948, -122.0, 123.0)));
+        for torn in ["40", "40948,-12", "40948,-122,", "40948,-122,123,7", ""] {
+            assert_eq!(episode_row(torn), None, "{torn}");
+        }
+    }
 }

@@ -1,5 +1,6 @@
 //! The natgrad command-line application.
 
+mod atomic_file;
 mod checkpoint;
 mod cli;
 mod compare;

@@ -320,6 +320,7 @@ impl Session<'_> {
                 iterations: self.iterations_done,
                 total_steps: collector.total_steps,
             };
+            self.logger.sync()?;
             checkpoint::save(self.dir, &meta, agent, collector)?;
             self.checkpointed = Some(self.iterations_done);
         }

@@ -315,7 +315,8 @@ pub struct Iteration {
 pub enum TrainError {
     #[error(transparent)]
     Env(#[from] EnvError),
-    /// Divergence: nothing of this iteration was applied beyond the point named.
+    /// Divergence in `iteration`: the agent may already be in the non-finite
+    /// state, so the caller must not save it.
     #[error("iteration {iteration}: {source}")]
     NonFinite { iteration: usize, source: NonFinite },
 }
