@@ -228,31 +228,22 @@ fn interrupt_after(args: &[String], csv: &Path, rows: usize, signal: &str) -> st
     child.wait_with_output().unwrap()
 }
 
+/// The arguments of a quiet `natgrad train` of TRPO on `env` into `dir/name`,
+/// with `extra` settings.
+fn trpo_args(env: &str, dir: &TempDir, name: &str, extra: &[&str]) -> Vec<String> {
+    let base = ["train", "--algo", "trpo", "--env", env, "--logdir", dir.str(), "--run-name", name, "--quiet"];
+    base.iter().chain(extra).map(|s| s.to_string()).collect()
+}
+
+fn natgrad_args(args: &[String]) -> std::process::Output {
+    natgrad(&args.iter().map(String::as_str).collect::<Vec<_>>())
+}
+
 #[test]
 fn a_stopped_or_killed_and_resumed_run_reproduces_the_straight_run() {
     let tmp = TempDir::new("resume");
-    let args = |name: &str| -> Vec<String> {
-        [
-            "train",
-            "--algo",
-            "trpo",
-            "--env",
-            "Acrobot-v1",
-            "--total-steps",
-            "40960",
-            "--seed",
-            "3",
-            "--logdir",
-            tmp.str(),
-            "--run-name",
-            name,
-            "--quiet",
-        ]
-        .iter()
-        .map(|s| s.to_string())
-        .collect()
-    };
-    let straight = Command::new(env!("CARGO_BIN_EXE_natgrad")).args(args("straight")).output().unwrap();
+    let args = |name: &str| trpo_args("Acrobot-v1", &tmp, name, &["--total-steps", "40960", "--seed", "3"]);
+    let straight = natgrad_args(&args("straight"));
     assert!(straight.status.success(), "{}", text(&straight.stderr));
     let straight = tmp.path().join("straight");
     let episodes = |run: &Path| std::fs::read_to_string(run.join("episodes.csv")).unwrap();
@@ -335,22 +326,7 @@ fn a_diverging_critic_stops_the_run_and_keeps_the_last_checkpoint() {
 fn a_failed_checkpoint_write_stops_the_run_and_keeps_the_previous_checkpoint() {
     let tmp = TempDir::new("ckpt-fail");
     let run = tmp.path().join("r");
-    let out = natgrad(&[
-        "train",
-        "--algo",
-        "trpo",
-        "--env",
-        "CartPole-v1",
-        "--n-steps",
-        "128",
-        "--total-steps",
-        "1280",
-        "--logdir",
-        tmp.str(),
-        "--run-name",
-        "r",
-        "--quiet",
-    ]);
+    let out = natgrad_args(&trpo_args("CartPole-v1", &tmp, "r", &["--n-steps", "128", "--total-steps", "1280"]));
     assert!(out.status.success(), "{}", text(&out.stderr));
     let saved = std::fs::read(run.join("checkpoint.safetensors")).unwrap();
     // Something in the way of the temporary file: the write fails as on a full disk.
@@ -366,23 +342,7 @@ fn a_failed_checkpoint_write_stops_the_run_and_keeps_the_previous_checkpoint() {
 fn a_run_folder_is_used_by_one_process_at_a_time() {
     let tmp = TempDir::new("lock");
     let run = tmp.path().join("r");
-    let args: Vec<String> = [
-        "train",
-        "--algo",
-        "trpo",
-        "--env",
-        "Acrobot-v1",
-        "--total-steps",
-        "81920",
-        "--logdir",
-        tmp.str(),
-        "--run-name",
-        "r",
-        "--quiet",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
+    let args = trpo_args("Acrobot-v1", &tmp, "r", &["--total-steps", "81920"]);
     let first = Command::new(env!("CARGO_BIN_EXE_natgrad"))
         .args(&args)
         .stdout(Stdio::piped())
@@ -419,24 +379,8 @@ fn pendulum_logs_one_episode_aggregate_per_iteration() {
     // Every Pendulum episode lasts 200 steps, so the copies finish on the same
     // step and TensorBoard's data server keeps one of their per-episode points.
     let tmp = TempDir::new("aggregate");
-    let out = natgrad(&[
-        "train",
-        "--algo",
-        "trpo",
-        "--env",
-        "Pendulum-v1",
-        "--n-envs",
-        "4",
-        "--n-steps",
-        "256",
-        "--total-steps",
-        "40960",
-        "--logdir",
-        tmp.str(),
-        "--run-name",
-        "r",
-        "--quiet",
-    ]);
+    let extra = ["--n-envs", "4", "--n-steps", "256", "--total-steps", "40960"];
+    let out = natgrad_args(&trpo_args("Pendulum-v1", &tmp, "r", &extra));
     assert!(out.status.success(), "{}", text(&out.stderr));
     let run = tmp.path().join("r");
     let (scalars, _) = read_events(&run);
