@@ -87,8 +87,9 @@ fn open_csv(path: &Path, header: &str, keep: Option<RowFilter<'_>>) -> Result<Fi
 impl RunLogger {
     /// Opens the logs of the run folder `dir`. A fresh run starts the CSV
     /// files; a resumed one (`resumed_at`: iterations and steps of its
-    /// checkpoint) keeps the rows up to the checkpoint (later rows will be
-    /// written again) and adds a new event file beside the old ones.
+    /// checkpoint) first cuts the CSV files and every event file back to the
+    /// checkpoint (what came after it will be written again), then adds a new
+    /// event file beside the old ones.
     pub fn open(dir: &Path, resumed_at: Option<(usize, usize)>) -> Result<Self> {
         if let Some((_, steps)) = resumed_at {
             for path in event_files(dir)? {
