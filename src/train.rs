@@ -273,8 +273,7 @@ struct Session<'a> {
     iteration_started: Instant,
     /// Returns of the last `RECENT_EPISODES` episodes, for the bar and the summary.
     recent: Vec<f64>,
-    /// Iterations done, and those the checkpoint on disk holds.
-    iterations_done: usize,
+    /// Iterations the checkpoint on disk holds.
     checkpointed: Option<usize>,
     failure: Option<anyhow::Error>,
     interrupted: bool,
@@ -309,20 +308,20 @@ impl Session<'_> {
         collector: &mut Collector,
     ) -> Result<Control> {
         self.logger.iteration(it.index, it, sps, self.started.elapsed().as_secs_f64())?;
-        self.iterations_done = it.index + 1;
+        let iterations_done = it.index + 1;
         let stopping = self.stop.load(Ordering::SeqCst);
         let last = collector.total_steps >= self.run.total_steps;
-        if stopping || last || self.iterations_done.is_multiple_of(CHECKPOINT_EVERY) {
+        if stopping || last || iterations_done.is_multiple_of(CHECKPOINT_EVERY) {
             let meta = Meta {
                 natgrad_version: env!("CARGO_PKG_VERSION").into(),
                 algo: self.run.algo.clone(),
                 env: self.run.env.clone(),
-                iterations: self.iterations_done,
+                iterations: iterations_done,
                 total_steps: collector.total_steps,
             };
             self.logger.sync()?;
             checkpoint::save(self.dir, &meta, agent, collector)?;
-            self.checkpointed = Some(self.iterations_done);
+            self.checkpointed = Some(iterations_done);
         }
         Ok(if stopping { Control::Stop } else { Control::Continue })
     }
@@ -357,7 +356,6 @@ pub fn run(req: &TrainRequest) -> Result<Outcome> {
         started: Instant::now(),
         iteration_started: Instant::now(),
         recent: vec![],
-        iterations_done: first_iteration,
         checkpointed: checkpoint.as_ref().map(|c| c.meta.iterations),
         failure: None,
         interrupted: false,
@@ -374,7 +372,7 @@ pub fn run(req: &TrainRequest) -> Result<Outcome> {
     if let Some(e) = session.failure.take() {
         return Err(e);
     }
-    report(&session, collector.total_steps - start_steps, collector.total_steps);
+    report(&session, &collector, collector.total_steps - start_steps);
     if session.interrupted {
         eprintln!("resume with: natgrad train --resume {}", dir.display());
         Ok(Outcome::Interrupted)
@@ -395,23 +393,23 @@ fn hyperparameter_rows(run: &RunConfig) -> Vec<(String, String)> {
     rows
 }
 
-/// The one-line summary of a finished or interrupted run.
-fn report(session: &Session, steps: usize, total_steps: usize) {
+/// The one-line summary of a finished or interrupted run; `steps` were taken
+/// by this process.
+fn report(session: &Session, collector: &Collector, steps: usize) {
     let run = session.run;
     let seconds = session.started.elapsed().as_secs_f64();
     let mean = mean_of(&session.recent).map_or("no episode finished".into(), |m| {
         format!("mean return of the last {} episodes {m:.1}", session.recent.len())
     });
-    let threshold = make(&run.env)
-        .ok()
-        .and_then(|e| e.spec().reward_threshold)
-        .map_or(String::new(), |t| format!(" (reward threshold {t})"));
+    let threshold =
+        collector.venv.spec().reward_threshold.map_or(String::new(), |t| format!(" (reward threshold {t})"));
     let status = if session.interrupted { "stopped by Ctrl-C at" } else { "finished" };
     println!(
-        "{} {} seed {}: {status} {total_steps} steps ({steps} in {seconds:.1} s, {:.0} steps/s); {mean}{threshold}; run folder {}",
+        "{} {} seed {}: {status} {} steps ({steps} in {seconds:.1} s, {:.0} steps/s); {mean}{threshold}; run folder {}",
         run.algo,
         run.env,
         run.seed,
+        collector.total_steps,
         steps as f64 / seconds.max(1e-9),
         session.dir.display()
     );
