@@ -5,10 +5,17 @@
 // cargo hands that directory to the build scripts of crates that depend on
 // torch-sys directly, as `DEP_TCH_LIBTORCH_LIB`. `agents/build.rs` includes
 // this file, because link arguments only apply to the package that prints them.
+//
+// The same for libpython, which natgrad-envs links with its `gym` feature: it
+// passes the directory on as DEP_NATGRAD_PYTHON_LIBDIR (see envs/build.rs).
 
 use std::path::PathBuf;
 
 fn main() {
+    println!("cargo:rerun-if-env-changed=DEP_NATGRAD_PYTHON_LIBDIR");
+    if let Some(dir) = std::env::var_os("DEP_NATGRAD_PYTHON_LIBDIR") {
+        println!("cargo:rustc-link-arg=-Wl,-rpath,{}", PathBuf::from(dir).display());
+    }
     println!("cargo:rerun-if-env-changed=DEP_TCH_LIBTORCH_LIB");
     let Some(dir) = std::env::var_os("DEP_TCH_LIBTORCH_LIB") else {
         // torch-sys built with `doc-only`: nothing is linked.

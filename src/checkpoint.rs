@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, anyhow, bail};
 use natgrad_agents::normalize::RunningMeanStd;
 use natgrad_agents::{Agent, Collector};
-use natgrad_envs::{EnvSnapshot, Rng};
+use natgrad_envs::{EnvSnapshot, Restored, Rng};
 use serde::{Deserialize, Serialize};
 use tch::{Device, Kind, Tensor};
 
@@ -69,7 +69,7 @@ pub fn save(dir: &Path, meta: &Meta, agent: &mut dyn Agent, collector: &Collecto
         tensors.push((format!("optim.{name}.step"), Tensor::from_slice(&[adam.step])));
     }
     tensors.push(("rng.collector".into(), words_tensor(&collector.rng.state())));
-    tensors.push(("envs".into(), words_tensor(&collector.venv.snapshot().0)));
+    tensors.push(("envs".into(), words_tensor(&collector.venv.snapshot()?.0)));
     if let Some(norm) = &collector.obs_normalizer {
         stats_tensors("obs_norm", &norm.stats, &mut tensors);
     }
@@ -190,8 +190,9 @@ impl Checkpoint {
     }
 
     /// Restores everything: networks, optimizers, random streams,
-    /// environments and normalisation statistics.
-    pub fn restore(&self, agent: &mut dyn Agent, collector: &mut Collector) -> Result<()> {
+    /// environments and normalisation statistics. Says whether the
+    /// environments continue exactly or their episodes restart.
+    pub fn restore(&self, agent: &mut dyn Agent, collector: &mut Collector) -> Result<Restored> {
         self.load_networks(agent)?;
         *agent.rng() = self.rng("rng.agent")?;
         for (name, adam) in agent.optimizers() {
@@ -200,7 +201,7 @@ impl Checkpoint {
             adam.step = self.get(&format!("optim.{name}.step"))?.int64_value(&[0]);
         }
         collector.rng = self.rng("rng.collector")?;
-        collector
+        let restored = collector
             .restore_envs(&EnvSnapshot(words_of(self.get("envs")?)?))
             .with_context(|| format!("checkpoint {}", self.path.display()))?;
         if let Some(norm) = collector.obs_normalizer.as_mut() {
@@ -211,8 +212,11 @@ impl Checkpoint {
             scaler.stats =
                 self.read_stats("reward_scale")?.ok_or_else(|| anyhow!("checkpoint has no reward statistics"))?;
             scaler.returns = f64s_of(self.get("reward_scale.returns")?)?;
+            if restored == Restored::EpisodesRestart {
+                scaler.returns.fill(0.0);
+            }
         }
         collector.total_steps = self.meta.total_steps;
-        Ok(())
+        Ok(restored)
     }
 }

@@ -72,9 +72,18 @@ struct TrainArgs {
     /// Algorithm: trpo, npg or vpg.
     #[arg(long)]
     algo: Option<String>,
-    /// Environment id, e.g. CartPole-v1 (see natgrad envs).
+    /// Environment id: one of the five native ones (CartPole-v1, ...), any id
+    /// Gymnasium knows (Hopper-v5, LunarLander-v3, my_package:MyEnv-v0), or
+    /// gym:ID for Gymnasium's version of a native one (see natgrad envs).
     #[arg(long)]
     env: Option<String>,
+    /// Keyword argument for gymnasium.make (numbers, true/false, strings); repeatable.
+    #[arg(long = "env-kwargs", value_name = "KEY=VALUE")]
+    env_kwargs: Vec<String>,
+    /// How several copies of an environment in Python step: sync (one after
+    /// another in this process) or async (worker processes) [default: sync].
+    #[arg(long, value_parser = ["sync", "async"])]
+    vector_mode: Option<String>,
     /// Seed of everything random in the run [default: 1].
     #[arg(long)]
     seed: Option<u64>,
@@ -279,6 +288,8 @@ fn train_command(args: TrainArgs) -> Result<ExitCode> {
         flags: args.hyperparameters.0,
         quiet: args.quiet,
         resume: args.resume,
+        env_kwargs: args.env_kwargs,
+        vector_mode: args.vector_mode,
     };
     Ok(match train::run(&request)? {
         Outcome::Finished => ExitCode::SUCCESS,
@@ -288,7 +299,7 @@ fn train_command(args: TrainArgs) -> Result<ExitCode> {
 
 fn envs(random_episode: bool, seed: u64) -> Result<()> {
     for spec in specs() {
-        let mut env = make(spec.id)?;
+        let mut env = make(&spec.id)?;
         println!("{}", spec.id);
         println!("  observation  {}", env.observation_space());
         println!("  action       {}", env.action_space());
@@ -308,7 +319,7 @@ fn run_random_episode(env: &mut dyn Env, seed: u64) -> Result<(f64, usize)> {
     let mut rng = Rng::seed_from_u64(seed);
     let space: Space = env.action_space().clone();
     let mut buf = Vec::new();
-    env.reset(Some(seed));
+    env.reset(Some(seed))?;
     let (mut ret, mut len) = (0.0, 0);
     loop {
         let step = env.step(space.sample(&mut rng, &mut buf))?;

@@ -102,7 +102,7 @@ pub fn run(req: &CompareRequest) -> Result<()> {
     if req.seeds == 0 || req.jobs == 0 {
         bail!("--seeds and --jobs must be at least 1");
     }
-    let total_steps = req.total_steps.unwrap_or_else(|| config::preset_total_steps(spec.id));
+    let total_steps = req.total_steps.unwrap_or_else(|| config::preset_total_steps(&spec.id));
     if total_steps == 0 {
         bail!("--total-steps must be at least 1");
     }
@@ -110,7 +110,7 @@ pub fn run(req: &CompareRequest) -> Result<()> {
         format!("cannot create the log folder {}; choose a writable --logdir", req.logdir.display())
     })?;
     let now = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
-    let group = req.logdir.join(format!("compare__{}__{now}", spec.id));
+    let group = req.logdir.join(format!("compare__{}__{now}", spec.id.replace(':', "-")));
     std::fs::create_dir(&group).with_context(|| {
         format!(
             "cannot create {}; if it exists, another compare started in the same second: run again",
@@ -139,7 +139,7 @@ pub fn run(req: &CompareRequest) -> Result<()> {
                 while let Some(job) = queue.lock().expect("queue").pop_front() {
                     let start = Instant::now();
                     let output = Command::new(&exe)
-                        .args(["train", "--algo", job.algo.name(), "--env", spec.id, "--seed", &job.seed.to_string()])
+                        .args(["train", "--algo", job.algo.name(), "--env", &spec.id, "--seed", &job.seed.to_string()])
                         .args(["--total-steps", &total_steps.to_string(), "--threads", "1", "--quiet"])
                         .arg("--logdir")
                         .arg(&group)

@@ -141,10 +141,16 @@ fn preset_tables() -> Table {
     PRESETS.parse().expect("presets.toml is valid TOML (a test checks it)")
 }
 
+/// The presets' name for an environment: `gym:CartPole-v1` takes
+/// CartPole-v1's.
+fn preset_key(env: &str) -> &str {
+    env.strip_prefix("gym:").unwrap_or(env)
+}
+
 /// The preset's total steps for `env`.
 pub fn preset_total_steps(env: &str) -> usize {
     preset_tables()
-        .get(env)
+        .get(preset_key(env))
         .and_then(|t| t.get("total_steps"))
         .and_then(Value::as_integer)
         .map_or(DEFAULT_TOTAL_STEPS, |n| n as usize)
@@ -152,7 +158,7 @@ pub fn preset_total_steps(env: &str) -> usize {
 
 /// The preset's hyperparameter overrides for `env` and `algo` (empty if none).
 pub fn preset(env: &str, algo: Algo) -> Table {
-    preset_tables().get(env).and_then(|t| t.get(algo.name())).and_then(Value::as_table).cloned().unwrap_or_default()
+    preset_tables().get(preset_key(env)).and_then(|t| t.get(algo.name())).and_then(Value::as_table).cloned().unwrap_or_default()
 }
 
 /// Where hyperparameter overrides come from, beyond the preset.

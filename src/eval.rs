@@ -6,7 +6,7 @@ use anyhow::{Result, bail};
 use natgrad_agents::agent::streams;
 use natgrad_agents::normalize::ObsNormalizer;
 use natgrad_agents::policy::ActionKind;
-use natgrad_envs::{Action, Rng, make};
+use natgrad_envs::{Action, Rng, make_with};
 use tch::{Device, Kind, Tensor};
 
 use crate::checkpoint::Checkpoint;
@@ -34,6 +34,11 @@ fn locate(target: &Path) -> Result<(PathBuf, PathBuf)> {
     }
 }
 
+/// The physical state a GIF frame is drawn from.
+fn env_state(env: &dyn natgrad_envs::Env, id: &str) -> Result<Vec<f64>> {
+    env.state().ok_or_else(|| anyhow::anyhow!("--gif draws natgrad's native environments only; {id} has no state to draw"))
+}
+
 pub fn run(req: &EvalRequest) -> Result<()> {
     if req.episodes == 0 {
         bail!("--episodes must be at least 1");
@@ -43,7 +48,7 @@ pub fn run(req: &EvalRequest) -> Result<()> {
     let checkpoint = Checkpoint::read(&path)?;
     checkpoint.check_matches(&run.algo, &run.env)?;
     let agent_config = run.agent_config()?;
-    let mut env = make(&run.env)?;
+    let mut env = make_with(&run.env, &run.make_options()?)?;
     let obs_dim = env.observation_space().flat_dim();
     let agent = agent_config.build(obs_dim, &env.action_space().clone(), Device::Cpu, run.seed)?;
     checkpoint.load_networks(agent.as_ref())?;
@@ -55,12 +60,12 @@ pub fn run(req: &EvalRequest) -> Result<()> {
     let mut frames = vec![];
     let mut returns = vec![];
     let mut running = 0.0;
-    let mut obs = env.reset(Some(req.seed)).to_vec();
+    let mut obs = env.reset(Some(req.seed))?.to_vec();
     while returns.len() < req.episodes {
         // The GIF shows the first episode, from its first state to its last.
         let recording = req.gif.is_some() && returns.is_empty();
         if recording {
-            frames.push(render::frame(&run.env, &env.state().expect("the episode started"))?);
+            frames.push(render::frame(&run.env, &env_state(env.as_ref(), &run.env)?)?);
         }
         let input = match &normalizer {
             Some(n) => n.normalize(&obs),
@@ -79,11 +84,11 @@ pub fn run(req: &EvalRequest) -> Result<()> {
         running += step.reward;
         if step.terminated || step.truncated {
             if recording {
-                frames.push(render::frame(&run.env, &env.state().expect("the episode started"))?);
+                frames.push(render::frame(&run.env, &env_state(env.as_ref(), &run.env)?)?);
             }
             returns.push(running);
             running = 0.0;
-            obs = env.reset(None).to_vec();
+            obs = env.reset(None)?.to_vec();
         } else {
             obs = step.obs.to_vec();
         }

@@ -8,7 +8,7 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 use anyhow::{Context, Result, anyhow, bail};
 use indicatif::{ProgressBar, ProgressStyle};
 use natgrad_agents::{Agent, Collector, Control, Iteration, NonFinite, TrainError, parse_device, train};
-use natgrad_envs::{MakeOptions, VecEnv, make};
+use natgrad_envs::{MakeOptions, Restored, VectorMode, make_vec, make_with, parse_kwarg};
 use serde::{Deserialize, Serialize};
 
 use crate::checkpoint::{self, Checkpoint, Meta};
@@ -31,7 +31,28 @@ pub struct RunConfig {
     pub total_steps: usize,
     pub threads: usize,
     pub device: String,
+    /// `--env-kwargs` for Gymnasium, as given (`key=value`).
+    #[serde(default)]
+    pub env_kwargs: Vec<String>,
+    /// How copies of an environment in Python are stepped: sync or async.
+    #[serde(default = "default_vector_mode")]
+    pub vector_mode: String,
     pub hyperparameters: toml::Table,
+}
+
+fn default_vector_mode() -> String {
+    "sync".into()
+}
+
+/// The environment options of `--env-kwargs` and `--vector-mode`, checked.
+pub fn make_options(env_kwargs: &[String], vector_mode: &str) -> Result<MakeOptions> {
+    let kwargs = env_kwargs.iter().map(|kv| parse_kwarg(kv).map_err(|e| anyhow!("--env-kwargs: {e}"))).collect::<Result<_>>()?;
+    let vector_mode = match vector_mode {
+        "sync" => VectorMode::Sync,
+        "async" => VectorMode::Async,
+        other => bail!("--vector-mode '{other}' is neither sync nor async"),
+    };
+    Ok(MakeOptions { max_episode_steps: None, kwargs, vector_mode })
 }
 
 impl RunConfig {
@@ -48,6 +69,11 @@ impl RunConfig {
         let algo = Algo::parse(&self.algo)?;
         let sets: Vec<String> = self.hyperparameters.iter().map(|(k, v)| format!("{k}={v}")).collect();
         config::resolve(algo, &self.env, &Overrides { config_file: None, sets: &sets, flags: &[] })
+    }
+
+    /// How this run's environment is made.
+    pub fn make_options(&self) -> Result<MakeOptions> {
+        make_options(&self.env_kwargs, &self.vector_mode)
     }
 }
 
@@ -67,6 +93,9 @@ pub struct TrainRequest {
     pub flags: Vec<(String, String)>,
     pub quiet: bool,
     pub resume: Option<PathBuf>,
+    pub env_kwargs: Vec<String>,
+    /// `None`: sync for a fresh run, the run's own on resume.
+    pub vector_mode: Option<String>,
 }
 
 /// How a run ended.
@@ -127,10 +156,11 @@ fn create_run_dir(logdir: &Path, name: &str) -> Result<PathBuf> {
 /// Resolves a fresh run's configuration and creates its folder, locked.
 fn start(req: &TrainRequest, algo: &str, env: &str) -> Result<(RunConfig, PathBuf, RunLock)> {
     let algo = Algo::parse(algo)?;
-    let spec = make(env)?.spec().clone();
+    let vector_mode = req.vector_mode.clone().unwrap_or_else(default_vector_mode);
+    let spec = make_with(env, &make_options(&req.env_kwargs, &vector_mode)?)?.spec().clone();
     let overrides = Overrides { config_file: req.config.as_deref(), sets: &req.sets, flags: &req.flags };
-    let agent_config = config::resolve(algo, spec.id, &overrides)?;
-    let total_steps = req.total_steps.unwrap_or_else(|| config::preset_total_steps(spec.id));
+    let agent_config = config::resolve(algo, &spec.id, &overrides)?;
+    let total_steps = req.total_steps.unwrap_or_else(|| config::preset_total_steps(&spec.id));
     if total_steps == 0 {
         bail!("--total-steps must be at least 1");
     }
@@ -145,17 +175,20 @@ fn start(req: &TrainRequest, algo: &str, env: &str) -> Result<(RunConfig, PathBu
         }
         None => {
             let now = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
-            format!("{}__{}__{}__{now}", spec.id, algo.name(), req.seed)
+            // ':' of `gym:` or `module:` ids would be awkward in a folder name.
+            format!("{}__{}__{}__{now}", spec.id.replace(':', "-"), algo.name(), req.seed)
         }
     };
     let run = RunConfig {
         natgrad_version: env!("CARGO_PKG_VERSION").into(),
         algo: algo.name().into(),
-        env: spec.id.into(),
+        env: spec.id.clone(),
         seed: req.seed,
         total_steps,
         threads: req.threads,
         device: req.device.clone(),
+        env_kwargs: req.env_kwargs.clone(),
+        vector_mode,
         hyperparameters: agent_config.to_table(),
     };
     let dir = create_run_dir(&req.logdir, &name)?;
@@ -176,6 +209,8 @@ fn resume(req: &TrainRequest, dir: &Path) -> Result<RunConfig> {
         (!req.sets.is_empty(), "--set"),
         (!req.flags.is_empty(), "hyperparameter flags"),
         (req.run_name.is_some(), "--run-name"),
+        (!req.env_kwargs.is_empty(), "--env-kwargs"),
+        (req.vector_mode.is_some(), "--vector-mode"),
     ]
     .into_iter()
     .filter_map(|(given, name)| given.then_some(name))
@@ -231,15 +266,21 @@ fn build(run: &RunConfig, checkpoint: Option<&Checkpoint>) -> Result<(Box<dyn Ag
     let device = parse_device(&run.device)?;
     tch::set_num_threads(run.threads as i32);
     let common = agent_config.common().clone();
-    let venv = VecEnv::make(&run.env, common.n_envs, &MakeOptions::default())?;
-    let obs_dim = venv.obs_dim();
+    let venv = make_vec(&run.env, common.n_envs, &run.make_options()?)?;
+    let obs_dim = venv.observation_space().flat_dim();
     let action_space = venv.action_space().clone();
     let mut agent = agent_config.build(obs_dim, &action_space, device, run.seed)?;
     let scale = common.scale_rewards.then_some(common.gamma);
-    let mut collector = Collector::new(venv, run.seed, common.normalize_observations, scale);
+    let mut collector = Collector::new(venv, run.seed, common.normalize_observations, scale)?;
     let iterations = match checkpoint {
         Some(c) => {
-            c.restore(agent.as_mut(), &mut collector)?;
+            if c.restore(agent.as_mut(), &mut collector)? == Restored::EpisodesRestart {
+                eprintln!(
+                    "note: {} cannot save its state (Gymnasium can snapshot MuJoCo environments only), so the \
+                     episodes in progress at the checkpoint restart; the agent continues exactly",
+                    run.env
+                );
+            }
             c.meta.iterations
         }
         None => 0,

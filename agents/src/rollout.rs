@@ -2,7 +2,7 @@
 //! estimation (Schulman et al., 2016, "High-dimensional continuous control
 //! using generalized advantage estimation").
 
-use natgrad_envs::{EnvError, EpisodeStats, Rng, VecActions, VecEnv};
+use natgrad_envs::{EnvError, EpisodeStats, Restored, Rng, VecActions, VectorEnv};
 use tch::Tensor;
 
 use crate::actor::{Actor, CpuActor, TorchActor};
@@ -94,7 +94,7 @@ impl Rollout {
 /// everything about the environment side that a checkpoint must keep: the
 /// environments, the last observations and the normalisation statistics.
 pub struct Collector {
-    pub venv: VecEnv,
+    pub venv: Box<dyn VectorEnv>,
     pub obs_normalizer: Option<ObsNormalizer>,
     pub reward_scaler: Option<RewardScaler>,
     /// The raw observations the next step starts from.
@@ -108,23 +108,37 @@ pub struct Collector {
 impl Collector {
     /// Resets the environments with `seed` (copy i gets `seed + i`) and seeds
     /// action sampling from the same seed.
-    pub fn new(mut venv: VecEnv, seed: u64, normalize_obs: bool, scale_rewards_gamma: Option<f64>) -> Self {
-        let last_obs = venv.reset(Some(seed)).to_vec();
-        let mut obs_normalizer = normalize_obs.then(|| ObsNormalizer::new(venv.obs_dim()));
+    pub fn new(
+        mut venv: Box<dyn VectorEnv>,
+        seed: u64,
+        normalize_obs: bool,
+        scale_rewards_gamma: Option<f64>,
+    ) -> Result<Self, EnvError> {
+        let last_obs = venv.reset(Some(seed))?.to_vec();
+        let obs_dim = venv.observation_space().flat_dim();
+        let mut obs_normalizer = normalize_obs.then(|| ObsNormalizer::new(obs_dim));
         if let Some(norm) = obs_normalizer.as_mut() {
             norm.stats.update(&last_obs);
         }
         let reward_scaler = scale_rewards_gamma.map(|gamma| RewardScaler::new(venv.num_envs(), gamma));
         let rng = Rng::derive(seed, crate::agent::streams::ACTIONS);
-        Self { venv, obs_normalizer, reward_scaler, last_obs, rng, total_steps: 0 }
+        Ok(Self { venv, obs_normalizer, reward_scaler, last_obs, rng, total_steps: 0 })
     }
 
     /// Puts the environments back as a checkpoint found them; the next step
-    /// starts from their observations.
-    pub fn restore_envs(&mut self, snapshot: &natgrad_envs::EnvSnapshot) -> Result<(), EnvError> {
-        self.venv.restore(snapshot)?;
+    /// starts from their observations. Where their state could not be saved,
+    /// the episodes in progress restart: the copies are reset with a seed
+    /// drawn from the (restored) action stream, so a resume stays
+    /// reproducible, and the caller says so (and restarts any running
+    /// discounted returns it keeps for reward scaling).
+    pub fn restore_envs(&mut self, snapshot: &natgrad_envs::EnvSnapshot) -> Result<Restored, EnvError> {
+        let restored = self.venv.restore(snapshot)?;
+        if restored == Restored::EpisodesRestart {
+            let seed = self.rng.next_u64();
+            self.venv.reset(Some(seed))?;
+        }
         self.last_obs.copy_from_slice(self.venv.observations());
-        Ok(())
+        Ok(restored)
     }
 
     /// Observations as the networks see them: normalised if enabled.
@@ -146,7 +160,7 @@ impl Collector {
         lambda: f64,
     ) -> Result<Rollout, EnvError> {
         let n = self.venv.num_envs();
-        let obs_dim = self.venv.obs_dim();
+        let obs_dim = self.venv.observation_space().flat_dim();
         let actor: Box<dyn Actor + '_> = match CpuActor::new(policy, value) {
             Some(cpu) => Box::new(cpu),
             None => Box::new(TorchActor { policy, value, obs_dim }),

@@ -33,7 +33,7 @@ pub struct Step {
 /// Static facts about an environment, as Gymnasium's `EnvSpec`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct EnvSpec {
-    pub id: &'static str,
+    pub id: String,
     /// The time limit `make` applies; `None` for an unwrapped environment.
     pub max_episode_steps: Option<usize>,
     /// The mean return over 100 episodes at which the task counts as solved.
@@ -48,8 +48,9 @@ pub trait Env: Send {
 
     /// Starts an episode and returns its first observation. `Some(seed)` reseeds
     /// the environment's generator; `None` continues its stream (seeded from
-    /// entropy if it was never seeded).
-    fn reset(&mut self, seed: Option<u64>) -> Observation;
+    /// entropy if it was never seeded). Native environments never fail here;
+    /// an environment in Python can raise.
+    fn reset(&mut self, seed: Option<u64>) -> Result<Observation, EnvError>;
 
     /// Advances one step. Errors leave the environment exactly as it was.
     fn step(&mut self, action: Action<'_>) -> Result<Step, EnvError>;
@@ -64,8 +65,10 @@ pub trait Env: Send {
     fn set_state(&mut self, state: &[f64]) -> Result<(), EnvError>;
 
     /// Everything that determines the environment's future: physics, random
-    /// generator, episode bookkeeping. For checkpoints.
-    fn snapshot(&self) -> EnvSnapshot;
+    /// generator, episode bookkeeping. For checkpoints. Fails with
+    /// [`EnvError::NotRestorable`] for an environment whose state cannot be
+    /// taken (some environments in Python).
+    fn snapshot(&self) -> Result<EnvSnapshot, EnvError>;
 
     /// Puts the environment back exactly as [`Env::snapshot`] found it.
     fn restore(&mut self, snapshot: &EnvSnapshot) -> Result<(), EnvError>;
@@ -86,7 +89,7 @@ impl<E: Env + ?Sized> Env for Box<E> {
     fn action_space(&self) -> &Space {
         (**self).action_space()
     }
-    fn reset(&mut self, seed: Option<u64>) -> Observation {
+    fn reset(&mut self, seed: Option<u64>) -> Result<Observation, EnvError> {
         (**self).reset(seed)
     }
     fn step(&mut self, action: Action<'_>) -> Result<Step, EnvError> {
@@ -98,7 +101,7 @@ impl<E: Env + ?Sized> Env for Box<E> {
     fn set_state(&mut self, state: &[f64]) -> Result<(), EnvError> {
         (**self).set_state(state)
     }
-    fn snapshot(&self) -> EnvSnapshot {
+    fn snapshot(&self) -> Result<EnvSnapshot, EnvError> {
         (**self).snapshot()
     }
     fn restore(&mut self, snapshot: &EnvSnapshot) -> Result<(), EnvError> {

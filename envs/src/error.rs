@@ -49,9 +49,45 @@ pub enum EnvError {
     )]
     BadSnapshot(&'static str),
 
+    #[error(
+        "'{id}' cannot save its state (Gymnasium can snapshot MuJoCo environments only); its episodes in progress restart on resume"
+    )]
+    NotRestorable { id: String },
+
+    #[error("unknown environment id '{id}': not one of natgrad's native environments ({}) nor registered with Gymnasium{}; `natgrad envs` lists every id", native.join(", "), closest_text(closest))]
+    UnknownGymEnv { id: String, native: Vec<String>, closest: Vec<String> },
+
+    #[error(
+        "'{id}' is not a native environment, so it needs Gymnasium in Python, which is not set up: {reason}; run scripts/bootstrap (it installs gymnasium[mujoco,box2d]==1.4.0 into .venv)"
+    )]
+    GymnasiumMissing { id: String, reason: String },
+
+    #[error("'{id}': {message}")]
+    UnsupportedSpace { id: String, message: String },
+
+    #[error("Gymnasium's {id} raised {kind} in {during}: {message}")]
+    Python { id: String, during: String, kind: String, message: String },
+
+    #[error(
+        "{id} returned a non-finite {what} ({value} at index {index}) on step {step} of copy {copy}; the environment diverged or is broken: check it (and its --env-kwargs) outside natgrad"
+    )]
+    NonFiniteFromEnv { id: String, what: &'static str, value: f64, index: usize, step: u64, copy: usize },
+
+    #[error(
+        "the native {id} takes no keyword arguments (got {given}); use --env gym:{id} to make Gymnasium's own version with them"
+    )]
+    NativeKwargs { id: String, given: String },
+
     #[error("a vectorized environment needs at least one copy (got 0)")]
     NoEnvs,
 
     #[error("vectorized environments must share spaces, but '{first}' and '{other}' differ")]
     MixedSpaces { first: String, other: String },
+}
+
+fn closest_text(closest: &[String]) -> String {
+    match closest {
+        [] => String::new(),
+        names => format!(" (closest: {})", names.iter().map(|n| format!("'{n}'")).collect::<Vec<_>>().join(", ")),
+    }
 }

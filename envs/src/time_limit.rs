@@ -45,7 +45,7 @@ impl<E: Env> Env for TimeLimit<E> {
         self.inner.action_space()
     }
 
-    fn reset(&mut self, seed: Option<u64>) -> Observation {
+    fn reset(&mut self, seed: Option<u64>) -> Result<Observation, EnvError> {
         self.elapsed_steps = 0;
         self.truncated = false;
         self.inner.reset(seed)
@@ -73,10 +73,10 @@ impl<E: Env> Env for TimeLimit<E> {
         self.inner.set_state(state)
     }
 
-    fn snapshot(&self) -> EnvSnapshot {
+    fn snapshot(&self) -> Result<EnvSnapshot, EnvError> {
         let mut words = vec![self.elapsed_steps as u64, u64::from(self.truncated)];
-        words.extend(self.inner.snapshot().0);
-        EnvSnapshot(words)
+        words.extend(self.inner.snapshot()?.0);
+        Ok(EnvSnapshot(words))
     }
 
     fn restore(&mut self, snapshot: &EnvSnapshot) -> Result<(), EnvError> {

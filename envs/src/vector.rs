@@ -1,11 +1,108 @@
 //! Vectorized environments: N copies stepped in lockstep, with automatic reset
 //! and episode statistics (Gymnasium's `SyncVectorEnv` in same-step autoreset
 //! mode with `RecordEpisodeStatistics`, or Stable-Baselines3's `DummyVecEnv`).
+//!
+//! [`VectorEnv`] is what learners see; [`VecEnv`] steps native copies (or any
+//! [`Env`]) one by one, and the Gymnasium bridge implements the same trait over
+//! Gymnasium's own vector environments.
 
 use crate::env::{Action, Env, EnvSnapshot, EnvSpec};
 use crate::error::EnvError;
 use crate::registry::{MakeOptions, make_with};
 use crate::space::Space;
+
+/// N copies of an environment in lockstep, with same-step automatic reset:
+/// the contract every rollout collector relies on, whatever runs the copies.
+pub trait VectorEnv: Send {
+    fn num_envs(&self) -> usize;
+    fn spec(&self) -> &EnvSpec;
+    /// The space of one copy's observations.
+    fn observation_space(&self) -> &Space;
+    /// The space of one copy's actions.
+    fn action_space(&self) -> &Space;
+
+    /// Resets every copy; with `Some(seed)`, copy `i` is seeded with `seed + i`
+    /// (wrapping), as Gymnasium's vector environments do. Returns the
+    /// `num_envs * obs_dim` first observations.
+    fn reset(&mut self, seed: Option<u64>) -> Result<&[f32], EnvError>;
+
+    /// The current observations, `num_envs * obs_dim`.
+    fn observations(&self) -> &[f32];
+
+    /// Steps every copy with its action; a copy whose episode ends is reset at
+    /// once (continuing its own random stream), its last observation kept in
+    /// [`VecStep::final_observation`].
+    fn step(&mut self, actions: VecActions<'_>) -> Result<VecStep<'_>, EnvError>;
+
+    /// Everything a checkpoint needs to continue exactly: every copy's state,
+    /// running episode statistics and current observations. Copies whose state
+    /// cannot be taken are recorded as such; see [`Restored`].
+    fn snapshot(&self) -> Result<EnvSnapshot, EnvError>;
+
+    /// Puts the copies back as [`VectorEnv::snapshot`] found them, or says
+    /// that it could not and the caller must reset them.
+    fn restore(&mut self, snapshot: &EnvSnapshot) -> Result<Restored, EnvError>;
+}
+
+/// What [`VectorEnv::restore`] could do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Restored {
+    /// Every copy continues exactly where the snapshot was taken.
+    Exactly,
+    /// The environment's state could not be saved (an environment in Python
+    /// that Gymnasium cannot snapshot): the copies are untouched, and the
+    /// episodes that were in progress must restart with a reset.
+    EpisodesRestart,
+}
+
+/// The running return and length of each copy's episode, shared by every
+/// [`VectorEnv`] so that episode statistics mean the same everywhere.
+#[derive(Clone, Debug)]
+pub(crate) struct EpisodeTracker {
+    returns: Vec<f64>,
+    lengths: Vec<usize>,
+    pub(crate) finished: Vec<EpisodeStats>,
+}
+
+impl EpisodeTracker {
+    pub(crate) fn new(n: usize) -> Self {
+        Self { returns: vec![0.0; n], lengths: vec![0; n], finished: Vec::with_capacity(n) }
+    }
+
+    pub(crate) fn clear(&mut self) {
+        self.returns.fill(0.0);
+        self.lengths.fill(0);
+        self.finished.clear();
+    }
+
+    /// Counts copy `i`'s reward; when its episode ended, records it.
+    pub(crate) fn record(&mut self, i: usize, reward: f64, done: bool) {
+        self.returns[i] += reward;
+        self.lengths[i] += 1;
+        if done {
+            self.finished.push(EpisodeStats { env_index: i, episode_return: self.returns[i], length: self.lengths[i] });
+            self.returns[i] = 0.0;
+            self.lengths[i] = 0;
+        }
+    }
+
+    /// Two words per copy: the return's bits and the length.
+    pub(crate) fn words(&self) -> impl Iterator<Item = u64> + '_ {
+        self.returns.iter().zip(&self.lengths).flat_map(|(r, l)| [r.to_bits(), *l as u64])
+    }
+
+    /// Restores what [`EpisodeTracker::words`] gave.
+    pub(crate) fn set_from_words(&mut self, words: &[u64]) -> Result<(), EnvError> {
+        if words.len() != 2 * self.returns.len() {
+            return Err(EnvError::BadSnapshot("wrong episode statistics"));
+        }
+        for (i, pair) in words.chunks(2).enumerate() {
+            self.returns[i] = f64::from_bits(pair[0]);
+            self.lengths[i] = pair[1] as usize;
+        }
+        Ok(())
+    }
+}
 
 /// A batch of actions, one per copy: indices, or `num_envs * action_dim`
 /// floats in row-major order.
@@ -42,7 +139,22 @@ pub struct VecStep<'a> {
     obs_dim: usize,
 }
 
-impl VecStep<'_> {
+impl<'a> VecStep<'a> {
+    /// The step's results; `final_obs` holds `num_envs * obs_dim` values, read
+    /// only for the copies whose episode ended.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn new(
+        obs: &'a [f32],
+        rewards: &'a [f64],
+        terminated: &'a [bool],
+        truncated: &'a [bool],
+        episodes: &'a [EpisodeStats],
+        final_obs: &'a [f32],
+        obs_dim: usize,
+    ) -> Self {
+        Self { obs, rewards, terminated, truncated, episodes, final_obs, obs_dim }
+    }
+
     /// The last observation of the episode that copy `i` ended on this step,
     /// which a value bootstrap on truncation needs; `None` if it did not end.
     pub fn final_observation(&self, i: usize) -> Option<&[f32]> {
@@ -50,7 +162,7 @@ impl VecStep<'_> {
     }
 }
 
-/// N copies of an environment stepped in lockstep; see the module docs.
+/// N copies of any [`Env`] stepped one by one in lockstep; see the module docs.
 pub struct VecEnv {
     envs: Vec<Box<dyn Env>>,
     obs_dim: usize,
@@ -60,14 +172,14 @@ pub struct VecEnv {
     rewards: Vec<f64>,
     terminated: Vec<bool>,
     truncated: Vec<bool>,
-    returns: Vec<f64>,
-    lengths: Vec<usize>,
-    episodes: Vec<EpisodeStats>,
+    tracker: EpisodeTracker,
     was_reset: bool,
 }
 
 impl VecEnv {
-    /// `num_envs` copies of `make_with(id, options)`.
+    /// `num_envs` copies of `make_with(id, options)`, stepped one by one (for
+    /// an environment in Python too; [`crate::make_vec`] picks Gymnasium's own
+    /// vector environments for those).
     pub fn make(id: &str, num_envs: usize, options: &MakeOptions) -> Result<Self, EnvError> {
         let envs = (0..num_envs).map(|_| make_with(id, options)).collect::<Result<Vec<_>, _>>()?;
         Self::new(envs)
@@ -78,7 +190,7 @@ impl VecEnv {
         let first = envs.first().ok_or(EnvError::NoEnvs)?;
         for other in &envs[1..] {
             if other.observation_space() != first.observation_space() || other.action_space() != first.action_space() {
-                return Err(EnvError::MixedSpaces { first: first.spec().id.into(), other: other.spec().id.into() });
+                return Err(EnvError::MixedSpaces { first: first.spec().id.clone(), other: other.spec().id.clone() });
             }
         }
         let n = envs.len();
@@ -93,165 +205,180 @@ impl VecEnv {
             rewards: vec![0.0; n],
             terminated: vec![false; n],
             truncated: vec![false; n],
-            returns: vec![0.0; n],
-            lengths: vec![0; n],
-            episodes: Vec::with_capacity(n),
+            tracker: EpisodeTracker::new(n),
             was_reset: false,
         })
     }
 
-    pub fn num_envs(&self) -> usize {
-        self.envs.len()
-    }
     pub fn obs_dim(&self) -> usize {
         self.obs_dim
     }
-    pub fn spec(&self) -> &EnvSpec {
-        self.envs[0].spec()
-    }
-    pub fn observation_space(&self) -> &Space {
-        self.envs[0].observation_space()
-    }
-    pub fn action_space(&self) -> &Space {
-        self.envs[0].action_space()
-    }
+
     /// The copies, e.g. to read or set their states.
     pub fn envs_mut(&mut self) -> &mut [Box<dyn Env>] {
         &mut self.envs
     }
 
-    /// Every copy's snapshot, running episode statistics and current
-    /// observations, for checkpoints.
-    pub fn snapshot(&self) -> EnvSnapshot {
-        let mut words = vec![u64::from(self.was_reset), self.envs.len() as u64];
-        for (i, env) in self.envs.iter().enumerate() {
-            let s = env.snapshot().0;
-            words.push(s.len() as u64);
-            words.extend(s);
-            words.extend([self.returns[i].to_bits(), self.lengths[i] as u64]);
+    /// Every copy's snapshot, or `None` when one of them cannot be taken.
+    fn copy_snapshots(&self) -> Result<Option<Vec<EnvSnapshot>>, EnvError> {
+        let mut snapshots = Vec::with_capacity(self.envs.len());
+        for env in &self.envs {
+            match env.snapshot() {
+                Ok(s) => snapshots.push(s),
+                Err(EnvError::NotRestorable { .. }) => return Ok(None),
+                Err(e) => return Err(e),
+            }
         }
-        words.extend(self.obs.iter().map(|v| u64::from(v.to_bits())));
-        EnvSnapshot(words)
+        Ok(Some(snapshots))
+    }
+}
+
+/// Checks a batch of actions against `n` copies of `space` (`action_dim`
+/// scalars each), before any copy moves.
+pub(crate) fn check_actions(
+    space: &Space,
+    n: usize,
+    action_dim: usize,
+    actions: VecActions<'_>,
+) -> Result<(), EnvError> {
+    let given = match actions {
+        VecActions::Discrete(a) => a.len(),
+        VecActions::Continuous(a) if a.len() % action_dim == 0 => a.len() / action_dim,
+        VecActions::Continuous(a) => {
+            return Err(EnvError::ActionDimension { expected: n * action_dim, got: a.len() });
+        }
+    };
+    if given != n {
+        return Err(EnvError::ActionCount { expected: n, got: given });
+    }
+    for i in 0..n {
+        space
+            .check_action(copy_action(actions, action_dim, i))
+            .map_err(|e| EnvError::InCopy { index: i, source: Box::new(e) })?;
+    }
+    Ok(())
+}
+
+/// Copy `i`'s action out of a batch.
+fn copy_action(actions: VecActions<'_>, action_dim: usize, i: usize) -> Action<'_> {
+    match actions {
+        VecActions::Discrete(a) => Action::Discrete(a[i]),
+        VecActions::Continuous(a) => Action::Continuous(&a[i * action_dim..(i + 1) * action_dim]),
+    }
+}
+
+impl VectorEnv for VecEnv {
+    fn num_envs(&self) -> usize {
+        self.envs.len()
+    }
+    fn spec(&self) -> &EnvSpec {
+        self.envs[0].spec()
+    }
+    fn observation_space(&self) -> &Space {
+        self.envs[0].observation_space()
+    }
+    fn action_space(&self) -> &Space {
+        self.envs[0].action_space()
     }
 
-    /// Puts every copy back as [`VecEnv::snapshot`] found it.
-    pub fn restore(&mut self, snapshot: &EnvSnapshot) -> Result<(), EnvError> {
+    fn reset(&mut self, seed: Option<u64>) -> Result<&[f32], EnvError> {
+        for (i, env) in self.envs.iter_mut().enumerate() {
+            let obs = env
+                .reset(seed.map(|s| s.wrapping_add(i as u64)))
+                .map_err(|e| EnvError::InCopy { index: i, source: Box::new(e) })?;
+            self.obs[i * self.obs_dim..(i + 1) * self.obs_dim].copy_from_slice(&obs);
+        }
+        self.tracker.clear();
+        self.was_reset = true;
+        Ok(&self.obs)
+    }
+
+    fn observations(&self) -> &[f32] {
+        &self.obs
+    }
+
+    /// All actions are checked before any copy moves, so an invalid action
+    /// leaves every copy as it was.
+    fn step(&mut self, actions: VecActions<'_>) -> Result<VecStep<'_>, EnvError> {
+        if !self.was_reset {
+            return Err(EnvError::NotReset);
+        }
+        check_actions(self.envs[0].action_space(), self.envs.len(), self.action_dim, actions)?;
+        self.tracker.finished.clear();
+        let d = self.obs_dim;
+        for i in 0..self.envs.len() {
+            let in_copy = |e| EnvError::InCopy { index: i, source: Box::new(e) };
+            let step = self.envs[i].step(copy_action(actions, self.action_dim, i)).map_err(in_copy)?;
+            self.rewards[i] = step.reward;
+            self.terminated[i] = step.terminated;
+            self.truncated[i] = step.truncated;
+            let done = step.terminated || step.truncated;
+            self.tracker.record(i, step.reward, done);
+            let row = i * d..(i + 1) * d;
+            if done {
+                self.final_obs[row.clone()].copy_from_slice(&step.obs);
+                let first = self.envs[i].reset(None).map_err(in_copy)?;
+                self.obs[row].copy_from_slice(&first);
+            } else {
+                self.obs[row].copy_from_slice(&step.obs);
+            }
+        }
+        Ok(VecStep::new(
+            &self.obs,
+            &self.rewards,
+            &self.terminated,
+            &self.truncated,
+            &self.tracker.finished,
+            &self.final_obs,
+            d,
+        ))
+    }
+
+    /// Layout: was-reset flag, copy count, restorable flag, then (when
+    /// restorable) per copy its snapshot's length and words and its episode
+    /// statistics, then the current observations.
+    fn snapshot(&self) -> Result<EnvSnapshot, EnvError> {
+        let mut words = vec![u64::from(self.was_reset), self.envs.len() as u64];
+        let Some(snapshots) = self.copy_snapshots()? else {
+            words.push(0);
+            return Ok(EnvSnapshot(words));
+        };
+        words.push(1);
+        let stats: Vec<u64> = self.tracker.words().collect();
+        for (i, s) in snapshots.into_iter().enumerate() {
+            words.push(s.0.len() as u64);
+            words.extend(s.0);
+            words.extend(&stats[2 * i..2 * i + 2]);
+        }
+        words.extend(self.obs.iter().map(|v| u64::from(v.to_bits())));
+        Ok(EnvSnapshot(words))
+    }
+
+    fn restore(&mut self, snapshot: &EnvSnapshot) -> Result<Restored, EnvError> {
         let words = &snapshot.0;
         let bad = EnvError::BadSnapshot;
-        if words.len() < 2 || words[1] as usize != self.envs.len() {
+        if words.len() < 3 || words[1] as usize != self.envs.len() {
             return Err(bad("another number of environment copies"));
         }
-        let mut at = 2;
+        if words[2] == 0 {
+            return Ok(Restored::EpisodesRestart);
+        }
+        let mut at = 3;
         let mut stats = vec![];
         for env in &mut self.envs {
             let len = *words.get(at).ok_or(bad("too short"))? as usize;
             let end = at + 1 + len;
             let inner = words.get(at + 1..end).ok_or(bad("too short"))?;
             env.restore(&EnvSnapshot(inner.to_vec()))?;
-            let tail = words.get(end..end + 2).ok_or(bad("too short"))?;
-            stats.push((f64::from_bits(tail[0]), tail[1] as usize));
+            stats.extend_from_slice(words.get(end..end + 2).ok_or(bad("too short"))?);
             at = end + 2;
         }
         let obs = words.get(at..).filter(|o| o.len() == self.obs.len()).ok_or(bad("wrong observation count"))?;
         for (o, w) in self.obs.iter_mut().zip(obs) {
             *o = f32::from_bits(*w as u32);
         }
-        for (i, (ret, len)) in stats.into_iter().enumerate() {
-            self.returns[i] = ret;
-            self.lengths[i] = len;
-        }
+        self.tracker.set_from_words(&stats)?;
         self.was_reset = words[0] == 1;
-        Ok(())
-    }
-
-    /// The current observations, `num_envs * obs_dim`.
-    pub fn observations(&self) -> &[f32] {
-        &self.obs
-    }
-
-    /// Resets every copy; with `Some(seed)`, copy `i` is seeded with `seed + i`
-    /// (wrapping), as Gymnasium's vector environments do.
-    pub fn reset(&mut self, seed: Option<u64>) -> &[f32] {
-        for (i, env) in self.envs.iter_mut().enumerate() {
-            let obs = env.reset(seed.map(|s| s.wrapping_add(i as u64)));
-            self.obs[i * self.obs_dim..(i + 1) * self.obs_dim].copy_from_slice(&obs);
-        }
-        self.returns.fill(0.0);
-        self.lengths.fill(0);
-        self.was_reset = true;
-        &self.obs
-    }
-
-    fn check_actions(&self, actions: VecActions<'_>) -> Result<(), EnvError> {
-        let n = self.envs.len();
-        let given = match actions {
-            VecActions::Discrete(a) => a.len(),
-            VecActions::Continuous(a) if a.len() % self.action_dim == 0 => a.len() / self.action_dim,
-            VecActions::Continuous(a) => {
-                return Err(EnvError::ActionDimension { expected: n * self.action_dim, got: a.len() });
-            }
-        };
-        if given != n {
-            return Err(EnvError::ActionCount { expected: n, got: given });
-        }
-        let space = self.action_space();
-        for i in 0..n {
-            space
-                .check_action(self.action(actions, i))
-                .map_err(|e| EnvError::InCopy { index: i, source: Box::new(e) })?;
-        }
-        Ok(())
-    }
-
-    fn action<'a>(&self, actions: VecActions<'a>, i: usize) -> Action<'a> {
-        match actions {
-            VecActions::Discrete(a) => Action::Discrete(a[i]),
-            VecActions::Continuous(a) => Action::Continuous(&a[i * self.action_dim..(i + 1) * self.action_dim]),
-        }
-    }
-
-    /// Steps every copy with its action. All actions are checked before any
-    /// copy moves, so an error leaves every copy as it was. A copy whose
-    /// episode ends is reset at once (continuing its own random stream).
-    pub fn step(&mut self, actions: VecActions<'_>) -> Result<VecStep<'_>, EnvError> {
-        if !self.was_reset {
-            return Err(EnvError::NotReset);
-        }
-        self.check_actions(actions)?;
-        self.episodes.clear();
-        let d = self.obs_dim;
-        for i in 0..self.envs.len() {
-            let action = self.action(actions, i);
-            let step = self.envs[i].step(action).map_err(|e| EnvError::InCopy { index: i, source: Box::new(e) })?;
-            self.rewards[i] = step.reward;
-            self.terminated[i] = step.terminated;
-            self.truncated[i] = step.truncated;
-            self.returns[i] += step.reward;
-            self.lengths[i] += 1;
-            let row = i * d..(i + 1) * d;
-            if step.terminated || step.truncated {
-                self.episodes.push(EpisodeStats {
-                    env_index: i,
-                    episode_return: self.returns[i],
-                    length: self.lengths[i],
-                });
-                self.returns[i] = 0.0;
-                self.lengths[i] = 0;
-                self.final_obs[row.clone()].copy_from_slice(&step.obs);
-                let first = self.envs[i].reset(None);
-                self.obs[row].copy_from_slice(&first);
-            } else {
-                self.obs[row].copy_from_slice(&step.obs);
-            }
-        }
-        Ok(VecStep {
-            obs: &self.obs,
-            rewards: &self.rewards,
-            terminated: &self.terminated,
-            truncated: &self.truncated,
-            episodes: &self.episodes,
-            final_obs: &self.final_obs,
-            obs_dim: d,
-        })
+        Ok(Restored::Exactly)
     }
 }

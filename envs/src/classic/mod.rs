@@ -90,7 +90,7 @@ impl<D: Dynamics> ClassicEnv<D> {
     pub fn new() -> Self {
         Self {
             dynamics: D::default(),
-            spec: EnvSpec { id: D::ID, max_episode_steps: None, reward_threshold: D::REWARD_THRESHOLD },
+            spec: EnvSpec { id: D::ID.into(), max_episode_steps: None, reward_threshold: D::REWARD_THRESHOLD },
             observation_space: D::observation_space(),
             action_space: D::action_space(),
             rng: None,
@@ -147,14 +147,14 @@ impl<D: Dynamics> Env for ClassicEnv<D> {
         &self.action_space
     }
 
-    fn reset(&mut self, seed: Option<u64>) -> Observation {
+    fn reset(&mut self, seed: Option<u64>) -> Result<Observation, EnvError> {
         let rng = match seed {
             Some(seed) => self.rng.insert(Rng::seed_from_u64(seed)),
             None => self.rng.get_or_insert_with(Rng::from_entropy),
         };
         let initial = D::sample_initial_state(rng);
         self.phase = Phase::Running;
-        self.dynamics.reset_to(&initial)
+        Ok(self.dynamics.reset_to(&initial))
     }
 
     #[inline]
@@ -186,11 +186,11 @@ impl<D: Dynamics> Env for ClassicEnv<D> {
         Ok(())
     }
 
-    fn snapshot(&self) -> EnvSnapshot {
+    fn snapshot(&self) -> Result<EnvSnapshot, EnvError> {
         let mut words = vec![self.phase.code(), u64::from(self.rng.is_some())];
         words.extend(self.rng.as_ref().map_or([0; 4], Rng::state));
         words.extend(self.dynamics.snapshot().into_iter().map(f64::to_bits));
-        EnvSnapshot(words)
+        Ok(EnvSnapshot(words))
     }
 
     fn restore(&mut self, snapshot: &EnvSnapshot) -> Result<(), EnvError> {

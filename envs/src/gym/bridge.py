@@ -1,0 +1,250 @@
+"""natgrad's side of the Gymnasium bridge, run inside natgrad's embedded Python.
+
+Rust calls the functions and methods below with plain values and bytes, and
+gets plain values and bytes back, so that one step crosses the language
+boundary once. Everything that can go wrong in Python raises; Rust turns the
+exception's type and message into an error that names the environment.
+"""
+
+import difflib
+import importlib
+import pickle
+
+import numpy as np
+import gymnasium as gym
+from gymnasium.vector import AutoresetMode
+
+# An MLP takes flat vectors; past this many values per observation it is an
+# image, and needs a CNN or a downsampling wrapper first.
+MAX_OBS_VALUES = 10_000
+
+
+class UnsupportedSpace(Exception):
+    """A space natgrad's policies cannot take."""
+
+
+class UnknownId(Exception):
+    """An id Gymnasium does not know; the message lists its closest ids."""
+
+
+def registered_ids():
+    return sorted(gym.registry.keys())
+
+
+def closest_ids(env_id, candidates, n=3):
+    return difflib.get_close_matches(env_id, candidates, n=n, cutoff=0.6)
+
+
+def _split_module(env_id):
+    """Gymnasium's entry-point form `module:Env-v0`: import the module, which
+    registers the environment, and return the bare id."""
+    if ":" in env_id:
+        module, env_id = env_id.split(":", 1)
+        importlib.import_module(module)
+    return env_id
+
+
+def _check_known(env_id):
+    if env_id not in gym.registry:
+        raise UnknownId(env_id)
+
+
+def _describe_space(space, what):
+    """('discrete', n, start) or ('box', low, high, shape) as plain values."""
+    if isinstance(space, gym.spaces.Discrete):
+        return ("discrete", int(space.n), int(space.start))
+    if isinstance(space, gym.spaces.Box):
+        size = int(np.prod(space.shape))
+        if what == "observation" and size > MAX_OBS_VALUES:
+            raise UnsupportedSpace(
+                f"its observation space {space} holds {size} values per observation, too many for natgrad's MLP "
+                f"policies (at most {MAX_OBS_VALUES}); wrap the environment to make it smaller (for images: "
+                "gymnasium.wrappers.GrayscaleObservation and ResizeObservation) and register the wrapped version"
+            )
+        if what == "action" and not np.issubdtype(space.dtype, np.floating):
+            raise UnsupportedSpace(
+                f"its action space {space} is an integer Box; natgrad takes Discrete or float Box actions: wrap it"
+            )
+        low = np.asarray(space.low, dtype=np.float32).reshape(-1).tolist()
+        high = np.asarray(space.high, dtype=np.float32).reshape(-1).tolist()
+        return ("box", low, high, [int(d) for d in space.shape])
+    raise UnsupportedSpace(
+        f"its {what} space is {space}, which natgrad does not take: observations must be a Box (any shape, flattened) "
+        "and actions Discrete or a Box; flatten it with gymnasium.wrappers.FlattenObservation (Dict, Tuple) or "
+        "wrap the environment to use one of those spaces"
+    )
+
+
+def _spec_of(env_id, env):
+    spec = env.spec
+    if spec is None:
+        return (env_id, None, None)
+    threshold = None if spec.reward_threshold is None else float(spec.reward_threshold)
+    return (spec.id, spec.max_episode_steps, threshold)
+
+
+class Snapshots(gym.Wrapper):
+    """Outermost wrapper of every copy: saves and restores the state of a
+    MuJoCo environment (physics with the solver's warm start, random generator,
+    time limit), exactly, as `natgrad_state` (bytes, or None where it cannot)."""
+
+    @property
+    def natgrad_state(self):
+        unwrapped = self.env.unwrapped
+        if not _is_mujoco(unwrapped):
+            return None
+        import mujoco
+
+        spec = mujoco.mjtState.mjSTATE_INTEGRATION
+        physics = np.empty(mujoco.mj_stateSize(unwrapped.model, spec))
+        mujoco.mj_getState(unwrapped.model, unwrapped.data, physics, spec)
+        return pickle.dumps(
+            {
+                "physics": physics,
+                "rng": unwrapped.np_random.bit_generator.state,
+                "wrappers": [_wrapper_state(w) for w in _wrapper_chain(self.env)],
+            }
+        )
+
+    @natgrad_state.setter
+    def natgrad_state(self, blob):
+        import mujoco
+
+        saved = pickle.loads(blob)
+        unwrapped = self.env.unwrapped
+        spec = mujoco.mjtState.mjSTATE_INTEGRATION
+        mujoco.mj_setState(unwrapped.model, unwrapped.data, saved["physics"], spec)
+        mujoco.mj_forward(unwrapped.model, unwrapped.data)
+        unwrapped.np_random.bit_generator.state = saved["rng"]
+        for wrapper, state in zip(_wrapper_chain(self.env), saved["wrappers"]):
+            wrapper.__dict__.update(state)
+
+
+def _is_mujoco(unwrapped):
+    try:
+        from gymnasium.envs.mujoco.mujoco_env import MujocoEnv
+    except Exception:
+        return False
+    return isinstance(unwrapped, MujocoEnv)
+
+
+def _wrapper_chain(env):
+    while isinstance(env, gym.Wrapper):
+        yield env
+        env = env.env
+
+
+# The per-episode bookkeeping of Gymnasium's default wrappers.
+_WRAPPER_FIELDS = ("_elapsed_steps", "_has_reset")
+
+
+def _wrapper_state(wrapper):
+    return {k: v for k, v in wrapper.__dict__.items() if k in _WRAPPER_FIELDS}
+
+
+
+class Copies:
+    """N copies in one of Gymnasium's vector environments (sync or async),
+    with same-step autoreset, as natgrad's own vector environment."""
+
+    def __init__(self, env_id, kwargs, num_envs, mode):
+        env_id = _split_module(env_id)
+        _check_known(env_id)
+        self.env = gym.make_vec(
+            env_id,
+            num_envs=num_envs,
+            vectorization_mode=mode,
+            vector_kwargs={"autoreset_mode": AutoresetMode.SAME_STEP},
+            wrappers=[Snapshots],
+            **kwargs,
+        )
+        try:
+            self.obs_space = _describe_space(self.env.single_observation_space, "observation")
+            self.action_space = _describe_space(self.env.single_action_space, "action")
+            self.spec = _spec_of(env_id, self.env)
+        except Exception:
+            self.env.close()
+            raise
+        self.num_envs = num_envs
+        space = self.env.single_action_space
+        self.action_shape = (num_envs,) + tuple(space.shape)
+        self.action_dtype = space.dtype
+        self.discrete_start = int(space.start) if isinstance(space, gym.spaces.Discrete) else None
+
+    def _obs_bytes(self, obs):
+        return np.ascontiguousarray(np.asarray(obs, dtype=np.float32).reshape(self.num_envs, -1)).tobytes()
+
+    def reset(self, seed):
+        obs, _ = self.env.reset(seed=seed)
+        return self._obs_bytes(obs)
+
+    def step(self, actions):
+        if self.discrete_start is None:
+            a = np.frombuffer(actions, dtype=np.float32).reshape(self.action_shape).astype(self.action_dtype)
+        else:
+            a = np.frombuffer(actions, dtype=np.int64) + self.discrete_start
+        obs, rewards, terminated, truncated, info = self.env.step(a)
+        final = None
+        if "_final_obs" in info:
+            mask = info["_final_obs"]
+            rows = [info["final_obs"][i] if mask[i] else np.zeros_like(obs[i]) for i in range(self.num_envs)]
+            final = self._obs_bytes(np.stack(rows))
+        return (
+            self._obs_bytes(obs),
+            np.asarray(rewards, dtype=np.float64).tobytes(),
+            np.asarray(terminated, dtype=np.bool_).tobytes(),
+            np.asarray(truncated, dtype=np.bool_).tobytes(),
+            final,
+        )
+
+    def states(self):
+        return list(self.env.get_attr("natgrad_state"))
+
+    def set_states(self, states):
+        self.env.set_attr("natgrad_state", list(states))
+
+    def close(self):
+        self.env.close()
+
+
+class Single:
+    """One copy from gymnasium.make, without automatic reset, as natgrad's Env."""
+
+    def __init__(self, env_id, kwargs):
+        env_id = _split_module(env_id)
+        _check_known(env_id)
+        self.env = Snapshots(gym.make(env_id, **kwargs))
+        try:
+            self.obs_space = _describe_space(self.env.observation_space, "observation")
+            self.action_space = _describe_space(self.env.action_space, "action")
+            self.spec = _spec_of(env_id, self.env)
+        except Exception:
+            self.env.close()
+            raise
+        space = self.env.action_space
+        self.action_shape = tuple(space.shape)
+        self.action_dtype = space.dtype
+        self.discrete_start = int(space.start) if isinstance(space, gym.spaces.Discrete) else None
+
+    def reset(self, seed):
+        obs, _ = self.env.reset(seed=seed)
+        return np.asarray(obs, dtype=np.float32).reshape(-1).tobytes()
+
+    def step(self, action):
+        if self.discrete_start is None:
+            a = np.frombuffer(action, dtype=np.float32).reshape(self.action_shape).astype(self.action_dtype)
+        else:
+            a = int(np.frombuffer(action, dtype=np.int64)[0]) + self.discrete_start
+        obs, reward, terminated, truncated, _ = self.env.step(a)
+        return (np.asarray(obs, dtype=np.float32).reshape(-1).tobytes(), float(reward), bool(terminated), bool(truncated))
+
+    def unwrapped_state(self):
+        """CartPole-style `env.unwrapped.state` as floats, or None."""
+        state = getattr(self.env.unwrapped, "state", None)
+        return None if state is None else [float(v) for v in np.asarray(state, dtype=np.float64).reshape(-1)]
+
+    def set_unwrapped_state(self, values):
+        self.env.unwrapped.state = np.array(values, dtype=np.float64)
+
+    def close(self):
+        self.env.close()

@@ -1,0 +1,430 @@
+//! The Gymnasium bridge: every environment that Gymnasium 1.x can make, run by
+//! Gymnasium itself in an embedded CPython (pyo3), behind natgrad's own
+//! [`Env`] and [`VectorEnv`] traits.
+//!
+//! Why embedded and not worker processes: on a 2-core machine a step through
+//! pyo3 costs 1 to 2 µs over Python's own `env.step`, while a pipe round trip
+//! to a worker process (Gymnasium's `AsyncVectorEnv`) costs about 100 to 150 µs
+//! (measured in the README's bridge section). Several copies still step
+//! through Gymnasium's own vector environments, sync by default, async (worker
+//! processes) as a setting for machines with cores to spare.
+//!
+//! One step crosses the boundary once: actions go in as bytes, observations,
+//! rewards and flags come back as bytes (`bridge.py` does the numpy side).
+
+mod python;
+
+use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyDict};
+
+use crate::env::{Action, Env, EnvSnapshot, EnvSpec, Observation, Step};
+use crate::error::EnvError;
+use crate::registry::{KwValue, MakeOptions, VectorMode};
+use crate::space::{BoxSpace, Space};
+use crate::vector::{EpisodeTracker, Restored, VecActions, VecStep, VectorEnv, check_actions};
+
+pub use python::registered_ids;
+
+/// The ids Gymnasium has registered (after importing `module` of a
+/// `module:Env-v0` id, when given), or why Gymnasium cannot be reached.
+pub fn gym_ids() -> Result<Vec<String>, EnvError> {
+    registered_ids("natgrad envs")
+}
+
+/// What Python told us about an environment when making it.
+struct Described {
+    spec: EnvSpec,
+    observation_space: Space,
+    action_space: Space,
+}
+
+fn space_of(value: &Bound<'_, PyAny>) -> PyResult<Space> {
+    let kind: String = value.get_item(0)?.extract()?;
+    if kind == "discrete" {
+        let n: usize = value.get_item(1)?.extract()?;
+        return Ok(Space::Discrete { n });
+    }
+    let low: Vec<f32> = value.get_item(1)?.extract()?;
+    let high: Vec<f32> = value.get_item(2)?.extract()?;
+    let shape: Vec<usize> = value.get_item(3)?.extract()?;
+    Ok(Space::Box(BoxSpace { low, high, shape }))
+}
+
+fn describe(handle: &Bound<'_, PyAny>, id: &str, options: &MakeOptions) -> PyResult<Described> {
+    let spec = handle.getattr("spec")?;
+    let registered_limit: Option<usize> = spec.get_item(1)?.extract()?;
+    Ok(Described {
+        spec: EnvSpec {
+            id: id.to_owned(),
+            max_episode_steps: options.max_episode_steps.or(registered_limit),
+            reward_threshold: spec.get_item(2)?.extract()?,
+        },
+        observation_space: space_of(&handle.getattr("obs_space")?)?,
+        action_space: space_of(&handle.getattr("action_space")?)?,
+    })
+}
+
+/// `gymnasium.make`'s keyword arguments: the user's, plus the time limit.
+fn kwargs<'py>(py: Python<'py>, options: &MakeOptions) -> PyResult<Bound<'py, PyDict>> {
+    let dict = PyDict::new(py);
+    for (key, value) in &options.kwargs {
+        match value {
+            KwValue::Bool(b) => dict.set_item(key, b)?,
+            KwValue::Int(i) => dict.set_item(key, i)?,
+            KwValue::Float(f) => dict.set_item(key, f)?,
+            KwValue::Str(s) => dict.set_item(key, s)?,
+        }
+    }
+    if let Some(limit) = options.max_episode_steps {
+        dict.set_item("max_episode_steps", limit)?;
+    }
+    Ok(dict)
+}
+
+/// The id Gymnasium sees: without natgrad's `gym:` prefix.
+fn gym_id(id: &str) -> &str {
+    id.strip_prefix("gym:").unwrap_or(id)
+}
+
+fn f32s(bytes: &[u8]) -> impl Iterator<Item = f32> + '_ {
+    bytes.chunks_exact(4).map(|c| f32::from_ne_bytes([c[0], c[1], c[2], c[3]]))
+}
+
+fn f32_bytes(values: &[f32]) -> Vec<u8> {
+    values.iter().flat_map(|v| v.to_ne_bytes()).collect()
+}
+
+/// The first non-finite value of a slice, as (index, value).
+fn first_non_finite<T: Copy + Into<f64>>(values: &[T]) -> Option<(usize, f64)> {
+    values.iter().map(|v| (*v).into()).enumerate().find(|(_, v): &(usize, f64)| !v.is_finite())
+}
+
+/// One environment from `gymnasium.make`, as an [`Env`]; no automatic reset.
+pub struct GymEnv {
+    handle: Py<PyAny>,
+    described: Described,
+    obs_dim: usize,
+    steps: u64,
+}
+
+impl GymEnv {
+    /// `gymnasium.make(id, **kwargs)`; `id` may carry natgrad's `gym:` prefix
+    /// or Gymnasium's `module:` one.
+    pub fn make(id: &str, options: &MakeOptions) -> Result<Self, EnvError> {
+        python::with_bridge(id, "make", |py, bridge| {
+            let handle = bridge.getattr("Single")?.call1((gym_id(id), kwargs(py, options)?))?;
+            let described = describe(&handle, id, options)?;
+            let obs_dim = described.observation_space.flat_dim();
+            Ok(Self { handle: handle.unbind(), described, obs_dim, steps: 0 })
+        })
+    }
+
+    /// Gymnasium's `env.unwrapped.state` (CartPole, Pendulum, ...), if it has one.
+    pub fn unwrapped_state(&self) -> Result<Option<Vec<f64>>, EnvError> {
+        self.call("unwrapped_state", |h| h.call_method0("unwrapped_state")?.extract())
+    }
+
+    /// Writes `env.unwrapped.state`, as the parity tests do with native ones.
+    pub fn set_unwrapped_state(&mut self, state: &[f64]) -> Result<(), EnvError> {
+        self.call("set_unwrapped_state", |h| h.call_method1("set_unwrapped_state", (state.to_vec(),)).map(drop))
+    }
+
+    fn call<T>(&self, during: &str, f: impl FnOnce(&Bound<'_, PyAny>) -> PyResult<T>) -> Result<T, EnvError> {
+        python::call(&self.described.spec.id, during, |py| f(self.handle.bind(py)))
+    }
+
+    fn check_obs(&self, obs: &[f32], copy: usize) -> Result<(), EnvError> {
+        check_finite(&self.described.spec.id, "observation", obs, self.steps, copy)
+    }
+}
+
+fn check_finite<T: Copy + Into<f64>>(
+    id: &str,
+    what: &'static str,
+    values: &[T],
+    step: u64,
+    copy: usize,
+) -> Result<(), EnvError> {
+    match first_non_finite(values) {
+        None => Ok(()),
+        Some((index, value)) => Err(EnvError::NonFiniteFromEnv { id: id.to_owned(), what, value, index, step, copy }),
+    }
+}
+
+impl Env for GymEnv {
+    fn spec(&self) -> &EnvSpec {
+        &self.described.spec
+    }
+    fn observation_space(&self) -> &Space {
+        &self.described.observation_space
+    }
+    fn action_space(&self) -> &Space {
+        &self.described.action_space
+    }
+
+    fn reset(&mut self, seed: Option<u64>) -> Result<Observation, EnvError> {
+        let bytes: Vec<u8> = self.call("reset", |h| h.call_method1("reset", (seed,))?.extract())?;
+        let obs: Observation = f32s(&bytes).collect();
+        debug_assert_eq!(obs.len(), self.obs_dim);
+        self.check_obs(&obs, 0)?;
+        Ok(obs)
+    }
+
+    fn step(&mut self, action: Action<'_>) -> Result<Step, EnvError> {
+        self.described.action_space.check_action(action)?;
+        let bytes = match action {
+            Action::Discrete(a) => a.to_ne_bytes().to_vec(),
+            Action::Continuous(x) => f32_bytes(x),
+        };
+        let (obs, reward, terminated, truncated): (Vec<u8>, f64, bool, bool) =
+            self.call("step", |h| h.call_method1("step", (PyBytes::new(h.py(), &bytes),))?.extract())?;
+        self.steps += 1;
+        let obs: Observation = f32s(&obs).collect();
+        self.check_obs(&obs, 0)?;
+        check_finite(&self.described.spec.id, "reward", &[reward], self.steps, 0)?;
+        Ok(Step { obs, reward, terminated, truncated })
+    }
+
+    fn state(&self) -> Option<Vec<f64>> {
+        self.unwrapped_state().ok().flatten()
+    }
+
+    fn set_state(&mut self, state: &[f64]) -> Result<(), EnvError> {
+        self.set_unwrapped_state(state)
+    }
+
+    fn snapshot(&self) -> Result<EnvSnapshot, EnvError> {
+        let blob: Option<Vec<u8>> = self.call("snapshot", |h| h.getattr("env")?.getattr("natgrad_state")?.extract())?;
+        match blob {
+            Some(blob) => Ok(EnvSnapshot(python::bytes_to_words(&blob))),
+            None => Err(EnvError::NotRestorable { id: self.described.spec.id.clone() }),
+        }
+    }
+
+    fn restore(&mut self, snapshot: &EnvSnapshot) -> Result<(), EnvError> {
+        let blob = python::words_to_bytes(&snapshot.0)?;
+        self.call("restore", |h| h.getattr("env")?.setattr("natgrad_state", PyBytes::new(h.py(), &blob)))
+    }
+}
+
+impl Drop for GymEnv {
+    fn drop(&mut self) {
+        python::close(&self.handle);
+    }
+}
+
+/// N copies in one of Gymnasium's own vector environments, as a [`VectorEnv`].
+pub struct GymVecEnv {
+    handle: Py<PyAny>,
+    described: Described,
+    n: usize,
+    obs_dim: usize,
+    action_dim: usize,
+    obs: Vec<f32>,
+    final_obs: Vec<f32>,
+    rewards: Vec<f64>,
+    terminated: Vec<bool>,
+    truncated: Vec<bool>,
+    tracker: EpisodeTracker,
+    steps: u64,
+    was_reset: bool,
+}
+
+impl GymVecEnv {
+    /// `gymnasium.make_vec(id, num_envs, vectorization_mode, autoreset_mode=SAME_STEP, **kwargs)`.
+    pub fn make(id: &str, num_envs: usize, options: &MakeOptions) -> Result<Self, EnvError> {
+        if num_envs == 0 {
+            return Err(EnvError::NoEnvs);
+        }
+        let mode = match options.vector_mode {
+            VectorMode::Sync => "sync",
+            VectorMode::Async => "async",
+        };
+        let make = |py: Python<'_>, bridge: &Bound<'_, PyModule>| -> PyResult<(Py<PyAny>, Described)> {
+            let handle = bridge.getattr("Copies")?.call1((gym_id(id), kwargs(py, options)?, num_envs, mode))?;
+            let described = describe(&handle, id, options)?;
+            Ok((handle.unbind(), described))
+        };
+        let (handle, described) = match options.vector_mode {
+            // Worker processes must not see the terminal's Ctrl-C: natgrad
+            // finishes its iteration and closes them itself.
+            VectorMode::Async => python::with_sigint_blocked(|| python::with_bridge(id, "make_vec", make))?,
+            VectorMode::Sync => python::with_bridge(id, "make_vec", make)?,
+        };
+        let obs_dim = described.observation_space.flat_dim();
+        let action_dim = described.action_space.flat_dim();
+        Ok(Self {
+            handle,
+            described,
+            n: num_envs,
+            obs_dim,
+            action_dim,
+            obs: vec![0.0; num_envs * obs_dim],
+            final_obs: vec![0.0; num_envs * obs_dim],
+            rewards: vec![0.0; num_envs],
+            terminated: vec![false; num_envs],
+            truncated: vec![false; num_envs],
+            tracker: EpisodeTracker::new(num_envs),
+            steps: 0,
+            was_reset: false,
+        })
+    }
+
+    fn call<T>(&self, during: &str, f: impl FnOnce(&Bound<'_, PyAny>) -> PyResult<T>) -> Result<T, EnvError> {
+        python::call(&self.described.spec.id, during, |py| f(self.handle.bind(py)))
+    }
+
+    /// The first non-finite observation row, named by copy and step.
+    fn check_rows(&self, what: &'static str, values: &[f32]) -> Result<(), EnvError> {
+        match first_non_finite(values) {
+            None => Ok(()),
+            Some((at, value)) => Err(EnvError::NonFiniteFromEnv {
+                id: self.described.spec.id.clone(),
+                what,
+                value,
+                index: at % self.obs_dim,
+                step: self.steps,
+                copy: at / self.obs_dim,
+            }),
+        }
+    }
+
+    fn action_bytes(&self, actions: VecActions<'_>) -> Vec<u8> {
+        match actions {
+            VecActions::Discrete(a) => a.iter().flat_map(|v| v.to_ne_bytes()).collect(),
+            VecActions::Continuous(x) => f32_bytes(x),
+        }
+    }
+}
+
+type StepBytes = (Vec<u8>, Vec<u8>, Vec<u8>, Vec<u8>, Option<Vec<u8>>);
+
+impl VectorEnv for GymVecEnv {
+    fn num_envs(&self) -> usize {
+        self.n
+    }
+    fn spec(&self) -> &EnvSpec {
+        &self.described.spec
+    }
+    fn observation_space(&self) -> &Space {
+        &self.described.observation_space
+    }
+    fn action_space(&self) -> &Space {
+        &self.described.action_space
+    }
+
+    fn reset(&mut self, seed: Option<u64>) -> Result<&[f32], EnvError> {
+        let bytes: Vec<u8> = self.call("reset", |h| h.call_method1("reset", (seed,))?.extract())?;
+        self.obs.clear();
+        self.obs.extend(f32s(&bytes));
+        self.check_rows("observation", &self.obs)?;
+        self.tracker.clear();
+        self.was_reset = true;
+        Ok(&self.obs)
+    }
+
+    fn observations(&self) -> &[f32] {
+        &self.obs
+    }
+
+    fn step(&mut self, actions: VecActions<'_>) -> Result<VecStep<'_>, EnvError> {
+        if !self.was_reset {
+            return Err(EnvError::NotReset);
+        }
+        check_actions(&self.described.action_space, self.n, self.action_dim, actions)?;
+        let bytes = self.action_bytes(actions);
+        let (obs, rewards, terminated, truncated, final_obs): StepBytes =
+            self.call("step", |h| h.call_method1("step", (PyBytes::new(h.py(), &bytes),))?.extract())?;
+        self.steps += 1;
+        self.obs.clear();
+        self.obs.extend(f32s(&obs));
+        for (i, c) in rewards.chunks_exact(8).enumerate() {
+            self.rewards[i] = f64::from_ne_bytes(c.try_into().expect("8 bytes"));
+        }
+        for i in 0..self.n {
+            self.terminated[i] = terminated[i] != 0;
+            self.truncated[i] = truncated[i] != 0;
+        }
+        if let Some(final_obs) = final_obs {
+            self.final_obs.clear();
+            self.final_obs.extend(f32s(&final_obs));
+        }
+        self.check_rows("observation", &self.obs)?;
+        self.check_rows("final observation", &self.final_obs)?;
+        if let Some((copy, value)) = first_non_finite(&self.rewards) {
+            let id = self.described.spec.id.clone();
+            return Err(EnvError::NonFiniteFromEnv { id, what: "reward", value, index: 0, step: self.steps, copy });
+        }
+        self.tracker.finished.clear();
+        for i in 0..self.n {
+            self.tracker.record(i, self.rewards[i], self.terminated[i] || self.truncated[i]);
+        }
+        Ok(VecStep::new(
+            &self.obs,
+            &self.rewards,
+            &self.terminated,
+            &self.truncated,
+            &self.tracker.finished,
+            &self.final_obs,
+            self.obs_dim,
+        ))
+    }
+
+    /// Layout: was-reset flag, copy count, restorable flag, then (when every
+    /// copy could be saved) per copy its saved state's byte length and bytes
+    /// (packed in words), the episode statistics and the current observations.
+    fn snapshot(&self) -> Result<EnvSnapshot, EnvError> {
+        let states: Vec<Option<Vec<u8>>> = self.call("snapshot", |h| h.call_method0("states")?.extract())?;
+        let mut words = vec![u64::from(self.was_reset), self.n as u64];
+        if states.iter().any(Option::is_none) {
+            words.push(0);
+            return Ok(EnvSnapshot(words));
+        }
+        words.push(1);
+        for state in states.into_iter().flatten() {
+            let packed = python::bytes_to_words(&state);
+            words.push(packed.len() as u64);
+            words.extend(packed);
+        }
+        words.extend(self.tracker.words());
+        words.extend(self.obs.iter().map(|v| u64::from(v.to_bits())));
+        Ok(EnvSnapshot(words))
+    }
+
+    fn restore(&mut self, snapshot: &EnvSnapshot) -> Result<Restored, EnvError> {
+        let words = &snapshot.0;
+        let bad = EnvError::BadSnapshot;
+        if words.len() < 3 || words[1] as usize != self.n {
+            return Err(bad("another number of environment copies"));
+        }
+        if words[2] == 0 {
+            return Ok(Restored::EpisodesRestart);
+        }
+        let mut at = 3;
+        let mut blobs = Vec::with_capacity(self.n);
+        for _ in 0..self.n {
+            let len = *words.get(at).ok_or(bad("too short"))? as usize;
+            blobs.push(python::words_to_bytes(words.get(at + 1..at + 1 + len).ok_or(bad("too short"))?)?);
+            at += 1 + len;
+        }
+        let stats = words.get(at..at + 2 * self.n).ok_or(bad("too short"))?;
+        let obs = words.get(at + 2 * self.n..).filter(|o| o.len() == self.obs.len()).ok_or(bad("wrong observation count"))?;
+        self.call("restore", |h| {
+            let py = h.py();
+            let blobs: Vec<Bound<'_, PyBytes>> = blobs.iter().map(|b| PyBytes::new(py, b)).collect();
+            h.call_method1("set_states", (blobs,)).map(drop)
+        })?;
+        self.tracker.set_from_words(stats)?;
+        for (o, w) in self.obs.iter_mut().zip(obs) {
+            *o = f32::from_bits(*w as u32);
+        }
+        self.was_reset = words[0] == 1;
+        Ok(Restored::Exactly)
+    }
+}
+
+impl Drop for GymVecEnv {
+    fn drop(&mut self) {
+        python::close(&self.handle);
+    }
+}

@@ -1,0 +1,160 @@
+//! The embedded interpreter: started once, on first use, with the packages of
+//! the Python natgrad was built against, and natgrad's `bridge.py` loaded.
+
+use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
+
+use crate::error::EnvError;
+use crate::registry::{closest_match, ids};
+
+/// The site-packages of the Python natgrad was built against (the project's
+/// `.venv`): an embedded interpreter only sees its base installation's
+/// packages otherwise.
+const BUILD_SITE_PACKAGES: Option<&str> = option_env!("NATGRAD_PYTHON_SITE");
+
+// A PyOnceLock, not a std OnceLock: a thread waiting for the first start must
+// let go of the interpreter, or the starting thread can never take it back.
+static BRIDGE: PyOnceLock<Result<Py<PyModule>, String>> = PyOnceLock::new();
+
+/// Starts the interpreter and imports Gymnasium and `bridge.py`; the reason
+/// it could not, otherwise.
+fn start(py: Python<'_>) -> Result<Py<PyModule>, String> {
+    let setup = || -> PyResult<Py<PyModule>> {
+        let sys = py.import("sys")?;
+        if sys.getattr("argv")?.len().unwrap_or(0) == 0 {
+            sys.setattr("argv", vec!["natgrad"])?;
+        }
+        let site_dir = std::env::var("NATGRAD_PYTHON_SITE").ok().or(BUILD_SITE_PACKAGES.map(str::to_owned));
+        if let Some(dir) = site_dir.filter(|d| std::path::Path::new(d).is_dir()) {
+            py.import("site")?.call_method1("addsitedir", (dir,))?;
+        }
+        py.import("gymnasium")?;
+        let code = std::ffi::CString::new(include_str!("bridge.py")).expect("no NUL in bridge.py");
+        Ok(PyModule::from_code(py, &code, c"natgrad_bridge.py", c"natgrad_bridge")?.unbind())
+    };
+    setup().map_err(|e| {
+        let version = Python::version_str().split_whitespace().next().unwrap_or("?").to_owned();
+        format!("Python {version} could not import it ({})", describe_exception(py, &e).1)
+    })
+}
+
+fn bridge<'py>(py: Python<'py>, id: &str) -> Result<Bound<'py, PyModule>, EnvError> {
+    match BRIDGE.get_or_init(py, || start(py)) {
+        Ok(module) => Ok(module.bind(py).clone()),
+        Err(reason) => Err(EnvError::GymnasiumMissing { id: id.to_owned(), reason: reason.clone() }),
+    }
+}
+
+/// Runs `f` with the interpreter attached and the bridge loaded; a Python
+/// exception becomes the matching [`EnvError`] for environment `id`.
+pub(crate) fn with_bridge<T>(
+    id: &str,
+    during: &str,
+    f: impl FnOnce(Python<'_>, &Bound<'_, PyModule>) -> PyResult<T>,
+) -> Result<T, EnvError> {
+    Python::attach(|py| {
+        let module = bridge(py, id)?;
+        f(py, &module).map_err(|e| to_env_error(py, &module, id, during, &e))
+    })
+}
+
+/// Runs `f` on an environment the bridge already made.
+pub(crate) fn call<T>(id: &str, during: &str, f: impl FnOnce(Python<'_>) -> PyResult<T>) -> Result<T, EnvError> {
+    with_bridge(id, during, |py, _| f(py))
+}
+
+/// Closes an environment (its worker processes, windows, files); errors at
+/// this point have nowhere to go.
+pub(crate) fn close(handle: &Py<PyAny>) {
+    Python::attach(|py| {
+        let _ = handle.bind(py).call_method0("close");
+    });
+}
+
+/// The exception's type name and message.
+fn describe_exception(py: Python<'_>, err: &PyErr) -> (String, String) {
+    let kind = err.get_type(py).name().map(|n| n.to_string()).unwrap_or_else(|_| "an exception".into());
+    let message = err.value(py).str().map(|s| s.to_string()).unwrap_or_default();
+    (kind, message)
+}
+
+fn to_env_error(py: Python<'_>, bridge: &Bound<'_, PyModule>, id: &str, during: &str, err: &PyErr) -> EnvError {
+    let (kind, message) = describe_exception(py, err);
+    match kind.as_str() {
+        "UnknownId" => unknown_id(bridge, id, &message),
+        "UnsupportedSpace" => EnvError::UnsupportedSpace { id: id.to_owned(), message },
+        _ => EnvError::Python { id: id.to_owned(), during: during.to_owned(), kind, message },
+    }
+}
+
+/// The closest native id and the closest ids Gymnasium has registered.
+fn unknown_id(bridge: &Bound<'_, PyModule>, id: &str, bare: &str) -> EnvError {
+    let native = ids();
+    let mut closest: Vec<String> = closest_match(bare, &native).map(str::to_owned).into_iter().collect();
+    let gym_closest = bridge
+        .getattr("registered_ids")
+        .and_then(|f| f.call0())
+        .and_then(|all| bridge.getattr("closest_ids")?.call1((bare, all)))
+        .and_then(|c| c.extract::<Vec<String>>());
+    closest.extend(gym_closest.unwrap_or_default().into_iter().filter(|c| !native.contains(&c.as_str())));
+    EnvError::UnknownGymEnv { id: id.to_owned(), native: native.into_iter().map(str::to_owned).collect(), closest }
+}
+
+/// Every id Gymnasium has registered.
+pub fn registered_ids(during: &str) -> Result<Vec<String>, EnvError> {
+    with_bridge("(listing)", during, |_, bridge| bridge.getattr("registered_ids")?.call0()?.extract())
+}
+
+/// Blocks SIGINT on this thread while `f` runs, so that processes forked
+/// meanwhile (Gymnasium's async workers) inherit it blocked and never see a
+/// terminal's Ctrl-C; a Ctrl-C that arrives meanwhile is delivered after.
+pub(crate) fn with_sigint_blocked<T>(f: impl FnOnce() -> T) -> T {
+    // SAFETY: plain signal-mask calls on a zero-initialised, then filled, set.
+    unsafe {
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        let mut old: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut set);
+        libc::sigaddset(&mut set, libc::SIGINT);
+        libc::pthread_sigmask(libc::SIG_BLOCK, &set, &mut old);
+        let out = f();
+        libc::pthread_sigmask(libc::SIG_SETMASK, &old, std::ptr::null_mut());
+        out
+    }
+}
+
+/// Bytes packed into 64-bit words, led by the byte count (snapshots are words).
+pub(crate) fn bytes_to_words(bytes: &[u8]) -> Vec<u64> {
+    let mut words = vec![bytes.len() as u64];
+    words.extend(bytes.chunks(8).map(|c| {
+        let mut w = [0u8; 8];
+        w[..c.len()].copy_from_slice(c);
+        u64::from_le_bytes(w)
+    }));
+    words
+}
+
+/// Unpacks [`bytes_to_words`].
+pub(crate) fn words_to_bytes(words: &[u64]) -> Result<Vec<u8>, EnvError> {
+    let (len, rest) = words.split_first().ok_or(EnvError::BadSnapshot("empty Python state"))?;
+    let len = *len as usize;
+    if rest.len() != len.div_ceil(8) {
+        return Err(EnvError::BadSnapshot("Python state of the wrong length"));
+    }
+    let mut bytes: Vec<u8> = rest.iter().flat_map(|w| w.to_le_bytes()).collect();
+    bytes.truncate(len);
+    Ok(bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bytes_survive_words() {
+        for n in [0, 1, 7, 8, 9, 100] {
+            let bytes: Vec<u8> = (0..n).map(|i| (i * 37 % 251) as u8).collect();
+            assert_eq!(words_to_bytes(&bytes_to_words(&bytes)).unwrap(), bytes);
+        }
+        assert!(words_to_bytes(&[9, 0]).is_err());
+    }
+}
