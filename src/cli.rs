@@ -55,7 +55,8 @@ enum Command {
     /// Demonstrations of the ideas behind the agents.
     #[command(subcommand)]
     Demo(DemoCommand),
-    /// List the environments with their spaces, time limits and reward thresholds.
+    /// List the native environments with their spaces, time limits and reward
+    /// thresholds, then the ids Gymnasium has registered.
     #[command(after_help = "Examples:\n  natgrad envs\n  natgrad envs --random-episode --seed 7")]
     Envs {
         /// Also run one episode of each environment with uniformly random actions and print its return.
@@ -311,7 +312,36 @@ fn envs(random_episode: bool, seed: u64) -> Result<()> {
             println!("  random play  return {ret:.2} over {len} steps (seed {seed})");
         }
     }
+    #[cfg(feature = "gym")]
+    print_gymnasium_ids();
     Ok(())
+}
+
+/// The ids Gymnasium has registered beyond the native ones, wrapped.
+#[cfg(feature = "gym")]
+fn print_gymnasium_ids() {
+    let native = natgrad_envs::ids();
+    match natgrad_envs::gym::gym_ids() {
+        Ok(all) => {
+            let others: Vec<String> = all.into_iter().filter(|id| !native.contains(&id.as_str())).collect();
+            println!(
+                "\nGymnasium: {} more ids, made by Gymnasium itself in Python (natgrad train --env ID; \
+                 gym:ID takes Gymnasium's version of a native id, my_module:MyEnv-v0 imports my_module first):",
+                others.len()
+            );
+            let mut line = String::from(" ");
+            for id in others {
+                if line.len() + id.len() > 100 {
+                    println!("{line}");
+                    line = String::from(" ");
+                }
+                line.push(' ');
+                line.push_str(&id);
+            }
+            println!("{line}");
+        }
+        Err(e) => println!("\nGymnasium's environments are not available: {e}"),
+    }
 }
 
 /// One episode with uniformly random actions: (return, length).

@@ -136,7 +136,12 @@ pub fn run(req: &CompareRequest) -> Result<()> {
     std::thread::scope(|scope| {
         for _ in 0..req.jobs.min(total_runs) {
             scope.spawn(|| {
-                while let Some(job) = queue.lock().expect("queue").pop_front() {
+                loop {
+                    // Taken in its own statement: a guard in the `while let`
+                    // condition would hold the queue for the whole run,
+                    // serialising the jobs.
+                    let next = queue.lock().expect("queue").pop_front();
+                    let Some(job) = next else { break };
                     let start = Instant::now();
                     let output = Command::new(&exe)
                         .args(["train", "--algo", job.algo.name(), "--env", &spec.id, "--seed", &job.seed.to_string()])

@@ -6,11 +6,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 mod common;
-use common::{TempDir, natgrad, text};
-
-fn csv_rows(path: &Path) -> Vec<Vec<String>> {
-    std::fs::read_to_string(path).unwrap().lines().map(|l| l.split(',').map(str::to_owned).collect()).collect()
-}
+use common::{TempDir, csv_rows, curve, interrupt_after, natgrad, natgrad_args, text, trpo_args};
 
 /// Scalar points by tag: (environment step, value).
 type Scalars = BTreeMap<String, Vec<(i64, f32)>>;
@@ -191,52 +187,12 @@ fn eval_reports_the_return_and_renders_a_gif() {
 }
 
 /// The deterministic columns of progress.csv (everything but sps and wall time).
-fn curve(run: &Path) -> Vec<Vec<String>> {
-    csv_rows(&run.join("progress.csv"))
-        .into_iter()
-        .map(|mut r| {
-            r.truncate(r.len() - 2);
-            r
-        })
-        .collect()
-}
-
 /// The scalar series of a run that the seed determines: every tag but the
 /// measured `charts/SPS`, with steps and values.
 fn deterministic_scalars(run: &Path) -> Scalars {
     let mut scalars = read_events(run).0;
     assert!(scalars.remove("charts/SPS").is_some());
     scalars
-}
-
-/// Starts a training run and sends it `signal` once progress.csv has `rows`
-/// rows; returns its exit status.
-fn interrupt_after(args: &[String], csv: &Path, rows: usize, signal: &str) -> std::process::Output {
-    let child = Command::new(env!("CARGO_BIN_EXE_natgrad"))
-        .args(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(120);
-    while std::fs::read_to_string(csv).map_or(0, |t| t.lines().count()) < rows + 1 {
-        assert!(Instant::now() < deadline, "the run wrote no progress");
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    let kill = Command::new("kill").args([signal, &child.id().to_string()]).status().unwrap();
-    assert!(kill.success());
-    child.wait_with_output().unwrap()
-}
-
-/// The arguments of a quiet `natgrad train` of TRPO on `env` into `dir/name`,
-/// with `extra` settings.
-fn trpo_args(env: &str, dir: &TempDir, name: &str, extra: &[&str]) -> Vec<String> {
-    let base = ["train", "--algo", "trpo", "--env", env, "--logdir", dir.str(), "--run-name", name, "--quiet"];
-    base.iter().chain(extra).map(|s| s.to_string()).collect()
-}
-
-fn natgrad_args(args: &[String]) -> std::process::Output {
-    natgrad(&args.iter().map(String::as_str).collect::<Vec<_>>())
 }
 
 #[test]

@@ -58,9 +58,9 @@ pub enum EnvError {
     UnknownGymEnv { id: String, native: Vec<String>, closest: Vec<String> },
 
     #[error(
-        "'{id}' is not a native environment, so it needs Gymnasium in Python, which is not set up: {reason}; run scripts/bootstrap (it installs gymnasium[mujoco,box2d]==1.4.0 into .venv)"
+        "{what} needs Gymnasium in Python, which is not set up: {reason}; run scripts/bootstrap (it installs gymnasium[mujoco,box2d]==1.4.0 into .venv)"
     )]
-    GymnasiumMissing { id: String, reason: String },
+    GymnasiumMissing { what: String, reason: String },
 
     #[error("'{id}': {message}")]
     UnsupportedSpace { id: String, message: String },

@@ -2,7 +2,8 @@
 #![allow(dead_code)] // each test crate uses its own part
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
 
 /// Runs the binary, which must find libtorch through its rpath alone.
 pub fn natgrad(args: &[&str]) -> Output {
@@ -36,3 +37,50 @@ impl Drop for TempDir {
         let _ = std::fs::remove_dir_all(&self.0);
     }
 }
+
+/// The rows of a CSV file, split on commas.
+pub fn csv_rows(path: &Path) -> Vec<Vec<String>> {
+    std::fs::read_to_string(path).unwrap().lines().map(|l| l.split(',').map(str::to_owned).collect()).collect()
+}
+
+/// progress.csv without its two measured columns (steps/s, wall time).
+pub fn curve(run: &Path) -> Vec<Vec<String>> {
+    csv_rows(&run.join("progress.csv"))
+        .into_iter()
+        .map(|mut r| {
+            r.truncate(r.len() - 2);
+            r
+        })
+        .collect()
+}
+
+/// Starts a training run and sends it `signal` once progress.csv has `rows`
+/// rows; returns its exit status.
+pub fn interrupt_after(args: &[String], csv: &Path, rows: usize, signal: &str) -> std::process::Output {
+    let child = Command::new(env!("CARGO_BIN_EXE_natgrad"))
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while std::fs::read_to_string(csv).map_or(0, |t| t.lines().count()) < rows + 1 {
+        assert!(Instant::now() < deadline, "the run wrote no progress");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let kill = Command::new("kill").args([signal, &child.id().to_string()]).status().unwrap();
+    assert!(kill.success());
+    child.wait_with_output().unwrap()
+}
+
+/// The arguments of a quiet `natgrad train` of TRPO on `env` into `dir/name`,
+/// with `extra` settings.
+pub fn trpo_args(env: &str, dir: &TempDir, name: &str, extra: &[&str]) -> Vec<String> {
+    let base = ["train", "--algo", "trpo", "--env", env, "--logdir", dir.str(), "--run-name", name, "--quiet"];
+    base.iter().chain(extra).map(|s| s.to_string()).collect()
+}
+
+pub fn natgrad_args(args: &[String]) -> std::process::Output {
+    natgrad(&args.iter().map(String::as_str).collect::<Vec<_>>())
+}
+

@@ -24,10 +24,14 @@ fn start(py: Python<'_>) -> Result<Py<PyModule>, String> {
         if sys.getattr("argv")?.len().unwrap_or(0) == 0 {
             sys.setattr("argv", vec!["natgrad"])?;
         }
+        // NATGRAD_PYTHON_SITE at run time replaces the built-in path (another venv).
         let site_dir = std::env::var("NATGRAD_PYTHON_SITE").ok().or(BUILD_SITE_PACKAGES.map(str::to_owned));
         if let Some(dir) = site_dir.filter(|d| std::path::Path::new(d).is_dir()) {
             py.import("site")?.call_method1("addsitedir", (dir,))?;
         }
+        // As `python -c`: modules in the working folder import, so that a
+        // user's `my_module:MyEnv-v0` works from where they run natgrad.
+        sys.getattr("path")?.call_method1("insert", (0, ""))?;
         py.import("gymnasium")?;
         let code = std::ffi::CString::new(include_str!("bridge.py")).expect("no NUL in bridge.py");
         Ok(PyModule::from_code(py, &code, c"natgrad_bridge.py", c"natgrad_bridge")?.unbind())
@@ -41,7 +45,10 @@ fn start(py: Python<'_>) -> Result<Py<PyModule>, String> {
 fn bridge<'py>(py: Python<'py>, id: &str) -> Result<Bound<'py, PyModule>, EnvError> {
     match BRIDGE.get_or_init(py, || start(py)) {
         Ok(module) => Ok(module.bind(py).clone()),
-        Err(reason) => Err(EnvError::GymnasiumMissing { id: id.to_owned(), reason: reason.clone() }),
+        Err(reason) => {
+            let what = if id.is_empty() { "listing Gymnasium's ids".to_owned() } else { format!("'{id}' (not a native environment)") };
+            Err(EnvError::GymnasiumMissing { what, reason: reason.clone() })
+        }
     }
 }
 
@@ -102,7 +109,7 @@ fn unknown_id(bridge: &Bound<'_, PyModule>, id: &str, bare: &str) -> EnvError {
 
 /// Every id Gymnasium has registered.
 pub fn registered_ids(during: &str) -> Result<Vec<String>, EnvError> {
-    with_bridge("(listing)", during, |_, bridge| bridge.getattr("registered_ids")?.call0()?.extract())
+    with_bridge("", during, |_, bridge| bridge.getattr("registered_ids")?.call0()?.extract())
 }
 
 /// Blocks SIGINT on this thread while `f` runs, so that processes forked
