@@ -193,9 +193,9 @@ struct NgdArgs {
 
 #[derive(Args, Debug)]
 struct CompareArgs {
-    /// Environment id, e.g. CartPole-v1.
-    #[arg(long)]
-    env: String,
+    /// Environment id, e.g. CartPole-v1 or Hopper-v5.
+    #[arg(long, required_unless_present = "report")]
+    env: Option<String>,
     /// Comma-separated algorithms.
     #[arg(long, default_value = "trpo,vpg")]
     algos: String,
@@ -211,6 +211,13 @@ struct CompareArgs {
     /// Folder under which the comparison's folder is created.
     #[arg(long, default_value = "runs")]
     logdir: PathBuf,
+    /// Deterministic evaluation episodes of each run's final policy.
+    #[arg(long, default_value_t = 10)]
+    eval_episodes: usize,
+    /// Only rebuild the report (evaluations, curves, charts, table) of an
+    /// existing comparison folder.
+    #[arg(long, value_name = "COMPARE_DIR", conflicts_with_all = ["env", "total_steps", "jobs"])]
+    report: Option<PathBuf>,
 }
 
 #[derive(Args, Debug)]
@@ -236,15 +243,7 @@ pub fn main() -> ExitCode {
     let result = match cli.command {
         Command::Envs { random_episode, seed } => envs(random_episode, seed).map(|()| ExitCode::SUCCESS),
         Command::Train(args) => train_command(args),
-        Command::Compare(args) => compare::run(&CompareRequest {
-            env: args.env,
-            algos: args.algos,
-            seeds: args.seeds,
-            total_steps: args.total_steps,
-            jobs: args.jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())),
-            logdir: args.logdir,
-        })
-        .map(|()| ExitCode::SUCCESS),
+        Command::Compare(args) => compare_command(args).map(|()| ExitCode::SUCCESS),
         Command::Demo(DemoCommand::Ngd(args)) => demo::run(&NgdRequest {
             out: args.out,
             seed: args.seed,
@@ -268,6 +267,25 @@ pub fn main() -> ExitCode {
             eprintln!("error: {e:#}");
             ExitCode::FAILURE
         }
+    }
+}
+
+fn compare_command(args: CompareArgs) -> Result<()> {
+    if args.eval_episodes == 0 {
+        anyhow::bail!("--eval-episodes must be at least 1");
+    }
+    match (args.report, args.env) {
+        (Some(group), _) => compare::report_existing(&group, args.eval_episodes),
+        (None, Some(env)) => compare::run(&CompareRequest {
+            env,
+            algos: args.algos,
+            seeds: args.seeds,
+            total_steps: args.total_steps,
+            jobs: args.jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())),
+            logdir: args.logdir,
+            eval_episodes: args.eval_episodes,
+        }),
+        (None, None) => unreachable!("clap requires --env without --report"),
     }
 }
 

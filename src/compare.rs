@@ -10,11 +10,14 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, Result, bail};
 use natgrad_envs::make;
+use natgrad_envs::make_with;
 
 use crate::config::{self, Algo};
-use crate::logger::EPISODES_NAME;
-use crate::plot::{self, Band};
+use crate::eval::{self, EvalRequest};
+use crate::logger::{CSV_NAME as PROGRESS_NAME, EPISODES_NAME};
+use crate::plot::{self, Band, XAxis};
 use crate::run_lock::RunLock;
+use crate::train::RunConfig;
 
 /// Episodes averaged into each point of a curve.
 const WINDOW: usize = 20;
@@ -29,6 +32,8 @@ pub struct CompareRequest {
     pub total_steps: Option<usize>,
     pub jobs: usize,
     pub logdir: PathBuf,
+    /// Deterministic episodes per run in the final evaluation.
+    pub eval_episodes: usize,
 }
 
 struct Job {
@@ -39,7 +44,6 @@ struct Job {
 struct Finished {
     algo: Algo,
     seed: u64,
-    seconds: f64,
     failure: Option<String>,
 }
 
@@ -157,7 +161,7 @@ pub fn run(req: &CompareRequest) -> Result<()> {
                     };
                     let seconds = start.elapsed().as_secs_f64();
                     let mut done = finished.lock().expect("results");
-                    done.push(Finished { algo: job.algo, seed: job.seed, seconds, failure });
+                    done.push(Finished { algo: job.algo, seed: job.seed, failure });
                     let last = done.last().expect("just pushed");
                     let status = last.failure.as_ref().map_or("finished".to_owned(), |e| format!("FAILED: {e}"));
                     println!(
@@ -179,31 +183,115 @@ pub fn run(req: &CompareRequest) -> Result<()> {
         bail!("{} of {total_runs} runs failed:\n{}", failures.len(), failures.join("\n"));
     }
 
+    report(&group, &spec.id, spec.reward_threshold, &algos, req.seeds, total_steps, req.eval_episodes)
+}
+
+/// Rebuilds the report of an existing comparison folder (after its runs
+/// finished, or to evaluate with more episodes): the algorithms and seeds are
+/// read from its run folders.
+pub fn report_existing(group: &Path, eval_episodes: usize) -> Result<()> {
+    let mut runs: Vec<(Algo, u64)> = vec![];
+    for entry in std::fs::read_dir(group).with_context(|| format!("cannot read {}", group.display()))? {
+        let name = entry?.file_name().to_string_lossy().into_owned();
+        if let Some((algo, seed)) = name.split_once("__seed") {
+            runs.push((Algo::parse(algo)?, seed.parse().with_context(|| format!("bad run folder name {name}"))?));
+        }
+    }
+    let Some((first_algo, first_seed)) = runs.first().copied() else {
+        bail!("{} holds no runs of natgrad compare (folders named ALGO__seedN)", group.display());
+    };
+    let algos: Vec<Algo> = Algo::ALL.into_iter().filter(|a| runs.iter().any(|(r, _)| r == a)).collect();
+    let seeds = runs.iter().filter(|(a, _)| *a == first_algo).count();
+    let run = RunConfig::read(&group.join(run_name(first_algo, first_seed)))?;
+    let spec = make_with(&run.env, &run.make_options()?)?.spec().clone();
+    report(group, &spec.id, spec.reward_threshold, &algos, seeds, run.total_steps, eval_episodes)
+}
+
+/// Each run's wall time (seconds since its start) at the end of each
+/// iteration, by environment step, from its progress.csv.
+fn read_wall_times(run: &Path) -> Result<Vec<(usize, f64)>> {
+    let path = run.join(PROGRESS_NAME);
+    let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().unwrap_or_default().split(',').collect();
+    let column = |name: &str| header.iter().position(|h| *h == name).with_context(|| format!("{} has no {name}", path.display()));
+    let (steps, wall) = (column("total_steps")?, column("wall_time_s")?);
+    lines
+        .map(|line| {
+            let fields: Vec<&str> = line.split(',').collect();
+            let step = fields.get(steps).and_then(|s| s.parse().ok());
+            let seconds = fields.get(wall).and_then(|s| s.parse().ok());
+            step.zip(seconds).with_context(|| format!("{} has a malformed row: {line}", path.display()))
+        })
+        .collect()
+}
+
+/// Episodes re-timed by wall clock, in milliseconds: an episode counts at the
+/// end of the iteration in which it ended.
+fn episodes_by_wall_time(episodes: &[(usize, f64)], wall: &[(usize, f64)]) -> Vec<(usize, f64)> {
+    episodes
+        .iter()
+        .filter_map(|(step, ret)| {
+            let i = wall.partition_point(|(s, _)| s < step);
+            wall.get(i).map(|(_, t)| ((t * 1000.0) as usize, *ret))
+        })
+        .collect()
+}
+
+/// One algorithm's band over seeds on a grid: mean ± std of the runs' curves,
+/// each up to its run's end (`ends`, on the grid's scale).
+fn band(label: &str, runs: &[Vec<(usize, f64)>], ends: &[usize], grid: &[usize], scale: f64) -> Band {
+    let curves: Vec<Vec<Option<f64>>> = runs
+        .iter()
+        .zip(ends)
+        .map(|(r, end)| rolling_curve(r, grid).into_iter().zip(grid).map(|(v, g)| v.filter(|_| g <= end)).collect())
+        .collect();
+    let points = grid
+        .iter()
+        .enumerate()
+        .map(|(i, g)| {
+            let values: Vec<f64> = curves.iter().filter_map(|c| c[i]).collect();
+            (*g as f64 * scale, (!values.is_empty()).then(|| mean_std(&values)))
+        })
+        .collect();
+    Band { label: label.to_uppercase(), points }
+}
+
+/// One row of the table.
+struct Row {
+    algo: &'static str,
+    final_text: String,
+    reach_text: String,
+    eval_text: String,
+    seconds: f64,
+}
+
+/// The curves against steps and wall time, the deterministic evaluation of
+/// every run's final policy, curves.csv, the two charts and the table.
+fn report(
+    group: &Path,
+    env: &str,
+    threshold: Option<f64>,
+    algos: &[Algo],
+    seeds: usize,
+    total_steps: usize,
+    eval_episodes: usize,
+) -> Result<()> {
     let grid: Vec<usize> = (1..=GRID_POINTS).map(|i| total_steps * i / GRID_POINTS).collect();
-    let mut bands = vec![];
+    let (mut bands, mut wall_bands, mut rows) = (vec![], vec![], vec![]);
     let mut csv_header = vec!["total_steps".to_owned()];
     let mut columns: Vec<Vec<String>> = vec![grid.iter().map(usize::to_string).collect()];
-    let mut table = vec![];
-    for algo in &algos {
-        let runs: Vec<Vec<(usize, f64)>> = (1..=req.seeds as u64)
-            .map(|seed| read_episodes(&group.join(run_name(*algo, seed))))
-            .collect::<Result<_>>()?;
-        let curves: Vec<Vec<Option<f64>>> = runs.iter().map(|r| rolling_curve(r, &grid)).collect();
-        let points: Vec<(f64, Option<(f64, f64)>)> = grid
-            .iter()
-            .enumerate()
-            .map(|(i, g)| {
-                let values: Vec<f64> = curves.iter().filter_map(|c| c[i]).collect();
-                (*g as f64, (!values.is_empty()).then(|| mean_std(&values)))
-            })
-            .collect();
+    let mut wall_runs_all = vec![];
+    for algo in algos {
+        let dirs: Vec<PathBuf> = (1..=seeds as u64).map(|seed| group.join(run_name(*algo, seed))).collect();
+        let runs: Vec<Vec<(usize, f64)>> = dirs.iter().map(|d| read_episodes(d)).collect::<Result<_>>()?;
+        let walls: Vec<Vec<(usize, f64)>> = dirs.iter().map(|d| read_wall_times(d)).collect::<Result<_>>()?;
+        let steps_band = band(algo.name(), &runs, &vec![total_steps; runs.len()], &grid, 1.0);
         csv_header.extend([format!("{}_mean", algo.name()), format!("{}_std", algo.name())]);
-        let fmt = |f: &dyn Fn((f64, f64)) -> f64| {
-            points.iter().map(|(_, v)| v.map(f).map_or(String::new(), |x| x.to_string())).collect()
-        };
-        columns.push(fmt(&|(m, _)| m));
-        columns.push(fmt(&|(_, s)| s));
-
+        for pick in [|(m, _): (f64, f64)| m, |(_, s): (f64, f64)| s] {
+            columns.push(steps_band.points.iter().map(|(_, v)| v.map(pick).map_or(String::new(), |x| x.to_string())).collect());
+        }
+        let curves: Vec<Vec<Option<f64>>> = runs.iter().map(|r| rolling_curve(r, &grid)).collect();
         let finals: Vec<f64> = curves.iter().filter_map(|c| *c.last().expect("a grid point")).collect();
         let final_text = if finals.is_empty() {
             "no episode finished | ".into()
@@ -211,21 +299,33 @@ pub fn run(req: &CompareRequest) -> Result<()> {
             let (m, s) = mean_std(&finals);
             format!("{:.1} | {m:.1} ± {s:.1}", median(finals.clone()))
         };
-        let reach_text = match spec.reward_threshold {
+        let reach_text = match threshold {
             None => "n/a (no threshold)".into(),
             Some(t) => {
-                let reached: Vec<f64> =
-                    runs.iter().filter_map(|r| steps_to_threshold(r, t)).map(|s| s as f64).collect();
+                let reached: Vec<f64> = runs.iter().filter_map(|r| steps_to_threshold(r, t)).map(|s| s as f64).collect();
                 if reached.is_empty() {
-                    format!("not reached (0/{})", req.seeds)
+                    format!("not reached (0/{seeds})")
                 } else {
-                    format!("{:.0} (median, {}/{} seeds)", median(reached.clone()), reached.len(), req.seeds)
+                    format!("{:.0} (median, {}/{seeds} seeds)", median(reached.clone()), reached.len())
                 }
             }
         };
-        let times: Vec<f64> = finished.iter().filter(|f| f.algo == *algo).map(|f| f.seconds).collect();
-        table.push((algo.name(), final_text, reach_text, mean_std(&times).0));
-        bands.push(Band { label: algo.name().to_uppercase(), points });
+        let evals: Vec<f64> = dirs.iter().map(|d| evaluate(d, eval_episodes)).collect::<Result<_>>()?;
+        let (m, s) = mean_std(&evals);
+        let per_seed: Vec<String> = evals.iter().map(|e| format!("{e:.0}")).collect();
+        let eval_text = format!("{m:.1} ± {s:.1} ({})", per_seed.join(", "));
+        let seconds = mean_std(&walls.iter().filter_map(|w| w.last().map(|(_, t)| *t)).collect::<Vec<_>>()).0;
+        rows.push(Row { algo: algo.name(), final_text, reach_text, eval_text, seconds });
+        bands.push(steps_band);
+        let ends: Vec<usize> = walls.iter().map(|w| w.last().map_or(0, |(_, t)| (t * 1000.0) as usize)).collect();
+        let by_wall_time: Vec<_> = runs.iter().zip(&walls).map(|(r, w)| episodes_by_wall_time(r, w)).collect();
+        wall_runs_all.push((by_wall_time, ends));
+    }
+    // One wall-time grid for every algorithm: up to the slowest run's end.
+    let longest_ms = wall_runs_all.iter().flat_map(|(_, ends)| ends).copied().max().unwrap_or(1).max(1);
+    let wall_grid: Vec<usize> = (1..=GRID_POINTS).map(|i| longest_ms * i / GRID_POINTS).collect();
+    for (algo, (runs, ends)) in algos.iter().zip(&wall_runs_all) {
+        wall_bands.push(band(algo.name(), runs, ends, &wall_grid, 1e-3));
     }
 
     let mut csv = csv_header.join(",") + "\n";
@@ -234,28 +334,44 @@ pub fn run(req: &CompareRequest) -> Result<()> {
         csv.push('\n');
     }
     std::fs::write(group.join("curves.csv"), csv)?;
-    let title = format!(
-        "{}: {} ({} seeds, mean ± 1 std)",
-        spec.id,
-        algos.iter().map(|a| a.name().to_uppercase()).collect::<Vec<_>>().join(" vs "),
-        req.seeds
-    );
-    plot::draw(&group.join("curves.png"), &title, &bands, spec.reward_threshold)?;
-
-    println!();
-    let threshold = spec.reward_threshold.map_or("the threshold".into(), |t| t.to_string());
-    println!("final return: the mean of each run's last {WINDOW} training episodes, over seeds");
+    let names = algos.iter().map(|a| a.name().to_uppercase()).collect::<Vec<_>>().join(" vs ");
+    let title = format!("{env}: {names} ({seeds} seeds, mean ± 1 std)");
+    plot::draw(&group.join("curves.png"), &title, &bands, threshold, XAxis::Steps)?;
+    plot::draw(&group.join("curves_wall_time.png"), &title, &wall_bands, threshold, XAxis::Seconds)?;
+    print_table(&rows, threshold, eval_episodes);
     println!(
-        "| algorithm | final return (median) | final return (mean ± std) | steps to reach {threshold} | wall time per run |"
+        "wrote {}, {} and {}",
+        group.join("curves.csv").display(),
+        group.join("curves.png").display(),
+        group.join("curves_wall_time.png").display()
     );
-    println!("|---|---:|---:|---:|---:|");
-    for (name, final_text, reach, seconds) in table {
-        println!("| {name} | {final_text} | {reach} | {seconds:.1} s |");
-    }
-    println!();
-    println!("wrote {} and {}", group.join("curves.csv").display(), group.join("curves.png").display());
     println!("all runs side by side: tensorboard --logdir {}", group.display());
     Ok(())
+}
+
+/// The mean return of a run's final policy over `episodes` deterministic
+/// episodes, from the same start states (evaluation seed 0) for every run.
+fn evaluate(run: &Path, episodes: usize) -> Result<f64> {
+    let req = EvalRequest { target: run.to_path_buf(), episodes, deterministic: true, seed: 0, gif: None };
+    let returns = eval::returns(&req)?.0;
+    Ok(returns.iter().sum::<f64>() / returns.len() as f64)
+}
+
+fn print_table(rows: &[Row], threshold: Option<f64>, eval_episodes: usize) {
+    let threshold = threshold.map_or("the threshold".into(), |t| t.to_string());
+    println!();
+    println!("final return: the mean of each run's last {WINDOW} training episodes, over seeds");
+    println!(
+        "deterministic evaluation: each run's final policy (its mean action), {eval_episodes} episodes from the same start states"
+    );
+    println!(
+        "| algorithm | final return (median) | final return (mean ± std) | steps to reach {threshold} | deterministic evaluation (mean ± std; per seed) | wall time per run |"
+    );
+    println!("|---|---:|---:|---:|---:|---:|");
+    for r in rows {
+        println!("| {} | {} | {} | {} | {:.1} s |", r.algo, r.final_text, r.reach_text, r.eval_text, r.seconds);
+    }
+    println!();
 }
 
 #[cfg(test)]

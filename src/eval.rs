@@ -39,7 +39,9 @@ fn env_state(env: &dyn natgrad_envs::Env, id: &str) -> Result<Vec<f64>> {
     env.state().ok_or_else(|| anyhow::anyhow!("--gif draws natgrad's native environments only; {id} has no state to draw"))
 }
 
-pub fn run(req: &EvalRequest) -> Result<()> {
+/// The returns of `req.episodes` episodes of the policy in `req.target`,
+/// with the frames of the first one when `req.gif` asks for them.
+pub fn returns(req: &EvalRequest) -> Result<(Vec<f64>, Vec<render::Frame>, RunConfig, Checkpoint)> {
     if req.episodes == 0 {
         bail!("--episodes must be at least 1");
     }
@@ -93,6 +95,11 @@ pub fn run(req: &EvalRequest) -> Result<()> {
             obs = step.obs.to_vec();
         }
     }
+    Ok((returns, frames, run, checkpoint))
+}
+
+pub fn run(req: &EvalRequest) -> Result<()> {
+    let (returns, frames, run, checkpoint) = returns(req)?;
     let n = returns.len() as f64;
     let mean = returns.iter().sum::<f64>() / n;
     let std = (returns.iter().map(|r| (r - mean).powi(2)).sum::<f64>() / n).sqrt();

@@ -38,7 +38,14 @@ fn draw_legend<'a, DB: DrawingBackend + 'a, CT: CoordTranslate>(
         .draw()
 }
 
-pub fn draw(path: &Path, title: &str, bands: &[Band], threshold: Option<f64>) -> Result<()> {
+/// What a chart's x axis counts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum XAxis {
+    Steps,
+    Seconds,
+}
+
+pub fn draw(path: &Path, title: &str, bands: &[Band], threshold: Option<f64>, x_axis: XAxis) -> Result<()> {
     register_bundled_font();
     let values: Vec<f64> = bands
         .iter()
@@ -63,9 +70,16 @@ pub fn draw(path: &Path, title: &str, bands: &[Band], threshold: Option<f64>) ->
         .map_err(err)?;
     chart
         .configure_mesh()
-        .x_desc("environment steps")
+        .x_desc(match x_axis {
+            XAxis::Steps => "environment steps",
+            XAxis::Seconds => "wall time (s)",
+        })
         .y_desc("episodic return (mean of the last 20 episodes)")
-        .x_label_formatter(&|x| format!("{}k", (x / 1000.0).round()))
+        .x_label_formatter(&|x| match x_axis {
+            XAxis::Steps => format!("{}k", (x / 1000.0).round()),
+            XAxis::Seconds if max_step < 20.0 => format!("{x:.1}"),
+            XAxis::Seconds => format!("{x:.0}"),
+        })
         .y_label_formatter(&|y| format!("{y:.0}"))
         .light_line_style(RGBColor(242, 242, 242))
         .label_style(("sans-serif", 15))
