@@ -30,6 +30,8 @@ fn main() {
             let site = String::from_utf8_lossy(&out.stdout).trim().to_owned();
             println!("cargo:rustc-env=NATGRAD_PYTHON_SITE={site}");
         }
-        _ => println!("cargo:warning=could not ask {python} for its site-packages; Gymnasium may not be found at run time"),
+        _ => println!(
+            "cargo:warning=could not ask {python} for its site-packages; Gymnasium may not be found at run time"
+        ),
     }
 }

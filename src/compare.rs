@@ -214,7 +214,9 @@ fn read_wall_times(run: &Path) -> Result<Vec<(usize, f64)>> {
     let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
     let mut lines = text.lines();
     let header: Vec<&str> = lines.next().unwrap_or_default().split(',').collect();
-    let column = |name: &str| header.iter().position(|h| *h == name).with_context(|| format!("{} has no {name}", path.display()));
+    let column = |name: &str| {
+        header.iter().position(|h| *h == name).with_context(|| format!("{} has no {name}", path.display()))
+    };
     let (steps, wall) = (column("total_steps")?, column("wall_time_s")?);
     lines
         .map(|line| {
@@ -289,7 +291,9 @@ fn report(
         let steps_band = band(algo.name(), &runs, &vec![total_steps; runs.len()], &grid, 1.0);
         csv_header.extend([format!("{}_mean", algo.name()), format!("{}_std", algo.name())]);
         for pick in [|(m, _): (f64, f64)| m, |(_, s): (f64, f64)| s] {
-            columns.push(steps_band.points.iter().map(|(_, v)| v.map(pick).map_or(String::new(), |x| x.to_string())).collect());
+            columns.push(
+                steps_band.points.iter().map(|(_, v)| v.map(pick).map_or(String::new(), |x| x.to_string())).collect(),
+            );
         }
         let curves: Vec<Vec<Option<f64>>> = runs.iter().map(|r| rolling_curve(r, &grid)).collect();
         let finals: Vec<f64> = curves.iter().filter_map(|c| *c.last().expect("a grid point")).collect();
@@ -302,7 +306,8 @@ fn report(
         let reach_text = match threshold {
             None => "n/a (no threshold)".into(),
             Some(t) => {
-                let reached: Vec<f64> = runs.iter().filter_map(|r| steps_to_threshold(r, t)).map(|s| s as f64).collect();
+                let reached: Vec<f64> =
+                    runs.iter().filter_map(|r| steps_to_threshold(r, t)).map(|s| s as f64).collect();
                 if reached.is_empty() {
                     format!("not reached (0/{seeds})")
                 } else {

@@ -158,7 +158,12 @@ pub fn preset_total_steps(env: &str) -> usize {
 
 /// The preset's hyperparameter overrides for `env` and `algo` (empty if none).
 pub fn preset(env: &str, algo: Algo) -> Table {
-    preset_tables().get(preset_key(env)).and_then(|t| t.get(algo.name())).and_then(Value::as_table).cloned().unwrap_or_default()
+    preset_tables()
+        .get(preset_key(env))
+        .and_then(|t| t.get(algo.name()))
+        .and_then(Value::as_table)
+        .cloned()
+        .unwrap_or_default()
 }
 
 /// Where hyperparameter overrides come from, beyond the preset.

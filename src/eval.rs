@@ -36,7 +36,8 @@ fn locate(target: &Path) -> Result<(PathBuf, PathBuf)> {
 
 /// The physical state a GIF frame is drawn from.
 fn env_state(env: &dyn natgrad_envs::Env, id: &str) -> Result<Vec<f64>> {
-    env.state().ok_or_else(|| anyhow::anyhow!("--gif draws natgrad's native environments only; {id} has no state to draw"))
+    env.state()
+        .ok_or_else(|| anyhow::anyhow!("--gif draws natgrad's native environments only; {id} has no state to draw"))
 }
 
 /// The returns of `req.episodes` episodes of the policy in `req.target`,

@@ -46,7 +46,8 @@ fn default_vector_mode() -> String {
 
 /// The environment options of `--env-kwargs` and `--vector-mode`, checked.
 pub fn make_options(env_kwargs: &[String], vector_mode: &str) -> Result<MakeOptions> {
-    let kwargs = env_kwargs.iter().map(|kv| parse_kwarg(kv).map_err(|e| anyhow!("--env-kwargs: {e}"))).collect::<Result<_>>()?;
+    let kwargs =
+        env_kwargs.iter().map(|kv| parse_kwarg(kv).map_err(|e| anyhow!("--env-kwargs: {e}"))).collect::<Result<_>>()?;
     let vector_mode = match vector_mode {
         "sync" => VectorMode::Sync,
         "async" => VectorMode::Async,

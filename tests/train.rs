@@ -379,8 +379,8 @@ fn bad_input_is_one_clear_line_and_loses_nothing() {
         "unknown algorithm 'trop' (did you mean 'trpo'?); valid algorithms: trpo, npg, vpg",
     );
     fails_with(
-        &with(&["--algo", "trpo", "--env", "CartPole-v0"]),
-        "unknown environment id 'CartPole-v0' (did you mean 'CartPole-v1'?); valid ids: CartPole-v1, Acrobot-v1",
+        &with(&["--algo", "trpo", "--env", "CartPol-v1"]),
+        "unknown environment id 'CartPol-v1': not one of natgrad's native environments (CartPole-v1, Acrobot-v1,",
     );
     fails_with(
         &with(&["--algo", "trpo", "--env", "CartPole-v1", "--target-kl", "0"]),

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use natgrad_agents::agent::Timings;
 use natgrad_agents::{Collector, CommonConfig, Control, NaturalGradientConfig, Trpo, TrpoConfig, train};
-use natgrad_envs::{MakeOptions, VecEnv};
+use natgrad_envs::{MakeOptions, make_vec};
 use tch::Device;
 
 fn arg(args: &[String], name: &str, default: usize) -> usize {
@@ -57,9 +57,9 @@ fn main() {
         natural: NaturalGradientConfig { cg_damping: 1e-3, cg_iters: 15, ..NaturalGradientConfig::default() },
         ..TrpoConfig::default()
     };
-    let venv = VecEnv::make("CartPole-v1", 2, &MakeOptions::default()).unwrap();
+    let venv = make_vec("CartPole-v1", 2, &MakeOptions::default()).unwrap();
     let mut agent = Trpo::new(config, 4, venv.action_space(), Device::Cpu, seed).unwrap();
-    let mut collector = Collector::new(venv, seed, false, None);
+    let mut collector = Collector::new(venv, seed, false, None).unwrap();
     let mut total = Timings::default();
     let mut iterations = 0u32;
     let mut cg_iterations = 0;

@@ -7,7 +7,7 @@
 use std::time::Instant;
 
 use natgrad_agents::{Collector, CommonConfig, Control, NaturalGradientConfig, Trpo, TrpoConfig, train};
-use natgrad_envs::{MakeOptions, VecEnv};
+use natgrad_envs::{MakeOptions, make_vec};
 use tch::Device;
 
 /// Seconds per iteration, over `iterations` iterations after one warm-up.
@@ -27,9 +27,9 @@ fn seconds_per_iteration(batch: usize, width: i64, threads: i32, iterations: usi
         natural: NaturalGradientConfig { cg_damping: 1e-3, cg_iters: 15, ..NaturalGradientConfig::default() },
         ..TrpoConfig::default()
     };
-    let venv = VecEnv::make("CartPole-v1", 2, &MakeOptions::default()).unwrap();
+    let venv = make_vec("CartPole-v1", 2, &MakeOptions::default()).unwrap();
     let mut agent = Trpo::new(config, 4, venv.action_space(), Device::Cpu, 0).unwrap();
-    let mut collector = Collector::new(venv, 0, false, None);
+    let mut collector = Collector::new(venv, 0, false, None).unwrap();
     let mut start = Instant::now();
     let mut done = 0;
     train(&mut agent, &mut collector, usize::MAX, 0, |_, _, _| {

@@ -3,7 +3,7 @@
 
 use natgrad_agents::natural_gradient::flat_params;
 use natgrad_agents::{Agent, Collector, CommonConfig, Control, NaturalGradientConfig, Trpo, TrpoConfig, train};
-use natgrad_envs::{BoxSpace, MakeOptions, Space, VecEnv};
+use natgrad_envs::{BoxSpace, MakeOptions, Space, make_vec};
 use tch::{Device, Kind};
 
 /// Every number a run produces, as bits: episode returns and lengths, every
@@ -16,8 +16,8 @@ fn fingerprint(env_id: &str, obs_dim: usize, space: &Space, seed: u64) -> Vec<u6
         ..TrpoConfig::default()
     };
     let mut agent = Trpo::new(config, obs_dim, space, Device::Cpu, seed).unwrap();
-    let venv = VecEnv::make(env_id, 2, &MakeOptions::default()).unwrap();
-    let mut collector = Collector::new(venv, seed, true, None);
+    let venv = make_vec(env_id, 2, &MakeOptions::default()).unwrap();
+    let mut collector = Collector::new(venv, seed, true, None).unwrap();
     let mut out = vec![];
     train(&mut agent, &mut collector, 5_000, 0, |it, _, _| {
         for e in &it.episodes {

@@ -10,7 +10,7 @@ use natgrad_agents::{
     Agent, Collector, CommonConfig, Control, NaturalGradientConfig, PolicyOptimizerConfig, Trpo, TrpoConfig, Vpg,
     VpgConfig, train,
 };
-use natgrad_envs::{MakeOptions, Space, VecEnv};
+use natgrad_envs::{MakeOptions, Space, make_vec};
 use tch::{Device, Kind, Tensor};
 
 static TORCH: Mutex<()> = Mutex::new(());
@@ -25,9 +25,10 @@ fn lock() -> std::sync::MutexGuard<'static, ()> {
 /// environment steps at which it finished; stops early once the mean of 20
 /// consecutive episodes reaches `stop_at`.
 fn run(agent: &mut dyn Agent, env_id: &str, seed: u64, total_steps: usize, stop_at: Option<f64>) -> Vec<(usize, f64)> {
-    let venv = VecEnv::make(env_id, agent.common().n_envs, &MakeOptions::default()).unwrap();
+    let venv = make_vec(env_id, agent.common().n_envs, &MakeOptions::default()).unwrap();
     let c = agent.common().clone();
-    let mut collector = Collector::new(venv, seed, c.normalize_observations, c.scale_rewards.then_some(c.gamma));
+    let mut collector =
+        Collector::new(venv, seed, c.normalize_observations, c.scale_rewards.then_some(c.gamma)).unwrap();
     let mut returns = vec![];
     train(agent, &mut collector, total_steps, 0, |it, _, _| {
         returns.extend(it.episodes.iter().map(|e| (it.total_steps, e.episode_return)));
@@ -137,8 +138,8 @@ fn check_trust_region(config: TrpoConfig, env_id: &str, obs_dim: usize, space: &
     let target_kl = config.natural.target_kl;
     let mut agent = Trpo::new(config, obs_dim, space, Device::Cpu, SEED).unwrap();
     let c = agent.common().clone();
-    let venv = VecEnv::make(env_id, c.n_envs, &MakeOptions::default()).unwrap();
-    let mut collector = Collector::new(venv, SEED, false, None);
+    let venv = make_vec(env_id, c.n_envs, &MakeOptions::default()).unwrap();
+    let mut collector = Collector::new(venv, SEED, false, None).unwrap();
     let (mut applied, mut refused) = (0, 0);
     for i in 0..iterations {
         let rollout =
@@ -181,8 +182,8 @@ fn every_trpo_update_stays_in_the_trust_region_or_changes_nothing() {
 fn a_batch_without_signal_is_skipped_not_applied() {
     let _torch = lock();
     let mut agent = Trpo::new(zoo_cartpole_trpo(), 4, &Space::Discrete { n: 2 }, Device::Cpu, 3).unwrap();
-    let venv = VecEnv::make("CartPole-v1", 2, &MakeOptions::default()).unwrap();
-    let mut collector = Collector::new(venv, 3, false, None);
+    let venv = make_vec("CartPole-v1", 2, &MakeOptions::default()).unwrap();
+    let mut collector = Collector::new(venv, 3, false, None).unwrap();
     let mut rollout = collector.collect(agent.policy(), agent.value_function(), 64, 0.99, 0.98).unwrap();
     // Zero advantages: the gradient is zero, so is sᵀFs, and no step exists.
     rollout.advantages = rollout.advantages.zeros_like();

@@ -5,7 +5,7 @@
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
-use natgrad_envs::{Action, MakeOptions, Rng, Space, VecActions, VecEnv, ids, make};
+use natgrad_envs::{Action, MakeOptions, Rng, Space, VecActions, VecEnv, VectorEnv, ids, make};
 
 const VEC_COPIES: usize = 16;
 
@@ -39,12 +39,12 @@ fn single(id: &str, budget: Duration) -> f64 {
     let space: Space = env.action_space().clone();
     let mut rng = Rng::seed_from_u64(0);
     let mut buf = Vec::new();
-    env.reset(Some(0));
+    env.reset(Some(0)).unwrap();
     measure(budget, CHUNK, || {
         for _ in 0..CHUNK {
             let step = env.step(space.sample(&mut rng, &mut buf)).expect("valid action");
             if step.terminated || step.truncated {
-                black_box(env.reset(None));
+                black_box(env.reset(None).unwrap());
             }
             black_box(&step);
         }
@@ -54,7 +54,7 @@ fn single(id: &str, budget: Duration) -> f64 {
 fn vectorized(id: &str, budget: Duration) -> f64 {
     const ITERS: usize = 100;
     let mut venv = VecEnv::make(id, VEC_COPIES, &MakeOptions::default()).expect("registered id");
-    venv.reset(Some(0));
+    venv.reset(Some(0)).unwrap();
     let space = venv.action_space().clone();
     let mut rng = Rng::seed_from_u64(0);
     let mut discrete = vec![0i64; VEC_COPIES];

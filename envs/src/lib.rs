@@ -41,7 +41,9 @@ mod vector;
 pub use classic::{Acrobot, CartPole, ClassicEnv, Dynamics, MountainCar, MountainCarContinuous, Pendulum};
 pub use env::{Action, Env, EnvSnapshot, EnvSpec, Observation, Step};
 pub use error::EnvError;
-pub use registry::{KwValue, MakeOptions, VectorMode, closest_match, ids, make, make_vec, make_with, parse_kwarg, specs};
+pub use registry::{
+    KwValue, MakeOptions, VectorMode, closest_match, ids, make, make_vec, make_with, parse_kwarg, specs,
+};
 pub use rng::Rng;
 pub use space::{BoxSpace, Space};
 pub use time_limit::TimeLimit;

@@ -3,7 +3,7 @@
 
 use natgrad_envs::{
     Action, CartPole, ClassicEnv, Env, EnvError, MakeOptions, MountainCar, Rng, Space, TimeLimit, VecActions, VecEnv,
-    make, make_with,
+    VectorEnv, make, make_with,
 };
 
 /// Runs one episode with random actions from `action_seed`; returns every
@@ -12,7 +12,7 @@ fn random_episode(env: &mut dyn Env, seed: u64, action_seed: u64) -> Vec<(Vec<f3
     let mut rng = Rng::seed_from_u64(action_seed);
     let space = env.action_space().clone();
     let mut buf = Vec::new();
-    let mut out = vec![(env.reset(Some(seed)).to_vec(), 0.0, false, false)];
+    let mut out = vec![(env.reset(Some(seed)).unwrap().to_vec(), 0.0, false, false)];
     loop {
         let s = env.step(space.sample(&mut rng, &mut buf)).unwrap();
         let done = s.terminated || s.truncated;
@@ -40,32 +40,32 @@ fn step_before_reset_is_an_error() {
 #[test]
 fn step_after_termination_or_truncation_is_an_error_until_reset() {
     let mut env = make("CartPole-v1").unwrap();
-    env.reset(Some(0));
+    env.reset(Some(0)).unwrap();
     // Pushing right forever topples the pole within a few dozen steps.
     let last = (0..500).map(|_| env.step(Action::Discrete(1)).unwrap()).find(|s| s.terminated).unwrap();
     assert!(!last.truncated);
     let err = env.step(Action::Discrete(1)).unwrap_err();
     assert_eq!(err, EnvError::EpisodeOver { reason: "terminated" });
     assert!(err.to_string().contains("call reset()"));
-    env.reset(None);
+    env.reset(None).unwrap();
     env.step(Action::Discrete(1)).unwrap();
 
-    let mut env = make_with("Pendulum-v1", &MakeOptions { max_episode_steps: Some(3) }).unwrap();
-    env.reset(Some(0));
+    let mut env = make_with("Pendulum-v1", &MakeOptions { max_episode_steps: Some(3), ..Default::default() }).unwrap();
+    env.reset(Some(0)).unwrap();
     let flags: Vec<bool> = (0..3).map(|_| env.step(Action::Continuous(&[0.0])).unwrap().truncated).collect();
     assert_eq!(flags, [false, false, true]);
     assert_eq!(
         env.step(Action::Continuous(&[0.0])),
         Err(EnvError::EpisodeOver { reason: "truncated by the time limit" })
     );
-    env.reset(None);
+    env.reset(None).unwrap();
     assert!(!env.step(Action::Continuous(&[0.0])).unwrap().truncated);
 }
 
 #[test]
 fn terminated_and_truncated_can_both_be_true() {
     let mut env = TimeLimit::new(ClassicEnv::<MountainCar>::new(), 1).unwrap();
-    env.reset(Some(0));
+    env.reset(Some(0)).unwrap();
     env.set_state(&[0.49, 0.07]).unwrap();
     let s = env.step(Action::Discrete(2)).unwrap();
     assert!(s.terminated && s.truncated);
@@ -74,7 +74,7 @@ fn terminated_and_truncated_can_both_be_true() {
 #[test]
 fn invalid_actions_are_errors_and_change_nothing() {
     let mut cartpole = make("CartPole-v1").unwrap();
-    cartpole.reset(Some(1));
+    cartpole.reset(Some(1)).unwrap();
     let before = cartpole.state();
     assert_eq!(cartpole.step(Action::Discrete(2)), Err(EnvError::ActionOutOfRange { action: 2, n: 2 }));
     assert_eq!(cartpole.step(Action::Discrete(-1)), Err(EnvError::ActionOutOfRange { action: -1, n: 2 }));
@@ -84,7 +84,7 @@ fn invalid_actions_are_errors_and_change_nothing() {
     assert!(msg.contains("0..2") && msg.contains("0 to 1"), "{msg}");
 
     let mut pendulum = make("Pendulum-v1").unwrap();
-    pendulum.reset(Some(1));
+    pendulum.reset(Some(1)).unwrap();
     let before = pendulum.state();
     assert_eq!(pendulum.step(Action::Continuous(&[0.0, 1.0])), Err(EnvError::ActionDimension { expected: 1, got: 2 }));
     assert_eq!(pendulum.step(Action::Continuous(&[])), Err(EnvError::ActionDimension { expected: 1, got: 0 }));
@@ -99,7 +99,7 @@ fn invalid_actions_are_errors_and_change_nothing() {
 #[test]
 fn invalid_states_are_errors() {
     let mut env = make("CartPole-v1").unwrap();
-    env.reset(Some(0));
+    env.reset(Some(0)).unwrap();
     let err = env.set_state(&[0.0; 3]).unwrap_err();
     assert_eq!(err.to_string(), "state has 3 values but this environment's state has 4 (x, x_dot, theta, theta_dot)");
     assert!(matches!(env.set_state(&[0.0, f64::NAN, 0.0, 0.0]), Err(EnvError::NonFiniteState { index: 1, .. })));
@@ -112,7 +112,7 @@ fn out_of_bounds_continuous_actions_are_clipped_like_gymnasium() {
     // Pendulum clips the torque for the dynamics and the cost alike.
     let run = |a: f32| {
         let mut env = make("Pendulum-v1").unwrap();
-        env.reset(Some(5));
+        env.reset(Some(5)).unwrap();
         let s = env.step(Action::Continuous(&[a])).unwrap();
         (env.state(), s.reward)
     };
@@ -123,7 +123,7 @@ fn out_of_bounds_continuous_actions_are_clipped_like_gymnasium() {
     // MountainCarContinuous clips the force but charges the unclipped action.
     let run = |a: f32| {
         let mut env = make("MountainCarContinuous-v0").unwrap();
-        env.reset(Some(5));
+        env.reset(Some(5)).unwrap();
         let s = env.step(Action::Continuous(&[a])).unwrap();
         (env.state(), s.reward)
     };
@@ -151,7 +151,7 @@ fn seeding_is_pinned_across_versions() {
     // uniform scaling) fixes these values; a change here changes every
     // seeded experiment.
     let mut env = ClassicEnv::<CartPole>::new();
-    env.reset(Some(0));
+    env.reset(Some(0)).unwrap();
     let mut rng = Rng::seed_from_u64(0);
     let expected: Vec<f64> = (0..4).map(|_| -0.05 + 0.1 * rng.uniform()).collect();
     assert_eq!(env.state().unwrap(), expected);
@@ -162,15 +162,15 @@ fn seeding_is_pinned_across_versions() {
 #[test]
 fn reset_without_seed_continues_the_stream_and_unseeded_envs_differ() {
     let mut env = make("CartPole-v1").unwrap();
-    let first = env.reset(Some(4));
-    let second = env.reset(None);
+    let first = env.reset(Some(4)).unwrap();
+    let second = env.reset(None).unwrap();
     assert_ne!(first, second);
     let mut again = make("CartPole-v1").unwrap();
-    again.reset(Some(4));
-    assert_eq!(again.reset(None), second);
+    again.reset(Some(4)).unwrap();
+    assert_eq!(again.reset(None).unwrap(), second);
     // From entropy: two fresh environments start differently.
-    let x = make("CartPole-v1").unwrap().reset(None);
-    let y = make("CartPole-v1").unwrap().reset(None);
+    let x = make("CartPole-v1").unwrap().reset(None).unwrap();
+    let y = make("CartPole-v1").unwrap().reset(None).unwrap();
     assert_ne!(x, y);
 }
 
@@ -178,11 +178,11 @@ fn reset_without_seed_continues_the_stream_and_unseeded_envs_differ() {
 fn vectorized_copies_match_single_environments_seeded_seed_plus_i() {
     let n = 4;
     let mut venv = VecEnv::make("CartPole-v1", n, &MakeOptions::default()).unwrap();
-    let obs = venv.reset(Some(100)).to_vec();
+    let obs = venv.reset(Some(100)).unwrap().to_vec();
     assert_eq!(obs.len(), n * 4);
     let mut singles: Vec<_> = (0..n).map(|_| make("CartPole-v1").unwrap()).collect();
     for (i, env) in singles.iter_mut().enumerate() {
-        assert_eq!(&obs[i * 4..(i + 1) * 4], &env.reset(Some(100 + i as u64))[..]);
+        assert_eq!(&obs[i * 4..(i + 1) * 4], &env.reset(Some(100 + i as u64)).unwrap()[..]);
     }
     // Step all with the same scripted actions; copies auto-reset, singles are
     // reset by hand with None, which continues the same streams.
@@ -196,7 +196,7 @@ fn vectorized_copies_match_single_environments_seeded_seed_plus_i() {
             assert_eq!((step.terminated[i], step.truncated[i]), (s.terminated, s.truncated));
             if s.terminated || s.truncated {
                 assert_eq!(step.final_observation(i).unwrap(), &s.obs[..]);
-                let first = env.reset(None);
+                let first = env.reset(None).unwrap();
                 assert_eq!(&step.obs[i * 4..(i + 1) * 4], &first[..]);
                 episodes += 1;
             } else {
@@ -210,8 +210,9 @@ fn vectorized_copies_match_single_environments_seeded_seed_plus_i() {
 
 #[test]
 fn vectorized_episode_statistics_sum_rewards_and_count_steps() {
-    let mut venv = VecEnv::make("Pendulum-v1", 2, &MakeOptions { max_episode_steps: Some(5) }).unwrap();
-    venv.reset(Some(0));
+    let mut venv =
+        VecEnv::make("Pendulum-v1", 2, &MakeOptions { max_episode_steps: Some(5), ..Default::default() }).unwrap();
+    venv.reset(Some(0)).unwrap();
     let mut returns = [0.0; 2];
     for t in 0..5 {
         let step = venv.step(VecActions::Continuous(&[0.3, -0.7])).unwrap();
@@ -235,7 +236,7 @@ fn vectorized_episode_statistics_sum_rewards_and_count_steps() {
 fn vectorized_errors_leave_every_copy_untouched() {
     let mut venv = VecEnv::make("CartPole-v1", 3, &MakeOptions::default()).unwrap();
     assert_eq!(venv.step(VecActions::Discrete(&[0, 0, 0])).unwrap_err(), EnvError::NotReset);
-    venv.reset(Some(0));
+    venv.reset(Some(0)).unwrap();
     let states = |v: &mut VecEnv| v.envs_mut().iter().map(|e| e.state()).collect::<Vec<_>>();
     let before = states(&mut venv);
     assert_eq!(venv.step(VecActions::Discrete(&[0, 1])).unwrap_err(), EnvError::ActionCount { expected: 3, got: 2 });
@@ -248,7 +249,7 @@ fn vectorized_errors_leave_every_copy_untouched() {
     assert_eq!(states(&mut venv), before);
 
     let mut pendulums = VecEnv::make("Pendulum-v1", 2, &MakeOptions::default()).unwrap();
-    pendulums.reset(Some(0));
+    pendulums.reset(Some(0)).unwrap();
     assert!(matches!(pendulums.step(VecActions::Continuous(&[0.0, f32::NAN])), Err(EnvError::InCopy { index: 1, .. })));
     assert_eq!(VecEnv::new(vec![]).err(), Some(EnvError::NoEnvs));
     let mixed = VecEnv::new(vec![make("CartPole-v1").unwrap(), make("Acrobot-v1").unwrap()]);
@@ -258,8 +259,8 @@ fn vectorized_errors_leave_every_copy_untouched() {
 #[test]
 fn snapshots_restore_everything_that_shapes_the_future() {
     for id in natgrad_envs::ids() {
-        let mut venv = VecEnv::make(id, 3, &MakeOptions { max_episode_steps: Some(40) }).unwrap();
-        venv.reset(Some(9));
+        let mut venv = VecEnv::make(id, 3, &MakeOptions { max_episode_steps: Some(40), ..Default::default() }).unwrap();
+        venv.reset(Some(9)).unwrap();
         let space = venv.action_space().clone();
         let mut rng = Rng::seed_from_u64(1);
         let mut buf = Vec::new();
@@ -284,10 +285,11 @@ fn snapshots_restore_everything_that_shapes_the_future() {
                 .collect()
         };
         run(&mut venv, &mut rng, 57);
-        let snapshot = venv.snapshot();
+        let snapshot = venv.snapshot().unwrap();
         let rng_at_snapshot = rng.clone();
         let straight = run(&mut venv, &mut rng, 100);
-        let mut fresh = VecEnv::make(id, 3, &MakeOptions { max_episode_steps: Some(40) }).unwrap();
+        let mut fresh =
+            VecEnv::make(id, 3, &MakeOptions { max_episode_steps: Some(40), ..Default::default() }).unwrap();
         fresh.restore(&snapshot).unwrap();
         let mut rng = rng_at_snapshot;
         assert_eq!(run(&mut fresh, &mut rng, 100), straight, "{id}");

@@ -187,7 +187,7 @@ fn check_parity<D: Dynamics>(reset_obs_ulps_allowed: bool) {
 
         // As the fixture was recorded: reset, then the state written in.
         let mut env = TimeLimit::new(ClassicEnv::<D>::new(), fixture.max_episode_steps).unwrap();
-        env.reset(Some(t as u64));
+        env.reset(Some(t as u64)).unwrap();
         env.set_state(&traj.initial_state).unwrap();
         for (i, step) in traj.steps.iter().enumerate() {
             let what = |field: &str| format!("{} trajectory {t} step {i}: {field}", D::ID);
@@ -274,7 +274,7 @@ fn check_resets<D: Dynamics>() {
     let mut lo = vec![f64::INFINITY; bounds.len()];
     let mut hi = vec![f64::NEG_INFINITY; bounds.len()];
     for seed in 0..2000 {
-        let obs = env.reset(Some(seed));
+        let obs = env.reset(Some(seed)).unwrap();
         let Space::Box(b) = &space else { panic!("classic control observations are boxes") };
         assert!(b.contains(&obs), "{} reset observation {obs:?} outside {space}", D::ID);
         for (k, v) in env.state().unwrap().into_iter().enumerate() {
@@ -308,7 +308,7 @@ fn reset_distributions_match_gymnasium() {
 #[test]
 fn acrobot_reset_state_is_float32() {
     let mut env = ClassicEnv::<Acrobot>::new();
-    env.reset(Some(3));
+    env.reset(Some(3)).unwrap();
     for v in env.state().unwrap() {
         assert_eq!(f64::from(v as f32), v);
     }

@@ -83,4 +83,3 @@ pub fn trpo_args(env: &str, dir: &TempDir, name: &str, extra: &[&str]) -> Vec<St
 pub fn natgrad_args(args: &[String]) -> std::process::Output {
     natgrad(&args.iter().map(String::as_str).collect::<Vec<_>>())
 }
-

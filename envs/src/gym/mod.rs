@@ -408,7 +408,8 @@ impl VectorEnv for GymVecEnv {
             at += 1 + len;
         }
         let stats = words.get(at..at + 2 * self.n).ok_or(bad("too short"))?;
-        let obs = words.get(at + 2 * self.n..).filter(|o| o.len() == self.obs.len()).ok_or(bad("wrong observation count"))?;
+        let obs =
+            words.get(at + 2 * self.n..).filter(|o| o.len() == self.obs.len()).ok_or(bad("wrong observation count"))?;
         self.call("restore", |h| {
             let py = h.py();
             let blobs: Vec<Bound<'_, PyBytes>> = blobs.iter().map(|b| PyBytes::new(py, b)).collect();

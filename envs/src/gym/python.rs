@@ -46,7 +46,11 @@ fn bridge<'py>(py: Python<'py>, id: &str) -> Result<Bound<'py, PyModule>, EnvErr
     match BRIDGE.get_or_init(py, || start(py)) {
         Ok(module) => Ok(module.bind(py).clone()),
         Err(reason) => {
-            let what = if id.is_empty() { "listing Gymnasium's ids".to_owned() } else { format!("'{id}' (not a native environment)") };
+            let what = if id.is_empty() {
+                "listing Gymnasium's ids".to_owned()
+            } else {
+                format!("'{id}' (not a native environment)")
+            };
             Err(EnvError::GymnasiumMissing { what, reason: reason.clone() })
         }
     }
