@@ -9,7 +9,7 @@
 //! use natgrad_envs::{make, Action};
 //!
 //! let mut env = make("CartPole-v1")?;
-//! let obs = env.reset(Some(42));
+//! let obs = env.reset(Some(42))?;
 //! assert_eq!(obs.len(), 4);
 //! let step = env.step(Action::Discrete(1))?;
 //! assert_eq!(step.reward, 1.0);
