@@ -3,10 +3,11 @@
 //! They need Gymnasium in .venv (scripts/bootstrap installs it).
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
 
 mod common;
-use common::{TempDir, csv_rows, curve, interrupt_after, natgrad, natgrad_args, text, trpo_args};
+use common::{TempDir, csv_rows, curve, natgrad, natgrad_args, text, trpo_args};
 
 /// A user's environment, registered through Gymnasium's entry-point syntax
 /// (`corridor_env:Corridor-v0`): walk right to the end of a corridor. Its
@@ -198,17 +199,39 @@ fn a_resumed_box2d_run_says_its_episodes_restart() {
     assert!(stderr.contains("episodes in progress at the checkpoint restart"), "{stderr}");
 }
 
+/// A terminal's Ctrl-C reaches the whole foreground process group: natgrad
+/// and, in async mode, Gymnasium's worker processes. The run gets its own
+/// group here, and the group gets the signal.
 #[test]
 fn ctrl_c_while_python_steps_checkpoints_and_exits_130() {
     for mode in ["sync", "async"] {
         let tmp = TempDir::new(&format!("gym-ctrl-c-{mode}"));
         let args = trpo_args("Hopper-v5", &tmp, "r", &["--vector-mode", mode, "--n-steps", "256"]);
-        let out = interrupt_after(&args, &tmp.path().join("r/progress.csv"), 1, "-INT");
+        let out = interrupt_group_after(&args, &tmp.path().join("r/progress.csv"), 1);
         let stderr = text(&out.stderr);
         assert_eq!(out.status.code(), Some(130), "{mode}: {stderr}");
         assert!(stderr.contains("resume with"), "{mode}: {stderr}");
         assert!(tmp.path().join("r/checkpoint.safetensors").exists(), "{mode}");
     }
+}
+
+fn interrupt_group_after(args: &[String], csv: &Path, rows: usize) -> Output {
+    use std::os::unix::process::CommandExt;
+    let child = Command::new(env!("CARGO_BIN_EXE_natgrad"))
+        .args(args)
+        .process_group(0)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while std::fs::read_to_string(csv).map_or(0, |t| t.lines().count()) < rows + 1 {
+        assert!(Instant::now() < deadline, "the run wrote no progress");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let group = format!("-{}", child.id());
+    assert!(Command::new("kill").args(["-INT", "--", &group]).status().unwrap().success());
+    child.wait_with_output().unwrap()
 }
 
 /// TRPO with its preset solves InvertedPendulum-v5: the last 20 training
