@@ -179,6 +179,17 @@ impl RunLogger {
             self.scalar(step, "rollout/ep_len_mean", self.recent.iter().map(|e| e.1).sum::<f64>() / n)?;
         }
         self.scalar(step, "charts/SPS", sps)?;
+        // Where the iteration's time went (measured, like SPS).
+        let t = &s.timings;
+        for (tag, d) in [
+            ("time/rollout_s", t.rollout),
+            ("time/policy_gradient_s", t.policy_gradient),
+            ("time/conjugate_gradient_s", t.conjugate_gradient),
+            ("time/line_search_s", t.line_search),
+            ("time/critic_s", t.critic),
+        ] {
+            self.scalar(step, tag, d.as_secs_f64())?;
+        }
         self.scalar(step, "losses/policy_loss", s.policy_loss)?;
         self.scalar(step, "losses/value_loss", s.value_loss)?;
         self.scalar(step, "losses/entropy", s.entropy)?;

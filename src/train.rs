@@ -319,12 +319,20 @@ struct Session<'a> {
     checkpointed: Option<usize>,
     failure: Option<anyhow::Error>,
     interrupted: bool,
+    /// Seconds this process spent collecting rollouts (environments and the
+    /// actor), in policy updates and in critic updates.
+    time_split: [f64; 3],
 }
 
 impl Session<'_> {
     fn on_iteration(&mut self, it: &Iteration, agent: &mut dyn Agent, collector: &mut Collector) -> Control {
         let sps = self.steps_per_iteration as f64 / self.iteration_started.elapsed().as_secs_f64().max(1e-9);
         self.iteration_started = Instant::now();
+        let t = &it.stats.timings;
+        let policy = t.policy_gradient + t.conjugate_gradient + t.line_search;
+        for (total, d) in self.time_split.iter_mut().zip([t.rollout, policy, t.critic]) {
+            *total += d.as_secs_f64();
+        }
         self.recent.extend(it.episodes.iter().map(|e| e.episode_return));
         let excess = self.recent.len().saturating_sub(RECENT_EPISODES);
         self.recent.drain(..excess);
@@ -401,6 +409,7 @@ pub fn run(req: &TrainRequest) -> Result<Outcome> {
         checkpointed: checkpoint.as_ref().map(|c| c.meta.iterations),
         failure: None,
         interrupted: false,
+        time_split: [0.0; 3],
     };
     let trained = train(agent.as_mut(), &mut collector, run.total_steps, first_iteration, |it, agent, collector| {
         session.on_iteration(it, agent, collector)
@@ -446,8 +455,10 @@ fn report(session: &Session, collector: &Collector, steps: usize) {
     let threshold =
         collector.venv.spec().reward_threshold.map_or(String::new(), |t| format!(" (reward threshold {t})"));
     let status = if session.interrupted { "stopped by Ctrl-C at" } else { "finished" };
+    let [rollouts, policy, critic] = session.time_split;
     println!(
-        "{} {} seed {}: {status} {} steps ({steps} in {seconds:.1} s, {:.0} steps/s); {mean}{threshold}; run folder {}",
+        "{} {} seed {}: {status} {} steps ({steps} in {seconds:.1} s, {:.0} steps/s: rollouts {rollouts:.1} s, policy \
+         updates {policy:.1} s, critic {critic:.1} s); {mean}{threshold}; run folder {}",
         run.algo,
         run.env,
         run.seed,

@@ -188,10 +188,15 @@ fn eval_reports_the_return_and_renders_a_gif() {
 
 /// The deterministic columns of progress.csv (everything but sps and wall time).
 /// The scalar series of a run that the seed determines: every tag but the
-/// measured `charts/SPS`, with steps and values.
+/// measured `charts/SPS` and `time/*`, with steps and values.
 fn deterministic_scalars(run: &Path) -> Scalars {
     let mut scalars = read_events(run).0;
     assert!(scalars.remove("charts/SPS").is_some());
+    let timings: Vec<String> = scalars.keys().filter(|k| k.starts_with("time/")).cloned().collect();
+    assert_eq!(timings.len(), 5, "{timings:?}");
+    for tag in timings {
+        scalars.remove(&tag);
+    }
     scalars
 }
 
