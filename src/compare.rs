@@ -268,6 +268,82 @@ struct Row {
     seconds: f64,
 }
 
+/// What a comparison's report reads of one algorithm's runs.
+struct AlgoRuns {
+    dirs: Vec<PathBuf>,
+    /// Each run's episodes: (step at its end, return).
+    episodes: Vec<Vec<(usize, f64)>>,
+    /// Each run's (step, wall time) at the end of each iteration.
+    walls: Vec<Vec<(usize, f64)>>,
+}
+
+impl AlgoRuns {
+    fn read(group: &Path, algo: Algo, seeds: usize) -> Result<Self> {
+        let dirs: Vec<PathBuf> = (1..=seeds as u64).map(|seed| group.join(run_name(algo, seed))).collect();
+        let episodes = dirs.iter().map(|d| read_episodes(d)).collect::<Result<_>>()?;
+        let walls = dirs.iter().map(|d| read_wall_times(d)).collect::<Result<_>>()?;
+        Ok(Self { dirs, episodes, walls })
+    }
+
+    /// The episodes re-timed by wall clock, with each run's end (ms).
+    fn by_wall_time(&self) -> (Vec<Vec<(usize, f64)>>, Vec<usize>) {
+        let ends = self.walls.iter().map(|w| w.last().map_or(0, |(_, t)| (t * 1000.0) as usize)).collect();
+        let runs = self.episodes.iter().zip(&self.walls).map(|(r, w)| episodes_by_wall_time(r, w)).collect();
+        (runs, ends)
+    }
+
+    /// The table row: final training return, steps to the threshold, the
+    /// deterministic evaluation of each final policy, wall time.
+    fn row(&self, algo: Algo, grid: &[usize], threshold: Option<f64>, eval_episodes: usize) -> Result<Row> {
+        let seeds = self.dirs.len();
+        let finals: Vec<f64> =
+            self.episodes.iter().filter_map(|r| *rolling_curve(r, grid).last().expect("a grid point")).collect();
+        let final_text = if finals.is_empty() {
+            "no episode finished | ".into()
+        } else {
+            let (m, s) = mean_std(&finals);
+            format!("{:.1} | {m:.1} ± {s:.1}", median(finals.clone()))
+        };
+        let reach_text = match threshold {
+            None => "n/a (no threshold)".into(),
+            Some(t) => {
+                let reached: Vec<f64> =
+                    self.episodes.iter().filter_map(|r| steps_to_threshold(r, t)).map(|s| s as f64).collect();
+                if reached.is_empty() {
+                    format!("not reached (0/{seeds})")
+                } else {
+                    format!("{:.0} (median, {}/{seeds} seeds)", median(reached.clone()), reached.len())
+                }
+            }
+        };
+        let evals: Vec<f64> = self.dirs.iter().map(|d| evaluate(d, eval_episodes)).collect::<Result<_>>()?;
+        let (m, s) = mean_std(&evals);
+        let per_seed: Vec<String> = evals.iter().map(|e| format!("{e:.0}")).collect();
+        let eval_text = format!("{m:.1} ± {s:.1} ({})", per_seed.join(", "));
+        let seconds = mean_std(&self.walls.iter().filter_map(|w| w.last().map(|(_, t)| *t)).collect::<Vec<_>>()).0;
+        Ok(Row { algo: algo.name(), final_text, reach_text, eval_text, seconds })
+    }
+}
+
+/// curves.csv: each algorithm's mean and std on the step grid.
+fn write_curves_csv(path: &Path, grid: &[usize], bands: &[Band]) -> Result<()> {
+    let mut csv = String::from("total_steps");
+    for b in bands {
+        let name = b.label.to_lowercase();
+        csv.push_str(&format!(",{name}_mean,{name}_std"));
+    }
+    csv.push('\n');
+    for (i, g) in grid.iter().enumerate() {
+        csv.push_str(&g.to_string());
+        for b in bands {
+            let (m, s) = b.points[i].1.map_or((String::new(), String::new()), |(m, s)| (m.to_string(), s.to_string()));
+            csv.push_str(&format!(",{m},{s}"));
+        }
+        csv.push('\n');
+    }
+    std::fs::write(path, csv).with_context(|| format!("cannot write {}", path.display()))
+}
+
 /// The curves against steps and wall time, the deterministic evaluation of
 /// every run's final policy, curves.csv, the two charts and the table.
 fn report(
@@ -280,65 +356,22 @@ fn report(
     eval_episodes: usize,
 ) -> Result<()> {
     let grid: Vec<usize> = (1..=GRID_POINTS).map(|i| total_steps * i / GRID_POINTS).collect();
-    let (mut bands, mut wall_bands, mut rows) = (vec![], vec![], vec![]);
-    let mut csv_header = vec!["total_steps".to_owned()];
-    let mut columns: Vec<Vec<String>> = vec![grid.iter().map(usize::to_string).collect()];
-    let mut wall_runs_all = vec![];
-    for algo in algos {
-        let dirs: Vec<PathBuf> = (1..=seeds as u64).map(|seed| group.join(run_name(*algo, seed))).collect();
-        let runs: Vec<Vec<(usize, f64)>> = dirs.iter().map(|d| read_episodes(d)).collect::<Result<_>>()?;
-        let walls: Vec<Vec<(usize, f64)>> = dirs.iter().map(|d| read_wall_times(d)).collect::<Result<_>>()?;
-        let steps_band = band(algo.name(), &runs, &vec![total_steps; runs.len()], &grid, 1.0);
-        csv_header.extend([format!("{}_mean", algo.name()), format!("{}_std", algo.name())]);
-        for pick in [|(m, _): (f64, f64)| m, |(_, s): (f64, f64)| s] {
-            columns.push(
-                steps_band.points.iter().map(|(_, v)| v.map(pick).map_or(String::new(), |x| x.to_string())).collect(),
-            );
-        }
-        let curves: Vec<Vec<Option<f64>>> = runs.iter().map(|r| rolling_curve(r, &grid)).collect();
-        let finals: Vec<f64> = curves.iter().filter_map(|c| *c.last().expect("a grid point")).collect();
-        let final_text = if finals.is_empty() {
-            "no episode finished | ".into()
-        } else {
-            let (m, s) = mean_std(&finals);
-            format!("{:.1} | {m:.1} ± {s:.1}", median(finals.clone()))
-        };
-        let reach_text = match threshold {
-            None => "n/a (no threshold)".into(),
-            Some(t) => {
-                let reached: Vec<f64> =
-                    runs.iter().filter_map(|r| steps_to_threshold(r, t)).map(|s| s as f64).collect();
-                if reached.is_empty() {
-                    format!("not reached (0/{seeds})")
-                } else {
-                    format!("{:.0} (median, {}/{seeds} seeds)", median(reached.clone()), reached.len())
-                }
-            }
-        };
-        let evals: Vec<f64> = dirs.iter().map(|d| evaluate(d, eval_episodes)).collect::<Result<_>>()?;
-        let (m, s) = mean_std(&evals);
-        let per_seed: Vec<String> = evals.iter().map(|e| format!("{e:.0}")).collect();
-        let eval_text = format!("{m:.1} ± {s:.1} ({})", per_seed.join(", "));
-        let seconds = mean_std(&walls.iter().filter_map(|w| w.last().map(|(_, t)| *t)).collect::<Vec<_>>()).0;
-        rows.push(Row { algo: algo.name(), final_text, reach_text, eval_text, seconds });
-        bands.push(steps_band);
-        let ends: Vec<usize> = walls.iter().map(|w| w.last().map_or(0, |(_, t)| (t * 1000.0) as usize)).collect();
-        let by_wall_time: Vec<_> = runs.iter().zip(&walls).map(|(r, w)| episodes_by_wall_time(r, w)).collect();
-        wall_runs_all.push((by_wall_time, ends));
-    }
+    let all: Vec<AlgoRuns> = algos.iter().map(|a| AlgoRuns::read(group, *a, seeds)).collect::<Result<_>>()?;
+    let bands: Vec<Band> = algos
+        .iter()
+        .zip(&all)
+        .map(|(a, r)| band(a.name(), &r.episodes, &vec![total_steps; seeds], &grid, 1.0))
+        .collect();
     // One wall-time grid for every algorithm: up to the slowest run's end.
-    let longest_ms = wall_runs_all.iter().flat_map(|(_, ends)| ends).copied().max().unwrap_or(1).max(1);
+    let timed: Vec<_> = all.iter().map(AlgoRuns::by_wall_time).collect();
+    let longest_ms = timed.iter().flat_map(|(_, ends)| ends).copied().max().unwrap_or(1).max(1);
     let wall_grid: Vec<usize> = (1..=GRID_POINTS).map(|i| longest_ms * i / GRID_POINTS).collect();
-    for (algo, (runs, ends)) in algos.iter().zip(&wall_runs_all) {
-        wall_bands.push(band(algo.name(), runs, ends, &wall_grid, 1e-3));
-    }
+    let wall_bands: Vec<Band> =
+        algos.iter().zip(&timed).map(|(a, (runs, ends))| band(a.name(), runs, ends, &wall_grid, 1e-3)).collect();
+    let rows: Vec<Row> =
+        algos.iter().zip(&all).map(|(a, r)| r.row(*a, &grid, threshold, eval_episodes)).collect::<Result<_>>()?;
 
-    let mut csv = csv_header.join(",") + "\n";
-    for i in 0..grid.len() {
-        csv.push_str(&columns.iter().map(|c| c[i].as_str()).collect::<Vec<_>>().join(","));
-        csv.push('\n');
-    }
-    std::fs::write(group.join("curves.csv"), csv)?;
+    write_curves_csv(&group.join("curves.csv"), &grid, &bands)?;
     let names = algos.iter().map(|a| a.name().to_uppercase()).collect::<Vec<_>>().join(" vs ");
     let title = format!("{env}: {names} ({seeds} seeds, mean ± 1 std)");
     plot::draw(&group.join("curves.png"), &title, &bands, threshold, XAxis::Steps)?;

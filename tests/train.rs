@@ -531,8 +531,27 @@ fn compare_runs_every_algorithm_and_seed_and_writes_curves() {
     assert_eq!(curves[100][0], "2048");
     let last_mean: f64 = curves[100][1].parse().unwrap();
     assert!((8.0..=500.0).contains(&last_mean), "{last_mean}");
-    let png = std::fs::read(group.join("curves.png")).unwrap();
-    assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
+    for chart in ["curves.png", "curves_wall_time.png"] {
+        let png = std::fs::read(group.join(chart)).unwrap();
+        assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n", "{chart}");
+    }
+    // --jobs 2: the first two runs ran at the same time, each started before
+    // the other wrote its final checkpoint.
+    let modified = |run: &str, file: &str| std::fs::metadata(group.join(run).join(file)).unwrap().modified().unwrap();
+    assert!(modified("trpo__seed1", "config.toml") < modified("trpo__seed2", "checkpoint.safetensors"));
+    assert!(modified("trpo__seed2", "config.toml") < modified("trpo__seed1", "checkpoint.safetensors"));
+    // Each run's final policy is evaluated as `natgrad eval --deterministic`
+    // does, from the same start states; --report rebuilds the same table.
+    let eval = natgrad(&["eval", group.join("npg__seed2").to_str().unwrap(), "--deterministic", "--episodes", "10"]);
+    let eval_mean: f64 =
+        text(&eval.stdout).split("mean return ").nth(1).unwrap().split(' ').next().unwrap().parse().unwrap();
+    let npg_row = stdout.lines().find(|l| l.starts_with("| npg |")).unwrap();
+    let per_seed = npg_row.rsplit('(').next().unwrap().split(')').next().unwrap();
+    assert_eq!(per_seed.split(", ").nth(1).unwrap(), format!("{eval_mean:.0}"), "{npg_row}");
+    let report = natgrad(&["compare", "--report", group.to_str().unwrap()]);
+    assert!(report.status.success(), "{}", text(&report.stderr));
+    let table = |out: &str| out.lines().filter(|l| l.starts_with('|')).map(str::to_owned).collect::<Vec<_>>();
+    assert_eq!(table(&text(&report.stdout)), table(&stdout));
     fails_with(
         &["compare", "--env", "CartPole-v1", "--algos", "trpo,ppo", "--logdir", tmp.str()],
         "unknown algorithm 'ppo'",
