@@ -22,12 +22,15 @@ from gymnasium.envs.registration import register
 class Corridor(gym.Env):
     steps = 0  # over every copy, for the faults below
 
-    def __init__(self, length=8, fail_at=-1, nan_at=-1, fail_reset=False):
+    def __init__(self, length=8, fail_at=-1, nan_at=-1, fail_reset=False, wide=False):
         self.observation_space = gym.spaces.Box(-np.inf, np.inf, shape=(2, 1), dtype=np.float64)
         self.action_space = gym.spaces.Discrete(2)
         self.length, self.fail_at, self.nan_at, self.fail_reset = length, fail_at, nan_at, fail_reset
+        self.wide = wide  # observations of another shape than the space's
 
     def _obs(self):
+        if self.wide:
+            return np.array([[self.pos / self.length], [1.0], [0.0]])
         return np.array([[self.pos / self.length], [1.0]])
 
     def reset(self, seed=None, options=None):
@@ -147,6 +150,18 @@ fn a_non_finite_observation_from_the_environment_names_the_step() {
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("non-finite observation (NaN at index 0) on step 151"), "{stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+/// An environment whose observations do not fit its own observation space is
+/// stopped (Gymnasium's vector environment refuses them; natgrad checks every
+/// observation's size too, for single environments as in `natgrad eval`).
+#[test]
+fn observations_that_do_not_fit_the_space_are_an_error() {
+    let dir = corridor_dir("corridor-wide");
+    let out = corridor_train(&dir, "r", "1024", &["wide=true"]);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("ValueError") && !stderr.contains("panicked"), "{stderr}");
 }
 
 #[test]

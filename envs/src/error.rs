@@ -74,6 +74,11 @@ pub enum EnvError {
     NonFiniteFromEnv { id: String, what: &'static str, value: f64, index: usize, step: u64, copy: usize },
 
     #[error(
+        "{id} returned {got} observation values in {during} where its observation space holds {expected}; the environment does not match its own observation_space: fix one of them"
+    )]
+    ObservationSize { id: String, during: &'static str, expected: usize, got: usize },
+
+    #[error(
         "the native {id} takes no keyword arguments (got {given}); use --env gym:{id} to make Gymnasium's own version with them"
     )]
     NativeKwargs { id: String, given: String },

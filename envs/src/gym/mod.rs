@@ -2,12 +2,14 @@
 //! Gymnasium itself in an embedded CPython (pyo3), behind natgrad's own
 //! [`Env`] and [`VectorEnv`] traits.
 //!
-//! Why embedded and not worker processes: on a 2-core machine a step through
-//! pyo3 costs 1 to 2 µs over Python's own `env.step`, while a pipe round trip
-//! to a worker process (Gymnasium's `AsyncVectorEnv`) costs about 100 to 150 µs
-//! (measured in the README's bridge section). Several copies still step
-//! through Gymnasium's own vector environments, sync by default, async (worker
-//! processes) as a setting for machines with cores to spare.
+//! Why embedded and not worker processes: on a 2-core machine, collecting a
+//! Hopper-v5 rollout through this bridge takes about 5% longer than stepping
+//! the environment in Python alone, while the pipe round trip to worker
+//! processes (Gymnasium's `AsyncVectorEnv`) adds 140 to 190 µs to every vector
+//! step, more than a MuJoCo step (the README's bridge section has the
+//! figures). Several copies still step through Gymnasium's own vector
+//! environments: sync by default, async (worker processes) as a setting for
+//! machines with cores to spare.
 //!
 //! One step crosses the boundary once: actions go in as bytes, observations,
 //! rewards and flags come back as bytes (`bridge.py` does the numpy side).
@@ -23,12 +25,9 @@ use crate::registry::{KwValue, MakeOptions, VectorMode};
 use crate::space::{BoxSpace, Space};
 use crate::vector::{EpisodeTracker, Restored, VecActions, VecStep, VectorEnv, check_actions};
 
-pub use python::registered_ids;
-
-/// The ids Gymnasium has registered (after importing `module` of a
-/// `module:Env-v0` id, when given), or why Gymnasium cannot be reached.
+/// The ids Gymnasium has registered, or why Gymnasium cannot be reached.
 pub fn gym_ids() -> Result<Vec<String>, EnvError> {
-    registered_ids("natgrad envs")
+    python::registered_ids("natgrad envs")
 }
 
 /// What Python told us about an environment when making it.
@@ -133,9 +132,17 @@ impl GymEnv {
         python::call(&self.described.spec.id, during, |py| f(self.handle.bind(py)))
     }
 
-    fn check_obs(&self, obs: &[f32], copy: usize) -> Result<(), EnvError> {
-        check_finite(&self.described.spec.id, "observation", obs, self.steps, copy)
+    /// The observation's size against the space, then its values.
+    fn check_obs(&self, obs: &[f32], during: &'static str) -> Result<(), EnvError> {
+        check_size(&self.described.spec.id, during, self.obs_dim, obs.len())?;
+        check_finite(&self.described.spec.id, "observation", obs, self.steps, 0)
     }
+}
+
+/// Observations must fill the observation space exactly: a buggy environment
+/// must not shift every later value silently.
+fn check_size(id: &str, during: &'static str, expected: usize, got: usize) -> Result<(), EnvError> {
+    if expected == got { Ok(()) } else { Err(EnvError::ObservationSize { id: id.to_owned(), during, expected, got }) }
 }
 
 fn check_finite<T: Copy + Into<f64>>(
@@ -165,8 +172,7 @@ impl Env for GymEnv {
     fn reset(&mut self, seed: Option<u64>) -> Result<Observation, EnvError> {
         let bytes: Vec<u8> = self.call("reset", |h| h.call_method1("reset", (seed,))?.extract())?;
         let obs: Observation = f32s(&bytes).collect();
-        debug_assert_eq!(obs.len(), self.obs_dim);
-        self.check_obs(&obs, 0)?;
+        self.check_obs(&obs, "reset")?;
         Ok(obs)
     }
 
@@ -180,7 +186,7 @@ impl Env for GymEnv {
             self.call("step", |h| h.call_method1("step", (PyBytes::new(h.py(), &bytes),))?.extract())?;
         self.steps += 1;
         let obs: Observation = f32s(&obs).collect();
-        self.check_obs(&obs, 0)?;
+        self.check_obs(&obs, "step")?;
         check_finite(&self.described.spec.id, "reward", &[reward], self.steps, 0)?;
         Ok(Step { obs, reward, terminated, truncated })
     }
@@ -315,6 +321,8 @@ impl VectorEnv for GymVecEnv {
 
     fn reset(&mut self, seed: Option<u64>) -> Result<&[f32], EnvError> {
         let bytes: Vec<u8> = self.call("reset", |h| h.call_method1("reset", (seed,))?.extract())?;
+        let id = &self.described.spec.id;
+        check_size(id, "reset", self.n * self.obs_dim, bytes.len() / 4)?;
         self.obs.clear();
         self.obs.extend(f32s(&bytes));
         self.check_rows("observation", &self.obs)?;
@@ -336,6 +344,11 @@ impl VectorEnv for GymVecEnv {
         let (obs, rewards, terminated, truncated, final_obs): StepBytes =
             self.call("step", |h| h.call_method1("step", (PyBytes::new(h.py(), &bytes),))?.extract())?;
         self.steps += 1;
+        let id = &self.described.spec.id;
+        check_size(id, "step", self.n * self.obs_dim, obs.len() / 4)?;
+        if let Some(f) = &final_obs {
+            check_size(id, "step (final observation)", self.n * self.obs_dim, f.len() / 4)?;
+        }
         self.obs.clear();
         self.obs.extend(f32s(&obs));
         for (i, c) in rewards.chunks_exact(8).enumerate() {

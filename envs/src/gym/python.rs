@@ -112,7 +112,7 @@ fn unknown_id(bridge: &Bound<'_, PyModule>, id: &str, bare: &str) -> EnvError {
 }
 
 /// Every id Gymnasium has registered.
-pub fn registered_ids(during: &str) -> Result<Vec<String>, EnvError> {
+pub(crate) fn registered_ids(during: &str) -> Result<Vec<String>, EnvError> {
     with_bridge("", during, |_, bridge| bridge.getattr("registered_ids")?.call0()?.extract())
 }
 
