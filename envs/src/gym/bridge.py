@@ -9,6 +9,7 @@ exception's type and message into an error that names the environment.
 import difflib
 import importlib
 import pickle
+import warnings
 
 import numpy as np
 import gymnasium as gym
@@ -17,6 +18,20 @@ from gymnasium.vector import AutoresetMode
 # An MLP takes flat vectors; past this many values per observation it is an
 # image, and needs a CNN or a downsampling wrapper first.
 MAX_OBS_VALUES = 10_000
+
+
+def _mujoco_warnings_as_python_warnings():
+    """MuJoCo writes its warnings into MUJOCO_LOG.TXT in the working folder
+    (HalfCheetah's XML triggers one at every make); show them on stderr as
+    Python warnings instead, each message once."""
+    try:
+        import mujoco
+    except ImportError:
+        return
+    mujoco.set_mju_user_warning(lambda msg: warnings.warn(f"MuJoCo: {msg.strip()}", RuntimeWarning, stacklevel=1))
+
+
+_mujoco_warnings_as_python_warnings()
 
 
 class UnsupportedSpace(Exception):
