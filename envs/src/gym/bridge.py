@@ -59,9 +59,17 @@ def _split_module(env_id):
     return env_id
 
 
-def _check_known(env_id):
-    if env_id not in gym.registry:
-        raise UnknownId(env_id)
+# What gymnasium.make raises for an id it does not know.
+_UNKNOWN = (gym.error.NameNotFound, gym.error.VersionNotFound, gym.error.NamespaceNotFound)
+
+
+def _make(env_id, make):
+    """`make()`, with Gymnasium's unknown-id errors as UnknownId (Rust adds
+    the closest ids); Gymnasium decides what it knows (versionless ids too)."""
+    try:
+        return make()
+    except _UNKNOWN as e:
+        raise UnknownId(f"{env_id}: {e}") from e
 
 
 def _describe_space(space, what):
@@ -164,14 +172,16 @@ class Copies:
 
     def __init__(self, env_id, kwargs, num_envs, mode):
         env_id = _split_module(env_id)
-        _check_known(env_id)
-        self.env = gym.make_vec(
+        self.env = _make(
             env_id,
-            num_envs=num_envs,
-            vectorization_mode=mode,
-            vector_kwargs={"autoreset_mode": AutoresetMode.SAME_STEP},
-            wrappers=[Snapshots],
-            **kwargs,
+            lambda: gym.make_vec(
+                env_id,
+                num_envs=num_envs,
+                vectorization_mode=mode,
+                vector_kwargs={"autoreset_mode": AutoresetMode.SAME_STEP},
+                wrappers=[Snapshots],
+                **kwargs,
+            ),
         )
         try:
             self.obs_space = _describe_space(self.env.single_observation_space, "observation")
@@ -227,8 +237,7 @@ class Single:
 
     def __init__(self, env_id, kwargs):
         env_id = _split_module(env_id)
-        _check_known(env_id)
-        self.env = Snapshots(gym.make(env_id, **kwargs))
+        self.env = Snapshots(_make(env_id, lambda: gym.make(env_id, **kwargs)))
         try:
             self.obs_space = _describe_space(self.env.observation_space, "observation")
             self.action_space = _describe_space(self.env.action_space, "action")

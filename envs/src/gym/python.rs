@@ -92,10 +92,16 @@ fn describe_exception(py: Python<'_>, err: &PyErr) -> (String, String) {
 fn to_env_error(py: Python<'_>, bridge: &Bound<'_, PyModule>, id: &str, during: &str, err: &PyErr) -> EnvError {
     let (kind, message) = describe_exception(py, err);
     match kind.as_str() {
-        "UnknownId" => unknown_id(bridge, id, &message),
+        "UnknownId" => unknown_id(bridge, id, gym_name(id)),
         "UnsupportedSpace" => EnvError::UnsupportedSpace { id: id.to_owned(), message },
         _ => EnvError::Python { id: id.to_owned(), during: during.to_owned(), kind, message },
     }
+}
+
+/// The id as Gymnasium's registry names it: without `gym:` or `module:`.
+fn gym_name(id: &str) -> &str {
+    let id = id.strip_prefix("gym:").unwrap_or(id);
+    id.split_once(':').map_or(id, |(_, name)| name)
 }
 
 /// The closest native id and the closest ids Gymnasium has registered.
