@@ -5,7 +5,7 @@
 //! Why embedded and not worker processes: on a 2-core machine, collecting a
 //! Hopper-v5 rollout through this bridge takes about 5% longer than stepping
 //! the environment in Python alone, while the pipe round trip to worker
-//! processes (Gymnasium's `AsyncVectorEnv`) adds 140 to 190 µs to every vector
+//! processes (Gymnasium's `AsyncVectorEnv`) adds 140 to 240 µs to every vector
 //! step, more than a MuJoCo step (the README's bridge section has the
 //! figures). Several copies still step through Gymnasium's own vector
 //! environments: sync by default, async (worker processes) as a setting for
