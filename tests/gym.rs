@@ -4,10 +4,9 @@
 
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
-use std::time::{Duration, Instant};
 
 mod common;
-use common::{TempDir, csv_rows, curve, natgrad, natgrad_args, text, trpo_args};
+use common::{TempDir, csv_rows, curve, natgrad, natgrad_args, text, trpo_args, wait_for_rows};
 
 /// A user's environment, registered through Gymnasium's entry-point syntax
 /// (`corridor_env:Corridor-v0`): walk right to the end of a corridor. Its
@@ -239,11 +238,7 @@ fn interrupt_group_after(args: &[String], csv: &Path, rows: usize) -> Output {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(120);
-    while std::fs::read_to_string(csv).map_or(0, |t| t.lines().count()) < rows + 1 {
-        assert!(Instant::now() < deadline, "the run wrote no progress");
-        std::thread::sleep(Duration::from_millis(5));
-    }
+    wait_for_rows(csv, rows);
     let group = format!("-{}", child.id());
     assert!(Command::new("kill").args(["-INT", "--", &group]).status().unwrap().success());
     child.wait_with_output().unwrap()

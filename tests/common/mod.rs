@@ -54,6 +54,15 @@ pub fn curve(run: &Path) -> Vec<Vec<String>> {
         .collect()
 }
 
+/// Waits (up to two minutes) until a run's progress.csv has `rows` rows.
+pub fn wait_for_rows(csv: &Path, rows: usize) {
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while std::fs::read_to_string(csv).map_or(0, |t| t.lines().count()) < rows + 1 {
+        assert!(Instant::now() < deadline, "the run wrote no progress");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
 /// Starts a training run and sends it `signal` once progress.csv has `rows`
 /// rows; returns its exit status.
 pub fn interrupt_after(args: &[String], csv: &Path, rows: usize, signal: &str) -> std::process::Output {
@@ -63,11 +72,7 @@ pub fn interrupt_after(args: &[String], csv: &Path, rows: usize, signal: &str) -
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(120);
-    while std::fs::read_to_string(csv).map_or(0, |t| t.lines().count()) < rows + 1 {
-        assert!(Instant::now() < deadline, "the run wrote no progress");
-        std::thread::sleep(Duration::from_millis(5));
-    }
+    wait_for_rows(csv, rows);
     let kill = Command::new("kill").args([signal, &child.id().to_string()]).status().unwrap();
     assert!(kill.success());
     child.wait_with_output().unwrap()
