@@ -214,9 +214,15 @@ struct CompareArgs {
     /// Deterministic evaluation episodes of each run's final policy.
     #[arg(long, default_value_t = 10)]
     eval_episodes: usize,
+    /// Keyword argument for gymnasium.make, passed to every run; repeatable.
+    #[arg(long = "env-kwargs", value_name = "KEY=VALUE")]
+    env_kwargs: Vec<String>,
+    /// sync or async stepping of copies in Python, for every run [default: sync].
+    #[arg(long, value_parser = ["sync", "async"])]
+    vector_mode: Option<String>,
     /// Only rebuild the report (evaluations, curves, charts, table) of an
     /// existing comparison folder.
-    #[arg(long, value_name = "COMPARE_DIR", conflicts_with_all = ["env", "total_steps", "jobs"])]
+    #[arg(long, value_name = "COMPARE_DIR", conflicts_with_all = ["env", "total_steps", "jobs", "env_kwargs", "vector_mode"])]
     report: Option<PathBuf>,
 }
 
@@ -284,6 +290,8 @@ fn compare_command(args: CompareArgs) -> Result<()> {
             jobs: args.jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())),
             logdir: args.logdir,
             eval_episodes: args.eval_episodes,
+            env_kwargs: args.env_kwargs,
+            vector_mode: args.vector_mode,
         }),
         (None, None) => unreachable!("clap requires --env without --report"),
     }

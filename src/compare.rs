@@ -9,7 +9,6 @@ use std::sync::Mutex;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, Result, bail};
-use natgrad_envs::make;
 use natgrad_envs::make_with;
 
 use crate::config::{self, Algo};
@@ -34,6 +33,9 @@ pub struct CompareRequest {
     pub logdir: PathBuf,
     /// Deterministic episodes per run in the final evaluation.
     pub eval_episodes: usize,
+    /// `--env-kwargs` and `--vector-mode`, passed on to every run.
+    pub env_kwargs: Vec<String>,
+    pub vector_mode: Option<String>,
 }
 
 struct Job {
@@ -98,7 +100,14 @@ fn median(mut values: Vec<f64>) -> f64 {
 }
 
 pub fn run(req: &CompareRequest) -> Result<()> {
-    let spec = make(&req.env)?.spec().clone();
+    let vector_mode = req.vector_mode.as_deref().unwrap_or("sync");
+    let spec = make_with(&req.env, &crate::train::make_options(&req.env_kwargs, vector_mode)?)?.spec().clone();
+    let env_args: Vec<&str> = req
+        .env_kwargs
+        .iter()
+        .flat_map(|kv| ["--env-kwargs", kv.as_str()])
+        .chain(["--vector-mode", vector_mode])
+        .collect();
     let algos: Vec<Algo> = req.algos.split(',').map(|a| Algo::parse(a.trim())).collect::<Result<_>>()?;
     if algos.is_empty() {
         bail!("--algos is empty; give a comma-separated list such as trpo,vpg");
@@ -150,6 +159,7 @@ pub fn run(req: &CompareRequest) -> Result<()> {
                     let output = Command::new(&exe)
                         .args(["train", "--algo", job.algo.name(), "--env", &spec.id, "--seed", &job.seed.to_string()])
                         .args(["--total-steps", &total_steps.to_string(), "--threads", "1", "--quiet"])
+                        .args(&env_args)
                         .arg("--logdir")
                         .arg(&group)
                         .args(["--run-name", &run_name(job.algo, job.seed)])

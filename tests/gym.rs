@@ -110,6 +110,22 @@ fn a_users_own_environment_trains_end_to_end() {
     assert!((0.3..=0.4).contains(&mean), "{stdout}");
 }
 
+/// `natgrad compare` passes --env-kwargs and --vector-mode on to every run.
+#[test]
+fn compare_passes_environment_options_to_every_run() {
+    let dir = corridor_dir("corridor-compare");
+    let mut args = vec!["compare", "--env", "corridor_env:Corridor-v0", "--algos", "trpo,vpg", "--seeds", "1"];
+    args.extend(["--total-steps", "256", "--jobs", "2", "--logdir", "runs", "--eval-episodes", "2"]);
+    args.extend(["--env-kwargs", "length=3", "--vector-mode", "sync"]);
+    let out = natgrad_in(dir.path(), &args);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let group = std::fs::read_dir(dir.path().join("runs")).unwrap().next().unwrap().unwrap().path();
+    for run in ["trpo__seed1", "vpg__seed1"] {
+        let config = std::fs::read_to_string(group.join(run).join("config.toml")).unwrap();
+        assert!(config.contains("env_kwargs = [\"length=3\"]"), "{config}");
+    }
+}
+
 #[test]
 fn an_exception_in_step_stops_the_run_with_its_message_and_keeps_the_checkpoint() {
     let dir = corridor_dir("corridor-raise");
