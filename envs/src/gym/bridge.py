@@ -166,6 +166,30 @@ def _wrapper_state(wrapper):
 
 
 
+def _describe(holder, env_id, observation_space, action_space, batch):
+    """Sets what Rust reads of an environment (its spaces and spec) and how
+    its actions arrive (`batch` + the action shape); closes the environment
+    if a space is one natgrad cannot take."""
+    try:
+        holder.obs_space = _describe_space(observation_space, "observation")
+        holder.action_space = _describe_space(action_space, "action")
+        holder.spec = _spec_of(env_id, holder.env)
+    except Exception:
+        holder.env.close()
+        raise
+    holder.action_shape = batch + tuple(action_space.shape)
+    holder.action_dtype = action_space.dtype
+    holder.discrete_start = int(action_space.start) if isinstance(action_space, gym.spaces.Discrete) else None
+
+
+def _decode_actions(holder, raw):
+    """Actions from Rust's bytes: float32 for a Box (cast to the space's
+    dtype), int64 indices shifted by a Discrete space's start."""
+    if holder.discrete_start is None:
+        return np.frombuffer(raw, dtype=np.float32).reshape(holder.action_shape).astype(holder.action_dtype)
+    return np.frombuffer(raw, dtype=np.int64) + holder.discrete_start
+
+
 class Copies:
     """N copies in one of Gymnasium's vector environments (sync or async),
     with same-step autoreset, as natgrad's own vector environment."""
@@ -183,18 +207,8 @@ class Copies:
                 **kwargs,
             ),
         )
-        try:
-            self.obs_space = _describe_space(self.env.single_observation_space, "observation")
-            self.action_space = _describe_space(self.env.single_action_space, "action")
-            self.spec = _spec_of(env_id, self.env)
-        except Exception:
-            self.env.close()
-            raise
+        _describe(self, env_id, self.env.single_observation_space, self.env.single_action_space, (num_envs,))
         self.num_envs = num_envs
-        space = self.env.single_action_space
-        self.action_shape = (num_envs,) + tuple(space.shape)
-        self.action_dtype = space.dtype
-        self.discrete_start = int(space.start) if isinstance(space, gym.spaces.Discrete) else None
 
     def _obs_bytes(self, obs):
         return np.ascontiguousarray(np.asarray(obs, dtype=np.float32).reshape(self.num_envs, -1)).tobytes()
@@ -204,10 +218,7 @@ class Copies:
         return self._obs_bytes(obs)
 
     def step(self, actions):
-        if self.discrete_start is None:
-            a = np.frombuffer(actions, dtype=np.float32).reshape(self.action_shape).astype(self.action_dtype)
-        else:
-            a = np.frombuffer(actions, dtype=np.int64) + self.discrete_start
+        a = _decode_actions(self, actions)
         obs, rewards, terminated, truncated, info = self.env.step(a)
         final = None
         if "_final_obs" in info:
@@ -238,27 +249,16 @@ class Single:
     def __init__(self, env_id, kwargs):
         env_id = _split_module(env_id)
         self.env = Snapshots(_make(env_id, lambda: gym.make(env_id, **kwargs)))
-        try:
-            self.obs_space = _describe_space(self.env.observation_space, "observation")
-            self.action_space = _describe_space(self.env.action_space, "action")
-            self.spec = _spec_of(env_id, self.env)
-        except Exception:
-            self.env.close()
-            raise
-        space = self.env.action_space
-        self.action_shape = tuple(space.shape)
-        self.action_dtype = space.dtype
-        self.discrete_start = int(space.start) if isinstance(space, gym.spaces.Discrete) else None
+        _describe(self, env_id, self.env.observation_space, self.env.action_space, ())
 
     def reset(self, seed):
         obs, _ = self.env.reset(seed=seed)
         return np.asarray(obs, dtype=np.float32).reshape(-1).tobytes()
 
     def step(self, action):
-        if self.discrete_start is None:
-            a = np.frombuffer(action, dtype=np.float32).reshape(self.action_shape).astype(self.action_dtype)
-        else:
-            a = int(np.frombuffer(action, dtype=np.int64)[0]) + self.discrete_start
+        a = _decode_actions(self, action)
+        if self.discrete_start is not None:
+            a = int(a[0])
         obs, reward, terminated, truncated, _ = self.env.step(a)
         return (np.asarray(obs, dtype=np.float32).reshape(-1).tobytes(), float(reward), bool(terminated), bool(truncated))
 
