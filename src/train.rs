@@ -158,9 +158,11 @@ fn create_run_dir(logdir: &Path, name: &str) -> Result<PathBuf> {
 fn start(req: &TrainRequest, algo: &str, env: &str) -> Result<(RunConfig, PathBuf, RunLock)> {
     let algo = Algo::parse(algo)?;
     let vector_mode = req.vector_mode.clone().unwrap_or_else(default_vector_mode);
-    let spec = make_with(env, &make_options(&req.env_kwargs, &vector_mode)?)?.spec().clone();
+    let probe = make_with(env, &make_options(&req.env_kwargs, &vector_mode)?)?;
+    let spec = probe.spec().clone();
     let overrides = Overrides { config_file: req.config.as_deref(), sets: &req.sets, flags: &req.flags };
     let agent_config = config::resolve(algo, &spec.id, &overrides)?;
+    agent_config.common().check_action_space(probe.action_space())?;
     let total_steps = req.total_steps.unwrap_or_else(|| config::preset_total_steps(&spec.id));
     if total_steps == 0 {
         bail!("--total-steps must be at least 1");

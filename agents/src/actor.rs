@@ -8,7 +8,7 @@ use natgrad_envs::Rng;
 use tch::{Device, Kind, Tensor};
 
 use crate::distributions::sample_index;
-use crate::policy::{ActionKind, Policy};
+use crate::policy::{ActionKind, Policy, SDE_EPSILON};
 use crate::value::ValueFunction;
 
 /// ln(2π)
@@ -24,6 +24,11 @@ pub struct Decisions {
 
 /// Chooses actions for batches of (already normalised) observations.
 pub trait Actor {
+    /// gSDE: draws a new exploration matrix for each of `n_envs` copies,
+    /// used by every [`Actor::act`] until the next call. Other policies
+    /// draw nothing.
+    fn reset_noise(&mut self, n_envs: usize, rng: &mut Rng);
+    /// One decision per row of `obs`; with gSDE, row i uses copy i's matrix.
     fn act(&self, obs: &[f32], rng: &mut Rng) -> Decisions;
     /// V(s) alone (for bootstrapping), drawing no random numbers.
     fn values(&self, obs: &[f32]) -> Vec<f32>;
@@ -33,22 +38,49 @@ fn to_f32(t: &Tensor) -> Vec<f32> {
     Vec::<f32>::try_from(&t.to_kind(Kind::Float).to_device(Device::Cpu).reshape([-1])).expect("a float tensor")
 }
 
+/// gSDE's exploration matrices ε ~ N(0, std²), `[n_envs, latent, dim]`
+/// row-major, from standard normals of `rng` (so that both actors, and a
+/// resumed run, draw the same ones). `std` is `[latent, dim]`.
+fn sample_exploration(std: &[f32], n_envs: usize, rng: &mut Rng) -> Vec<f32> {
+    (0..n_envs).flat_map(|_| std.iter()).map(|s| rng.normal() as f32 * s).collect()
+}
+
 /// Acting through libtorch: works on every device.
 pub struct TorchActor<'a> {
-    pub policy: &'a Policy,
-    pub value: &'a ValueFunction,
-    pub obs_dim: usize,
+    policy: &'a Policy,
+    value: &'a ValueFunction,
+    obs_dim: usize,
+    /// gSDE's exploration matrices `[n_envs, latent, dim]`.
+    exploration: Option<Tensor>,
+}
+
+impl<'a> TorchActor<'a> {
+    pub fn new(policy: &'a Policy, value: &'a ValueFunction, obs_dim: usize) -> Self {
+        Self { policy, value, obs_dim, exploration: None }
+    }
 }
 
 impl Actor for TorchActor<'_> {
+    fn reset_noise(&mut self, n_envs: usize, rng: &mut Rng) {
+        let Some(std) = tch::no_grad(|| self.policy.sde_std()) else { return };
+        let shape = [n_envs as i64, std.size()[0], std.size()[1]];
+        let matrices = sample_exploration(&to_f32(&std), n_envs, rng);
+        self.exploration =
+            Some(Tensor::from_slice(&matrices).view(shape).to_device(self.policy.device()).to_kind(self.policy.kind()));
+    }
+
     fn act(&self, obs: &[f32], rng: &mut Rng) -> Decisions {
         let o = Tensor::from_slice(obs)
             .view([-1, self.obs_dim as i64])
             .to_device(self.policy.device())
             .to_kind(self.policy.kind());
         tch::no_grad(|| {
-            let dist = self.policy.dist(&o);
-            let a = dist.sample(rng);
+            let (dist, features) = self.policy.dist_and_features(&o);
+            let a = match &self.exploration {
+                // gSDE: the noise is the features times this copy's matrix.
+                Some(e) => dist.mode() + features.unsqueeze(1).bmm(e).squeeze_dim(1),
+                None => dist.sample(rng),
+            };
             let log_probs = to_f32(&dist.log_prob(&a));
             Decisions { actions: to_f32(&a), log_probs, values: to_f32(&self.value.forward(&o)) }
         })
@@ -130,8 +162,14 @@ fn mlp_of(vs: &tch::nn::VarStore, prefix: &str) -> Vec<Dense> {
 }
 
 fn run_mlp(layers: &[Dense], x: &[f32]) -> Vec<f32> {
-    let last = layers.len() - 1;
-    layers.iter().enumerate().fold(x.to_vec(), |h, (i, layer)| layer.forward(&h, i == last))
+    run_mlp_with_latent(layers, x).0
+}
+
+/// The output and the last hidden layer's activations.
+fn run_mlp_with_latent(layers: &[Dense], x: &[f32]) -> (Vec<f32>, Vec<f32>) {
+    let (last, hidden) = layers.split_last().expect("an MLP has at least one layer");
+    let latent = hidden.iter().fold(x.to_vec(), |h, layer| layer.forward(&h, false));
+    (last.forward(&latent, true), latent)
 }
 
 /// Acting in plain Rust over a copy of the CPU weights, taken when built:
@@ -141,6 +179,10 @@ pub struct CpuActor {
     value: Vec<Dense>,
     kind: ActionKind,
     log_std: Vec<f32>,
+    /// gSDE: the standard deviations `[latent, dim]` and the current
+    /// exploration matrices `[n_envs, latent, dim]`.
+    sde_std: Option<Vec<f32>>,
+    exploration: Vec<f32>,
 }
 
 impl CpuActor {
@@ -155,14 +197,54 @@ impl CpuActor {
             value: mlp_of(value.var_store(), "vf"),
             kind: policy.action_kind().clone(),
             log_std,
+            sde_std: tch::no_grad(|| policy.sde_std()).map(|s| to_f32(&s.contiguous())),
+            exploration: vec![],
         })
+    }
+
+    /// gSDE's decisions: action = mean + features · ε_i for copy i, scored
+    /// under N(mean, features² · std² + ε) per dimension.
+    fn act_sde(&self, std: &[f32], out: &[f32], latent: &[f32]) -> Decisions {
+        let dim = self.kind.dim();
+        let width = std.len() / dim;
+        let mut actions = Vec::with_capacity(out.len());
+        let mut log_probs = Vec::with_capacity(out.len() / dim);
+        for (i, (mean, features)) in out.chunks(dim).zip(latent.chunks(width)).enumerate() {
+            let matrix = &self.exploration[i * width * dim..(i + 1) * width * dim];
+            let mut noise = vec![0.0f32; dim];
+            let mut variance = vec![0.0f32; dim];
+            for (k, f) in features.iter().enumerate() {
+                for j in 0..dim {
+                    noise[j] += f * matrix[k * dim + j];
+                    variance[j] += f * f * std[k * dim + j] * std[k * dim + j];
+                }
+            }
+            let mut logp = 0.0f64;
+            for j in 0..dim {
+                let log_sd = 0.5 * (f64::from(variance[j]) + SDE_EPSILON).ln();
+                let z = f64::from(noise[j]) * (-log_sd).exp();
+                logp += -0.5 * z * z - log_sd - 0.5 * LN_2PI;
+                actions.push(mean[j] + noise[j]);
+            }
+            log_probs.push(logp as f32);
+        }
+        Decisions { actions, log_probs, values: vec![] }
     }
 }
 
 impl Actor for CpuActor {
+    fn reset_noise(&mut self, n_envs: usize, rng: &mut Rng) {
+        if let Some(std) = &self.sde_std {
+            self.exploration = sample_exploration(std, n_envs, rng);
+        }
+    }
+
     fn act(&self, obs: &[f32], rng: &mut Rng) -> Decisions {
-        let out = run_mlp(&self.policy, obs);
+        let (out, latent) = run_mlp_with_latent(&self.policy, obs);
         let values = run_mlp(&self.value, obs);
+        if let Some(std) = &self.sde_std {
+            return Decisions { values, ..self.act_sde(std, &out, &latent) };
+        }
         let mut actions = Vec::new();
         let mut log_probs = Vec::new();
         match &self.kind {
@@ -205,10 +287,11 @@ mod tests {
     use natgrad_envs::{BoxSpace, Space};
 
     use super::*;
+    use crate::policy::Sde;
 
-    fn compare(space: &Space, obs_dim: usize) {
+    fn compare(space: &Space, obs_dim: usize, sde: Option<Sde>) {
         tch::manual_seed(5);
-        let policy = Policy::new(obs_dim, space, &[64, 64], -0.5, Device::Cpu);
+        let policy = Policy::new(obs_dim, space, &[64, 64], -0.5, sde, Device::Cpu).unwrap();
         // Larger output weights than the initial 0.01 gain, so actions vary.
         tch::no_grad(|| {
             for mut p in policy.parameters() {
@@ -217,8 +300,13 @@ mod tests {
             }
         });
         let value = ValueFunction::new(obs_dim, &[64, 64], 1e-3, Device::Cpu);
-        let torch = TorchActor { policy: &policy, value: &value, obs_dim };
-        let cpu = CpuActor::new(&policy, &value).expect("float32 CPU networks");
+        let mut torch = TorchActor::new(&policy, &value, obs_dim);
+        let mut cpu = CpuActor::new(&policy, &value).expect("float32 CPU networks");
+        let (mut n1, mut n2) = (Rng::seed_from_u64(3), Rng::seed_from_u64(3));
+        torch.reset_noise(8, &mut n1);
+        cpu.reset_noise(8, &mut n2);
+        assert_eq!(n1, n2, "both drew the same exploration matrices");
+        assert_eq!(n1 == Rng::seed_from_u64(3), sde.is_none(), "only gSDE draws exploration matrices");
         let mut draw = Rng::seed_from_u64(1);
         for _ in 0..50 {
             let obs: Vec<f32> = (0..8 * obs_dim).map(|_| draw.normal() as f32).collect();
@@ -256,7 +344,11 @@ mod tests {
 
     #[test]
     fn the_rust_forward_pass_gives_the_same_actions_as_libtorch() {
-        compare(&Space::Discrete { n: 3 }, 6);
-        compare(&Space::Box(BoxSpace::new(vec![-2.0, -1.0], vec![2.0, 1.0])), 3);
+        let continuous = Space::Box(BoxSpace::new(vec![-2.0, -1.0], vec![2.0, 1.0]));
+        compare(&Space::Discrete { n: 3 }, 6, None);
+        compare(&continuous, 3, None);
+        for (full_std, use_expln) in [(true, false), (false, true)] {
+            compare(&continuous, 3, Some(Sde { full_std, use_expln, learn_features: false }));
+        }
     }
 }

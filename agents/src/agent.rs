@@ -12,7 +12,7 @@ use crate::finite::{NonFinite, ensure_finite, ensure_finite_parameters, hints};
 use crate::hyperparameters::hyperparameters;
 use crate::natural_policy_step::surrogate;
 use crate::optim::Adam;
-use crate::policy::Policy;
+use crate::policy::{Policy, Sde};
 use crate::rollout::{Collector, Rollout};
 use crate::value::ValueFunction;
 
@@ -38,8 +38,26 @@ hyperparameters! {
         pub policy_hidden: Vec<i64> = vec![64, 64],
         /// Hidden layer sizes of the value network.
         pub value_hidden: Vec<i64> = vec![64, 64],
-        /// Initial log standard deviation of Gaussian policies.
+        /// Initial log standard deviation of Gaussian policies (with gSDE, of
+        /// each entry of the exploration matrix).
         pub log_std_init: f64 = 0.0,
+        /// gSDE, generalized state-dependent exploration (Raffin et al.,
+        /// 2021): the action noise is the policy's last hidden features times a
+        /// random matrix held for sde_sample_freq steps, so exploration is
+        /// smooth in time. Continuous actions only.
+        pub use_sde: bool = false,
+        /// With use_sde: draw a new exploration matrix every this many steps;
+        /// -1 (or 0): only at the start of each rollout.
+        pub sde_sample_freq: i64 = -1,
+        /// With use_sde: one learned log-std per (feature, action) pair;
+        /// false: one per feature, shared by the actions.
+        pub full_std: bool = true,
+        /// With use_sde: keep the std positive with expln (exp below 0,
+        /// log1p + 1 above) instead of exp, so it cannot grow fast.
+        pub use_expln: bool = false,
+        /// With use_sde: let the exploration's gradient train the policy's
+        /// hidden layers too (otherwise they are constants for the std).
+        pub learn_features: bool = false,
         /// Adam learning rate of the value function.
         pub critic_learning_rate: f64 = 1e-3,
         /// Passes of the value function over each batch.
@@ -87,6 +105,12 @@ impl CommonConfig {
             "give at least one positive layer size, e.g. [64, 64]",
         )?;
         check(self.log_std_init.is_finite(), "log_std_init", self.log_std_init, "must be finite")?;
+        check(
+            self.sde_sample_freq >= -1,
+            "sde_sample_freq",
+            self.sde_sample_freq,
+            "must be a number of steps, or -1 to draw only at the start of each rollout",
+        )?;
         check(
             self.critic_learning_rate > 0.0 && self.critic_learning_rate.is_finite(),
             "critic_learning_rate",
@@ -213,16 +237,41 @@ pub(crate) fn explained_variance(values: &Tensor, returns: &Tensor) -> f64 {
     if var_returns == 0.0 { f64::NAN } else { 1.0 - (returns - values).var(true).double_value(&[]) / var_returns }
 }
 
+impl CommonConfig {
+    /// gSDE's settings, if `use_sde`.
+    pub fn sde(&self) -> Option<Sde> {
+        self.use_sde.then_some(Sde {
+            full_std: self.full_std,
+            use_expln: self.use_expln,
+            learn_features: self.learn_features,
+        })
+    }
+
+    /// Refuses settings that do not fit `action_space` (gSDE with discrete actions).
+    pub fn check_action_space(&self, action_space: &Space) -> Result<(), ConfigError> {
+        let discrete = matches!(action_space, Space::Discrete { .. });
+        check(
+            !(self.use_sde && discrete),
+            "use_sde",
+            true,
+            "gSDE explores in a continuous (Box) action space and this environment's actions are discrete; set use_sde=false",
+        )
+    }
+}
+
 /// A fresh policy and value function with `common`'s sizes.
 pub(crate) fn networks(
     common: &CommonConfig,
     obs_dim: usize,
     action_space: &Space,
     device: Device,
-) -> (Policy, ValueFunction) {
-    let policy = Policy::new(obs_dim, action_space, &common.policy_hidden, common.log_std_init, device);
+) -> Result<(Policy, ValueFunction), ConfigError> {
+    common.check_action_space(action_space)?;
+    let hidden = &common.policy_hidden;
+    let policy = Policy::new(obs_dim, action_space, hidden, common.log_std_init, common.sde(), device)
+        .expect("the action space was checked");
     let value = ValueFunction::new(obs_dim, &common.value_hidden, common.critic_learning_rate, device);
-    (policy, value)
+    Ok((policy, value))
 }
 
 /// What every update does once the policy has moved: measures the new policy
@@ -346,13 +395,7 @@ pub fn train(
     while collector.total_steps < total_steps {
         let start = Instant::now();
         let common = agent.common().clone();
-        let rollout = collector.collect(
-            agent.policy(),
-            agent.value_function(),
-            common.n_steps,
-            common.gamma,
-            common.gae_lambda,
-        )?;
+        let rollout = collector.collect(agent.policy(), agent.value_function(), &common)?;
         let rollout_time = start.elapsed();
         let diverged = |source| TrainError::NonFinite { iteration: index, source };
         ensure_finite_batch(&rollout).map_err(diverged)?;

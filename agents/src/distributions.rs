@@ -1,5 +1,6 @@
 //! The two action distributions: categorical for `Discrete` spaces, diagonal
-//! Gaussian with a state-independent log standard deviation for `Box` spaces.
+//! Gaussian for `Box` spaces, its log standard deviation either shared by
+//! every state or (gSDE) one per state.
 //! Each function is the closed form of one quantity, batched over states.
 
 use natgrad_envs::Rng;
@@ -26,7 +27,8 @@ pub(crate) fn sample_index(probs: &[f64], u: f64) -> usize {
 pub enum ActionDist {
     /// `logits`: `[batch, n]`, not necessarily normalised.
     Categorical { logits: Tensor },
-    /// `mean`: `[batch, dim]`; `log_std`: `[dim]`, shared by every state.
+    /// `mean`: `[batch, dim]`; `log_std`: `[dim]`, shared by every state, or
+    /// `[batch, dim]`, one per state (gSDE).
     DiagGaussian { mean: Tensor, log_std: Tensor },
 }
 
@@ -64,8 +66,8 @@ impl ActionDist {
                 -(logp.exp() * &logp).sum_dim_intlist(-1, false, logits.kind())
             }
             ActionDist::DiagGaussian { mean, log_std } => {
-                let per_state = (log_std + 0.5 * (1.0 + LN_2PI)).sum(mean.kind());
-                per_state.expand([mean.size()[0]], false)
+                let entropy = (log_std + 0.5 * (1.0 + LN_2PI)).sum_dim_intlist(-1, false, mean.kind());
+                entropy.expand([mean.size()[0]], false)
             }
         }
     }

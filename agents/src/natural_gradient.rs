@@ -166,7 +166,7 @@ mod tests {
     use tch::{Device, Kind, Tensor};
 
     use super::*;
-    use crate::policy::Policy;
+    use crate::policy::{Policy, Sde};
 
     fn to_vec(t: &Tensor) -> Vec<f64> {
         Vec::<f64>::try_from(&t.to_kind(Kind::Double).reshape([-1])).unwrap()
@@ -210,8 +210,12 @@ mod tests {
     }
 
     fn small_policy(space: &Space, kind: Kind) -> Policy {
+        small_policy_with(space, kind, None)
+    }
+
+    fn small_policy_with(space: &Space, kind: Kind, sde: Option<Sde>) -> Policy {
         tch::manual_seed(3);
-        let mut p = Policy::new(3, space, &[5], -0.3, Device::Cpu);
+        let mut p = Policy::new(3, space, &[5], -0.3, sde, Device::Cpu).unwrap();
         p.var_store_mut().set_kind(kind);
         // Bigger output weights than the 0.01 init, so the Fisher is not tiny.
         tch::no_grad(|| {
@@ -251,7 +255,8 @@ mod tests {
     }
 
     /// E_s Jᵀ M J with J the Jacobian of (mean, log_std) in θ and M the Fisher
-    /// of a diagonal Gaussian in those coordinates: diag(1/σ²) and 2·I.
+    /// of a diagonal Gaussian in those coordinates: diag(1/σ²) and 2·I. The
+    /// log-std may depend on the state (gSDE): it is taken per state.
     fn explicit_gaussian_fisher(policy: &Policy, obs: &Tensor) -> Tensor {
         let params = policy.parameters();
         let b = obs.size()[0];
@@ -267,6 +272,7 @@ mod tests {
                 let (mean, _) = gaussian(s);
                 let gm = flat_grad(&mean.select(1, d).sum(mean.kind()), &params, false).to_kind(Kind::Double);
                 let (_, log_std) = gaussian(s);
+                let log_std = log_std.reshape([-1]);
                 let var = (log_std.double_value(&[d]) * 2.0).exp();
                 let gs = flat_grad(&log_std.select(0, d), &params, false).to_kind(Kind::Double);
                 f += gm.outer(&gm) / var + gs.outer(&gs) * 2.0;
@@ -276,7 +282,10 @@ mod tests {
     }
 
     fn check_fvp(space: &Space, kind: Kind, tolerance: f64) {
-        let policy = small_policy(space, kind);
+        check_fvp_of(small_policy(space, kind), space, kind, tolerance);
+    }
+
+    fn check_fvp_of(policy: Policy, space: &Space, kind: Kind, tolerance: f64) {
         let obs = Tensor::randn([6, 3], (kind, Device::Cpu));
         let f = match space {
             Space::Discrete { n } => explicit_categorical_fisher(&policy, &obs, *n as i64),
@@ -305,6 +314,21 @@ mod tests {
     fn fisher_vector_product_equals_the_explicit_gaussian_fisher() {
         check_fvp(&gaussian_space(), Kind::Float, 1e-4);
         check_fvp(&gaussian_space(), Kind::Double, 1e-10);
+    }
+
+    #[test]
+    fn fisher_vector_product_equals_the_explicit_gsde_fisher() {
+        for full_std in [true, false] {
+            for use_expln in [false, true] {
+                for learn_features in [false, true] {
+                    let sde = Some(Sde { full_std, use_expln, learn_features });
+                    for (kind, tolerance) in [(Kind::Float, 1e-4), (Kind::Double, 1e-10)] {
+                        let policy = small_policy_with(&gaussian_space(), kind, sde);
+                        check_fvp_of(policy, &gaussian_space(), kind, tolerance);
+                    }
+                }
+            }
+        }
     }
 
     /// A small categorical policy's parameters and its mean KL from itself

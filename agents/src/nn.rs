@@ -30,10 +30,24 @@ impl Mlp {
     }
 }
 
-impl Module for Mlp {
-    fn forward(&self, x: &Tensor) -> Tensor {
+impl Mlp {
+    /// The output and the last hidden layer's activations (the input itself
+    /// for an MLP without hidden layers): gSDE's features.
+    pub fn forward_with_latent(&self, x: &Tensor) -> (Tensor, Tensor) {
         let (last, hidden) = self.layers.split_last().expect("an MLP has at least one layer");
         let h = hidden.iter().fold(x.shallow_clone(), |h, layer| layer.forward(&h).tanh());
-        last.forward(&h)
+        (last.forward(&h), h)
+    }
+
+    /// Width of the last hidden layer (of the input without hidden layers).
+    pub fn latent_dim(&self) -> i64 {
+        let last = self.layers.last().expect("an MLP has at least one layer");
+        last.ws.size()[1]
+    }
+}
+
+impl Module for Mlp {
+    fn forward(&self, x: &Tensor) -> Tensor {
+        self.forward_with_latent(x).0
     }
 }

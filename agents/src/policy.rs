@@ -3,7 +3,7 @@
 //! parameters or optimizer state.
 
 use natgrad_envs::{Rng, Space};
-use tch::nn::{self, Module};
+use tch::nn;
 use tch::{Device, Kind, Tensor};
 
 use crate::distributions::ActionDist;
@@ -33,32 +33,89 @@ impl ActionKind {
     }
 }
 
+/// gSDE's settings (Raffin, Kober and Stulp, 2021, "Smooth exploration for
+/// robotic reinforcement learning"), named as in Stable-Baselines3.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Sde {
+    /// One learned log-std per (feature, action) pair, rather than one per feature.
+    pub full_std: bool,
+    /// Keep the std positive with expln (exp below 0, log1p + 1 above) instead of exp.
+    pub use_expln: bool,
+    /// Let the exploration's gradient reach the features (the policy's last
+    /// hidden layer); otherwise the features are treated as constants.
+    pub learn_features: bool,
+}
+
+/// Added to gSDE's variance, as Stable-Baselines3, so that a state whose
+/// features are all zero still has a (tiny) spread.
+pub(crate) const SDE_EPSILON: f64 = 1e-6;
+
+#[derive(Debug)]
+enum Head {
+    Categorical,
+    /// A learned, state-independent log-std per action dimension: `[dim]`.
+    Gaussian {
+        log_std: Tensor,
+    },
+    /// gSDE: log-std parameters `[latent, dim]` (`[latent, 1]` without
+    /// `full_std`), giving each state the variance features² · std².
+    StateDependent {
+        log_std: Tensor,
+        sde: Sde,
+    },
+}
+
+/// gSDE needs a continuous action space.
+#[derive(Debug, thiserror::Error, PartialEq)]
+#[error(
+    "use_sde = true: gSDE explores in a continuous (Box) action space, and these actions are discrete; set use_sde = false"
+)]
+pub struct SdeNeedsBoxActions;
+
 /// π_θ(a|s): categorical over logits, or a diagonal Gaussian around the MLP's
-/// output with a learned, state-independent log standard deviation.
+/// output, whose standard deviation is either a learned, state-independent
+/// parameter or (gSDE) a function of the last hidden layer's features.
 #[derive(Debug)]
 pub struct Policy {
     vs: nn::VarStore,
     net: Mlp,
-    log_std: Option<Tensor>,
+    head: Head,
     kind: ActionKind,
 }
 
 impl Policy {
-    /// `log_std_init` is ignored for discrete actions.
-    pub fn new(obs_dim: usize, action_space: &Space, hidden: &[i64], log_std_init: f64, device: Device) -> Self {
+    /// `log_std_init` is ignored for discrete actions; `sde` turns a Gaussian
+    /// head into gSDE's and is refused for discrete actions.
+    pub fn new(
+        obs_dim: usize,
+        action_space: &Space,
+        hidden: &[i64],
+        log_std_init: f64,
+        sde: Option<Sde>,
+        device: Device,
+    ) -> Result<Self, SdeNeedsBoxActions> {
         let vs = nn::VarStore::new(device);
         let kind = ActionKind::from_space(action_space);
         let root = vs.root();
-        let (out, log_std) = match &kind {
-            ActionKind::Discrete { n } => (*n, None),
-            ActionKind::Continuous { low, .. } => {
-                let dim = low.len() as i64;
-                (dim, Some(root.var("log_std", &[dim], nn::Init::Const(log_std_init))))
-            }
+        let out = match &kind {
+            ActionKind::Discrete { n } => *n,
+            ActionKind::Continuous { low, .. } => low.len() as i64,
         };
         // A small last-layer gain starts the policy near uniform / near zero mean.
         let net = Mlp::new(&(&root / "pi"), obs_dim as i64, hidden, out, 0.01);
-        Self { vs, net, log_std, kind }
+        let head = match (&kind, sde) {
+            (ActionKind::Discrete { .. }, None) => Head::Categorical,
+            (ActionKind::Discrete { .. }, Some(_)) => return Err(SdeNeedsBoxActions),
+            (ActionKind::Continuous { .. }, None) => {
+                Head::Gaussian { log_std: root.var("log_std", &[out], nn::Init::Const(log_std_init)) }
+            }
+            (ActionKind::Continuous { .. }, Some(sde)) => {
+                let columns = if sde.full_std { out } else { 1 };
+                let shape = [net.latent_dim(), columns];
+                Head::StateDependent { log_std: root.var("log_std", &shape, nn::Init::Const(log_std_init)), sde }
+            }
+        };
+        Ok(Self { vs, net, head, kind })
     }
 
     pub fn action_kind(&self) -> &ActionKind {
@@ -86,8 +143,19 @@ impl Policy {
         self.parameters()[0].kind()
     }
 
+    /// gSDE's settings, if the policy explores that way.
+    pub fn sde(&self) -> Option<Sde> {
+        match &self.head {
+            Head::StateDependent { sde, .. } => Some(*sde),
+            _ => None,
+        }
+    }
+
     /// Actions for a batch of observations: sampled, or with `deterministic`
-    /// the most likely one (argmax, or the Gaussian's mean). Unclipped.
+    /// the most likely one (argmax, or the Gaussian's mean). Unclipped. A
+    /// gSDE policy samples each step independently here, from the same
+    /// per-state Gaussian its exploration matrices draw from
+    /// ([`crate::actor::Actor::reset_noise`] holds a matrix over steps).
     pub fn act(&self, obs: &Tensor, deterministic: bool, rng: &mut Rng) -> Tensor {
         tch::no_grad(|| {
             let dist = self.dist(obs);
@@ -97,12 +165,43 @@ impl Policy {
 
     /// The action distribution for a batch of observations `[batch, obs_dim]`.
     pub fn dist(&self, obs: &Tensor) -> ActionDist {
-        let out = self.net.forward(obs);
-        match &self.log_std {
-            None => ActionDist::Categorical { logits: out },
-            Some(log_std) => ActionDist::DiagGaussian { mean: out, log_std: log_std.shallow_clone() },
-        }
+        self.dist_and_features(obs).0
     }
+
+    /// The action distribution and gSDE's features (the last hidden layer's
+    /// activations, cut from the graph unless `learn_features`): `[batch, latent]`.
+    pub fn dist_and_features(&self, obs: &Tensor) -> (ActionDist, Tensor) {
+        let (out, latent) = self.net.forward_with_latent(obs);
+        let dist = match &self.head {
+            Head::Categorical => ActionDist::Categorical { logits: out },
+            Head::Gaussian { log_std } => ActionDist::DiagGaussian { mean: out, log_std: log_std.shallow_clone() },
+            Head::StateDependent { sde, .. } => {
+                let features = if sde.learn_features { latent.shallow_clone() } else { latent.detach() };
+                let std = self.sde_std().expect("a gSDE head");
+                let variance = features.square().mm(&std.square()) + SDE_EPSILON;
+                ActionDist::DiagGaussian { mean: out, log_std: variance.log() * 0.5 }
+            }
+        };
+        (dist, latent.detach())
+    }
+
+    /// gSDE's standard deviations of the exploration matrix's entries,
+    /// `[latent, dim]`, differentiable in the log-std parameters.
+    pub fn sde_std(&self) -> Option<Tensor> {
+        let Head::StateDependent { log_std, sde } = &self.head else { return None };
+        let std = if sde.use_expln { expln(log_std) } else { log_std.exp() };
+        Some(std.expand([log_std.size()[0], self.kind.dim() as i64], false))
+    }
+}
+
+/// exp(x) for x ≤ 0 and log1p(x) + 1 above: a positive function that grows
+/// only logarithmically, so a large log-std cannot blow the variance up.
+fn expln(x: &Tensor) -> Tensor {
+    // Each branch is evaluated on arguments where it is finite, so that the
+    // masked-out branch cannot put 0 · ∞ = NaN into the gradient.
+    let below = x.clamp_max(0.0).exp();
+    let above = x.clamp_min(0.0).log1p() + 1.0;
+    below.where_self(&x.le(0.0), &above)
 }
 
 #[cfg(test)]
@@ -115,7 +214,7 @@ mod tests {
     fn deterministic_actions_are_the_mode_and_samples_vary() {
         tch::manual_seed(0);
         let space = Space::Box(BoxSpace::new(vec![-1.0], vec![1.0]));
-        let policy = Policy::new(3, &space, &[8], 0.0, Device::Cpu);
+        let policy = Policy::new(3, &space, &[8], 0.0, None, Device::Cpu).unwrap();
         let obs = Tensor::randn([5, 3], (Kind::Float, Device::Cpu));
         let mean = match policy.dist(&obs) {
             ActionDist::DiagGaussian { mean, .. } => mean,
@@ -124,7 +223,7 @@ mod tests {
         let mut rng = Rng::seed_from_u64(0);
         assert!(policy.act(&obs, true, &mut rng).equal(&mean.detach()));
         assert!(!policy.act(&obs, false, &mut rng).equal(&policy.act(&obs, false, &mut rng)));
-        let discrete = Policy::new(3, &Space::Discrete { n: 4 }, &[8], 0.0, Device::Cpu);
+        let discrete = Policy::new(3, &Space::Discrete { n: 4 }, &[8], 0.0, None, Device::Cpu).unwrap();
         let a = discrete.act(&obs, true, &mut rng);
         assert_eq!(a.size(), [5]);
         assert_eq!(a.kind(), Kind::Int64);

@@ -6,6 +6,7 @@ use natgrad_envs::{EnvError, EpisodeStats, Restored, Rng, VecActions, VectorEnv}
 use tch::Tensor;
 
 use crate::actor::{Actor, CpuActor, TorchActor};
+use crate::agent::CommonConfig;
 use crate::normalize::{ObsNormalizer, RewardScaler};
 use crate::policy::{ActionKind, Policy};
 use crate::value::ValueFunction;
@@ -55,6 +56,14 @@ pub fn gae(
         advantages[j] = running[i] as f32;
     }
     advantages
+}
+
+/// `raw` as the networks see it: normalised by `normalizer` if there is one.
+fn normalized(normalizer: Option<&ObsNormalizer>, raw: &[f32]) -> Vec<f32> {
+    match normalizer {
+        Some(norm) => norm.normalize(raw),
+        None => raw.to_vec(),
+    }
 }
 
 /// A batch of experience, flattened over time and copies (`T * n_envs` rows).
@@ -143,28 +152,29 @@ impl Collector {
 
     /// Observations as the networks see them: normalised if enabled.
     fn normalized(&self, raw: &[f32]) -> Vec<f32> {
-        match &self.obs_normalizer {
-            Some(norm) => norm.normalize(raw),
-            None => raw.to_vec(),
-        }
+        normalized(self.obs_normalizer.as_ref(), raw)
     }
 
-    /// Runs `n_steps` steps in each copy and computes GAE(γ, λ). On the CPU the
-    /// networks run in plain Rust ([`CpuActor`]), elsewhere through libtorch.
+    /// Runs `n_steps` steps in each copy and computes GAE(γ, λ), with
+    /// `config`'s settings. On the CPU the networks run in plain Rust
+    /// ([`CpuActor`]), elsewhere through libtorch. A gSDE policy draws its
+    /// exploration matrices at the start and, with `sde_sample_freq` > 0,
+    /// every `sde_sample_freq` steps, as Stable-Baselines3.
     pub fn collect(
         &mut self,
         policy: &Policy,
         value: &ValueFunction,
-        n_steps: usize,
-        gamma: f64,
-        lambda: f64,
+        config: &CommonConfig,
     ) -> Result<Rollout, EnvError> {
+        let (n_steps, gamma, lambda) = (config.n_steps, config.gamma, config.gae_lambda);
         let n = self.venv.num_envs();
         let obs_dim = self.venv.observation_space().flat_dim();
-        let actor: Box<dyn Actor + '_> = match CpuActor::new(policy, value) {
+        let mut actor: Box<dyn Actor + '_> = match CpuActor::new(policy, value) {
             Some(cpu) => Box::new(cpu),
-            None => Box::new(TorchActor { policy, value, obs_dim }),
+            None => Box::new(TorchActor::new(policy, value, obs_dim)),
         };
+        actor.reset_noise(n, &mut self.rng);
+        let resample_every = usize::try_from(config.sde_sample_freq).ok().filter(|f| *f > 0);
         let rows = n_steps * n;
         let mut obs = Vec::with_capacity(rows * obs_dim);
         let mut actions = Vec::with_capacity(rows * policy.action_kind().dim());
@@ -173,14 +183,19 @@ impl Collector {
         let mut rewards = Vec::with_capacity(rows);
         let mut terminated = Vec::with_capacity(rows);
         let mut truncated = Vec::with_capacity(rows);
-        // Final observations of truncated episodes, valued in one batch at the end.
+        // Final observations of truncated episodes, normalised with the
+        // statistics of their own step (as SB3's VecNormalize), valued in
+        // one batch at the end.
         let mut truncation_rows = vec![];
         let mut final_obs = vec![];
         let mut episodes = vec![];
         let mut episode_end_steps = vec![];
         let mut discrete = vec![0i64; n];
         let mut continuous = vec![];
-        for _ in 0..n_steps {
+        for t in 0..n_steps {
+            if resample_every.is_some_and(|f| t > 0 && t % f == 0) {
+                actor.reset_noise(n, &mut self.rng);
+            }
             let o = self.normalized(&self.last_obs);
             let decisions = actor.act(&o, &mut self.rng);
             let env_actions = match policy.action_kind() {
@@ -208,19 +223,20 @@ impl Collector {
             }
             terminated.extend_from_slice(step.terminated);
             truncated.extend_from_slice(step.truncated);
+            self.last_obs.copy_from_slice(step.obs);
+            if let Some(norm) = self.obs_normalizer.as_mut() {
+                norm.stats.update(&self.last_obs);
+            }
             for i in 0..n {
                 if step.truncated[i] && !step.terminated[i] {
                     truncation_rows.push(base + i);
-                    final_obs.extend_from_slice(step.final_observation(i).expect("the episode ended"));
+                    let raw = step.final_observation(i).expect("the episode ended");
+                    final_obs.extend(normalized(self.obs_normalizer.as_ref(), raw));
                 }
             }
             episodes.extend_from_slice(step.episodes);
             let now = self.total_steps + rewards.len();
             episode_end_steps.extend(step.episodes.iter().map(|_| now));
-            self.last_obs.copy_from_slice(step.obs);
-            if let Some(norm) = self.obs_normalizer.as_mut() {
-                norm.stats.update(&self.last_obs);
-            }
             obs.extend(o);
             actions.extend(decisions.actions);
             log_probs.extend(decisions.log_probs);
@@ -231,7 +247,7 @@ impl Collector {
         let last_values = actor.values(&self.normalized(&self.last_obs));
         let mut truncation_values = vec![0.0f32; rows];
         if !truncation_rows.is_empty() {
-            let finals = actor.values(&self.normalized(&final_obs));
+            let finals = actor.values(&final_obs);
             for (row, v) in truncation_rows.iter().zip(finals) {
                 truncation_values[*row] = v;
             }
@@ -266,6 +282,9 @@ impl Collector {
 
 #[cfg(test)]
 mod tests {
+    use natgrad_envs::{MakeOptions, Space, make_vec};
+    use tch::{Device, Kind};
+
     use super::*;
 
     fn close(a: &[f32], b: &[f64]) {
@@ -313,5 +332,47 @@ mod tests {
     fn gae_with_lambda_one_and_no_ends_is_the_discounted_return_minus_value() {
         let adv = gae(&[1.0; 3], &[0.0; 3], &[false; 3], &[false; 3], &[0.0; 3], &[0.0], 0.5, 1.0);
         close(&adv, &[1.75, 1.5, 1.0]);
+    }
+
+    #[test]
+    fn a_truncated_episodes_final_observation_is_normalised_with_the_statistics_of_its_step() {
+        // MountainCar cut at 5 steps: every episode is truncated, and V of
+        // each final observation is the bootstrap of its episode's last step.
+        let options = MakeOptions { max_episode_steps: Some(5), ..Default::default() };
+        let (n, steps, gamma) = (2usize, 12usize, 0.9);
+        tch::manual_seed(0);
+        let policy = Policy::new(2, &Space::Discrete { n: 3 }, &[8], 0.0, None, Device::Cpu).unwrap();
+        let value = ValueFunction::new(2, &[8], 1e-3, Device::Cpu);
+        let mut collector = Collector::new(make_vec("MountainCar-v0", n, &options).unwrap(), 1, true, None).unwrap();
+        let config = CommonConfig { n_envs: n, n_steps: steps, gamma, gae_lambda: 0.5, ..Default::default() };
+        let rollout = collector.collect(&policy, &value, &config).unwrap();
+        let floats = |t: &Tensor| Vec::<f32>::try_from(&t.to_kind(Kind::Float).reshape([-1])).unwrap();
+        let (rewards, values, advantages) =
+            (floats(&rollout.rewards), floats(&rollout.values), floats(&rollout.advantages));
+        let actions = Vec::<i64>::try_from(&rollout.actions).unwrap();
+
+        // The same steps again, with the statistics kept by hand.
+        let mut replay = make_vec("MountainCar-v0", n, &options).unwrap();
+        let mut norm = ObsNormalizer::new(2);
+        norm.stats.update(replay.reset(Some(1)).unwrap());
+        let mut checked = 0;
+        for t in 0..steps {
+            let step = replay.step(VecActions::Discrete(&actions[t * n..(t + 1) * n])).unwrap();
+            norm.stats.update(step.obs);
+            for i in (0..n).filter(|i| step.truncated[*i]) {
+                let row = t * n + i;
+                let last = norm.normalize(step.final_observation(i).unwrap());
+                let bootstrap =
+                    tch::no_grad(|| value.forward(&Tensor::from_slice(&last).view([1, 2]))).double_value(&[0]);
+                let expected = f64::from(rewards[row]) + gamma * bootstrap - f64::from(values[row]);
+                assert!(
+                    (f64::from(advantages[row]) - expected).abs() < 1e-5,
+                    "row {row}: {} vs {expected}",
+                    advantages[row]
+                );
+                checked += 1;
+            }
+        }
+        assert_eq!(checked, 2 * n, "two episodes per copy ended in 12 steps");
     }
 }

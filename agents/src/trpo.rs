@@ -82,7 +82,7 @@ impl Trpo {
     ) -> Result<Self, ConfigError> {
         config.validate()?;
         let rng = seed_agent(seed);
-        let (policy, value) = networks(&config.common, obs_dim, action_space, device);
+        let (policy, value) = networks(&config.common, obs_dim, action_space, device)?;
         Ok(Self { config, policy, value, rng })
     }
 

@@ -74,7 +74,7 @@ impl Vpg {
     ) -> Result<Self, ConfigError> {
         config.validate()?;
         let rng = seed_agent(seed);
-        let (policy, value) = networks(&config.common, obs_dim, action_space, device);
+        let (policy, value) = networks(&config.common, obs_dim, action_space, device)?;
         let policy_optimizer = Adam::new(policy.parameters(), config.policy_optimizer.learning_rate);
         Ok(Self { config, policy, policy_optimizer, value, rng })
     }

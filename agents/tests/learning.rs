@@ -142,8 +142,7 @@ fn check_trust_region(config: TrpoConfig, env_id: &str, obs_dim: usize, space: &
     let mut collector = Collector::new(venv, SEED, false, None).unwrap();
     let (mut applied, mut refused) = (0, 0);
     for i in 0..iterations {
-        let rollout =
-            collector.collect(agent.policy(), agent.value_function(), c.n_steps, c.gamma, c.gae_lambda).unwrap();
+        let rollout = collector.collect(agent.policy(), agent.value_function(), &c).unwrap();
         let before = flat_params(&agent.policy().parameters());
         let old = tch::no_grad(|| agent.policy().dist(&rollout.obs));
         let stats = agent.update(&rollout).unwrap();
@@ -170,6 +169,10 @@ fn every_trpo_update_stays_in_the_trust_region_or_changes_nothing() {
     let _torch = lock();
     check_trust_region(zoo_cartpole_trpo(), "CartPole-v1", 4, &Space::Discrete { n: 2 }, 15);
     check_trust_region(zoo_pendulum_trpo(), "Pendulum-v1", 3, &pendulum_space(), 10);
+    let mut gsde = zoo_pendulum_trpo();
+    gsde.common.use_sde = true;
+    gsde.common.sde_sample_freq = 4;
+    check_trust_region(gsde, "Pendulum-v1", 3, &pendulum_space(), 10);
     // A trust region so small that float32 noise in the KL often exceeds it:
     // the refused updates must leave the parameters untouched.
     let mut tiny = zoo_cartpole_trpo();
@@ -184,7 +187,9 @@ fn a_batch_without_signal_is_skipped_not_applied() {
     let mut agent = Trpo::new(zoo_cartpole_trpo(), 4, &Space::Discrete { n: 2 }, Device::Cpu, 3).unwrap();
     let venv = make_vec("CartPole-v1", 2, &MakeOptions::default()).unwrap();
     let mut collector = Collector::new(venv, 3, false, None).unwrap();
-    let mut rollout = collector.collect(agent.policy(), agent.value_function(), 64, 0.99, 0.98).unwrap();
+    let mut c = agent.common().clone();
+    c.n_steps = 64;
+    let mut rollout = collector.collect(agent.policy(), agent.value_function(), &c).unwrap();
     // Zero advantages: the gradient is zero, so is sᵀFs, and no step exists.
     rollout.advantages = rollout.advantages.zeros_like();
     let before = flat_params(&agent.policy().parameters());
