@@ -2,14 +2,23 @@
 torch thread each, alternating the two so that machine load hits both alike.
 Run through benchmarks/peer-comparison, which installs what this needs.
 
-Settings: rl-baselines3-zoo's TRPO hyperparameters (CartPole-v1: 2 envs,
-n_steps 512, batch 512, 20 critic updates, cg_damping 1e-3, gae_lambda 0.98,
-critic lr 1e-3; Pendulum-v1: 2 envs, n_steps 1024, gamma 0.9, 15 critic
-updates, without gSDE; Hopper-v5 and the other MuJoCo tasks: zoo's MuJoCo
-settings, with VecNormalize on observations and rewards), sb3-contrib's
-defaults elsewhere (15 CG iterations, cg_damping 0.1, gae_lambda 0.95, batch
-128, target_kl 0.01), 64x64 tanh networks for policy and value. natgrad's
-presets are the same settings.
+Settings: rl-baselines3-zoo's TRPO hyperparameters (hyperparams/trpo.yml) on
+top of sb3-contrib's defaults (15 CG iterations, cg_damping 0.1, gae_lambda
+0.95, critic minibatches of 128, 10 critic epochs at 1e-3, target_kl 0.01),
+64x64 tanh networks for policy and value, gSDE (sde_sample_freq 4) where zoo
+uses it (Pendulum-v1, MountainCarContinuous-v0), VecNormalize on observations
+and rewards where zoo says `normalize`. natgrad's presets are the same settings.
+
+The protocol, the same for both (as sb3-contrib's and zoo's tables):
+- training: the mean return of each run's last 20 training episodes;
+- evaluation: each run's final policy, deterministic (its mean action or
+  argmax), over many episodes (100; 1000 on Pendulum, whose return spreads by
+  about +-130 with the start state), with the run's own observation
+  statistics, frozen. Both implementations play the same episodes: natgrad
+  evaluates first and writes each episode's start state, and sb3-contrib's
+  policy starts its episodes from those states (Gymnasium's
+  `env.unwrapped.state`); the first observations are checked to be equal.
+  For Gymnasium's own environments (Hopper), both reset with the same seed.
 
 The floor: the time to step the same environment as many times with random
 actions in Python alone (Gymnasium, no learner), measured in the same run.
@@ -23,20 +32,29 @@ import subprocess
 import tempfile
 import time
 
+import numpy as np
+
+SB3_DEFAULTS = dict(n_steps=2048, batch_size=128, cg_damping=0.1, gae_lambda=0.95, gamma=0.99, learning_rate=1e-3,
+                    n_critic_updates=10, cg_max_steps=15)
+# zoo's hyperparams/trpo.yml entries (n_timesteps as STEPS, `normalize` in NORMALIZE).
 SETTINGS = {
     "CartPole-v1": dict(n_envs=2, n_steps=512, batch_size=512, cg_damping=1e-3, gae_lambda=0.98, gamma=0.99,
-                        learning_rate=1e-3, n_critic_updates=20, cg_max_steps=15),
-    "Pendulum-v1": dict(n_envs=2, n_steps=1024, batch_size=128, cg_damping=0.1, gae_lambda=0.95, gamma=0.9,
-                        learning_rate=1e-3, n_critic_updates=15, cg_max_steps=15),
+                        learning_rate=1e-3, n_critic_updates=20),
+    "Acrobot-v1": dict(n_envs=2, n_steps=1024),
+    "MountainCar-v0": dict(n_envs=2, n_steps=1024, n_critic_updates=20),
+    "MountainCarContinuous-v0": dict(n_envs=2, use_sde=True, sde_sample_freq=4),
+    "Pendulum-v1": dict(n_envs=2, n_steps=1024, gamma=0.9, n_critic_updates=15, use_sde=True, sde_sample_freq=4),
+    "Hopper-v5": dict(n_envs=2, n_steps=1024, batch_size=128, cg_damping=0.1, gae_lambda=0.95, gamma=0.99,
+                      learning_rate=1e-3, n_critic_updates=20, cg_max_steps=25, sub_sampling_factor=1),
 }
-MUJOCO = dict(n_envs=2, n_steps=1024, batch_size=128, cg_damping=0.1, gae_lambda=0.95, gamma=0.99,
-              learning_rate=1e-3, n_critic_updates=20, cg_max_steps=25, sub_sampling_factor=1)
-SETTINGS["Hopper-v5"] = MUJOCO
-# zoo's `normalize: true`: VecNormalize on observations and rewards.
-NORMALIZE = {"Hopper-v5"}
-# Hopper's registered threshold (3800) is out of reach in 100k steps.
-THRESHOLD = {"CartPole-v1": 475.0, "Pendulum-v1": -200.0, "Hopper-v5": 1000.0}
+STEPS = {"MountainCarContinuous-v0": 50_000}
+NORMALIZE = {"Acrobot-v1", "MountainCar-v0", "MountainCarContinuous-v0", "Hopper-v5"}
+EVAL_EPISODES = {"Pendulum-v1": 1000}
+# The registered thresholds; Hopper's (3800) is out of reach in 100k steps.
+THRESHOLD = {"CartPole-v1": 475.0, "Acrobot-v1": -100.0, "MountainCar-v0": -110.0,
+             "MountainCarContinuous-v0": 90.0, "Pendulum-v1": -200.0, "Hopper-v5": 1000.0}
 WINDOW = 20
+EVAL_SEED = 1000
 
 
 def first_reach(episodes, threshold):
@@ -48,7 +66,12 @@ def first_reach(episodes, threshold):
     return None
 
 
+def floats(text):
+    return [float(v) for v in text.split()] if text else []
+
+
 def run_natgrad(exe, env, seed, steps, logdir, eval_episodes):
+    """(wall seconds, steps, training episodes, evaluation episodes)."""
     name = f"{env}__natgrad__{seed}"
     start = time.perf_counter()
     subprocess.run([exe, "train", "--algo", "trpo", "--env", env, "--seed", str(seed), "--total-steps", str(steps),
@@ -66,22 +89,65 @@ def run_natgrad(exe, env, seed, steps, logdir, eval_episodes):
             step = int(r["total_steps"])
             seconds = next(t for s, t in ends if s >= step)
             episodes.append((step, float(r["return"]), seconds))
-    out = subprocess.run([exe, "eval", run, "--episodes", str(eval_episodes), "--deterministic", "--seed", "1000"], check=True,
-                         capture_output=True, text=True).stdout
-    final = float(out.split("mean return ")[1].split(" ")[0])
-    return wall, int(rows[-1]["total_steps"]), episodes, final
+    eval_csv = os.path.join(run, "evaluation.csv")
+    subprocess.run([exe, "eval", run, "--episodes", str(eval_episodes), "--deterministic", "--seed", str(EVAL_SEED),
+                    "--csv", eval_csv], check=True, stdout=subprocess.DEVNULL)
+    with open(eval_csv) as f:
+        evaluation = [dict(ret=float(r["return"]), obs=floats(r["first_observation"]), state=floats(r["first_state"]))
+                      for r in csv.DictReader(f)]
+    return wall, int(rows[-1]["total_steps"]), episodes, evaluation
 
 
-def run_sb3(env, seed, steps, eval_episodes):
+def start_from(env, state):
+    """Puts Gymnasium's `env` (reset before) in `state`, as natgrad's episode began; its first observation."""
+    import gymnasium as gym
+
+    inner = env.unwrapped
+    inner.state = np.array(state, dtype=np.float64)
+    if hasattr(inner, "_get_obs"):  # Pendulum
+        return inner._get_obs()
+    if hasattr(inner, "_get_ob"):  # Acrobot
+        return inner._get_ob()
+    assert isinstance(env.observation_space, gym.spaces.Box)
+    return np.array(inner.state, dtype=np.float32)  # CartPole, MountainCar(Continuous)
+
+
+def evaluate_sb3(model, env_id, normalizer, natgrad_episodes):
+    """sb3-contrib's deterministic policy on natgrad's evaluation episodes: the same start states."""
+    import gymnasium as gym
+
+    env = gym.make(env_id)
+    obs, _ = env.reset(seed=EVAL_SEED)
+    returns = []
+    for i, episode in enumerate(natgrad_episodes):
+        if i > 0:
+            obs, _ = env.reset()
+        if episode["state"]:
+            obs = start_from(env, episode["state"])
+        if not np.array_equal(np.asarray(obs, dtype=np.float32), np.asarray(episode["obs"], dtype=np.float32)):
+            raise SystemExit(f"{env_id}: episode {i} starts from {obs} in Python but {episode['obs']} in natgrad")
+        total, done = 0.0, False
+        while not done:
+            seen = normalizer.normalize_obs(obs) if normalizer is not None else obs
+            action, _ = model.predict(seen, deterministic=True)
+            obs, reward, terminated, truncated, _ = env.step(action)
+            total += float(reward)
+            done = terminated or truncated
+        returns.append(total)
+    return returns
+
+
+def run_sb3(env, seed, steps, natgrad_episodes):
+    """(wall seconds, steps, training episodes, evaluation returns)."""
     import torch
     from sb3_contrib import TRPO
     from stable_baselines3.common.callbacks import BaseCallback
     from stable_baselines3.common.env_util import make_vec_env
-    from stable_baselines3.common.evaluation import evaluate_policy
     from stable_baselines3.common.vec_env import VecNormalize
 
     torch.set_num_threads(1)
-    settings = dict(SETTINGS[env])
+    settings = dict(SB3_DEFAULTS)
+    settings.update(SETTINGS[env])
     n_envs = settings.pop("n_envs")
 
     class Episodes(BaseCallback):
@@ -105,13 +171,9 @@ def run_sb3(env, seed, steps, eval_episodes):
     callback.start = start
     model.learn(total_timesteps=steps, callback=callback)
     wall = time.perf_counter() - start
-    eval_env = make_vec_env(env, n_envs=1, seed=1000)
-    if env in NORMALIZE:
-        # The policy saw normalised observations: evaluate with the training statistics, frozen.
-        eval_env = VecNormalize(eval_env, training=False, norm_reward=False)
-        eval_env.obs_rms = venv.obs_rms
-    final, _ = evaluate_policy(model, eval_env, n_eval_episodes=eval_episodes, deterministic=True)
-    return wall, model.num_timesteps, callback.episodes, float(final)
+    # The policy saw normalised observations: evaluate with the training statistics, frozen.
+    normalizer = venv if env in NORMALIZE else None
+    return wall, model.num_timesteps, callback.episodes, evaluate_sb3(model, env, normalizer, natgrad_episodes)
 
 
 def floor_seconds(env, steps, seed):
@@ -137,15 +199,49 @@ def fmt(values, unit="", digits=1):
     return f"{statistics.mean(values):.{digits}f} ± {statistics.stdev(values):.{digits}f}{unit}"
 
 
+def last_mean(episodes):
+    window = episodes[-WINDOW:]
+    return sum(r for _, r, _ in window) / len(window) if window else float("nan")
+
+
+def report(env, steps, seeds, results, floors, eval_episodes):
+    threshold = THRESHOLD[env]
+    print(f"\n{env}, {steps} steps, {seeds} seeds (mean ± std over seeds)")
+    print(f"| implementation | wall time | steps/s | steps to {threshold:g} | time to {threshold:g} "
+          f"| last {WINDOW} training episodes | deterministic evaluation ({eval_episodes} episodes) |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    walls = {}
+    for impl, runs in results.items():
+        walls[impl] = [r["wall"] for r in runs]
+        reach = [first_reach(r["episodes"], threshold) for r in runs]
+        reached = [x for x in reach if x is not None]
+        print(f"| {impl} | {fmt(walls[impl], ' s')} | {fmt([r['steps'] / r['wall'] for r in runs], '', 0)} "
+              f"| {fmt([float(s) for s, _ in reached], '', 0)} ({len(reached)}/{len(runs)}) "
+              f"| {fmt([t for _, t in reached], ' s')} "
+              f"| {fmt([last_mean(r['episodes']) for r in runs])} | {fmt([r['eval'] for r in runs])} |")
+    print("per seed, deterministic evaluation (natgrad / sb3-contrib): " + ", ".join(
+        f"{a['eval']:.1f} / {b['eval']:.1f}" for a, b in zip(results["natgrad"], results["sb3-contrib"])))
+    # Paired on the same episodes: the difference of the two policies' returns, episode by episode.
+    diffs = [statistics.mean(np.subtract(a["returns"], b["returns"]))
+             for a, b in zip(results["natgrad"], results["sb3-contrib"])]
+    print(f"natgrad minus sb3-contrib on the same start states, per seed: {', '.join(f'{d:+.1f}' for d in diffs)}; "
+          f"natgrad ahead on {sum(d > 0 for d in diffs)} of {len(diffs)}")
+    ratio = statistics.mean(walls["sb3-contrib"]) / statistics.mean(walls["natgrad"])
+    floor = statistics.mean(floors)
+    print(f"natgrad is {ratio:.1f}x faster in wall time")
+    print(f"floor (stepping {env} {steps} times in Python alone): {fmt(floors, ' s')}; whole training runs: "
+          f"natgrad {statistics.mean(walls['natgrad']) / floor:.2f}x the floor, "
+          f"sb3-contrib {statistics.mean(walls['sb3-contrib']) / floor:.2f}x\n", flush=True)
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--natgrad", required=True)
-    parser.add_argument("--seeds", type=int, default=3)
-    parser.add_argument("--steps", type=int, default=100_000)
-    parser.add_argument("--envs", default="CartPole-v1,Pendulum-v1")
-    parser.add_argument("--eval-episodes", type=int, default=20,
-                        help="deterministic evaluation episodes per final policy (Pendulum's returns vary by about "
-                             "+-110 with the start state: 20 episodes leave about +-25 of noise)")
+    parser.add_argument("--seeds", type=int, default=5)
+    parser.add_argument("--steps", type=int, help="override every environment's training steps")
+    parser.add_argument("--envs", default="CartPole-v1,Acrobot-v1,MountainCar-v0,MountainCarContinuous-v0,Pendulum-v1")
+    parser.add_argument("--eval-episodes", type=int,
+                        help="deterministic evaluation episodes per final policy (default 100; 1000 on Pendulum-v1)")
     args = parser.parse_args()
     import platform
     import sb3_contrib
@@ -155,37 +251,25 @@ def main():
           f"sb3-contrib {sb3_contrib.__version__}; one torch thread each")
     logdir = tempfile.mkdtemp(prefix="natgrad-peer-")
     for env in args.envs.split(","):
+        if env not in SETTINGS:
+            raise SystemExit(f"no settings for {env}; choose from {', '.join(SETTINGS)}")
+        steps = args.steps or STEPS.get(env, 100_000)
+        eval_episodes = args.eval_episodes or EVAL_EPISODES.get(env, 100)
         results = {"natgrad": [], "sb3-contrib": []}
-        floors = []
+        floors = [floor_seconds(env, steps, 0)]
+        print(f"  {env} floor: {floors[-1]:.1f} s for {steps} random steps in Python", flush=True)
         for seed in range(1, args.seeds + 1):
-            floors.append(floor_seconds(env, args.steps, seed))
-            print(f"  {env} floor seed {seed}: {floors[-1]:.1f} s for {args.steps} random steps in Python", flush=True)
-            for impl in ("natgrad", "sb3-contrib"):
-                if impl == "natgrad":
-                    r = run_natgrad(args.natgrad, env, seed, args.steps, logdir, args.eval_episodes)
-                else:
-                    r = run_sb3(env, seed, args.steps, args.eval_episodes)
-                results[impl].append(r)
-                print(f"  {env} {impl} seed {seed}: {r[0]:.1f} s, final deterministic return {r[3]:.1f}", flush=True)
-        print(f"\n{env}, {args.steps} steps, {args.seeds} seeds (mean ± std over seeds)")
-        print(f"| implementation | wall time | steps/s | steps to {THRESHOLD[env]:g} | time to {THRESHOLD[env]:g} "
-              f"| last {WINDOW} training episodes | final return ({args.eval_episodes} deterministic episodes) |")
-        print("|---|---:|---:|---:|---:|---:|---:|")
-        walls = {}
-        for impl, runs in results.items():
-            walls[impl] = [r[0] for r in runs]
-            reach = [first_reach(r[2], THRESHOLD[env]) for r in runs]
-            reached = [x for x in reach if x is not None]
-            print(f"| {impl} | {fmt(walls[impl], ' s')} | {fmt([r[1] / r[0] for r in runs], '', 0)} "
-                  f"| {fmt([float(s) for s, _ in reached], '', 0)} ({len(reached)}/{len(runs)}) "
-                  f"| {fmt([t for _, t in reached], ' s')} "
-                  f"| {fmt([sum(x for _, x, _ in r[2][-WINDOW:]) / WINDOW for r in runs])} | {fmt([r[3] for r in runs])} |")
-        ratio = statistics.mean(walls["sb3-contrib"]) / statistics.mean(walls["natgrad"])
-        floor = statistics.mean(floors)
-        print(f"natgrad is {ratio:.1f}x faster in wall time")
-        print(f"floor (stepping {env} {args.steps} times in Python alone): {fmt(floors, ' s')}; whole training runs: "
-              f"natgrad {statistics.mean(walls['natgrad']) / floor:.2f}x the floor, "
-              f"sb3-contrib {statistics.mean(walls['sb3-contrib']) / floor:.2f}x\n", flush=True)
+            wall, n, episodes, evaluation = run_natgrad(args.natgrad, env, seed, steps, logdir, eval_episodes)
+            returns = [e["ret"] for e in evaluation]
+            results["natgrad"].append(dict(wall=wall, steps=n, episodes=episodes, returns=returns,
+                                           eval=statistics.mean(returns)))
+            wall, n, episodes, returns = run_sb3(env, seed, steps, evaluation)
+            results["sb3-contrib"].append(dict(wall=wall, steps=n, episodes=episodes, returns=returns,
+                                               eval=statistics.mean(returns)))
+            for impl, r in results.items():
+                print(f"  {env} {impl} seed {seed}: {r[-1]['wall']:.1f} s, last {WINDOW} training episodes "
+                      f"{last_mean(r[-1]['episodes']):.1f}, deterministic evaluation {r[-1]['eval']:.1f}", flush=True)
+        report(env, steps, args.seeds, results, floors, eval_episodes)
 
 
 if __name__ == "__main__":

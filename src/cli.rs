@@ -242,6 +242,10 @@ struct EvalArgs {
     /// Also render the first episode as an animated GIF.
     #[arg(long, value_name = "FILE.gif")]
     gif: Option<PathBuf>,
+    /// Also write one row per episode: return, length and first observation
+    /// (to check that two evaluations started from the same states).
+    #[arg(long, value_name = "FILE.csv")]
+    csv: Option<PathBuf>,
 }
 
 pub fn main() -> ExitCode {
@@ -264,6 +268,7 @@ pub fn main() -> ExitCode {
             deterministic: args.deterministic,
             seed: args.seed,
             gif: args.gif,
+            csv: args.csv,
         })
         .map(|()| ExitCode::SUCCESS),
     };

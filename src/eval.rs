@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{Result, bail};
+use anyhow::{Context, Result, bail};
 use natgrad_agents::agent::streams;
 use natgrad_agents::normalize::ObsNormalizer;
 use natgrad_agents::policy::ActionKind;
@@ -20,6 +20,20 @@ pub struct EvalRequest {
     pub deterministic: bool,
     pub seed: u64,
     pub gif: Option<PathBuf>,
+    /// Where to write one row per episode (return, length, first observation).
+    pub csv: Option<PathBuf>,
+}
+
+/// One evaluation episode.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Episode {
+    pub ret: f64,
+    pub length: usize,
+    /// The observation the episode started from (raw, as the environment gave it).
+    pub first_obs: Vec<f32>,
+    /// The physical state it started from (natgrad's own environments only),
+    /// to start another implementation's episode from the same one.
+    pub first_state: Option<Vec<f64>>,
 }
 
 /// The run folder and checkpoint file that `target` names.
@@ -40,9 +54,11 @@ fn env_state(env: &dyn natgrad_envs::Env, id: &str) -> Result<Vec<f64>> {
         .ok_or_else(|| anyhow::anyhow!("--gif draws natgrad's native environments only; {id} has no state to draw"))
 }
 
-/// The returns of `req.episodes` episodes of the policy in `req.target`,
-/// with the frames of the first one when `req.gif` asks for them.
-pub fn returns(req: &EvalRequest) -> Result<(Vec<f64>, Vec<render::Frame>, RunConfig, Checkpoint)> {
+/// `req.episodes` episodes of the policy in `req.target`, with the frames of
+/// the first one when `req.gif` asks for them. The environment is reset with
+/// `req.seed` once and then without a seed, as Gymnasium's evaluation loops
+/// do, so the start states are those of Gymnasium's environment seeded alike.
+pub fn episodes(req: &EvalRequest) -> Result<(Vec<Episode>, Vec<render::Frame>, RunConfig, Checkpoint)> {
     if req.episodes == 0 {
         bail!("--episodes must be at least 1");
     }
@@ -63,7 +79,10 @@ pub fn returns(req: &EvalRequest) -> Result<(Vec<f64>, Vec<render::Frame>, RunCo
     let mut frames = vec![];
     let mut returns = vec![];
     let mut running = 0.0;
+    let mut length = 0;
     let mut obs = env.reset(Some(req.seed))?.to_vec();
+    let mut first_obs = obs.clone();
+    let mut first_state = env.state();
     while returns.len() < req.episodes {
         // The GIF shows the first episode, from its first state to its last.
         let recording = req.gif.is_some() && returns.is_empty();
@@ -85,13 +104,16 @@ pub fn returns(req: &EvalRequest) -> Result<(Vec<f64>, Vec<render::Frame>, RunCo
             }
         };
         running += step.reward;
+        length += 1;
         if step.terminated || step.truncated {
             if recording {
                 frames.push(render::frame(&run.env, &env_state(env.as_ref(), &run.env)?)?);
             }
-            returns.push(running);
-            running = 0.0;
+            returns.push(Episode { ret: running, length, first_obs, first_state });
+            (running, length) = (0.0, 0);
             obs = env.reset(None)?.to_vec();
+            first_obs = obs.clone();
+            first_state = env.state();
         } else {
             obs = step.obs.to_vec();
         }
@@ -99,8 +121,27 @@ pub fn returns(req: &EvalRequest) -> Result<(Vec<f64>, Vec<render::Frame>, RunCo
     Ok((returns, frames, run, checkpoint))
 }
 
+/// One row per episode: its number, return, length, first observation and
+/// first state (values separated by spaces, each printed so that it reads
+/// back exactly; the state is empty for environments in Python).
+fn write_csv(path: &Path, episodes: &[Episode]) -> Result<()> {
+    let joined = |values: &mut dyn Iterator<Item = String>| values.collect::<Vec<_>>().join(" ");
+    let mut text = String::from("episode,return,length,first_observation,first_state\n");
+    for (i, e) in episodes.iter().enumerate() {
+        let obs = joined(&mut e.first_obs.iter().map(|v| format!("{v:?}")));
+        let state = joined(&mut e.first_state.iter().flatten().map(|v| format!("{v:?}")));
+        text += &format!("{i},{:?},{},{obs},{state}\n", e.ret, e.length);
+    }
+    std::fs::write(path, text)
+        .with_context(|| format!("cannot write {}; choose a writable path for --csv", path.display()))
+}
+
 pub fn run(req: &EvalRequest) -> Result<()> {
-    let (returns, frames, run, checkpoint) = returns(req)?;
+    let (episodes, frames, run, checkpoint) = episodes(req)?;
+    if let Some(csv) = &req.csv {
+        write_csv(csv, &episodes)?;
+    }
+    let returns: Vec<f64> = episodes.iter().map(|e| e.ret).collect();
     let n = returns.len() as f64;
     let mean = returns.iter().sum::<f64>() / n;
     let std = (returns.iter().map(|r| (r - mean).powi(2)).sum::<f64>() / n).sqrt();

@@ -47,8 +47,8 @@ hyperparameters! {
         /// smooth in time. Continuous actions only.
         pub use_sde: bool = false,
         /// With use_sde: draw a new exploration matrix every this many steps;
-        /// -1 (or 0): only at the start of each rollout.
-        pub sde_sample_freq: i64 = -1,
+        /// 0: only at the start of each rollout (SB3's -1).
+        pub sde_sample_freq: usize = 0,
         /// With use_sde: one learned log-std per (feature, action) pair;
         /// false: one per feature, shared by the actions.
         pub full_std: bool = true,
@@ -105,12 +105,6 @@ impl CommonConfig {
             "give at least one positive layer size, e.g. [64, 64]",
         )?;
         check(self.log_std_init.is_finite(), "log_std_init", self.log_std_init, "must be finite")?;
-        check(
-            self.sde_sample_freq >= -1,
-            "sde_sample_freq",
-            self.sde_sample_freq,
-            "must be a number of steps, or -1 to draw only at the start of each rollout",
-        )?;
         check(
             self.critic_learning_rate > 0.0 && self.critic_learning_rate.is_finite(),
             "critic_learning_rate",

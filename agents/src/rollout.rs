@@ -174,7 +174,7 @@ impl Collector {
             None => Box::new(TorchActor::new(policy, value, obs_dim)),
         };
         actor.reset_noise(n, &mut self.rng);
-        let resample_every = usize::try_from(config.sde_sample_freq).ok().filter(|f| *f > 0);
+        let resample_every = Some(config.sde_sample_freq).filter(|f| *f > 0);
         let rows = n_steps * n;
         let mut obs = Vec::with_capacity(rows * obs_dim);
         let mut actions = Vec::with_capacity(rows * policy.action_kind().dim());
