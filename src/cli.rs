@@ -211,9 +211,10 @@ struct CompareArgs {
     /// Folder under which the comparison's folder is created.
     #[arg(long, default_value = "runs")]
     logdir: PathBuf,
-    /// Deterministic evaluation episodes of each run's final policy.
-    #[arg(long, default_value_t = 10)]
-    eval_episodes: usize,
+    /// Deterministic evaluation episodes of each run's final policy
+    /// [default: the environment's preset, 100; 1000 on Pendulum-v1].
+    #[arg(long)]
+    eval_episodes: Option<usize>,
     /// Keyword argument for gymnasium.make, passed to every run; repeatable.
     #[arg(long = "env-kwargs", value_name = "KEY=VALUE")]
     env_kwargs: Vec<String>,
@@ -282,7 +283,7 @@ pub fn main() -> ExitCode {
 }
 
 fn compare_command(args: CompareArgs) -> Result<()> {
-    if args.eval_episodes == 0 {
+    if args.eval_episodes == Some(0) {
         anyhow::bail!("--eval-episodes must be at least 1");
     }
     match (args.report, args.env) {

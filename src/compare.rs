@@ -31,8 +31,8 @@ pub struct CompareRequest {
     pub total_steps: Option<usize>,
     pub jobs: usize,
     pub logdir: PathBuf,
-    /// Deterministic episodes per run in the final evaluation.
-    pub eval_episodes: usize,
+    /// Deterministic episodes per run in the final evaluation (the preset's if `None`).
+    pub eval_episodes: Option<usize>,
     /// `--env-kwargs` and `--vector-mode`, passed on to every run.
     pub env_kwargs: Vec<String>,
     pub vector_mode: Option<String>,
@@ -193,13 +193,14 @@ pub fn run(req: &CompareRequest) -> Result<()> {
         bail!("{} of {total_runs} runs failed:\n{}", failures.len(), failures.join("\n"));
     }
 
-    report(&group, &spec.id, spec.reward_threshold, &algos, req.seeds, total_steps, req.eval_episodes)
+    let eval_episodes = req.eval_episodes.unwrap_or_else(|| config::preset_eval_episodes(&spec.id));
+    report(&group, &spec.id, spec.reward_threshold, &algos, req.seeds, total_steps, eval_episodes)
 }
 
 /// Rebuilds the report of an existing comparison folder (after its runs
 /// finished, or to evaluate with more episodes): the algorithms and seeds are
 /// read from its run folders.
-pub fn report_existing(group: &Path, eval_episodes: usize) -> Result<()> {
+pub fn report_existing(group: &Path, eval_episodes: Option<usize>) -> Result<()> {
     let mut runs: Vec<(Algo, u64)> = vec![];
     for entry in std::fs::read_dir(group).with_context(|| format!("cannot read {}", group.display()))? {
         let name = entry?.file_name().to_string_lossy().into_owned();
@@ -214,6 +215,7 @@ pub fn report_existing(group: &Path, eval_episodes: usize) -> Result<()> {
     let seeds = runs.iter().filter(|(a, _)| *a == first_algo).count();
     let run = RunConfig::read(&group.join(run_name(first_algo, first_seed)))?;
     let spec = make_with(&run.env, &run.make_options()?)?.spec().clone();
+    let eval_episodes = eval_episodes.unwrap_or_else(|| config::preset_eval_episodes(&spec.id));
     report(group, &spec.id, spec.reward_threshold, &algos, seeds, run.total_steps, eval_episodes)
 }
 
@@ -266,16 +268,20 @@ fn band(label: &str, runs: &[Vec<(usize, f64)>], ends: &[usize], grid: &[usize],
             (*g as f64 * scale, (!values.is_empty()).then(|| mean_std(&values)))
         })
         .collect();
-    Band { label: label.to_uppercase(), points }
+    Band { label: label.to_uppercase(), points, final_evaluation: None }
 }
 
-/// One row of the table.
+/// One row of the table, with each run's two numbers on the common
+/// protocol: the mean of its last training episodes and its final policy's
+/// deterministic evaluation.
 struct Row {
     algo: &'static str,
     final_text: String,
     reach_text: String,
     eval_text: String,
     seconds: f64,
+    last_episodes: Vec<Option<f64>>,
+    evaluations: Vec<f64>,
 }
 
 /// What a comparison's report reads of one algorithm's runs.
@@ -306,8 +312,9 @@ impl AlgoRuns {
     /// deterministic evaluation of each final policy, wall time.
     fn row(&self, algo: Algo, grid: &[usize], threshold: Option<f64>, eval_episodes: usize) -> Result<Row> {
         let seeds = self.dirs.len();
-        let finals: Vec<f64> =
-            self.episodes.iter().filter_map(|r| *rolling_curve(r, grid).last().expect("a grid point")).collect();
+        let last_episodes: Vec<Option<f64>> =
+            self.episodes.iter().map(|r| *rolling_curve(r, grid).last().expect("a grid point")).collect();
+        let finals: Vec<f64> = last_episodes.iter().flatten().copied().collect();
         let final_text = if finals.is_empty() {
             "no episode finished | ".into()
         } else {
@@ -331,8 +338,21 @@ impl AlgoRuns {
         let per_seed: Vec<String> = evals.iter().map(|e| format!("{e:.0}")).collect();
         let eval_text = format!("{m:.1} ± {s:.1} ({})", per_seed.join(", "));
         let seconds = mean_std(&self.walls.iter().filter_map(|w| w.last().map(|(_, t)| *t)).collect::<Vec<_>>()).0;
-        Ok(Row { algo: algo.name(), final_text, reach_text, eval_text, seconds })
+        Ok(Row { algo: algo.name(), final_text, reach_text, eval_text, seconds, last_episodes, evaluations: evals })
     }
+}
+
+/// evaluations.csv: each run's mean of its last training episodes and its
+/// final policy's deterministic evaluation.
+fn write_evaluations_csv(path: &Path, rows: &[Row]) -> Result<()> {
+    let mut csv = format!("algo,seed,last_{WINDOW}_training_episodes,deterministic_evaluation\n");
+    for row in rows {
+        for (i, (last, evaluation)) in row.last_episodes.iter().zip(&row.evaluations).enumerate() {
+            let last = last.map_or(String::new(), |v| v.to_string());
+            csv += &format!("{},{},{last},{evaluation}\n", row.algo, i + 1);
+        }
+    }
+    std::fs::write(path, csv).with_context(|| format!("cannot write {}", path.display()))
 }
 
 /// curves.csv: each algorithm's mean and std on the step grid.
@@ -367,10 +387,16 @@ fn report(
 ) -> Result<()> {
     let grid: Vec<usize> = (1..=GRID_POINTS).map(|i| total_steps * i / GRID_POINTS).collect();
     let all: Vec<AlgoRuns> = algos.iter().map(|a| AlgoRuns::read(group, *a, seeds)).collect::<Result<_>>()?;
+    let rows: Vec<Row> =
+        algos.iter().zip(&all).map(|(a, r)| r.row(*a, &grid, threshold, eval_episodes)).collect::<Result<_>>()?;
     let bands: Vec<Band> = algos
         .iter()
         .zip(&all)
-        .map(|(a, r)| band(a.name(), &r.episodes, &vec![total_steps; seeds], &grid, 1.0))
+        .zip(&rows)
+        .map(|((a, r), row)| Band {
+            final_evaluation: Some(mean_std(&row.evaluations)),
+            ..band(a.name(), &r.episodes, &vec![total_steps; seeds], &grid, 1.0)
+        })
         .collect();
     // One wall-time grid for every algorithm: up to the slowest run's end.
     let timed: Vec<_> = all.iter().map(AlgoRuns::by_wall_time).collect();
@@ -378,17 +404,17 @@ fn report(
     let wall_grid: Vec<usize> = (1..=GRID_POINTS).map(|i| longest_ms * i / GRID_POINTS).collect();
     let wall_bands: Vec<Band> =
         algos.iter().zip(&timed).map(|(a, (runs, ends))| band(a.name(), runs, ends, &wall_grid, 1e-3)).collect();
-    let rows: Vec<Row> =
-        algos.iter().zip(&all).map(|(a, r)| r.row(*a, &grid, threshold, eval_episodes)).collect::<Result<_>>()?;
 
     write_curves_csv(&group.join("curves.csv"), &grid, &bands)?;
+    write_evaluations_csv(&group.join("evaluations.csv"), &rows)?;
     let names = algos.iter().map(|a| a.name().to_uppercase()).collect::<Vec<_>>().join(" vs ");
     let title = format!("{env}: {names} ({seeds} seeds, mean ± 1 std)");
     plot::draw(&group.join("curves.png"), &title, &bands, threshold, XAxis::Steps)?;
     plot::draw(&group.join("curves_wall_time.png"), &title, &wall_bands, threshold, XAxis::Seconds)?;
     print_table(&rows, threshold, eval_episodes);
     println!(
-        "wrote {}, {} and {}",
+        "wrote {}, {}, {} and {}",
+        group.join("evaluations.csv").display(),
         group.join("curves.csv").display(),
         group.join("curves.png").display(),
         group.join("curves_wall_time.png").display()

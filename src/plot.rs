@@ -8,10 +8,13 @@ use plotters::prelude::*;
 use plotters::style::{FontStyle, register_font};
 
 /// One algorithm's curve: grid steps with mean and standard deviation over
-/// seeds (`None` where no seed has finished an episode yet).
+/// seeds (`None` where no seed has finished an episode yet), and the mean and
+/// standard deviation of its final policies' deterministic evaluations, drawn
+/// as a marker with an error bar at the last step.
 pub struct Band {
     pub label: String,
     pub points: Vec<(f64, Option<(f64, f64)>)>,
+    pub final_evaluation: Option<(f64, f64)>,
 }
 
 const COLORS: [RGBColor; 4] =
@@ -49,7 +52,7 @@ pub fn draw(path: &Path, title: &str, bands: &[Band], threshold: Option<f64>, x_
     register_bundled_font();
     let values: Vec<f64> = bands
         .iter()
-        .flat_map(|b| b.points.iter().filter_map(|(_, v)| v.map(|(m, s)| [m - s, m + s])))
+        .flat_map(|b| b.points.iter().filter_map(|(_, v)| *v).chain(b.final_evaluation).map(|(m, s)| [m - s, m + s]))
         .flatten()
         .chain(threshold)
         .collect();
@@ -104,6 +107,16 @@ pub fn draw(path: &Path, title: &str, bands: &[Band], threshold: Option<f64>, x_
             .map_err(err)?
             .label(&band.label)
             .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], color.stroke_width(2)));
+        if let Some((m, s)) = band.final_evaluation {
+            chart
+                .draw_series([PathElement::new([(max_step, m - s), (max_step, m + s)], color.stroke_width(3))])
+                .map_err(err)?;
+            chart
+                .draw_series([TriangleMarker::new((max_step, m), 7, color.filled())])
+                .map_err(err)?
+                .label(format!("{}: deterministic evaluation", band.label))
+                .legend(move |(x, y)| TriangleMarker::new((x + 10, y), 6, color.filled()));
+        }
     }
     draw_legend(&mut chart, SeriesLabelPosition::LowerRight, 15).map_err(err)?;
     root.present().map_err(err)?;

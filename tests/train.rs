@@ -542,12 +542,22 @@ fn compare_runs_every_algorithm_and_seed_and_writes_curves() {
     assert!(modified("trpo__seed2", "config.toml") < modified("trpo__seed1", "checkpoint.safetensors"));
     // Each run's final policy is evaluated as `natgrad eval --deterministic`
     // does, from the same start states; --report rebuilds the same table.
-    let eval = natgrad(&["eval", group.join("npg__seed2").to_str().unwrap(), "--deterministic", "--episodes", "10"]);
+    // 100 episodes: CartPole's preset gives no eval_episodes.
+    let eval = natgrad(&["eval", group.join("npg__seed2").to_str().unwrap(), "--deterministic", "--episodes", "100"]);
     let eval_mean: f64 =
         text(&eval.stdout).split("mean return ").nth(1).unwrap().split(' ').next().unwrap().parse().unwrap();
     let npg_row = stdout.lines().find(|l| l.starts_with("| npg |")).unwrap();
     let per_seed = npg_row.rsplit('(').next().unwrap().split(')').next().unwrap();
     assert_eq!(per_seed.split(", ").nth(1).unwrap(), format!("{eval_mean:.0}"), "{npg_row}");
+    // evaluations.csv: per run, the last 20 training episodes (the curve's
+    // last point) and the same deterministic evaluation.
+    let evaluations = csv_rows(&group.join("evaluations.csv"));
+    assert_eq!(evaluations[0], ["algo", "seed", "last_20_training_episodes", "deterministic_evaluation"]);
+    assert_eq!(evaluations.len(), 5);
+    let npg2 = evaluations.iter().find(|r| r[0] == "npg" && r[1] == "2").unwrap();
+    assert!((npg2[3].parse::<f64>().unwrap() - eval_mean).abs() < 0.006, "{npg2:?} vs {eval_mean}");
+    let last: Vec<f64> = evaluations[1..].iter().filter(|r| r[0] == "trpo").map(|r| r[2].parse().unwrap()).collect();
+    assert!(((last[0] + last[1]) / 2.0 - last_mean).abs() < 1e-9, "{last:?} vs the curve's {last_mean}");
     let report = natgrad(&["compare", "--report", group.to_str().unwrap()]);
     assert!(report.status.success(), "{}", text(&report.stderr));
     let table = |out: &str| out.lines().filter(|l| l.starts_with('|')).map(str::to_owned).collect::<Vec<_>>();
