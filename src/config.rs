@@ -254,7 +254,9 @@ fn merge_one(table: &mut Table, algo: Algo, key: &str, value: Value, source: &st
         (Value::Float(_), Value::Integer(i)) => Value::Float(i as f64),
         // Every whole-number hyperparameter is a count.
         (Value::Integer(_), Value::Integer(i)) if i < 0 => {
-            bail!("{key} (from {source}) must be a whole number >= 0, got {i}")
+            // Stable-Baselines3 spells "only at the start of each rollout" -1.
+            let hint = if key == "sde_sample_freq" { " (0 draws only at the start of each rollout)" } else { "" };
+            bail!("{key} (from {source}) must be a whole number >= 0, got {i}{hint}")
         }
         (d, v) if std::mem::discriminant(d) == std::mem::discriminant(&v) => v,
         (d, v) => bail!("{key} (from {source}) must be {}, got {v}", describe(d)),

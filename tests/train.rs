@@ -241,6 +241,27 @@ fn a_stopped_or_killed_and_resumed_run_reproduces_the_straight_run() {
 }
 
 #[test]
+fn a_gsde_run_stopped_and_resumed_draws_the_same_exploration_matrices() {
+    // Pendulum's preset explores with gSDE, a new matrix every 4 steps.
+    let tmp = TempDir::new("resume-gsde");
+    let args = |name: &str| trpo_args("Pendulum-v1", &tmp, name, &["--total-steps", "40960", "--seed", "5"]);
+    let straight = natgrad_args(&args("straight"));
+    assert!(straight.status.success(), "{}", text(&straight.stderr));
+    let straight = tmp.path().join("straight");
+    let config = std::fs::read_to_string(straight.join("config.toml")).unwrap();
+    assert!(config.contains("use_sde = true") && config.contains("sde_sample_freq = 4"), "{config}");
+
+    let split = tmp.path().join("split");
+    let stopped = interrupt_after(&args("split"), &split.join("progress.csv"), 3, "-INT");
+    assert_eq!(stopped.status.code(), Some(130), "{}", text(&stopped.stderr));
+    assert!(csv_rows(&split.join("progress.csv")).len() - 1 < 20, "the run should have stopped early");
+    let resumed = natgrad(&["train", "--resume", split.to_str().unwrap(), "--quiet"]);
+    assert!(resumed.status.success(), "{}", text(&resumed.stderr));
+    assert_eq!(curve(&split), curve(&straight));
+    assert_eq!(deterministic_scalars(&split), deterministic_scalars(&straight));
+}
+
+#[test]
 fn a_diverging_critic_stops_the_run_and_keeps_the_last_checkpoint() {
     let tmp = TempDir::new("diverge");
     let run = tmp.path().join("r");
@@ -394,6 +415,14 @@ fn bad_input_is_one_clear_line_and_loses_nothing() {
     fails_with(
         &with(&["--algo", "trpo", "--env", "CartPole-v1", "--set", "gamma=1.5"]),
         "invalid gamma = 1.5: gamma must be in (0, 1]",
+    );
+    fails_with(
+        &with(&["--algo", "trpo", "--env", "CartPole-v1", "--set", "use_sde=true"]),
+        "invalid use_sde = true: gSDE explores in a continuous (Box) action space and this environment's actions are discrete",
+    );
+    fails_with(
+        &with(&["--algo", "trpo", "--env", "Pendulum-v1", "--set", "sde_sample_freq=-1"]),
+        "sde_sample_freq (from --set) must be a whole number >= 0, got -1 (0 draws only at the start of each rollout)",
     );
     fails_with(
         &with(&["--algo", "trpo", "--env", "CartPole-v1", "--gae-lambda", "2"]),
