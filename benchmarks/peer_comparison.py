@@ -254,6 +254,7 @@ def main():
     print(f"machine: {cpu}, {os.cpu_count()} cores; Python {platform.python_version()}, torch {torch.__version__}, "
           f"sb3-contrib {sb3_contrib.__version__}; one torch thread each")
     logdir = tempfile.mkdtemp(prefix="natgrad-peer-")
+    print(f"runs and per-episode evaluations in {logdir}")
     for env in args.envs.split(","):
         if env not in SETTINGS:
             raise SystemExit(f"no settings for {env}; choose from {', '.join(SETTINGS)}")
@@ -268,6 +269,8 @@ def main():
             results["natgrad"].append(dict(wall=wall, steps=n, episodes=episodes, returns=returns,
                                            eval=statistics.mean(returns)))
             wall, n, episodes, returns = run_sb3(env, seed, steps, evaluation)
+            with open(os.path.join(logdir, f"{env}__sb3-contrib__{seed}__evaluation.csv"), "w") as f:
+                f.write("episode,return\n" + "".join(f"{i},{r!r}\n" for i, r in enumerate(returns)))
             results["sb3-contrib"].append(dict(wall=wall, steps=n, episodes=episodes, returns=returns,
                                                eval=statistics.mean(returns)))
             for impl, r in results.items():

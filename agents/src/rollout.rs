@@ -166,7 +166,6 @@ impl Collector {
         value: &ValueFunction,
         config: &CommonConfig,
     ) -> Result<Rollout, EnvError> {
-        let (n_steps, gamma, lambda) = (config.n_steps, config.gamma, config.gae_lambda);
         let n = self.venv.num_envs();
         let obs_dim = self.venv.observation_space().flat_dim();
         let mut actor: Box<dyn Actor + '_> = match CpuActor::new(policy, value) {
@@ -175,108 +174,156 @@ impl Collector {
         };
         actor.reset_noise(n, &mut self.rng);
         let resample_every = Some(config.sde_sample_freq).filter(|f| *f > 0);
-        let rows = n_steps * n;
-        let mut obs = Vec::with_capacity(rows * obs_dim);
-        let mut actions = Vec::with_capacity(rows * policy.action_kind().dim());
-        let mut log_probs = Vec::with_capacity(rows);
-        let mut values = Vec::with_capacity(rows);
-        let mut rewards = Vec::with_capacity(rows);
-        let mut terminated = Vec::with_capacity(rows);
-        let mut truncated = Vec::with_capacity(rows);
-        // Final observations of truncated episodes, normalised with the
-        // statistics of their own step (as SB3's VecNormalize), valued in
-        // one batch at the end.
-        let mut truncation_rows = vec![];
-        let mut final_obs = vec![];
-        let mut episodes = vec![];
-        let mut episode_end_steps = vec![];
-        let mut discrete = vec![0i64; n];
-        let mut continuous = vec![];
-        for t in 0..n_steps {
+        let mut steps = Steps::with_capacity(config.n_steps * n, obs_dim, policy.action_kind().dim());
+        for t in 0..config.n_steps {
             if resample_every.is_some_and(|f| t > 0 && t % f == 0) {
                 actor.reset_noise(n, &mut self.rng);
             }
-            let o = self.normalized(&self.last_obs);
-            let decisions = actor.act(&o, &mut self.rng);
-            let env_actions = match policy.action_kind() {
-                ActionKind::Discrete { .. } => {
-                    for (d, a) in discrete.iter_mut().zip(&decisions.actions) {
-                        *d = *a as i64;
-                    }
-                    VecActions::Discrete(&discrete)
-                }
-                ActionKind::Continuous { low, high } => {
-                    // Sampled unclipped; clipped only on the way to the environment.
-                    let d = low.len();
-                    continuous.clear();
-                    continuous
-                        .extend(decisions.actions.iter().enumerate().map(|(j, x)| x.clamp(low[j % d], high[j % d])));
-                    VecActions::Continuous(&continuous)
-                }
-            };
-            let step = self.venv.step(env_actions)?;
-            let base = rewards.len();
-            let done: Vec<bool> = (0..n).map(|i| step.terminated[i] || step.truncated[i]).collect();
-            match self.reward_scaler.as_mut() {
-                Some(scaler) => rewards.extend(scaler.scale(step.rewards, &done)),
-                None => rewards.extend(step.rewards.iter().map(|r| *r as f32)),
-            }
-            terminated.extend_from_slice(step.terminated);
-            truncated.extend_from_slice(step.truncated);
-            self.last_obs.copy_from_slice(step.obs);
-            if let Some(norm) = self.obs_normalizer.as_mut() {
-                norm.stats.update(&self.last_obs);
-            }
-            for i in 0..n {
-                if step.truncated[i] && !step.terminated[i] {
-                    truncation_rows.push(base + i);
-                    let raw = step.final_observation(i).expect("the episode ended");
-                    final_obs.extend(normalized(self.obs_normalizer.as_ref(), raw));
-                }
-            }
-            episodes.extend_from_slice(step.episodes);
-            let now = self.total_steps + rewards.len();
-            episode_end_steps.extend(step.episodes.iter().map(|_| now));
-            obs.extend(o);
-            actions.extend(decisions.actions);
-            log_probs.extend(decisions.log_probs);
-            values.extend(decisions.values);
+            self.step(actor.as_ref(), policy.action_kind(), &mut steps)?;
         }
-        self.total_steps += rows;
+        self.total_steps += steps.rewards.len();
 
         let last_values = actor.values(&self.normalized(&self.last_obs));
-        let mut truncation_values = vec![0.0f32; rows];
-        if !truncation_rows.is_empty() {
-            let finals = actor.values(&final_obs);
-            for (row, v) in truncation_rows.iter().zip(finals) {
+        let mut truncation_values = vec![0.0f32; steps.rewards.len()];
+        if !steps.truncation_rows.is_empty() {
+            let finals = actor.values(&steps.final_obs);
+            for (row, v) in steps.truncation_rows.iter().zip(finals) {
                 truncation_values[*row] = v;
             }
         }
-        let advantages =
-            gae(&rewards, &values, &terminated, &truncated, &truncation_values, &last_values, gamma, lambda);
+        let advantages = gae(
+            &steps.rewards,
+            &steps.values,
+            &steps.terminated,
+            &steps.truncated,
+            &truncation_values,
+            &last_values,
+            config.gamma,
+            config.gae_lambda,
+        );
+        Ok(steps.into_rollout(&advantages, policy, obs_dim))
+    }
+
+    /// One step of every copy: the actor decides, the environments move, and
+    /// `steps` records it.
+    fn step(&mut self, actor: &dyn Actor, kind: &ActionKind, steps: &mut Steps) -> Result<(), EnvError> {
+        let n = self.venv.num_envs();
+        let o = self.normalized(&self.last_obs);
+        let decisions = actor.act(&o, &mut self.rng);
+        let step = self.venv.step(env_actions(kind, &decisions.actions, &mut steps.scratch))?;
+        let base = steps.rewards.len();
+        let done: Vec<bool> = (0..n).map(|i| step.terminated[i] || step.truncated[i]).collect();
+        match self.reward_scaler.as_mut() {
+            Some(scaler) => steps.rewards.extend(scaler.scale(step.rewards, &done)),
+            None => steps.rewards.extend(step.rewards.iter().map(|r| *r as f32)),
+        }
+        steps.terminated.extend_from_slice(step.terminated);
+        steps.truncated.extend_from_slice(step.truncated);
+        self.last_obs.copy_from_slice(step.obs);
+        if let Some(norm) = self.obs_normalizer.as_mut() {
+            norm.stats.update(&self.last_obs);
+        }
+        // A truncated episode's final observation is normalised now, with the
+        // statistics of its own step (as SB3's VecNormalize), and valued with
+        // the others at the end.
+        for i in (0..n).filter(|i| step.truncated[*i] && !step.terminated[*i]) {
+            steps.truncation_rows.push(base + i);
+            let raw = step.final_observation(i).expect("the episode ended");
+            steps.final_obs.extend(normalized(self.obs_normalizer.as_ref(), raw));
+        }
+        steps.episodes.extend_from_slice(step.episodes);
+        let now = self.total_steps + steps.rewards.len();
+        steps.episode_end_steps.extend(step.episodes.iter().map(|_| now));
+        steps.obs.extend(o);
+        steps.actions.extend(decisions.actions);
+        steps.log_probs.extend(decisions.log_probs);
+        steps.values.extend(decisions.values);
+        Ok(())
+    }
+}
+
+/// The actions as the environments take them: indices, or values clipped to
+/// the box (sampled unclipped, clipped only on the way to the environment).
+fn env_actions<'a>(kind: &ActionKind, actions: &[f32], scratch: &'a mut ActionScratch) -> VecActions<'a> {
+    match kind {
+        ActionKind::Discrete { .. } => {
+            scratch.discrete.clear();
+            scratch.discrete.extend(actions.iter().map(|a| *a as i64));
+            VecActions::Discrete(&scratch.discrete)
+        }
+        ActionKind::Continuous { low, high } => {
+            let d = low.len();
+            scratch.continuous.clear();
+            scratch.continuous.extend(actions.iter().enumerate().map(|(j, x)| x.clamp(low[j % d], high[j % d])));
+            VecActions::Continuous(&scratch.continuous)
+        }
+    }
+}
+
+/// Buffers reused by every step for the actions handed to the environments.
+#[derive(Default)]
+struct ActionScratch {
+    discrete: Vec<i64>,
+    continuous: Vec<f32>,
+}
+
+/// What a rollout records step by step, rows laid out `[t * n_envs + i]`.
+#[derive(Default)]
+struct Steps {
+    obs: Vec<f32>,
+    actions: Vec<f32>,
+    log_probs: Vec<f32>,
+    values: Vec<f32>,
+    rewards: Vec<f32>,
+    terminated: Vec<bool>,
+    truncated: Vec<bool>,
+    /// The rows where an episode was truncated, and (normalised) its final observation.
+    truncation_rows: Vec<usize>,
+    final_obs: Vec<f32>,
+    episodes: Vec<EpisodeStats>,
+    episode_end_steps: Vec<usize>,
+    scratch: ActionScratch,
+}
+
+impl Steps {
+    fn with_capacity(rows: usize, obs_dim: usize, action_dim: usize) -> Self {
+        Self {
+            obs: Vec::with_capacity(rows * obs_dim),
+            actions: Vec::with_capacity(rows * action_dim),
+            log_probs: Vec::with_capacity(rows),
+            values: Vec::with_capacity(rows),
+            rewards: Vec::with_capacity(rows),
+            terminated: Vec::with_capacity(rows),
+            truncated: Vec::with_capacity(rows),
+            ..Default::default()
+        }
+    }
+
+    /// The batch as tensors on the policy's device and in its float kind.
+    fn into_rollout(self, advantages: &[f32], policy: &Policy, obs_dim: usize) -> Rollout {
         let (device, kind) = (policy.device(), policy.kind());
         let tensor = |v: &[f32]| Tensor::from_slice(v).to_device(device).to_kind(kind);
         let actions = match policy.action_kind() {
             ActionKind::Discrete { .. } => {
-                let idx: Vec<i64> = actions.iter().map(|a| *a as i64).collect();
+                let idx: Vec<i64> = self.actions.iter().map(|a| *a as i64).collect();
                 Tensor::from_slice(&idx).to_device(device)
             }
-            ActionKind::Continuous { low, .. } => tensor(&actions).view([-1, low.len() as i64]),
+            ActionKind::Continuous { low, .. } => tensor(&self.actions).view([-1, low.len() as i64]),
         };
-        let values = tensor(&values);
-        let advantages = tensor(&advantages);
+        let values = tensor(&self.values);
+        let advantages = tensor(advantages);
         let returns = &advantages + &values;
-        Ok(Rollout {
-            obs: tensor(&obs).view([-1, obs_dim as i64]),
+        Rollout {
+            obs: tensor(&self.obs).view([-1, obs_dim as i64]),
             actions,
-            log_probs: tensor(&log_probs),
-            rewards: tensor(&rewards),
+            log_probs: tensor(&self.log_probs),
+            rewards: tensor(&self.rewards),
             values,
             advantages,
             returns,
-            episodes,
-            episode_end_steps,
-        })
+            episodes: self.episodes,
+            episode_end_steps: self.episode_end_steps,
+        }
     }
 }
 
