@@ -70,12 +70,13 @@ def floats(text):
     return [float(v) for v in text.split()] if text else []
 
 
-def run_natgrad(exe, env, seed, steps, logdir, eval_episodes):
+def run_natgrad(exe, env, seed, steps, logdir, eval_episodes, without_sde):
     """(wall seconds, steps, training episodes, evaluation episodes)."""
     name = f"{env}__natgrad__{seed}"
     start = time.perf_counter()
+    extra = ["--set", "use_sde=false"] if without_sde else []
     subprocess.run([exe, "train", "--algo", "trpo", "--env", env, "--seed", str(seed), "--total-steps", str(steps),
-                    "--threads", "1", "--logdir", logdir, "--run-name", name, "--quiet"], check=True,
+                    "--threads", "1", "--logdir", logdir, "--run-name", name, "--quiet", *extra], check=True,
                    stdout=subprocess.DEVNULL)
     wall = time.perf_counter() - start
     run = os.path.join(logdir, name)
@@ -141,7 +142,7 @@ def evaluate_sb3(model, env_id, normalizer, natgrad_episodes):
     return returns
 
 
-def run_sb3(env, seed, steps, natgrad_episodes):
+def run_sb3(env, seed, steps, natgrad_episodes, without_sde):
     """(wall seconds, steps, training episodes, evaluation returns)."""
     import torch
     from sb3_contrib import TRPO
@@ -153,6 +154,9 @@ def run_sb3(env, seed, steps, natgrad_episodes):
     settings = dict(SB3_DEFAULTS)
     settings.update(SETTINGS[env])
     n_envs = settings.pop("n_envs")
+    if without_sde:
+        settings.pop("use_sde", None)
+        settings.pop("sde_sample_freq", None)
 
     class Episodes(BaseCallback):
         def __init__(self):
@@ -242,6 +246,8 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--natgrad", required=True)
     parser.add_argument("--seeds", type=int, default=5)
+    parser.add_argument("--first-seed", type=int, default=1, help="seeds FIRST to FIRST + SEEDS - 1")
+    parser.add_argument("--without-sde", action="store_true", help="turn zoo's gSDE off on both sides")
     parser.add_argument("--steps", type=int, help="override every environment's training steps")
     parser.add_argument("--envs", default="CartPole-v1,Acrobot-v1,MountainCar-v0,MountainCarContinuous-v0,Pendulum-v1")
     parser.add_argument("--eval-episodes", type=int,
@@ -262,13 +268,15 @@ def main():
         eval_episodes = args.eval_episodes or EVAL_EPISODES.get(env, 100)
         results = {"natgrad": [], "sb3-contrib": []}
         floors = [floor_seconds(env, steps, 0)]
-        print(f"  {env} floor: {floors[-1]:.1f} s for {steps} random steps in Python", flush=True)
-        for seed in range(1, args.seeds + 1):
-            wall, n, episodes, evaluation = run_natgrad(args.natgrad, env, seed, steps, logdir, eval_episodes)
+        print(f"  {env} floor: {floors[-1]:.1f} s for {steps} random steps in Python"
+              + (" (gSDE off on both sides)" if args.without_sde else ""), flush=True)
+        for seed in range(args.first_seed, args.first_seed + args.seeds):
+            wall, n, episodes, evaluation = run_natgrad(args.natgrad, env, seed, steps, logdir, eval_episodes,
+                                                        args.without_sde)
             returns = [e["ret"] for e in evaluation]
             results["natgrad"].append(dict(wall=wall, steps=n, episodes=episodes, returns=returns,
                                            eval=statistics.mean(returns)))
-            wall, n, episodes, returns = run_sb3(env, seed, steps, evaluation)
+            wall, n, episodes, returns = run_sb3(env, seed, steps, evaluation, args.without_sde)
             with open(os.path.join(logdir, f"{env}__sb3-contrib__{seed}__evaluation.csv"), "w") as f:
                 f.write("episode,return\n" + "".join(f"{i},{r!r}\n" for i, r in enumerate(returns)))
             results["sb3-contrib"].append(dict(wall=wall, steps=n, episodes=episodes, returns=returns,

@@ -299,7 +299,7 @@ mod tests {
                 p += noise;
             }
         });
-        let value = ValueFunction::new(obs_dim, &[64, 64], 1e-3, Device::Cpu);
+        let value = ValueFunction::new(obs_dim, &[64, 64], 1e-3, 1e-5, Device::Cpu);
         let mut torch = TorchActor::new(&policy, &value, obs_dim);
         let mut cpu = CpuActor::new(&policy, &value).expect("float32 CPU networks");
         let (mut n1, mut n2) = (Rng::seed_from_u64(3), Rng::seed_from_u64(3));

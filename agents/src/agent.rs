@@ -60,6 +60,11 @@ hyperparameters! {
         pub learn_features: bool = false,
         /// Adam learning rate of the value function.
         pub critic_learning_rate: f64 = 1e-3,
+        /// Adam's epsilon for the value function: Stable-Baselines3's 1e-5
+        /// for actor-critic policies (PyTorch's default is 1e-8). It bounds
+        /// the step of weights whose gradients are tiny, as with normalised
+        /// rewards.
+        pub critic_adam_eps: f64 = 1e-5,
         /// Passes of the value function over each batch.
         pub n_critic_updates: usize = 10,
         /// Minibatch size of the value function's updates.
@@ -110,6 +115,12 @@ impl CommonConfig {
             "critic_learning_rate",
             self.critic_learning_rate,
             "must be positive",
+        )?;
+        check(
+            self.critic_adam_eps > 0.0 && self.critic_adam_eps.is_finite(),
+            "critic_adam_eps",
+            self.critic_adam_eps,
+            "must be positive, e.g. 1e-5",
         )?;
         check(self.critic_batch_size >= 1, "critic_batch_size", self.critic_batch_size, "must be at least 1")?;
         // 0 would leave the critic untrained while its loss read 0.0, a perfect fit.
@@ -264,7 +275,7 @@ pub(crate) fn networks(
     let hidden = &common.policy_hidden;
     let policy = Policy::new(obs_dim, action_space, hidden, common.log_std_init, common.sde(), device)
         .expect("the action space was checked");
-    let value = ValueFunction::new(obs_dim, &common.value_hidden, common.critic_learning_rate, device);
+    let value = ValueFunction::new(obs_dim, &common.value_hidden, common.critic_learning_rate, common.critic_adam_eps, device);
     Ok((policy, value))
 }
 

@@ -24,6 +24,11 @@ pub struct Adam {
 impl Adam {
     /// Adam with PyTorch's defaults (β = (0.9, 0.999), ε = 1e-8).
     pub fn new(params: Vec<Tensor>, learning_rate: f64) -> Self {
+        Self::with_eps(params, learning_rate, 1e-8)
+    }
+
+    /// Adam with β = (0.9, 0.999) and the given ε.
+    pub fn with_eps(params: Vec<Tensor>, learning_rate: f64, eps: f64) -> Self {
         let zeros = tch::no_grad(|| flat_params(&params).zeros_like());
         Self {
             params,
@@ -33,7 +38,7 @@ impl Adam {
             learning_rate,
             beta1: 0.9,
             beta2: 0.999,
-            eps: 1e-8,
+            eps,
         }
     }
 

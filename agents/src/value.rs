@@ -14,10 +14,11 @@ pub struct ValueFunction {
 }
 
 impl ValueFunction {
-    pub fn new(obs_dim: usize, hidden: &[i64], learning_rate: f64, device: Device) -> Self {
+    /// A fresh value network with its Adam (learning rate, ε).
+    pub fn new(obs_dim: usize, hidden: &[i64], learning_rate: f64, adam_eps: f64, device: Device) -> Self {
         let vs = nn::VarStore::new(device);
         let net = Mlp::new(&(vs.root() / "vf"), obs_dim as i64, hidden, 1, 1.0);
-        let optimizer = Adam::new(vs.trainable_variables(), learning_rate);
+        let optimizer = Adam::with_eps(vs.trainable_variables(), learning_rate, adam_eps);
         Self { vs, net, optimizer }
     }
 
