@@ -275,7 +275,8 @@ pub(crate) fn networks(
     let hidden = &common.policy_hidden;
     let policy = Policy::new(obs_dim, action_space, hidden, common.log_std_init, common.sde(), device)
         .expect("the action space was checked");
-    let value = ValueFunction::new(obs_dim, &common.value_hidden, common.critic_learning_rate, common.critic_adam_eps, device);
+    let value =
+        ValueFunction::new(obs_dim, &common.value_hidden, common.critic_learning_rate, common.critic_adam_eps, device);
     Ok((policy, value))
 }
 

@@ -30,16 +30,7 @@ impl Adam {
     /// Adam with β = (0.9, 0.999) and the given ε.
     pub fn with_eps(params: Vec<Tensor>, learning_rate: f64, eps: f64) -> Self {
         let zeros = tch::no_grad(|| flat_params(&params).zeros_like());
-        Self {
-            params,
-            exp_avg: zeros.copy(),
-            exp_avg_sq: zeros,
-            step: 0,
-            learning_rate,
-            beta1: 0.9,
-            beta2: 0.999,
-            eps,
-        }
+        Self { params, exp_avg: zeros.copy(), exp_avg_sq: zeros, step: 0, learning_rate, beta1: 0.9, beta2: 0.999, eps }
     }
 
     /// One step down the gradient of `loss`:
@@ -91,5 +82,18 @@ mod tests {
         assert!(x.abs().max().double_value(&[]) < 1e-2);
         assert_eq!(adam.step, 501);
         let _ = Device::Cpu;
+    }
+
+    #[test]
+    fn epsilon_bounds_the_first_step_of_a_tiny_gradient() {
+        // First step: lr · g / (|g| + ε). With g = 1e-6, ε = 1e-8 moves almost
+        // lr; Stable-Baselines3's ε = 1e-5 moves lr / 11.
+        for (eps, expected) in [(1e-8, 0.1 * 1e-6 / (1e-6 + 1e-8)), (1e-5, 0.1 * 1e-6 / (1e-6 + 1e-5))] {
+            let x = Tensor::from_slice(&[0.0f64]).set_requires_grad(true);
+            let mut adam = Adam::with_eps(vec![x.shallow_clone()], 0.1, eps);
+            adam.minimize(&(&x * 1e-6).sum(Kind::Double));
+            let moved = -x.double_value(&[0]);
+            assert!((moved - expected).abs() < 1e-12, "eps {eps}: moved {moved}, expected {expected}");
+        }
     }
 }
