@@ -46,6 +46,7 @@ def main():
     parser.add_argument("--full-batch-critic", action="store_true",
                         help="fit the critic on the whole batch at once (one minibatch), so that its update is "
                              "independent of the minibatch order and compares too")
+    parser.add_argument("--cg-max-steps", type=int, help="override zoo's conjugate-gradient iterations on both sides")
     args = parser.parse_args()
     from sb3_contrib import TRPO
     from stable_baselines3.common.callbacks import BaseCallback
@@ -57,6 +58,8 @@ def main():
     n_envs, normalize = settings.pop("n_envs"), settings.pop("normalize", False)
     if args.full_batch_critic:
         settings["batch_size"] = n_envs * settings["n_steps"]
+    if args.cg_max_steps:
+        settings["cg_max_steps"] = args.cg_max_steps
     venv = make_vec_env(args.env, n_envs=n_envs, seed=args.seed)
     if normalize:
         venv = VecNormalize(venv, gamma=settings.get("gamma", 0.99))
