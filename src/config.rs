@@ -150,23 +150,20 @@ fn preset_key(env: &str) -> &str {
     env.strip_prefix("gym:").unwrap_or(env)
 }
 
+/// A whole number the preset gives `env` outside its algorithms' tables.
+fn preset_count(env: &str, key: &str) -> Option<usize> {
+    preset_tables().get(preset_key(env)).and_then(|t| t.get(key)).and_then(Value::as_integer).map(|n| n as usize)
+}
+
 /// The preset's total steps for `env`.
 pub fn preset_total_steps(env: &str) -> usize {
-    preset_tables()
-        .get(preset_key(env))
-        .and_then(|t| t.get("total_steps"))
-        .and_then(Value::as_integer)
-        .map_or(DEFAULT_TOTAL_STEPS, |n| n as usize)
+    preset_count(env, "total_steps").unwrap_or(DEFAULT_TOTAL_STEPS)
 }
 
 /// Deterministic episodes that evaluate a final policy in `natgrad compare`:
 /// the preset's `eval_episodes`, 100 where it gives none.
 pub fn preset_eval_episodes(env: &str) -> usize {
-    preset_tables()
-        .get(preset_key(env))
-        .and_then(|t| t.get("eval_episodes"))
-        .and_then(Value::as_integer)
-        .map_or(DEFAULT_EVAL_EPISODES, |n| n as usize)
+    preset_count(env, "eval_episodes").unwrap_or(DEFAULT_EVAL_EPISODES)
 }
 
 /// The preset's hyperparameter overrides for `env` and `algo` (empty if none).
