@@ -243,8 +243,9 @@ struct EvalArgs {
     /// Also render the first episode as an animated GIF.
     #[arg(long, value_name = "FILE.gif")]
     gif: Option<PathBuf>,
-    /// Also write one row per episode: return, length and first observation
-    /// (to check that two evaluations started from the same states).
+    /// Also write one row per episode: return, length, first observation and
+    /// (natgrad's own environments) start state, to start another
+    /// implementation's evaluation from the same states.
     #[arg(long, value_name = "FILE.csv")]
     csv: Option<PathBuf>,
 }
