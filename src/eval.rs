@@ -20,7 +20,7 @@ pub struct EvalRequest {
     pub deterministic: bool,
     pub seed: u64,
     pub gif: Option<PathBuf>,
-    /// Where to write one row per episode (return, length, first observation).
+    /// Where to write one row per episode (return, length, first observation, start state).
     pub csv: Option<PathBuf>,
 }
 
@@ -57,7 +57,9 @@ fn env_state(env: &dyn natgrad_envs::Env, id: &str) -> Result<Vec<f64>> {
 /// `req.episodes` episodes of the policy in `req.target`, with the frames of
 /// the first one when `req.gif` asks for them. The environment is reset with
 /// `req.seed` once and then without a seed, as Gymnasium's evaluation loops
-/// do, so the start states are those of Gymnasium's environment seeded alike.
+/// do: an environment in Python then starts where Gymnasium's seeded alike
+/// does; natgrad's own draw from their own generator, and each episode's
+/// start state is returned so that another implementation can start there.
 pub fn episodes(req: &EvalRequest) -> Result<(Vec<Episode>, Vec<render::Frame>, RunConfig, Checkpoint)> {
     if req.episodes == 0 {
         bail!("--episodes must be at least 1");

@@ -184,6 +184,26 @@ fn eval_reports_the_return_and_renders_a_gif() {
         natgrad(&["eval", run.join("checkpoint.safetensors").to_str().unwrap(), "--episodes", "2", "--deterministic"]);
     let first_line = |s: &str| s.lines().next().unwrap().split("): ").nth(1).unwrap().to_owned();
     assert_eq!(first_line(&stdout), first_line(&text(&again.stdout)));
+
+    // --csv: one row per episode, whose returns make the printed mean, and
+    // each start state with the observation Acrobot shows for it.
+    let csv = tmp.path().join("episodes.csv");
+    let out =
+        natgrad(&["eval", run.to_str().unwrap(), "--episodes", "3", "--seed", "7", "--csv", csv.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let rows = csv_rows(&csv);
+    assert_eq!(rows[0], ["episode", "return", "length", "first_observation", "first_state"]);
+    assert_eq!(rows.len(), 4);
+    let mean: f64 = rows[1..].iter().map(|r| r[1].parse::<f64>().unwrap()).sum::<f64>() / 3.0;
+    assert!(text(&out.stdout).contains(&format!("mean return {mean:.2} ")), "{} vs {mean}", text(&out.stdout));
+    for row in &rows[1..] {
+        let values = |field: &str| -> Vec<f64> { field.split(' ').map(|v| v.parse().unwrap()).collect() };
+        let (obs, state) = (values(&row[3]), values(&row[4]));
+        assert_eq!((obs.len(), state.len()), (6, 4), "{row:?}");
+        // [cos θ1, sin θ1, cos θ2, sin θ2, θ̇1, θ̇2] of a state drawn in (-0.1, 0.1).
+        assert!(state.iter().all(|s| s.abs() < 0.1), "{row:?}");
+        assert!((obs[1] - state[0].sin()).abs() < 1e-6 && (obs[4] - state[2]).abs() < 1e-6, "{row:?}");
+    }
 }
 
 /// The deterministic columns of progress.csv (everything but sps and wall time).
