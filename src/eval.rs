@@ -134,14 +134,33 @@ fn write_csv(path: &Path, episodes: &[Episode]) -> Result<()> {
         let state = joined(&mut e.first_state.iter().flatten().map(|v| format!("{v:?}")));
         text += &format!("{i},{:?},{},{obs},{state}\n", e.ret, e.length);
     }
-    std::fs::write(path, text)
+    crate::atomic_file::replace(path, &partial(path), |tmp| Ok(std::fs::write(tmp, &text)?))
         .with_context(|| format!("cannot write {}; choose a writable path for --csv", path.display()))
 }
 
+/// The temporary file `write_csv` writes before renaming it over `path`.
+fn partial(path: &Path) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(".partial");
+    PathBuf::from(name)
+}
+
+/// Fails before any episode runs if `path` cannot be written, leaving an
+/// existing file as it is.
+fn check_writable(path: &Path) -> Result<()> {
+    let probe = partial(path);
+    std::fs::File::create(&probe)
+        .and_then(|_| std::fs::remove_file(&probe))
+        .with_context(|| format!("cannot write beside {}; choose a writable path for --csv", path.display()))
+}
+
 pub fn run(req: &EvalRequest) -> Result<()> {
+    if let Some(path) = &req.csv {
+        check_writable(path)?;
+    }
     let (episodes, frames, run, checkpoint) = episodes(req)?;
-    if let Some(csv) = &req.csv {
-        write_csv(csv, &episodes)?;
+    if let Some(path) = &req.csv {
+        write_csv(path, &episodes)?;
     }
     let returns: Vec<f64> = episodes.iter().map(|e| e.ret).collect();
     let n = returns.len() as f64;

@@ -204,6 +204,16 @@ fn eval_reports_the_return_and_renders_a_gif() {
         assert!(state.iter().all(|s| s.abs() < 0.1), "{row:?}");
         assert!((obs[1] - state[0].sin()).abs() < 1e-6 && (obs[4] - state[2]).abs() < 1e-6, "{row:?}");
     }
+    // An unwritable --csv stops before any episode; a failed evaluation
+    // leaves an existing file as it was.
+    let unwritable = tmp.path().join("no-such-folder").join("e.csv");
+    fails_with(
+        &["eval", run.to_str().unwrap(), "--csv", unwritable.to_str().unwrap()],
+        "choose a writable path for --csv",
+    );
+    let missing = tmp.path().join("no-such-run");
+    fails_with(&["eval", missing.to_str().unwrap(), "--csv", csv.to_str().unwrap()], "does not exist");
+    assert_eq!(csv_rows(&csv).len(), 4, "the earlier evaluation's file is intact");
 }
 
 /// The deterministic columns of progress.csv (everything but sps and wall time).
