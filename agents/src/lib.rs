@@ -3,26 +3,22 @@
 
 pub use tch;
 
-pub mod actor;
 pub mod agent;
-pub mod classifier;
+pub mod algorithms;
 mod device;
-pub mod distributions;
+pub mod experience;
 pub mod finite;
-pub mod fisher;
 pub mod hyperparameters;
-pub mod kfac;
-pub mod natural_gradient;
-pub mod natural_policy_step;
-pub mod nn;
-pub mod normalize;
-pub mod npg;
+pub mod natural;
+pub mod networks;
 pub mod optim;
-pub mod policy;
-pub mod rollout;
-pub mod trpo;
-pub mod value;
-pub mod vpg;
+
+// Every module keeps its short path (`natgrad_agents::policy`, ...): the
+// folders above show the architecture, these the names users know.
+pub use algorithms::{npg, trpo, vpg};
+pub use experience::{normalize, rollout};
+pub use natural::{classifier, fisher, kfac, natural_gradient, natural_policy_step};
+pub use networks::{actor, distributions, nn, policy, value};
 
 pub use agent::{Agent, CommonConfig, ConfigError, Control, Iteration, TrainError, UpdateStats, train};
 pub use finite::NonFinite;
