@@ -132,6 +132,26 @@ impl CommonConfig {
         )?;
         Ok(())
     }
+
+    /// gSDE's settings, if `use_sde`.
+    pub fn sde(&self) -> Option<Sde> {
+        self.use_sde.then_some(Sde {
+            full_std: self.full_std,
+            use_expln: self.use_expln,
+            learn_features: self.learn_features,
+        })
+    }
+
+    /// Refuses settings that do not fit `action_space` (gSDE with discrete actions).
+    pub fn check_action_space(&self, action_space: &Space) -> Result<(), ConfigError> {
+        let discrete = matches!(action_space, Space::Discrete { .. });
+        check(
+            !(self.use_sde && discrete),
+            "use_sde",
+            true,
+            "gSDE explores in a continuous (Box) action space and this environment's actions are discrete; set use_sde=false",
+        )
+    }
 }
 
 /// The random streams one experiment seed drives, for [`Rng::derive`].
@@ -240,28 +260,6 @@ pub(crate) fn prepare_advantages(advantages: &Tensor, normalize: bool) -> Tensor
 pub(crate) fn explained_variance(values: &Tensor, returns: &Tensor) -> f64 {
     let var_returns = returns.var(true).double_value(&[]);
     if var_returns == 0.0 { f64::NAN } else { 1.0 - (returns - values).var(true).double_value(&[]) / var_returns }
-}
-
-impl CommonConfig {
-    /// gSDE's settings, if `use_sde`.
-    pub fn sde(&self) -> Option<Sde> {
-        self.use_sde.then_some(Sde {
-            full_std: self.full_std,
-            use_expln: self.use_expln,
-            learn_features: self.learn_features,
-        })
-    }
-
-    /// Refuses settings that do not fit `action_space` (gSDE with discrete actions).
-    pub fn check_action_space(&self, action_space: &Space) -> Result<(), ConfigError> {
-        let discrete = matches!(action_space, Space::Discrete { .. });
-        check(
-            !(self.use_sde && discrete),
-            "use_sde",
-            true,
-            "gSDE explores in a continuous (Box) action space and this environment's actions are discrete; set use_sde=false",
-        )
-    }
 }
 
 /// A fresh policy and value function with `common`'s sizes.
