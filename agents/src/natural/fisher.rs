@@ -59,7 +59,7 @@ pub enum Solve {
     ConjugateGradient { max_iters: usize, residual_tol: f64 },
 }
 
-#[derive(Debug, thiserror::Error, PartialEq)]
+#[derive(Clone, Debug, thiserror::Error, PartialEq)]
 pub enum NgdError {
     #[error("damping must be finite and >= 0, got {0}")]
     BadDamping(f64),

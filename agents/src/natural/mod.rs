@@ -9,3 +9,4 @@ pub mod fisher;
 pub mod kfac;
 pub mod natural_gradient;
 pub mod natural_policy_step;
+pub mod policy_fisher;

@@ -58,6 +58,30 @@ impl ActionDist {
         }
     }
 
+    /// Per-state scalars t_k `[batch]` whose gradients factor the Fisher:
+    /// for any parameters θ, Σ_k ∇θ t_k ∇θ t_kᵀ = E_{a~π}[∇θ log π ∇θ log πᵀ]
+    /// state by state, with the expectation over actions taken exactly.
+    /// Categorical: t_c = √p_c · log p_c, since Σ_c p_c (e_c − p)(e_c − p)ᵀ =
+    /// diag(p) − ppᵀ is the Fisher of the logits. Gaussian: t = μ_d / σ_d and
+    /// √2 · log σ_d per dimension, the Fisher of (μ, log σ) being
+    /// diag(1/σ², 2) with no cross terms. The weights are constants.
+    pub fn fisher_terms(&self) -> Vec<Tensor> {
+        match self {
+            ActionDist::Categorical { logits } => {
+                let logp = logits.log_softmax(-1, logits.kind());
+                let weight = (logp.detach() * 0.5).exp();
+                (0..logits.size()[1]).map(|c| logp.select(1, c) * weight.select(1, c)).collect()
+            }
+            ActionDist::DiagGaussian { mean, log_std } => {
+                let log_std = log_std.expand_as(mean);
+                let inv_std = (-log_std.detach()).exp();
+                let means = (0..mean.size()[1]).map(|d| mean.select(1, d) * inv_std.select(1, d));
+                let stds = (0..mean.size()[1]).map(|d| log_std.select(1, d) * std::f64::consts::SQRT_2);
+                means.chain(stds).collect()
+            }
+        }
+    }
+
     /// Entropy per state: `[batch]`.
     pub fn entropy(&self) -> Tensor {
         match self {

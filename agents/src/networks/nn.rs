@@ -30,7 +30,38 @@ impl Mlp {
     }
 }
 
+/// A forward pass that keeps what K-FAC needs: every layer's input a and
+/// pre-activation s = W a + b, in the graph.
+pub struct RecordedForward {
+    pub output: Tensor,
+    /// The last hidden layer's activations (the input without hidden layers).
+    pub latent: Tensor,
+    pub layer_inputs: Vec<Tensor>,
+    pub pre_activations: Vec<Tensor>,
+}
+
 impl Mlp {
+    /// The forward pass with every layer's input and pre-activation.
+    pub fn forward_recorded(&self, x: &Tensor) -> RecordedForward {
+        let last = self.layers.len() - 1;
+        let mut layer_inputs = Vec::with_capacity(self.layers.len());
+        let mut pre_activations = Vec::with_capacity(self.layers.len());
+        let mut a = x.shallow_clone();
+        for (i, layer) in self.layers.iter().enumerate() {
+            let s = layer.forward(&a);
+            layer_inputs.push(a);
+            a = if i == last { s.shallow_clone() } else { s.tanh() };
+            pre_activations.push(s);
+        }
+        let latent = layer_inputs[last].shallow_clone();
+        RecordedForward { output: a, latent, layer_inputs, pre_activations }
+    }
+
+    /// Each layer's (in, out) sizes, in order.
+    pub fn layer_sizes(&self) -> Vec<(i64, i64)> {
+        self.layers.iter().map(|l| (l.ws.size()[1], l.ws.size()[0])).collect()
+    }
+
     /// The output and the last hidden layer's activations (the input itself
     /// for an MLP without hidden layers): gSDE's features.
     pub fn forward_with_latent(&self, x: &Tensor) -> (Tensor, Tensor) {

@@ -7,7 +7,19 @@ use tch::nn;
 use tch::{Device, Kind, Tensor};
 
 use crate::distributions::ActionDist;
-use crate::nn::Mlp;
+use crate::nn::{Mlp, RecordedForward};
+
+/// A forward pass for per-sample gradients (K-FAC and the other Fisher
+/// approximations): the network's layer inputs and pre-activations, and the
+/// head's parameter repeated once per state as its own leaf `[batch, ...]`,
+/// so that the gradient with respect to it holds each state's gradient in
+/// its rows.
+pub struct PerSampleForward {
+    pub dist: ActionDist,
+    pub net: RecordedForward,
+    /// `None` for a categorical head, which has no parameters of its own.
+    pub head: Option<Tensor>,
+}
 
 /// What the policy outputs, derived from the environment's action space.
 #[derive(Clone, Debug, PartialEq)]
@@ -185,12 +197,65 @@ impl Policy {
         (dist, latent.detach())
     }
 
+    /// The distribution as [`Policy::dist`] computes it, with what per-sample
+    /// gradients need (see [`PerSampleForward`]). The head's leaf carries the
+    /// current values but no gradient back to the parameter.
+    pub fn per_sample_forward(&self, obs: &Tensor) -> PerSampleForward {
+        let net = self.net.forward_recorded(obs);
+        let n = obs.size()[0];
+        let repeated = |p: &Tensor| {
+            let shape: Vec<i64> = std::iter::once(n).chain(p.size()).collect();
+            p.detach().unsqueeze(0).expand(&shape, false).copy().set_requires_grad(true)
+        };
+        let (dist, head) = match &self.head {
+            Head::Categorical => (ActionDist::Categorical { logits: net.output.shallow_clone() }, None),
+            Head::Gaussian { log_std } => {
+                let leaf = repeated(log_std);
+                (
+                    ActionDist::DiagGaussian { mean: net.output.shallow_clone(), log_std: leaf.shallow_clone() },
+                    Some(leaf),
+                )
+            }
+            Head::StateDependent { sde, .. } => {
+                let leaf = repeated(self.sde_log_std().expect("a gSDE head"));
+                let features = if sde.learn_features { net.latent.shallow_clone() } else { net.latent.detach() };
+                let std = self.std_of(&leaf).expand([n, leaf.size()[1], self.kind.dim() as i64], false);
+                let variance =
+                    (features.square().unsqueeze(2) * std.square()).sum_dim_intlist(1, false, features.kind())
+                        + SDE_EPSILON;
+                let dist = ActionDist::DiagGaussian { mean: net.output.shallow_clone(), log_std: variance.log() * 0.5 };
+                (dist, Some(leaf))
+            }
+        };
+        PerSampleForward { dist, net, head }
+    }
+
+    /// Each layer's (in, out) sizes; the head's parameter (if any) follows
+    /// the layers in [`Policy::parameters`].
+    pub fn layer_sizes(&self) -> Vec<(i64, i64)> {
+        self.net.layer_sizes()
+    }
+
+    fn sde_log_std(&self) -> Option<&Tensor> {
+        match &self.head {
+            Head::StateDependent { log_std, .. } => Some(log_std),
+            _ => None,
+        }
+    }
+
+    /// gSDE's std of the log-std values `log_std` (exp, or expln).
+    fn std_of(&self, log_std: &Tensor) -> Tensor {
+        match self.sde() {
+            Some(Sde { use_expln: true, .. }) => expln(log_std),
+            _ => log_std.exp(),
+        }
+    }
+
     /// gSDE's standard deviations of the exploration matrix's entries,
     /// `[latent, dim]`, differentiable in the log-std parameters.
     pub fn sde_std(&self) -> Option<Tensor> {
-        let Head::StateDependent { log_std, sde } = &self.head else { return None };
-        let std = if sde.use_expln { expln(log_std) } else { log_std.exp() };
-        Some(std.expand([log_std.size()[0], self.kind.dim() as i64], false))
+        let log_std = self.sde_log_std()?;
+        Some(self.std_of(log_std).expand([log_std.size()[0], self.kind.dim() as i64], false))
     }
 }
 

@@ -1,0 +1,583 @@
+//! The Fisher of a policy network, four ways, for TRPO's and NPG's `fisher`
+//! setting and for ACKTR: `exact` (Fisher-vector products through the mean
+//! KL and conjugate gradient, in `natural_policy_step`), `kfac` (Martens and
+//! Grosse, 2015; in RL, Wu, Mansimov, Liao, Grosse and Ba, 2017, "Scalable
+//! trust-region method for deep reinforcement learning using
+//! Kronecker-factored approximation", NIPS), `diagonal`, and `empirical`
+//! (the scores of the sampled actions, not of actions drawn from π).
+//!
+//! All three approximations are built from per-state gradients. For a layer
+//! s = W̄ ā (ā with a trailing 1 for the bias), the gradient of a per-state
+//! scalar t_n with respect to W̄ is g_n ā_nᵀ with g_n = ∂t_n/∂s_n. States do
+//! not mix inside the network, so one backward pass of Σ_n t_n with respect
+//! to the pre-activations holds every g_n in its rows. The head's own
+//! parameter (the Gaussian's log-std) is repeated once per state by
+//! [`Policy::per_sample_forward`] to the same end. The Fisher is then
+//! E_n Σ_k ψ_nk ψ_nkᵀ with ψ_nk the gradient of [`ActionDist::fisher_terms`].
+//!
+//! Flat vectors follow [`Policy::parameters`]: per layer its bias, then its
+//! weight `[out, in]` row by row (the order in which `tch::nn::linear`
+//! creates them), then the head's parameter. The tests compare every matrix
+//! with Fisher-vector products, so a change of that order cannot go unseen.
+//!
+//! [`ActionDist::fisher_terms`]: crate::distributions::ActionDist::fisher_terms
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+use tch::Tensor;
+
+use crate::fisher::{NgdError, check_damping, cholesky};
+use crate::kfac::factored_damping;
+use crate::nn::RecordedForward;
+use crate::policy::Policy;
+
+/// Which Fisher matrix preconditions the policy gradient.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FisherKind {
+    /// Fisher-vector products through the mean KL, solved by conjugate gradient.
+    #[default]
+    Exact,
+    /// Kronecker-factored blocks per layer, the log-std block exact.
+    Kfac,
+    /// The Fisher's diagonal.
+    Diagonal,
+    /// E[score scoreᵀ] over the batch's own actions.
+    Empirical,
+}
+
+impl FisherKind {
+    pub const ALL: [FisherKind; 4] = [FisherKind::Exact, FisherKind::Kfac, FisherKind::Diagonal, FisherKind::Empirical];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            FisherKind::Exact => "exact",
+            FisherKind::Kfac => "kfac",
+            FisherKind::Diagonal => "diagonal",
+            FisherKind::Empirical => "empirical",
+        }
+    }
+}
+
+impl fmt::Display for FisherKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for FisherKind {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        FisherKind::ALL
+            .into_iter()
+            .find(|k| k.name() == s)
+            .ok_or_else(|| format!("unknown fisher '{s}': use exact, kfac, diagonal or empirical"))
+    }
+}
+
+/// Per-state gradients of per-state scalars t_k (`terms`), kept as each
+/// layer's inputs ā and pre-activation gradients g, and the head's gradients.
+pub struct PerSampleGradients {
+    /// ā per layer, `[n, in + 1]`.
+    inputs: Vec<Tensor>,
+    /// Per term, per layer: g, `[n, out]`.
+    layer_grads: Vec<Vec<Tensor>>,
+    /// Per term: the head parameter's gradient, `[n, head size]`.
+    head_grads: Vec<Tensor>,
+    n: i64,
+}
+
+impl PerSampleGradients {
+    /// `head`: the per-state leaf of [`Policy::per_sample_forward`], if any.
+    pub fn new(net: &RecordedForward, head: Option<&Tensor>, terms: &[Tensor]) -> Self {
+        let n = net.output.size()[0];
+        let inputs = net
+            .layer_inputs
+            .iter()
+            .map(|a| {
+                let a = a.detach();
+                Tensor::cat(&[a.shallow_clone(), a.ones_like().narrow(1, 0, 1)], 1)
+            })
+            .collect();
+        let mut wrt: Vec<Tensor> = net.pre_activations.iter().map(Tensor::shallow_clone).collect();
+        wrt.extend(head.map(Tensor::shallow_clone));
+        let (mut layer_grads, mut head_grads) = (vec![], vec![]);
+        for term in terms {
+            let total = term.sum(term.kind());
+            let mut grads = Tensor::run_backward(&[total], &wrt, true, false);
+            let defined = |g: Tensor, like: &Tensor| if g.defined() { g } else { like.zeros_like() };
+            if let Some(h) = head {
+                head_grads.push(defined(grads.pop().expect("one gradient per input"), h).reshape([n, -1]));
+            }
+            layer_grads.push(grads.into_iter().zip(&wrt).map(|(g, s)| defined(g, s)).collect());
+        }
+        Self { inputs, layer_grads, head_grads, n }
+    }
+
+    /// The per-state Fisher terms of `policy` on `obs`, the action
+    /// expectation exact.
+    pub fn fisher(policy: &Policy, obs: &Tensor) -> Self {
+        let f = policy.per_sample_forward(obs);
+        Self::new(&f.net, f.head.as_ref(), &f.dist.fisher_terms())
+    }
+
+    /// The per-state scores ∇θ log π(a_n|s_n) of the batch's own actions.
+    pub fn scores(policy: &Policy, obs: &Tensor, actions: &Tensor) -> Self {
+        let f = policy.per_sample_forward(obs);
+        Self::new(&f.net, f.head.as_ref(), &[f.dist.log_prob(actions)])
+    }
+
+    /// K-FAC's factors, A = E[ā āᵀ] and G = E[Σ_k g_k g_kᵀ] per layer, and the
+    /// head's block E[Σ_k h_k h_kᵀ], exact.
+    pub fn kfac_factors(&self) -> KfacFactors {
+        let n = self.n as f64;
+        let layers = self
+            .inputs
+            .iter()
+            .enumerate()
+            .map(|(l, a)| {
+                let g = total(self.layer_grads.iter().map(|k| k[l].tr().matmul(&k[l]))).expect("at least one term") / n;
+                (a.tr().matmul(a) / n, g)
+            })
+            .collect();
+        let head = total(self.head_grads.iter().map(|h| h.tr().matmul(h))).map(|h| h / n);
+        KfacFactors { layers, head }
+    }
+
+    /// The Fisher's diagonal, flat in parameter order.
+    pub fn diagonal(&self) -> Tensor {
+        let n = self.n as f64;
+        let mut parts = vec![];
+        for (l, a) in self.inputs.iter().enumerate() {
+            let d = total(self.layer_grads.iter().map(|k| k[l].square().tr().matmul(&a.square())))
+                .expect("at least one term")
+                / n;
+            let inputs = a.size()[1] - 1;
+            parts.push(d.select(1, inputs));
+            parts.push(d.narrow(1, 0, inputs).reshape([-1]));
+        }
+        parts.extend(
+            total(self.head_grads.iter().map(|h| h.square().sum_dim_intlist(0, false, h.kind()))).map(|h| h / n),
+        );
+        Tensor::cat(&parts, 0)
+    }
+
+    /// Every ψ_nk as a row, `[terms · n, parameters]`: F = RᵀR / n.
+    pub fn rows(&self) -> Tensor {
+        let rows: Vec<Tensor> = (0..self.layer_grads.len())
+            .map(|k| {
+                let mut parts = vec![];
+                for (g, a) in self.layer_grads[k].iter().zip(&self.inputs) {
+                    let w = g.unsqueeze(2) * a.unsqueeze(1);
+                    let inputs = a.size()[1] - 1;
+                    parts.push(w.select(2, inputs));
+                    parts.push(w.narrow(2, 0, inputs).reshape([self.n, -1]));
+                }
+                parts.extend(self.head_grads.get(k).map(Tensor::shallow_clone));
+                Tensor::cat(&parts, 1)
+            })
+            .collect();
+        Tensor::cat(&rows, 0)
+    }
+
+    /// The explicit Fisher E_n Σ_k ψ_nk ψ_nkᵀ, `[parameters, parameters]`.
+    pub fn matrix(&self) -> Tensor {
+        let r = self.rows();
+        r.tr().matmul(&r) / self.n as f64
+    }
+
+    pub fn samples(&self) -> i64 {
+        self.n
+    }
+}
+
+/// The sum of some tensors; `None` for none.
+fn total(terms: impl Iterator<Item = Tensor>) -> Option<Tensor> {
+    terms.reduce(|a, b| a + b)
+}
+
+/// K-FAC's factors of a network: per layer (A, G), and the head's exact block.
+pub struct KfacFactors {
+    pub layers: Vec<(Tensor, Tensor)>,
+    pub head: Option<Tensor>,
+}
+
+impl KfacFactors {
+    /// decay · self + (1 − decay) · new.
+    fn blend(&self, new: &KfacFactors, decay: f64) -> KfacFactors {
+        let mix = |old: &Tensor, new: &Tensor| old * decay + new * (1.0 - decay);
+        KfacFactors {
+            layers: self.layers.iter().zip(&new.layers).map(|((a, g), (na, ng))| (mix(a, na), mix(g, ng))).collect(),
+            head: self.head.as_ref().zip(new.head.as_ref()).map(|(h, nh)| mix(h, nh)),
+        }
+    }
+}
+
+/// K-FAC's running factors and their damped inverses (as Cholesky factors).
+/// Statistics are averaged with decay ε_k = min(1 − 1/k, `stats_decay`) at
+/// the k-th batch (Martens and Grosse, §5), so the first batch counts fully;
+/// the inverses are refreshed every `inverse_update_period` batches (their T₃).
+pub struct KfacPreconditioner {
+    stats_decay: f64,
+    inverse_update_period: usize,
+    factors: Option<KfacFactors>,
+    inverses: Option<KfacFactors>,
+    batches: usize,
+}
+
+impl KfacPreconditioner {
+    pub fn new(stats_decay: f64, inverse_update_period: usize) -> Self {
+        Self { stats_decay, inverse_update_period, factors: None, inverses: None, batches: 0 }
+    }
+
+    /// Folds one batch's factors into the running averages.
+    pub fn observe(&mut self, batch: KfacFactors) {
+        self.batches += 1;
+        let decay = (1.0 - 1.0 / self.batches as f64).min(self.stats_decay);
+        self.factors = Some(match &self.factors {
+            Some(old) => old.blend(&batch, decay),
+            None => batch,
+        });
+    }
+
+    /// The running factors, once a batch has been observed.
+    pub fn factors(&self) -> Option<&KfacFactors> {
+        self.factors.as_ref()
+    }
+
+    /// (A ⊗ G + damping)⁻¹ per layer block and (H + damping I)⁻¹ on the head,
+    /// applied to the flat gradient `grad`; the damping is factored between A
+    /// and G as in `kfac::factored_damping`. The inverses are recomputed from
+    /// the running factors when due.
+    pub fn apply(&mut self, grad: &Tensor, damping: f64) -> Result<Tensor, NgdError> {
+        check_damping(damping)?;
+        let factors = self.factors.as_ref().expect("K-FAC applied before any batch was observed");
+        let due = self.inverses.is_none() || (self.batches - 1) % self.inverse_update_period == 0;
+        if due {
+            let singular = NgdError::NotPositiveDefinite { damping };
+            let layers = factors
+                .layers
+                .iter()
+                .map(|(a, g)| {
+                    let (a, g) = factored_damping(a, g, damping);
+                    Ok((cholesky(&a).ok_or(singular.clone())?, cholesky(&g).ok_or(singular.clone())?))
+                })
+                .collect::<Result<_, NgdError>>()?;
+            let head = match &factors.head {
+                Some(h) => {
+                    Some(cholesky(&(h + Tensor::eye(h.size()[0], (h.kind(), h.device())) * damping)).ok_or(singular)?)
+                }
+                None => None,
+            };
+            self.inverses = Some(KfacFactors { layers, head });
+        }
+        let inverses = self.inverses.as_ref().expect("computed above");
+        let grad = grad.detach();
+        let mut offset = 0;
+        let mut out = vec![];
+        for (la, lg) in &inverses.layers {
+            let (inputs, outputs) = (la.size()[0] - 1, lg.size()[0]);
+            let b = grad.narrow(0, offset, outputs).unsqueeze(1);
+            let w = grad.narrow(0, offset + outputs, outputs * inputs).view([outputs, inputs]);
+            offset += outputs * (inputs + 1);
+            // U = G⁻¹ V A⁻¹ solves (A ⊗ G) vec(U) = vec(V).
+            let u = Tensor::cat(&[w, b], 1).cholesky_solve(lg, false).tr().cholesky_solve(la, false).tr();
+            out.push(u.select(1, inputs));
+            out.push(u.narrow(1, 0, inputs).reshape([-1]));
+        }
+        if let Some(lh) = &inverses.head {
+            let rest = grad.size()[0] - offset;
+            out.push(grad.narrow(0, offset, rest).unsqueeze(1).cholesky_solve(lh, false).squeeze_dim(1));
+            offset += rest;
+        }
+        assert_eq!(offset, grad.size()[0], "gradient of the wrong length for these factors");
+        let direction = Tensor::cat(&out, 0);
+        finite(direction, damping)
+    }
+
+    /// The state a checkpoint needs, by name.
+    pub fn state(&self, prefix: &str) -> Vec<(String, Tensor)> {
+        let mut out = vec![(format!("{prefix}.batches"), Tensor::from_slice(&[self.batches as i64]))];
+        for (name, f) in [("factors", &self.factors), ("inverses", &self.inverses)] {
+            let Some(f) = f else { continue };
+            for (l, (a, g)) in f.layers.iter().enumerate() {
+                out.push((format!("{prefix}.{name}.{l}.a"), a.shallow_clone()));
+                out.push((format!("{prefix}.{name}.{l}.g"), g.shallow_clone()));
+            }
+            if let Some(h) = &f.head {
+                out.push((format!("{prefix}.{name}.head"), h.shallow_clone()));
+            }
+        }
+        out
+    }
+
+    /// Restores [`KfacPreconditioner::state`]; `get` returns a named tensor.
+    pub fn restore(&mut self, prefix: &str, get: &dyn Fn(&str) -> Option<Tensor>) -> Result<(), String> {
+        let batches = get(&format!("{prefix}.batches")).ok_or_else(|| format!("{prefix}.batches is missing"))?;
+        self.batches = batches.int64_value(&[0]) as usize;
+        let read = |name: &str| -> Option<KfacFactors> {
+            let mut layers = vec![];
+            while let (Some(a), Some(g)) = (
+                get(&format!("{prefix}.{name}.{}.a", layers.len())),
+                get(&format!("{prefix}.{name}.{}.g", layers.len())),
+            ) {
+                layers.push((a, g));
+            }
+            (!layers.is_empty()).then(|| KfacFactors { layers, head: get(&format!("{prefix}.{name}.head")) })
+        };
+        self.factors = read("factors");
+        self.inverses = read("inverses");
+        if self.batches > 0 && self.factors.is_none() {
+            return Err(format!("{prefix}: {} batches observed but no factors saved", self.batches));
+        }
+        Ok(())
+    }
+}
+
+fn finite(x: Tensor, damping: f64) -> Result<Tensor, NgdError> {
+    if x.isfinite().all().int64_value(&[]) == 0 {
+        return Err(NgdError::NotPositiveDefinite { damping });
+    }
+    Ok(x)
+}
+
+/// (diag(F) + λ)⁻¹ g.
+pub fn diagonal_direction(batch: &PerSampleGradients, grad: &Tensor, damping: f64) -> Result<Tensor, NgdError> {
+    check_damping(damping)?;
+    finite(grad.detach() / (batch.diagonal() + damping), damping)
+}
+
+/// (ΨᵀΨ/n + λI)⁻¹ g for the score rows Ψ `[n, p]`, through the n × n system
+/// of the Woodbury identity: (g − Ψᵀ(nλI + ΨΨᵀ)⁻¹Ψg) / λ. Needs λ > 0: the
+/// empirical Fisher has rank at most n.
+pub fn empirical_direction(scores: &PerSampleGradients, grad: &Tensor, damping: f64) -> Result<Tensor, NgdError> {
+    check_damping(damping)?;
+    if damping <= 0.0 {
+        return Err(NgdError::NotPositiveDefinite { damping });
+    }
+    let psi = scores.rows();
+    let grad = grad.detach();
+    let n = psi.size()[0];
+    let kernel = psi.matmul(&psi.tr()) + Tensor::eye(n, (psi.kind(), psi.device())) * (n as f64 * damping);
+    let l = cholesky(&kernel).ok_or(NgdError::NotPositiveDefinite { damping })?;
+    let inner = psi.mv(&grad).unsqueeze(1).cholesky_solve(&l, false).squeeze_dim(1);
+    finite((grad - psi.tr().mv(&inner)) / damping, damping)
+}
+
+#[cfg(test)]
+mod tests {
+    use natgrad_envs::{BoxSpace, Space};
+    use tch::{Device, Kind, Tensor};
+
+    use super::*;
+    use crate::distributions::ActionDist;
+    use crate::natural_gradient::{FisherVectorProduct, flat_grad};
+    use crate::policy::Sde;
+
+    const F64: (Kind, Device) = (Kind::Double, Device::Cpu);
+
+    fn policy(space: &Space, hidden: &[i64], sde: Option<Sde>, seed: i64) -> Policy {
+        tch::manual_seed(seed);
+        let mut p = Policy::new(3, space, hidden, -0.3, sde, Device::Cpu).unwrap();
+        p.var_store_mut().set_kind(Kind::Double);
+        // Bigger output weights than the 0.01 init, so that the Fisher is not tiny.
+        tch::no_grad(|| {
+            for mut v in p.parameters() {
+                let noise = v.randn_like() * 0.5;
+                v += noise;
+            }
+        });
+        p
+    }
+
+    fn gaussian() -> Space {
+        Space::Box(BoxSpace::new(vec![-1.0, -1.0], vec![1.0, 1.0]))
+    }
+
+    fn spaces() -> [(Space, Option<Sde>); 4] {
+        let sde = |learn_features| Some(Sde { full_std: true, use_expln: false, learn_features });
+        [(Space::Discrete { n: 3 }, None), (gaussian(), None), (gaussian(), sde(false)), (gaussian(), sde(true))]
+    }
+
+    /// The exact Fisher, one Fisher-vector product through the mean KL per column.
+    fn fisher_by_fvp(policy: &Policy, obs: &Tensor) -> Tensor {
+        let params = policy.parameters();
+        let old = policy.dist(obs).detach();
+        let fvp = FisherVectorProduct::new(&old.kl(&policy.dist(obs)).mean(None::<Kind>), &params, 0.0);
+        let p = params.iter().map(|t| t.numel() as i64).sum::<i64>();
+        Tensor::stack(&(0..p).map(|i| fvp.apply(&Tensor::eye(p, F64).select(0, i))).collect::<Vec<_>>(), 0)
+    }
+
+    fn surrogate_gradient(policy: &Policy, obs: &Tensor) -> (Tensor, Tensor) {
+        let mut rng = natgrad_envs::Rng::seed_from_u64(5);
+        let actions = policy.act(obs, false, &mut rng);
+        let adv = Tensor::randn([obs.size()[0]], F64);
+        let dist = policy.dist(obs);
+        let surr = ((dist.log_prob(&actions) - dist.log_prob(&actions).detach()).exp() * adv).mean(None::<Kind>);
+        (flat_grad(&surr, &policy.parameters(), false), actions)
+    }
+
+    fn rel_err(a: &Tensor, b: &Tensor) -> f64 {
+        (a - b).norm().double_value(&[]) / b.norm().double_value(&[])
+    }
+
+    #[test]
+    fn per_sample_fisher_terms_rebuild_the_exact_fisher() {
+        for (space, sde) in spaces() {
+            let p = policy(&space, &[4], sde, 1);
+            let obs = Tensor::randn([7, 3], F64);
+            let explicit = PerSampleGradients::fisher(&p, &obs).matrix();
+            let err = rel_err(&explicit, &fisher_by_fvp(&p, &obs));
+            assert!(err < 1e-10, "{space} {sde:?}: {err}");
+        }
+    }
+
+    /// A, G and the head block from their definitions, one state and one
+    /// output at a time: A = E[ā āᵀ], G_l = E[J_lᵀ M J_l] with J_l the
+    /// Jacobian of the network's output in layer l's pre-activation and M
+    /// the Fisher of the output (diag(p) − ppᵀ of the logits; diag(1/σ²) of
+    /// the mean), and the log-std block 2·I.
+    #[test]
+    fn kfac_factors_equal_their_definitions() {
+        for space in [Space::Discrete { n: 3 }, gaussian()] {
+            let p = policy(&space, &[4, 5], None, 2);
+            let obs = Tensor::randn([6, 3], F64);
+            let factors = PerSampleGradients::fisher(&p, &obs).kfac_factors();
+            let sizes = p.layer_sizes();
+            let mut a_def: Vec<Tensor> = sizes.iter().map(|(i, _)| Tensor::zeros([i + 1, i + 1], F64)).collect();
+            let mut g_def: Vec<Tensor> = sizes.iter().map(|(_, o)| Tensor::zeros([*o, *o], F64)).collect();
+            for n in 0..6 {
+                let row = obs.narrow(0, n, 1);
+                let outputs = sizes.last().unwrap().1;
+                let f = p.per_sample_forward(&row);
+                let m = match &f.dist {
+                    ActionDist::Categorical { logits } => {
+                        let prob = logits.softmax(-1, Kind::Double).squeeze_dim(0).detach();
+                        prob.diag(0) - prob.outer(&prob)
+                    }
+                    ActionDist::DiagGaussian { log_std, .. } => (log_std.detach().reshape([-1]) * -2.0).exp().diag(0),
+                };
+                for l in 0..sizes.len() {
+                    let a = Tensor::cat(&[f.net.layer_inputs[l].detach(), Tensor::ones([1, 1], F64)], 1);
+                    a_def[l] += a.tr().matmul(&a);
+                    let jacobian: Vec<Tensor> = (0..outputs)
+                        .map(|j| {
+                            let out = p.per_sample_forward(&row).net;
+                            let y = out.output.select(1, j).sum(Kind::Double);
+                            Tensor::run_backward(&[y], &[&out.pre_activations[l]], false, false).remove(0)
+                        })
+                        .collect();
+                    let j = Tensor::cat(&jacobian, 0);
+                    g_def[l] += j.tr().matmul(&m).matmul(&j);
+                }
+            }
+            for (l, (a, g)) in factors.layers.iter().enumerate() {
+                assert!(rel_err(a, &(&a_def[l] / 6.0)) < 1e-12, "{space} layer {l}: A");
+                assert!(rel_err(g, &(&g_def[l] / 6.0)) < 1e-12, "{space} layer {l}: G");
+            }
+            match (&space, &factors.head) {
+                (Space::Discrete { .. }, None) => {}
+                (Space::Box(_), Some(h)) => assert!(rel_err(h, &(Tensor::eye(2, F64) * 2.0)) < 1e-12),
+                _ => panic!("{space}: wrong head block"),
+            }
+        }
+    }
+
+    #[test]
+    fn kfac_is_exact_for_a_linear_gaussian_policy() {
+        // F = E[x̄ x̄ᵀ] ⊗ Σ⁻¹ on the weights and 2I on the log-std: K-FAC's
+        // blocks are the whole Fisher, so without damping it is the exact
+        // natural gradient.
+        let p = policy(&gaussian(), &[], None, 3);
+        let obs = Tensor::randn([9, 3], F64);
+        let (g, _) = surrogate_gradient(&p, &obs);
+        let mut kfac = KfacPreconditioner::new(0.95, 1);
+        kfac.observe(PerSampleGradients::fisher(&p, &obs).kfac_factors());
+        let direction = kfac.apply(&g, 0.0).unwrap();
+        let exact = Tensor::linalg_solve(&fisher_by_fvp(&p, &obs), &g, true);
+        let err = rel_err(&direction, &exact);
+        assert!(err < 1e-10, "{err}");
+        // With hidden layers it is an approximation, and measurably one.
+        let p = policy(&gaussian(), &[4], None, 3);
+        let (g, _) = surrogate_gradient(&p, &obs);
+        let mut kfac = KfacPreconditioner::new(0.95, 1);
+        kfac.observe(PerSampleGradients::fisher(&p, &obs).kfac_factors());
+        let exact = Tensor::linalg_solve(&(fisher_by_fvp(&p, &obs) + Tensor::eye(g.size()[0], F64) * 1e-3), &g, true);
+        assert!(rel_err(&kfac.apply(&g, 1e-3).unwrap(), &exact) > 1e-3);
+    }
+
+    #[test]
+    fn diagonal_and_empirical_directions_solve_their_own_matrices() {
+        for (space, sde) in spaces() {
+            let p = policy(&space, &[4], sde, 4);
+            let obs = Tensor::randn([8, 3], F64);
+            let (g, actions) = surrogate_gradient(&p, &obs);
+            let damping = 0.05;
+            let eye = Tensor::eye(g.size()[0], F64);
+            let diagonal = fisher_by_fvp(&p, &obs).diagonal(0, 0, 1);
+            let expected = &g / (diagonal + damping);
+            let got = diagonal_direction(&PerSampleGradients::fisher(&p, &obs), &g, damping).unwrap();
+            assert!(rel_err(&got, &expected) < 1e-10, "{space} {sde:?}: diagonal");
+            // The empirical Fisher from each state's score, one backward pass per state.
+            let scores: Vec<Tensor> = (0..8)
+                .map(|n| {
+                    let logp = p.dist(&obs.narrow(0, n, 1)).log_prob(&actions.narrow(0, n, 1));
+                    flat_grad(&logp.sum(Kind::Double), &p.parameters(), false)
+                })
+                .collect();
+            let psi = Tensor::stack(&scores, 0);
+            let expected = Tensor::linalg_solve(&(psi.tr().matmul(&psi) / 8.0 + &eye * damping), &g, true);
+            let got = empirical_direction(&PerSampleGradients::scores(&p, &obs, &actions), &g, damping).unwrap();
+            assert!(rel_err(&got, &expected) < 1e-8, "{space} {sde:?}: empirical {}", rel_err(&got, &expected));
+            assert!(empirical_direction(&PerSampleGradients::scores(&p, &obs, &actions), &g, 0.0).is_err());
+        }
+    }
+
+    #[test]
+    fn every_approximation_gives_an_ascent_direction() {
+        for (space, sde) in spaces() {
+            let p = policy(&space, &[4, 4], sde, 6);
+            let obs = Tensor::randn([10, 3], F64);
+            let (g, actions) = surrogate_gradient(&p, &obs);
+            let mut kfac = KfacPreconditioner::new(0.95, 1);
+            kfac.observe(PerSampleGradients::fisher(&p, &obs).kfac_factors());
+            let fisher = PerSampleGradients::fisher(&p, &obs);
+            for (name, s) in [
+                ("kfac", kfac.apply(&g, 0.1).unwrap()),
+                ("diagonal", diagonal_direction(&fisher, &g, 0.1).unwrap()),
+                ("empirical", empirical_direction(&PerSampleGradients::scores(&p, &obs, &actions), &g, 0.1).unwrap()),
+            ] {
+                assert!(g.dot(&s).double_value(&[]) > 0.0, "{space} {sde:?}: {name}");
+            }
+        }
+    }
+
+    #[test]
+    fn kfac_averages_its_factors_and_refreshes_inverses_on_schedule() {
+        let p = policy(&Space::Discrete { n: 3 }, &[4], None, 7);
+        let (obs1, obs2) = (Tensor::randn([6, 3], F64), Tensor::randn([6, 3], F64) * 2.0);
+        let f1 = || PerSampleGradients::fisher(&p, &obs1).kfac_factors();
+        let f2 = || PerSampleGradients::fisher(&p, &obs2).kfac_factors();
+        let (g, _) = surrogate_gradient(&p, &obs1);
+        // Decay min(1 − 1/k, 0.9): the first batch counts fully, the second by half.
+        let mut kfac = KfacPreconditioner::new(0.9, 2);
+        kfac.observe(f1());
+        let first = kfac.apply(&g, 0.1).unwrap();
+        kfac.observe(f2());
+        let (a1, a2) = (&f1().layers[0].0, &f2().layers[0].0);
+        assert!(rel_err(&kfac.factors().unwrap().layers[0].0, &((a1 + a2) * 0.5)) < 1e-14);
+        // Batch 2 of period 2: the inverses are still batch 1's.
+        assert!(kfac.apply(&g, 0.1).unwrap().equal(&first));
+        kfac.observe(f2());
+        assert!(!kfac.apply(&g, 0.1).unwrap().equal(&first));
+        // A checkpoint's state restores the same directions.
+        let mut restored = KfacPreconditioner::new(0.9, 2);
+        let state: std::collections::HashMap<String, Tensor> = kfac.state("k").into_iter().collect();
+        restored.restore("k", &|name| state.get(name).map(Tensor::shallow_clone)).unwrap();
+        kfac.observe(f1());
+        restored.observe(f1());
+        assert!(kfac.apply(&g, 0.1).unwrap().equal(&restored.apply(&g, 0.1).unwrap()));
+    }
+}
