@@ -68,6 +68,7 @@ pub fn save(dir: &Path, meta: &Meta, agent: &mut dyn Agent, collector: &Collecto
         tensors.push((format!("optim.{name}.exp_avg_sq"), to_cpu(&adam.exp_avg_sq)));
         tensors.push((format!("optim.{name}.step"), Tensor::from_slice(&[adam.step])));
     }
+    tensors.extend(agent.curvature_state().into_iter().map(|(name, t)| (name, to_cpu(&t).contiguous())));
     tensors.push(("rng.collector".into(), words_tensor(&collector.rng.state())));
     tensors.push(("envs".into(), words_tensor(&collector.venv.snapshot()?.0)));
     if let Some(norm) = &collector.obs_normalizer {
@@ -200,6 +201,10 @@ impl Checkpoint {
             self.copy_into(&format!("optim.{name}.exp_avg_sq"), &adam.exp_avg_sq)?;
             adam.step = self.get(&format!("optim.{name}.step"))?.int64_value(&[0]);
         }
+        let device = agent.policy().device();
+        agent
+            .restore_curvature_state(&|name| self.tensors.get(name).map(|t| t.to_device(device)))
+            .map_err(|e| anyhow!("checkpoint {}: {e}", self.path.display()))?;
         collector.rng = self.rng("rng.collector")?;
         let restored = collector
             .restore_envs(&EnvSnapshot(words_of(self.get("envs")?)?))

@@ -24,11 +24,14 @@ pub const EPISODES_NAME: &str = "episodes.csv";
 /// `rollout/ep_len_mean`, as Stable-Baselines3 logs them.
 pub const EPISODE_WINDOW: usize = 100;
 
-/// The columns of `progress.csv`. Everything but the last two is determined
-/// by the seed; `sps` and `wall_time_s` are measurements. `update_skipped`
-/// names why a natural-gradient update applied no step (`bad_curvature`,
-/// `line_search`), and is empty when it applied one.
-pub const CSV_COLUMNS: [&str; 19] = [
+/// The columns of `progress.csv`. Everything but the last three is determined
+/// by the seed; `sps`, `direction_time_s` and `wall_time_s` are
+/// measurements. `update_skipped` names why a natural-gradient update applied
+/// no step (`bad_curvature`, `line_search`), and is empty when it applied
+/// one. `predicted_kl` is the KL the quadratic model predicted for the
+/// applied step (compare `approx_kl`, the KL measured after it);
+/// `cosine_to_exact` is filled with `fisher_diagnostics`.
+pub const CSV_COLUMNS: [&str; 22] = [
     "iteration",
     "total_steps",
     "episodes",
@@ -46,7 +49,10 @@ pub const CSV_COLUMNS: [&str; 19] = [
     "line_search_steps",
     "line_search_success",
     "update_skipped",
+    "predicted_kl",
+    "cosine_to_exact",
     "sps",
+    "direction_time_s",
     "wall_time_s",
 ];
 
@@ -206,6 +212,19 @@ impl RunLogger {
             let reason = n.skip_reason();
             self.scalar(step, "trpo/skipped_bad_curvature", f64::from(u8::from(reason == Some("bad_curvature"))))?;
             self.scalar(step, "trpo/skipped_line_search", f64::from(u8::from(reason == Some("line_search"))))?;
+            // How faithful the step's Fisher was: the KL its quadratic model
+            // predicted against the KL measured, and the direction's angle to
+            // the exact one (with fisher_diagnostics).
+            self.scalar(step, "fisher/predicted_kl", n.predicted_kl)?;
+            self.scalar(step, "fisher/measured_kl", s.approx_kl)?;
+            if n.predicted_kl > 0.0 {
+                self.scalar(step, "fisher/measured_over_predicted_kl", s.approx_kl / n.predicted_kl)?;
+            }
+            if let Some(c) = n.cosine_to_exact {
+                self.scalar(step, "fisher/cosine_to_exact", c)?;
+            }
+            self.scalar(step, "fisher/direction_time_s", t.conjugate_gradient.as_secs_f64())?;
+            self.scalar(step, "fisher/damping", n.damping)?;
         }
         self.events.flush().map_err(|e| anyhow::anyhow!("TensorBoard log: {e}"))?;
 
@@ -234,7 +253,10 @@ impl RunLogger {
             natural(&|n| n.line_search_steps.to_string()),
             natural(&|n| u8::from(n.line_search_success).to_string()),
             natural(&|n| n.skip_reason().unwrap_or_default().to_string()),
+            natural(&|n| n.predicted_kl.to_string()),
+            natural(&|n| n.cosine_to_exact.map(|c| c.to_string()).unwrap_or_default()),
             format!("{sps:.1}"),
+            natural(&|_| format!("{:.6}", t.conjugate_gradient.as_secs_f64())),
             format!("{wall_time:.3}"),
         ];
         writeln!(self.csv, "{}", row.join(",")).context("cannot write progress.csv")?;

@@ -196,6 +196,14 @@ pub struct NaturalStepStats {
     pub line_search_success: bool,
     /// The step was skipped because sᵀFs was not positive and finite.
     pub skipped_bad_curvature: bool,
+    /// The mean KL the quadratic model predicted for the applied step,
+    /// ½ t² sᵀ(F + λI)s with the exact Fisher (0 when nothing was applied).
+    pub predicted_kl: f64,
+    /// With `fisher_diagnostics` and an approximate Fisher: the cosine between
+    /// its direction and the exact one (conjugate gradient, same batch).
+    pub cosine_to_exact: Option<f64>,
+    /// The damping λ the direction was solved with.
+    pub damping: f64,
 }
 
 impl NaturalStepStats {
@@ -246,6 +254,11 @@ pub trait Agent {
     fn rng(&mut self) -> &mut Rng;
     /// Every optimizer with its name, for checkpoints.
     fn optimizers(&mut self) -> Vec<(&'static str, &mut Adam)>;
+    /// What else an update depends on (K-FAC's running factors), by name,
+    /// for checkpoints.
+    fn curvature_state(&self) -> Vec<(String, Tensor)>;
+    /// Restores [`Agent::curvature_state`]; `get` returns a saved tensor by name.
+    fn restore_curvature_state(&mut self, get: &dyn Fn(&str) -> Option<Tensor>) -> Result<(), String>;
 }
 
 /// Advantages standardised to zero mean and unit variance, if asked.

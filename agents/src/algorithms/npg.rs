@@ -19,7 +19,7 @@ use crate::agent::{
 use crate::finite::NonFinite;
 use crate::hyperparameters::Key;
 use crate::natural_gradient::{flat_params, set_flat_params};
-use crate::natural_policy_step::{NaturalGradientConfig, natural_direction};
+use crate::natural_policy_step::{NaturalGradientConfig, PolicyPreconditioner, natural_direction};
 use crate::policy::Policy;
 use crate::rollout::Rollout;
 use crate::value::ValueFunction;
@@ -50,6 +50,7 @@ pub struct Npg {
     policy: Policy,
     value: ValueFunction,
     rng: Rng,
+    preconditioner: PolicyPreconditioner,
 }
 
 impl Npg {
@@ -64,7 +65,8 @@ impl Npg {
         config.validate()?;
         let rng = seed_agent(seed);
         let (policy, value) = networks(&config.common, obs_dim, action_space, device)?;
-        Ok(Self { config, policy, value, rng })
+        let preconditioner = PolicyPreconditioner::new(&config.natural);
+        Ok(Self { config, policy, value, rng, preconditioner })
     }
 }
 
@@ -84,16 +86,31 @@ impl Agent for Npg {
     fn optimizers(&mut self) -> Vec<(&'static str, &mut crate::optim::Adam)> {
         vec![("value", &mut self.value.optimizer)]
     }
+    fn curvature_state(&self) -> Vec<(String, tch::Tensor)> {
+        self.preconditioner.kfac.state("kfac.policy")
+    }
+    fn restore_curvature_state(&mut self, get: &dyn Fn(&str) -> Option<tch::Tensor>) -> Result<(), String> {
+        self.preconditioner.kfac.restore("kfac.policy", get)
+    }
 
     fn update(&mut self, r: &Rollout) -> Result<UpdateStats, NonFinite> {
         let adv = prepare_advantages(&r.advantages, self.config.common.normalize_advantage);
-        let nd = natural_direction(&self.policy, &r.obs, &r.actions, &r.log_probs, &adv, &self.config.natural)?;
+        let nd = natural_direction(
+            &self.policy,
+            &r.obs,
+            &r.actions,
+            &r.log_probs,
+            &adv,
+            &self.config.natural,
+            &mut self.preconditioner,
+        )?;
         let start = Instant::now();
         let mut natural = nd.step_stats();
         if let Some(beta) = nd.max_step {
             let params = self.policy.parameters();
             set_flat_params(&params, &(flat_params(&params) + &nd.direction * beta));
             natural.step_size = beta;
+            natural.predicted_kl = nd.predicted_kl(beta);
             natural.line_search_success = true;
         }
         let timings = nd.timings(start.elapsed());

@@ -20,7 +20,7 @@ use crate::agent::{
 use crate::finite::NonFinite;
 use crate::hyperparameters::{Key, hyperparameters};
 use crate::natural_gradient::backtracking_line_search;
-use crate::natural_policy_step::{NaturalGradientConfig, natural_direction, surrogate};
+use crate::natural_policy_step::{NaturalGradientConfig, PolicyPreconditioner, natural_direction, surrogate};
 use crate::policy::Policy;
 use crate::rollout::Rollout;
 use crate::value::ValueFunction;
@@ -69,6 +69,7 @@ pub struct Trpo {
     policy: Policy,
     value: ValueFunction,
     rng: Rng,
+    preconditioner: PolicyPreconditioner,
 }
 
 impl Trpo {
@@ -83,7 +84,8 @@ impl Trpo {
         config.validate()?;
         let rng = seed_agent(seed);
         let (policy, value) = networks(&config.common, obs_dim, action_space, device)?;
-        Ok(Self { config, policy, value, rng })
+        let preconditioner = PolicyPreconditioner::new(&config.natural);
+        Ok(Self { config, policy, value, rng, preconditioner })
     }
 
     pub fn config(&self) -> &TrpoConfig {
@@ -107,10 +109,24 @@ impl Agent for Trpo {
     fn optimizers(&mut self) -> Vec<(&'static str, &mut crate::optim::Adam)> {
         vec![("value", &mut self.value.optimizer)]
     }
+    fn curvature_state(&self) -> Vec<(String, tch::Tensor)> {
+        self.preconditioner.kfac.state("kfac.policy")
+    }
+    fn restore_curvature_state(&mut self, get: &dyn Fn(&str) -> Option<tch::Tensor>) -> Result<(), String> {
+        self.preconditioner.kfac.restore("kfac.policy", get)
+    }
 
     fn update(&mut self, r: &Rollout) -> Result<UpdateStats, NonFinite> {
         let adv = prepare_advantages(&r.advantages, self.config.common.normalize_advantage);
-        let nd = natural_direction(&self.policy, &r.obs, &r.actions, &r.log_probs, &adv, &self.config.natural)?;
+        let nd = natural_direction(
+            &self.policy,
+            &r.obs,
+            &r.actions,
+            &r.log_probs,
+            &adv,
+            &self.config.natural,
+            &mut self.preconditioner,
+        )?;
         let start = Instant::now();
         let mut natural = nd.step_stats();
         if let Some(beta) = nd.max_step {
@@ -134,6 +150,7 @@ impl Agent for Trpo {
             natural.line_search_steps = ls.backtracks;
             natural.line_search_success = ls.accepted;
             natural.step_size = beta * ls.step_fraction;
+            natural.predicted_kl = nd.predicted_kl(natural.step_size);
         }
         let timings = nd.timings(start.elapsed());
         finish_update(

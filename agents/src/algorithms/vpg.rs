@@ -96,6 +96,12 @@ impl Agent for Vpg {
     fn optimizers(&mut self) -> Vec<(&'static str, &mut Adam)> {
         vec![("policy", &mut self.policy_optimizer), ("value", &mut self.value.optimizer)]
     }
+    fn curvature_state(&self) -> Vec<(String, tch::Tensor)> {
+        vec![]
+    }
+    fn restore_curvature_state(&mut self, _: &dyn Fn(&str) -> Option<tch::Tensor>) -> Result<(), String> {
+        Ok(())
+    }
 
     fn update(&mut self, r: &Rollout) -> Result<UpdateStats, NonFinite> {
         let start = Instant::now();

@@ -1,5 +1,8 @@
 //! The part TRPO and NPG share: from a batch to the natural-gradient
-//! direction s ≈ F⁻¹g and its largest trust-region step β.
+//! direction s ≈ F⁻¹g and its largest trust-region step β. The direction
+//! comes from the Fisher the `fisher` setting names; β always uses the exact
+//! Fisher (sᵀFs by one Fisher-vector product through the mean KL), so every
+//! variant's quadratic model of the KL is the exact one along its direction.
 
 use std::time::{Duration, Instant};
 
@@ -11,6 +14,9 @@ use crate::finite::{NonFinite, ensure_finite, hints};
 use crate::hyperparameters::hyperparameters;
 use crate::natural_gradient::{FisherVectorProduct, conjugate_gradient, flat_grad, max_step_size};
 use crate::policy::Policy;
+use crate::policy_fisher::{
+    FisherKind, KfacPreconditioner, PerSampleGradients, diagonal_direction, empirical_direction,
+};
 
 hyperparameters! {
     /// Settings of the natural-gradient direction.
@@ -25,6 +31,24 @@ hyperparameters! {
         pub cg_residual_tol: f64 = 1e-10,
         /// Fisher-vector products use every k-th sample of the batch (1: all).
         pub fvp_subsample: usize = 1,
+        /// The Fisher matrix that turns the gradient into the step's direction:
+        /// exact (Fisher-vector products and conjugate gradient), kfac
+        /// (Kronecker-factored per layer, Martens and Grosse 2015), diagonal,
+        /// or empirical (the scores of the batch's own actions). The step
+        /// size, and TRPO's line search, use the exact KL whichever it is.
+        /// The approximations damp with cg_damping, which must be > 0.
+        pub fisher: FisherKind = FisherKind::Exact,
+        /// With fisher = kfac: decay of the factors' running averages (K-FAC's
+        /// epsilon); the k-th batch is weighted by max(1/k, 1 - decay).
+        pub kfac_stats_decay: f64 = 0.95,
+        /// With fisher = kfac: recompute the factors' inverses every this many
+        /// updates (K-FAC's T3); in between the last ones are reused.
+        pub kfac_inverse_update_period: usize = 1,
+        /// With fisher other than exact: also solve for the exact direction by
+        /// conjugate gradient on every batch, to log fisher/cosine_to_exact.
+        /// Costs cg_iters Fisher-vector products per update, about an exact
+        /// TRPO update.
+        pub fisher_diagnostics: bool = false,
     }
 }
 
@@ -50,6 +74,24 @@ impl NaturalGradientConfig {
             self.fvp_subsample,
             "must be at least 1 (1 uses every sample)",
         )?;
+        check(
+            self.fisher == FisherKind::Exact || self.cg_damping > 0.0,
+            "cg_damping",
+            self.cg_damping,
+            "fisher = kfac, diagonal and empirical need cg_damping > 0: their matrices can be singular",
+        )?;
+        check(
+            (0.0..1.0).contains(&self.kfac_stats_decay),
+            "kfac_stats_decay",
+            self.kfac_stats_decay,
+            "must be in [0, 1): 0 keeps only the latest batch, 0.95 is K-FAC's",
+        )?;
+        check(
+            self.kfac_inverse_update_period >= 1,
+            "kfac_inverse_update_period",
+            self.kfac_inverse_update_period,
+            "must be at least 1 (1 recomputes the inverses on every update)",
+        )?;
         Ok(())
     }
 }
@@ -64,9 +106,16 @@ pub struct NaturalDirection {
     pub direction: Tensor,
     /// β = sqrt(2δ / sᵀ(F + λI)s); `None` when the curvature is unusable.
     pub max_step: Option<f64>,
+    /// sᵀ(F + λI)s with the exact Fisher.
+    pub s_f_s: f64,
     pub cg_iterations: usize,
+    /// ‖g − (F + λI)s‖ with the exact Fisher, for every `fisher`.
     pub cg_residual: f64,
+    /// With `fisher_diagnostics`: cos(s, s_exact), s_exact by conjugate gradient.
+    pub cosine_to_exact: Option<f64>,
+    pub damping: f64,
     pub gradient_time: Duration,
+    /// The time the direction took (conjugate gradient, or the approximation).
     pub cg_time: Duration,
 }
 
@@ -78,8 +127,15 @@ impl NaturalDirection {
             cg_iterations: self.cg_iterations,
             cg_residual: self.cg_residual,
             skipped_bad_curvature: self.max_step.is_none(),
+            cosine_to_exact: self.cosine_to_exact,
+            damping: self.damping,
             ..Default::default()
         }
+    }
+
+    /// ½ t² sᵀ(F + λI)s: the KL the quadratic model predicts for the step t·s.
+    pub fn predicted_kl(&self, step_size: f64) -> f64 {
+        0.5 * step_size * step_size * self.s_f_s
     }
 
     /// The gradient and CG times, with the time the step itself took.
@@ -98,8 +154,53 @@ pub fn surrogate(policy_dist: &ActionDist, actions: &Tensor, old_log_probs: &Ten
     ((policy_dist.log_prob(actions) - old_log_probs).exp() * advantages).mean(None::<Kind>)
 }
 
-/// Computes the policy gradient g of the surrogate, then solves for the
-/// natural direction with Fisher-vector products through the mean KL. Fails
+/// The state the `fisher` setting keeps between updates: K-FAC's running
+/// factors (the other variants keep nothing).
+pub struct PolicyPreconditioner {
+    kind: FisherKind,
+    pub kfac: KfacPreconditioner,
+}
+
+impl PolicyPreconditioner {
+    pub fn new(config: &NaturalGradientConfig) -> Self {
+        Self {
+            kind: config.fisher,
+            kfac: KfacPreconditioner::new(config.kfac_stats_decay, config.kfac_inverse_update_period),
+        }
+    }
+
+    /// The approximate direction (F̂ + λI)⁻¹g, or `None` for the exact Fisher,
+    /// which is left to conjugate gradient.
+    fn direction(
+        &mut self,
+        policy: &Policy,
+        obs: &Tensor,
+        actions: &Tensor,
+        g: &Tensor,
+        config: &NaturalGradientConfig,
+    ) -> Option<Result<Tensor, NonFinite>> {
+        let damping = config.cg_damping;
+        let failed =
+            |_| NonFinite { what: "the natural-gradient direction (approximate Fisher)", hint: "raise cg_damping" };
+        let direction = match self.kind {
+            FisherKind::Exact => return None,
+            FisherKind::Kfac => {
+                self.kfac.observe(PerSampleGradients::fisher(policy, obs).kfac_factors());
+                self.kfac.apply(g, damping)
+            }
+            FisherKind::Diagonal => diagonal_direction(&PerSampleGradients::fisher(policy, obs), g, damping),
+            FisherKind::Empirical => {
+                let scores = PerSampleGradients::scores(policy, obs, actions);
+                empirical_direction(&scores, g, damping, config.cg_iters, config.cg_residual_tol)
+            }
+        };
+        Some(direction.map_err(failed))
+    }
+}
+
+/// Computes the policy gradient g of the surrogate, then the natural
+/// direction: by conjugate gradient with Fisher-vector products through the
+/// mean KL, or from the approximate Fisher `preconditioner` keeps. Fails
 /// when g or the direction is not finite: conjugate gradient would otherwise
 /// turn a NaN gradient into a zero direction without a word.
 pub fn natural_direction(
@@ -109,6 +210,7 @@ pub fn natural_direction(
     old_log_probs: &Tensor,
     advantages: &Tensor,
     config: &NaturalGradientConfig,
+    preconditioner: &mut PolicyPreconditioner,
 ) -> Result<NaturalDirection, NonFinite> {
     let start = Instant::now();
     let params = policy.parameters();
@@ -120,6 +222,8 @@ pub fn natural_direction(
     let gradient_time = start.elapsed();
 
     let start = Instant::now();
+    let approximate = preconditioner.direction(policy, obs, actions, &g, config).transpose()?;
+    let approximate_time = start.elapsed();
     let (fvp_obs, fvp_old) = if config.fvp_subsample > 1 {
         let idx = Tensor::arange_start_step(0, obs.size()[0], config.fvp_subsample as i64, (Kind::Int64, obs.device()));
         (obs.index_select(0, &idx), tch::no_grad(|| policy.dist(&obs.index_select(0, &idx))).detach())
@@ -128,18 +232,40 @@ pub fn natural_direction(
     };
     let mean_kl = fvp_old.kl(&policy.dist(&fvp_obs)).mean(None::<Kind>);
     let fvp = FisherVectorProduct::new(&mean_kl, &params, config.cg_damping);
-    let cg = conjugate_gradient(|v| fvp.apply(v), &g, config.cg_iters, config.cg_residual_tol);
-    ensure_finite(&cg.x, "the natural-gradient direction (conjugate gradient)", "raise cg_damping")?;
-    let s_f_s = cg.x.dot(&fvp.apply(&cg.x)).double_value(&[]);
-    let cg_time = start.elapsed();
+    let solve_exactly = || {
+        let cg = conjugate_gradient(|v| fvp.apply(v), &g, config.cg_iters, config.cg_residual_tol);
+        ensure_finite(&cg.x, "the natural-gradient direction (conjugate gradient)", "raise cg_damping")?;
+        Ok::<_, NonFinite>(cg)
+    };
+    let (direction, cg_iterations, cosine_to_exact, cg_time) = match approximate {
+        None => {
+            let cg = solve_exactly()?;
+            (cg.x, cg.iterations, None, start.elapsed())
+        }
+        Some(s) => {
+            let cosine = if config.fisher_diagnostics { Some(cosine(&s, &solve_exactly()?.x)) } else { None };
+            (s, 0, cosine, approximate_time)
+        }
+    };
+    let f_s = fvp.apply(&direction);
+    let s_f_s = direction.dot(&f_s).double_value(&[]);
     Ok(NaturalDirection {
         old_dist,
         surrogate_before,
-        direction: cg.x,
         max_step: max_step_size(s_f_s, config.target_kl),
-        cg_iterations: cg.iterations,
-        cg_residual: cg.residual_norm,
+        s_f_s,
+        cg_iterations,
+        cg_residual: (&g - f_s).norm().double_value(&[]),
+        cosine_to_exact,
+        damping: config.cg_damping,
+        direction,
         gradient_time,
         cg_time,
     })
+}
+
+/// cos ∠(a, b); 0 when either is zero.
+fn cosine(a: &Tensor, b: &Tensor) -> f64 {
+    let norms = a.norm().double_value(&[]) * b.norm().double_value(&[]);
+    if norms > 0.0 { a.dot(b).double_value(&[]) / norms } else { 0.0 }
 }

@@ -30,6 +30,7 @@ use tch::Tensor;
 
 use crate::fisher::{NgdError, check_damping, cholesky};
 use crate::kfac::factored_damping;
+use crate::natural_gradient::conjugate_gradient;
 use crate::nn::RecordedForward;
 use crate::policy::Policy;
 
@@ -44,7 +45,7 @@ pub enum FisherKind {
     Kfac,
     /// The Fisher's diagonal.
     Diagonal,
-    /// E[score scoreᵀ] over the batch's own actions.
+    /// E[score scoreᵀ] over the batch's own actions, solved by conjugate gradient.
     Empirical,
 }
 
@@ -315,8 +316,8 @@ impl KfacPreconditioner {
 
     /// Restores [`KfacPreconditioner::state`]; `get` returns a named tensor.
     pub fn restore(&mut self, prefix: &str, get: &dyn Fn(&str) -> Option<Tensor>) -> Result<(), String> {
-        let batches = get(&format!("{prefix}.batches")).ok_or_else(|| format!("{prefix}.batches is missing"))?;
-        self.batches = batches.int64_value(&[0]) as usize;
+        // Checkpoints from before K-FAC existed hold no count: nothing observed.
+        self.batches = get(&format!("{prefix}.batches")).map_or(0, |b| b.int64_value(&[0]) as usize);
         let read = |name: &str| -> Option<KfacFactors> {
             let mut layers = vec![];
             while let (Some(a), Some(g)) = (
@@ -349,21 +350,26 @@ pub fn diagonal_direction(batch: &PerSampleGradients, grad: &Tensor, damping: f6
     finite(grad.detach() / (batch.diagonal() + damping), damping)
 }
 
-/// (ΨᵀΨ/n + λI)⁻¹ g for the score rows Ψ `[n, p]`, through the n × n system
-/// of the Woodbury identity: (g − Ψᵀ(nλI + ΨΨᵀ)⁻¹Ψg) / λ. Needs λ > 0: the
-/// empirical Fisher has rank at most n.
-pub fn empirical_direction(scores: &PerSampleGradients, grad: &Tensor, damping: f64) -> Result<Tensor, NgdError> {
+/// (ΨᵀΨ/n + λI)⁻¹ g for the score rows Ψ `[n, p]`, by conjugate gradient
+/// with the same budget as the exact Fisher's (`cg_iters`, `residual_tol`):
+/// each product Ψᵀ(Ψv)/n costs two matrix-vector products, where forming the
+/// n × n or p × p system would cost n²p. Needs λ > 0: the empirical Fisher
+/// has rank at most n.
+pub fn empirical_direction(
+    scores: &PerSampleGradients,
+    grad: &Tensor,
+    damping: f64,
+    cg_iters: usize,
+    residual_tol: f64,
+) -> Result<Tensor, NgdError> {
     check_damping(damping)?;
     if damping <= 0.0 {
         return Err(NgdError::NotPositiveDefinite { damping });
     }
     let psi = scores.rows();
-    let grad = grad.detach();
-    let n = psi.size()[0];
-    let kernel = psi.matmul(&psi.tr()) + Tensor::eye(n, (psi.kind(), psi.device())) * (n as f64 * damping);
-    let l = cholesky(&kernel).ok_or(NgdError::NotPositiveDefinite { damping })?;
-    let inner = psi.mv(&grad).unsqueeze(1).cholesky_solve(&l, false).squeeze_dim(1);
-    finite((grad - psi.tr().mv(&inner)) / damping, damping)
+    let n = scores.samples() as f64;
+    let product = |v: &Tensor| psi.tr().mv(&psi.mv(v)) / n + v * damping;
+    finite(conjugate_gradient(product, &grad.detach(), cg_iters, residual_tol).x, damping)
 }
 
 #[cfg(test)]
@@ -529,9 +535,10 @@ mod tests {
                 .collect();
             let psi = Tensor::stack(&scores, 0);
             let expected = Tensor::linalg_solve(&(psi.tr().matmul(&psi) / 8.0 + &eye * damping), &g, true);
-            let got = empirical_direction(&PerSampleGradients::scores(&p, &obs, &actions), &g, damping).unwrap();
+            let got =
+                empirical_direction(&PerSampleGradients::scores(&p, &obs, &actions), &g, damping, 200, 1e-30).unwrap();
             assert!(rel_err(&got, &expected) < 1e-8, "{space} {sde:?}: empirical {}", rel_err(&got, &expected));
-            assert!(empirical_direction(&PerSampleGradients::scores(&p, &obs, &actions), &g, 0.0).is_err());
+            assert!(empirical_direction(&PerSampleGradients::scores(&p, &obs, &actions), &g, 0.0, 10, 0.0).is_err());
         }
     }
 
@@ -547,7 +554,10 @@ mod tests {
             for (name, s) in [
                 ("kfac", kfac.apply(&g, 0.1).unwrap()),
                 ("diagonal", diagonal_direction(&fisher, &g, 0.1).unwrap()),
-                ("empirical", empirical_direction(&PerSampleGradients::scores(&p, &obs, &actions), &g, 0.1).unwrap()),
+                (
+                    "empirical",
+                    empirical_direction(&PerSampleGradients::scores(&p, &obs, &actions), &g, 0.1, 3, 0.0).unwrap(),
+                ),
             ] {
                 assert!(g.dot(&s).double_value(&[]) > 0.0, "{space} {sde:?}: {name}");
             }
