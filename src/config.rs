@@ -5,7 +5,7 @@
 use std::path::Path;
 
 use anyhow::{Context, Result, anyhow, bail};
-use natgrad_agents::{Agent, CommonConfig, Key, Npg, NpgConfig, Trpo, TrpoConfig, Vpg, VpgConfig};
+use natgrad_agents::{Acktr, AcktrConfig, Agent, CommonConfig, Key, Npg, NpgConfig, Trpo, TrpoConfig, Vpg, VpgConfig};
 use natgrad_envs::{Space, closest_match};
 use tch::Device;
 use toml::{Table, Value};
@@ -23,16 +23,18 @@ pub const DEFAULT_EVAL_EPISODES: usize = 100;
 pub enum Algo {
     Trpo,
     Npg,
+    Acktr,
     Vpg,
 }
 
 impl Algo {
-    pub const ALL: [Algo; 3] = [Algo::Trpo, Algo::Npg, Algo::Vpg];
+    pub const ALL: [Algo; 4] = [Algo::Trpo, Algo::Npg, Algo::Acktr, Algo::Vpg];
 
     pub fn name(self) -> &'static str {
         match self {
             Algo::Trpo => "trpo",
             Algo::Npg => "npg",
+            Algo::Acktr => "acktr",
             Algo::Vpg => "vpg",
         }
     }
@@ -51,6 +53,7 @@ impl Algo {
         match self {
             Algo::Trpo => TrpoConfig::keys(),
             Algo::Npg => NpgConfig::keys(),
+            Algo::Acktr => AcktrConfig::keys(),
             Algo::Vpg => VpgConfig::keys(),
         }
     }
@@ -75,6 +78,7 @@ pub fn all_keys() -> Vec<(Key, Vec<Algo>)> {
 pub enum AgentConfig {
     Trpo(TrpoConfig),
     Npg(NpgConfig),
+    Acktr(AcktrConfig),
     Vpg(VpgConfig),
 }
 
@@ -83,6 +87,7 @@ impl AgentConfig {
         match algo {
             Algo::Trpo => AgentConfig::Trpo(TrpoConfig::default()),
             Algo::Npg => AgentConfig::Npg(NpgConfig::default()),
+            Algo::Acktr => AgentConfig::Acktr(AcktrConfig::default()),
             Algo::Vpg => AgentConfig::Vpg(VpgConfig::default()),
         }
     }
@@ -91,18 +96,33 @@ impl AgentConfig {
         match self {
             AgentConfig::Trpo(c) => &c.common,
             AgentConfig::Npg(c) => &c.common,
+            AgentConfig::Acktr(c) => &c.common,
             AgentConfig::Vpg(c) => &c.common,
         }
     }
 
-    /// Every hyperparameter as a TOML table, in declaration order.
+    pub fn algo(&self) -> Algo {
+        match self {
+            AgentConfig::Trpo(_) => Algo::Trpo,
+            AgentConfig::Npg(_) => Algo::Npg,
+            AgentConfig::Acktr(_) => Algo::Acktr,
+            AgentConfig::Vpg(_) => Algo::Vpg,
+        }
+    }
+
+    /// Every hyperparameter the algorithm takes as a TOML table, in
+    /// declaration order (ACKTR has no Adam critic, so its keys are left out).
     pub fn to_table(&self) -> Table {
         let table = match self {
             AgentConfig::Trpo(c) => Table::try_from(c),
             AgentConfig::Npg(c) => Table::try_from(c),
+            AgentConfig::Acktr(c) => Table::try_from(c),
             AgentConfig::Vpg(c) => Table::try_from(c),
         };
-        table.expect("hyperparameters serialise to TOML")
+        let keys = self.algo().keys();
+        let mut table = table.expect("hyperparameters serialise to TOML");
+        table.retain(|k, _| keys.iter().any(|key| key.name == k));
+        table
     }
 
     /// Reads a complete table (every key present and type-checked) and
@@ -119,6 +139,11 @@ impl AgentConfig {
                 c.validate()?;
                 AgentConfig::Npg(c)
             }
+            Algo::Acktr => {
+                let c: AcktrConfig = table.try_into()?;
+                c.validate()?;
+                AgentConfig::Acktr(c)
+            }
             Algo::Vpg => {
                 let c: VpgConfig = table.try_into()?;
                 c.validate()?;
@@ -133,6 +158,7 @@ impl AgentConfig {
         Ok(match self {
             AgentConfig::Trpo(c) => Box::new(Trpo::new(c.clone(), obs_dim, action_space, device, seed)?),
             AgentConfig::Npg(c) => Box::new(Npg::new(c.clone(), obs_dim, action_space, device, seed)?),
+            AgentConfig::Acktr(c) => Box::new(Acktr::new(c.clone(), obs_dim, action_space, device, seed)?),
             AgentConfig::Vpg(c) => Box::new(Vpg::new(c.clone(), obs_dim, action_space, device, seed)?),
         })
     }

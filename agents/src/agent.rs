@@ -307,14 +307,7 @@ pub(crate) fn finish_update(
     natural: Option<NaturalStepStats>,
     mut timings: Timings,
 ) -> Result<UpdateStats, NonFinite> {
-    let (surrogate_after, approx_kl, entropy) = tch::no_grad(|| {
-        let dist = policy.dist(&rollout.obs);
-        (
-            surrogate(&dist, &rollout.actions, &rollout.log_probs, advantages).double_value(&[]),
-            old_dist.kl(&dist).mean(None::<Kind>).double_value(&[]),
-            dist.entropy().mean(None::<Kind>).double_value(&[]),
-        )
-    });
+    let (surrogate_after, approx_kl, entropy) = measure_policy(policy, rollout, advantages, old_dist);
     let (value_loss, explained_variance, critic_time) = fit_critic(value, rollout, common, rng)?;
     timings.critic = critic_time;
     Ok(UpdateStats {
@@ -327,6 +320,23 @@ pub(crate) fn finish_update(
         explained_variance,
         natural,
         timings,
+    })
+}
+
+/// The moved policy on the batch: (surrogate, mean KL from π_old, entropy).
+pub(crate) fn measure_policy(
+    policy: &Policy,
+    rollout: &Rollout,
+    advantages: &Tensor,
+    old_dist: &ActionDist,
+) -> (f64, f64, f64) {
+    tch::no_grad(|| {
+        let dist = policy.dist(&rollout.obs);
+        (
+            surrogate(&dist, &rollout.actions, &rollout.log_probs, advantages).double_value(&[]),
+            old_dist.kl(&dist).mean(None::<Kind>).double_value(&[]),
+            dist.entropy().mean(None::<Kind>).double_value(&[]),
+        )
     })
 }
 

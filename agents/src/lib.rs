@@ -15,11 +15,12 @@ pub mod optim;
 
 // Every module keeps its short path (`natgrad_agents::policy`, ...): the
 // folders above show the architecture, these the names users know.
-pub use algorithms::{npg, trpo, vpg};
+pub use algorithms::{acktr, npg, trpo, vpg};
 pub use experience::{normalize, rollout};
 pub use natural::{classifier, fisher, kfac, natural_gradient, natural_policy_step, policy_fisher};
 pub use networks::{actor, distributions, nn, policy, value};
 
+pub use acktr::{Acktr, AcktrConfig, AcktrOptimizerConfig};
 pub use agent::{Agent, CommonConfig, ConfigError, Control, Iteration, TrainError, UpdateStats, train};
 pub use finite::NonFinite;
 pub use hyperparameters::Key;

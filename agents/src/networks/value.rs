@@ -4,7 +4,7 @@ use natgrad_envs::Rng;
 use tch::nn::{self, Module};
 use tch::{Device, Kind, Tensor};
 
-use crate::nn::Mlp;
+use crate::nn::{Mlp, RecordedForward};
 use crate::optim::Adam;
 
 pub struct ValueFunction {
@@ -28,6 +28,17 @@ impl ValueFunction {
 
     pub fn var_store_mut(&mut self) -> &mut nn::VarStore {
         &mut self.vs
+    }
+
+    /// The trainable parameters, in a fixed order (creation order).
+    pub fn parameters(&self) -> Vec<Tensor> {
+        self.vs.trainable_variables()
+    }
+
+    /// The forward pass with every layer's input and pre-activation (K-FAC);
+    /// the output is `[batch, 1]`.
+    pub fn forward_recorded(&self, obs: &Tensor) -> RecordedForward {
+        self.net.forward_recorded(obs)
     }
 
     /// V(s) for a batch `[batch, obs_dim]`: `[batch]`.
