@@ -39,6 +39,7 @@ const EVAL_EXAMPLES: &str = "Examples:
 const COMPARE_EXAMPLES: &str = "Examples:
   natgrad compare --env CartPole-v1
   natgrad compare --env Pendulum-v1 --algos trpo,npg,vpg --seeds 5 --jobs 2
+  natgrad compare --env CartPole-v1 --algos trpo,trpo+fisher=kfac,trpo+fisher=diagonal,acktr --seeds 5
 Writes curves.csv and curves.png into a compare__{env}__{unix_time} folder under --logdir.";
 
 #[derive(Subcommand, Debug)]
@@ -70,7 +71,7 @@ enum Command {
 
 #[derive(Args, Debug)]
 struct TrainArgs {
-    /// Algorithm: trpo, npg or vpg.
+    /// Algorithm: trpo, npg, acktr or vpg.
     #[arg(long)]
     algo: Option<String>,
     /// Environment id: one of the five native ones (CartPole-v1, ...), any id
@@ -196,7 +197,8 @@ struct CompareArgs {
     /// Environment id, e.g. CartPole-v1 or Hopper-v5.
     #[arg(long, required_unless_present = "report")]
     env: Option<String>,
-    /// Comma-separated algorithms.
+    /// Comma-separated algorithms, each with settings of its own if wanted:
+    /// trpo,trpo+fisher=kfac,acktr (run folders and charts take these names).
     #[arg(long, default_value = "trpo,vpg")]
     algos: String,
     /// Seeds per algorithm (1, 2, ..., N).

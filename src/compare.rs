@@ -38,19 +38,58 @@ pub struct CompareRequest {
     pub vector_mode: Option<String>,
 }
 
+/// One curve of a comparison: an algorithm with, optionally, hyperparameters
+/// of its own, written `trpo` or `trpo+fisher=kfac+cg_damping=0.01` in
+/// `--algos`, in its run folders' names and in the report.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Variant {
+    pub algo: Algo,
+    /// `key=value` settings, passed to its runs as `--set`.
+    pub settings: Vec<String>,
+}
+
+impl Variant {
+    /// Parses `algo[+key=value...]`, checking each setting against the
+    /// algorithm and the environment's preset before any run starts.
+    pub fn parse(spec: &str, env: &str) -> Result<Variant> {
+        let mut parts = spec.trim().split('+');
+        let algo = Algo::parse(parts.next().unwrap_or_default().trim())?;
+        let settings: Vec<String> = parts.map(|s| s.trim().to_owned()).collect();
+        if let Some(bad) = settings.iter().find(|s| !s.contains('=') || s.contains(['/', ','])) {
+            bail!("'{spec}' in --algos: '{bad}' is not a key=value setting; write for example trpo+fisher=kfac");
+        }
+        config::resolve(algo, env, &config::Overrides { sets: &settings, ..Default::default() })
+            .with_context(|| format!("'{spec}' in --algos"))?;
+        Ok(Variant { algo, settings })
+    }
+
+    /// `TRPO fisher=kfac`: the name in charts.
+    pub fn label(&self) -> String {
+        std::iter::once(self.algo.name().to_uppercase())
+            .chain(self.settings.iter().cloned())
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
+    /// `trpo+fisher=kfac`: the spec, normalised.
+    pub fn name(&self) -> String {
+        std::iter::once(self.algo.name().to_owned()).chain(self.settings.iter().cloned()).collect::<Vec<_>>().join("+")
+    }
+}
+
 struct Job {
-    algo: Algo,
+    variant: Variant,
     seed: u64,
 }
 
 struct Finished {
-    algo: Algo,
+    variant: Variant,
     seed: u64,
     failure: Option<String>,
 }
 
-fn run_name(algo: Algo, seed: u64) -> String {
-    format!("{}__seed{seed}", algo.name())
+fn run_name(variant: &Variant, seed: u64) -> String {
+    format!("{}__seed{seed}", variant.name())
 }
 
 /// The mean of the last `WINDOW` episodes that ended by each grid step.
@@ -108,7 +147,15 @@ pub fn run(req: &CompareRequest) -> Result<()> {
         .flat_map(|kv| ["--env-kwargs", kv.as_str()])
         .chain(["--vector-mode", vector_mode])
         .collect();
-    let algos: Vec<Algo> = req.algos.split(',').map(|a| Algo::parse(a.trim())).collect::<Result<_>>()?;
+    let algos: Vec<Variant> = req
+        .algos
+        .split(',')
+        .filter(|a| !a.trim().is_empty())
+        .map(|a| Variant::parse(a, &spec.id))
+        .collect::<Result<_>>()?;
+    if let Some(twice) = algos.iter().enumerate().find(|(i, a)| algos[..*i].contains(a)) {
+        bail!("--algos names {} twice; give each variant once", twice.1.name());
+    }
     if algos.is_empty() {
         bail!("--algos is empty; give a comma-separated list such as trpo,vpg");
     }
@@ -133,14 +180,15 @@ pub fn run(req: &CompareRequest) -> Result<()> {
     // Held while the runs write into the group; each run locks its own folder too.
     let _lock = RunLock::acquire(&group)?;
 
-    let queue: Mutex<VecDeque<Job>> =
-        Mutex::new(algos.iter().flat_map(|a| (1..=req.seeds as u64).map(|seed| Job { algo: *a, seed })).collect());
+    let queue: Mutex<VecDeque<Job>> = Mutex::new(
+        algos.iter().flat_map(|a| (1..=req.seeds as u64).map(|seed| Job { variant: a.clone(), seed })).collect(),
+    );
     let total_runs = algos.len() * req.seeds;
     let finished: Mutex<Vec<Finished>> = Mutex::new(vec![]);
     let exe = std::env::current_exe().context("cannot find the natgrad executable")?;
     println!(
         "comparing {} on {} with {} seeds, {total_steps} steps each, {} at a time; runs in {}",
-        algos.iter().map(|a| a.name()).collect::<Vec<_>>().join(", "),
+        algos.iter().map(Variant::name).collect::<Vec<_>>().join(", "),
         spec.id,
         req.seeds,
         req.jobs.min(total_runs),
@@ -156,13 +204,15 @@ pub fn run(req: &CompareRequest) -> Result<()> {
                     let next = queue.lock().expect("queue").pop_front();
                     let Some(job) = next else { break };
                     let start = Instant::now();
+                    let algo = job.variant.algo.name();
                     let output = Command::new(&exe)
-                        .args(["train", "--algo", job.algo.name(), "--env", &spec.id, "--seed", &job.seed.to_string()])
+                        .args(["train", "--algo", algo, "--env", &spec.id, "--seed", &job.seed.to_string()])
                         .args(["--total-steps", &total_steps.to_string(), "--threads", "1", "--quiet"])
+                        .args(job.variant.settings.iter().flat_map(|s| ["--set", s.as_str()]))
                         .args(&env_args)
                         .arg("--logdir")
                         .arg(&group)
-                        .args(["--run-name", &run_name(job.algo, job.seed)])
+                        .args(["--run-name", &run_name(&job.variant, job.seed)])
                         .output();
                     let failure = match output {
                         Ok(o) if o.status.success() => None,
@@ -171,15 +221,14 @@ pub fn run(req: &CompareRequest) -> Result<()> {
                     };
                     let seconds = start.elapsed().as_secs_f64();
                     let mut done = finished.lock().expect("results");
-                    done.push(Finished { algo: job.algo, seed: job.seed, failure });
-                    let last = done.last().expect("just pushed");
-                    let status = last.failure.as_ref().map_or("finished".to_owned(), |e| format!("FAILED: {e}"));
+                    let status = failure.as_ref().map_or("finished".to_owned(), |e| format!("FAILED: {e}"));
                     println!(
                         "[{}/{total_runs}] {} seed {} {status} in {seconds:.1} s",
-                        done.len(),
-                        job.algo.name(),
+                        done.len() + 1,
+                        job.variant.name(),
                         job.seed
                     );
+                    done.push(Finished { variant: job.variant, seed: job.seed, failure });
                 }
             });
         }
@@ -187,7 +236,7 @@ pub fn run(req: &CompareRequest) -> Result<()> {
     let finished = finished.into_inner().expect("results");
     let failures: Vec<String> = finished
         .iter()
-        .filter_map(|f| f.failure.as_ref().map(|e| format!("{} seed {}: {e}", f.algo.name(), f.seed)))
+        .filter_map(|f| f.failure.as_ref().map(|e| format!("{} seed {}: {e}", f.variant.name(), f.seed)))
         .collect();
     if !failures.is_empty() {
         bail!("{} of {total_runs} runs failed:\n{}", failures.len(), failures.join("\n"));
@@ -201,20 +250,30 @@ pub fn run(req: &CompareRequest) -> Result<()> {
 /// finished, or to evaluate with more episodes): the algorithms and seeds are
 /// read from its run folders.
 pub fn report_existing(group: &Path, eval_episodes: Option<usize>) -> Result<()> {
-    let mut runs: Vec<(Algo, u64)> = vec![];
+    let mut names: Vec<(String, u64)> = vec![];
     for entry in std::fs::read_dir(group).with_context(|| format!("cannot read {}", group.display()))? {
         let name = entry?.file_name().to_string_lossy().into_owned();
-        if let Some((algo, seed)) = name.split_once("__seed") {
-            runs.push((Algo::parse(algo)?, seed.parse().with_context(|| format!("bad run folder name {name}"))?));
+        if let Some((variant, seed)) = name.split_once("__seed") {
+            names.push((variant.to_owned(), seed.parse().with_context(|| format!("bad run folder name {name}"))?));
         }
     }
-    let Some((first_algo, first_seed)) = runs.first().copied() else {
+    names.sort();
+    let Some((first, first_seed)) = names.first().cloned() else {
         bail!("{} holds no runs of natgrad compare (folders named ALGO__seedN)", group.display());
     };
-    let algos: Vec<Algo> = Algo::ALL.into_iter().filter(|a| runs.iter().any(|(r, _)| r == a)).collect();
-    let seeds = runs.iter().filter(|(a, _)| *a == first_algo).count();
-    let run = RunConfig::read(&group.join(run_name(first_algo, first_seed)))?;
+    let seeds = names.iter().filter(|(v, _)| *v == first).count();
+    let first_run = group.join(format!("{first}__seed{first_seed}"));
+    let run = RunConfig::read(&first_run)?;
     let spec = make_with(&run.env, &run.make_options()?)?.spec().clone();
+    let mut algos: Vec<Variant> = vec![];
+    for (name, _) in &names {
+        let variant = Variant::parse(name, &spec.id)?;
+        if !algos.contains(&variant) {
+            algos.push(variant);
+        }
+    }
+    // The order of `natgrad compare`'s default listing: by algorithm, then name.
+    algos.sort_by_key(|v| (Algo::ALL.iter().position(|a| *a == v.algo), v.name()));
     let eval_episodes = eval_episodes.unwrap_or_else(|| config::preset_eval_episodes(&spec.id));
     report(group, &spec.id, spec.reward_threshold, &algos, seeds, run.total_steps, eval_episodes)
 }
@@ -268,14 +327,14 @@ fn band(label: &str, runs: &[Vec<(usize, f64)>], ends: &[usize], grid: &[usize],
             (*g as f64 * scale, (!values.is_empty()).then(|| mean_std(&values)))
         })
         .collect();
-    Band { label: label.to_uppercase(), points, final_evaluation: None }
+    Band { label: label.to_owned(), points, final_evaluation: None }
 }
 
 /// One row of the table, with each run's two numbers on the common
 /// protocol: the mean of its last training episodes and its final policy's
 /// deterministic evaluation.
 struct Row {
-    algo: &'static str,
+    algo: String,
     final_text: String,
     reach_text: String,
     eval_text: String,
@@ -294,8 +353,8 @@ struct AlgoRuns {
 }
 
 impl AlgoRuns {
-    fn read(group: &Path, algo: Algo, seeds: usize) -> Result<Self> {
-        let dirs: Vec<PathBuf> = (1..=seeds as u64).map(|seed| group.join(run_name(algo, seed))).collect();
+    fn read(group: &Path, variant: &Variant, seeds: usize) -> Result<Self> {
+        let dirs: Vec<PathBuf> = (1..=seeds as u64).map(|seed| group.join(run_name(variant, seed))).collect();
         let episodes = dirs.iter().map(|d| read_episodes(d)).collect::<Result<_>>()?;
         let walls = dirs.iter().map(|d| read_wall_times(d)).collect::<Result<_>>()?;
         Ok(Self { dirs, episodes, walls })
@@ -310,7 +369,7 @@ impl AlgoRuns {
 
     /// The table row: final training return, steps to the threshold, the
     /// deterministic evaluation of each final policy, wall time.
-    fn row(&self, algo: Algo, grid: &[usize], threshold: Option<f64>, eval_episodes: usize) -> Result<Row> {
+    fn row(&self, variant: &Variant, grid: &[usize], threshold: Option<f64>, eval_episodes: usize) -> Result<Row> {
         let seeds = self.dirs.len();
         let last_episodes: Vec<Option<f64>> =
             self.episodes.iter().map(|r| *rolling_curve(r, grid).last().expect("a grid point")).collect();
@@ -338,7 +397,7 @@ impl AlgoRuns {
         let per_seed: Vec<String> = evals.iter().map(|e| format!("{e:.0}")).collect();
         let eval_text = format!("{m:.1} ± {s:.1} ({})", per_seed.join(", "));
         let seconds = mean_std(&self.walls.iter().filter_map(|w| w.last().map(|(_, t)| *t)).collect::<Vec<_>>()).0;
-        Ok(Row { algo: algo.name(), final_text, reach_text, eval_text, seconds, last_episodes, evaluations: evals })
+        Ok(Row { algo: variant.name(), final_text, reach_text, eval_text, seconds, last_episodes, evaluations: evals })
     }
 }
 
@@ -359,7 +418,7 @@ fn write_evaluations_csv(path: &Path, rows: &[Row]) -> Result<()> {
 fn write_curves_csv(path: &Path, grid: &[usize], bands: &[Band]) -> Result<()> {
     let mut csv = String::from("total_steps");
     for b in bands {
-        let name = b.label.to_lowercase();
+        let name = b.label.to_lowercase().replace(' ', "+");
         csv.push_str(&format!(",{name}_mean,{name}_std"));
     }
     csv.push('\n');
@@ -380,22 +439,22 @@ fn report(
     group: &Path,
     env: &str,
     threshold: Option<f64>,
-    algos: &[Algo],
+    algos: &[Variant],
     seeds: usize,
     total_steps: usize,
     eval_episodes: usize,
 ) -> Result<()> {
     let grid: Vec<usize> = (1..=GRID_POINTS).map(|i| total_steps * i / GRID_POINTS).collect();
-    let all: Vec<AlgoRuns> = algos.iter().map(|a| AlgoRuns::read(group, *a, seeds)).collect::<Result<_>>()?;
+    let all: Vec<AlgoRuns> = algos.iter().map(|a| AlgoRuns::read(group, a, seeds)).collect::<Result<_>>()?;
     let rows: Vec<Row> =
-        algos.iter().zip(&all).map(|(a, r)| r.row(*a, &grid, threshold, eval_episodes)).collect::<Result<_>>()?;
+        algos.iter().zip(&all).map(|(a, r)| r.row(a, &grid, threshold, eval_episodes)).collect::<Result<_>>()?;
     let bands: Vec<Band> = algos
         .iter()
         .zip(&all)
         .zip(&rows)
         .map(|((a, r), row)| Band {
             final_evaluation: Some(mean_std(&row.evaluations)),
-            ..band(a.name(), &r.episodes, &vec![total_steps; seeds], &grid, 1.0)
+            ..band(&a.label(), &r.episodes, &vec![total_steps; seeds], &grid, 1.0)
         })
         .collect();
     // One wall-time grid for every algorithm: up to the slowest run's end.
@@ -403,11 +462,12 @@ fn report(
     let longest_ms = timed.iter().flat_map(|(_, ends)| ends).copied().max().unwrap_or(1).max(1);
     let wall_grid: Vec<usize> = (1..=GRID_POINTS).map(|i| longest_ms * i / GRID_POINTS).collect();
     let wall_bands: Vec<Band> =
-        algos.iter().zip(&timed).map(|(a, (runs, ends))| band(a.name(), runs, ends, &wall_grid, 1e-3)).collect();
+        algos.iter().zip(&timed).map(|(a, (runs, ends))| band(&a.label(), runs, ends, &wall_grid, 1e-3)).collect();
 
     write_curves_csv(&group.join("curves.csv"), &grid, &bands)?;
     write_evaluations_csv(&group.join("evaluations.csv"), &rows)?;
-    let names = algos.iter().map(|a| a.name().to_uppercase()).collect::<Vec<_>>().join(" vs ");
+    let names = algos.iter().map(Variant::label).collect::<Vec<_>>().join(" vs ");
+    let names = if names.len() > 60 { format!("{} variants", algos.len()) } else { names };
     let title = format!("{env}: {names} ({seeds} seeds, mean ± 1 std)");
     plot::draw(&group.join("curves.png"), &title, &bands, threshold, XAxis::Steps)?;
     plot::draw(&group.join("curves_wall_time.png"), &title, &wall_bands, threshold, XAxis::Seconds)?;

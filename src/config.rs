@@ -5,6 +5,7 @@
 use std::path::Path;
 
 use anyhow::{Context, Result, anyhow, bail};
+use natgrad_agents::policy_fisher::FisherKind;
 use natgrad_agents::{Acktr, AcktrConfig, Agent, CommonConfig, Key, Npg, NpgConfig, Trpo, TrpoConfig, Vpg, VpgConfig};
 use natgrad_envs::{Space, closest_match};
 use tch::Device;
@@ -289,6 +290,9 @@ fn merge_one(table: &mut Table, algo: Algo, key: &str, value: Value, source: &st
     {
         bail!("{key} (from {source}) must be a list of integers like [64, 64], got {value}");
     }
+    if let ("fisher", Value::String(name)) = (key.as_str(), &value) {
+        name.parse::<FisherKind>().map_err(|e| anyhow!("fisher (from {source}): {e}"))?;
+    }
     table.insert(key, value);
     Ok(())
 }
@@ -354,6 +358,10 @@ mod tests {
         assert_eq!(
             err(Algo::Vpg, &["target_kl=0.1"]),
             "'target_kl' (from --set) is a hyperparameter of trpo and npg, not of vpg"
+        );
+        assert_eq!(
+            err(Algo::Trpo, &["fisher=kfc"]),
+            "fisher (from --set): unknown fisher 'kfc': use exact, kfac, diagonal or empirical"
         );
         assert_eq!(err(Algo::Trpo, &["gamma=abc"]), "gamma (from --set) must be a number like 0.99, got \"abc\"");
         assert_eq!(
