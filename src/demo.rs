@@ -1,6 +1,7 @@
 //! `natgrad demo ngd`: natural-gradient descent against gradient descent on
 //! logistic regression, on a well-conditioned problem and on the same problem
-//! with one feature multiplied by 100.
+//! with one feature multiplied by 100, with four Fisher matrices: exact,
+//! empirical, diagonal and Kronecker-factored (K-FAC).
 //!
 //! The data are linearly separable (the label is x1 + x2 > 1), so the
 //! plain negative log-likelihood has no minimiser: its infimum 0 is reached
@@ -17,6 +18,7 @@ use std::path::PathBuf;
 use anyhow::{Context, Result, bail};
 use natgrad_agents::classifier::{MlpClassifier, toy_problem};
 use natgrad_agents::fisher::{self, Fisher, Likelihood, NgdError, Solve};
+use natgrad_agents::kfac::Kfac;
 use natgrad_agents::natural_gradient::flat_grad;
 use natgrad_agents::tch::{Kind, Tensor};
 
@@ -41,13 +43,16 @@ const PLOT_FLOOR: f64 = 1e-15;
 enum Method {
     GradientDescent,
     Natural(Fisher),
+    /// K-FAC's Kronecker-factored Fisher, its damping factored between A and G.
+    Kfac,
 }
 
-const METHODS: [Method; 4] = [
+const METHODS: [Method; 5] = [
     Method::GradientDescent,
     Method::Natural(Fisher::Exact),
     Method::Natural(Fisher::Empirical),
     Method::Natural(Fisher::Diagonal),
+    Method::Kfac,
 ];
 
 impl Method {
@@ -58,6 +63,7 @@ impl Method {
             Method::Natural(Fisher::Exact) => "ngd_exact",
             Method::Natural(Fisher::Empirical) => "ngd_empirical",
             Method::Natural(Fisher::Diagonal) => "ngd_diagonal",
+            Method::Kfac => "ngd_kfac",
         }
     }
 
@@ -67,6 +73,7 @@ impl Method {
             Method::Natural(Fisher::Exact) => "NGD, exact Fisher",
             Method::Natural(Fisher::Empirical) => "NGD, empirical Fisher",
             Method::Natural(Fisher::Diagonal) => "NGD, diagonal Fisher",
+            Method::Kfac => "NGD, K-FAC Fisher",
         }
     }
 }
@@ -303,6 +310,7 @@ fn direction(model: &MlpClassifier, method: Method, l2: f64) -> Result<(f64, Ten
     let d = match method {
         Method::GradientDescent => g,
         Method::Natural(f) => fisher::natural_gradient(model, &g, f, l2, Solve::Direct)?,
+        Method::Kfac => Kfac::new(model).natural_gradient(&g, l2)?,
     };
     Ok((j.double_value(&[]), d))
 }

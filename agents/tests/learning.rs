@@ -6,9 +6,10 @@
 use std::sync::Mutex;
 
 use natgrad_agents::natural_gradient::flat_params;
+use natgrad_agents::policy_fisher::FisherKind;
 use natgrad_agents::{
-    Agent, Collector, CommonConfig, Control, NaturalGradientConfig, PolicyOptimizerConfig, Trpo, TrpoConfig, Vpg,
-    VpgConfig, train,
+    Acktr, AcktrConfig, AcktrOptimizerConfig, Agent, Collector, CommonConfig, Control, NaturalGradientConfig,
+    PolicyOptimizerConfig, Trpo, TrpoConfig, Vpg, VpgConfig, train,
 };
 use natgrad_envs::{MakeOptions, Space, make_vec};
 use tch::{Device, Kind, Tensor};
@@ -179,6 +180,63 @@ fn every_trpo_update_stays_in_the_trust_region_or_changes_nothing() {
     tiny.natural.target_kl = 1e-9;
     tiny.line_search.line_search_max_backtracks = 2;
     check_trust_region(tiny, "CartPole-v1", 4, &Space::Discrete { n: 2 }, 5);
+}
+
+#[test]
+fn trpo_keeps_its_trust_region_with_every_approximate_fisher() {
+    let _torch = lock();
+    for fisher in [FisherKind::Kfac, FisherKind::Diagonal, FisherKind::Empirical] {
+        println!("fisher = {fisher}");
+        let with = |mut config: TrpoConfig| {
+            config.natural.fisher = fisher;
+            config
+        };
+        check_trust_region(with(zoo_cartpole_trpo()), "CartPole-v1", 4, &Space::Discrete { n: 2 }, 8);
+        let mut gsde = with(zoo_pendulum_trpo());
+        gsde.common.use_sde = true;
+        gsde.common.sde_sample_freq = 4;
+        check_trust_region(gsde, "Pendulum-v1", 3, &pendulum_space(), 6);
+        let mut tiny = with(zoo_cartpole_trpo());
+        tiny.natural.target_kl = 1e-9;
+        tiny.line_search.line_search_max_backtracks = 2;
+        check_trust_region(tiny, "CartPole-v1", 4, &Space::Discrete { n: 2 }, 3);
+    }
+}
+
+/// The CartPole-v1 preset's ACKTR settings.
+fn cartpole_acktr() -> AcktrConfig {
+    AcktrConfig {
+        common: CommonConfig { n_envs: 8, n_steps: 32, gae_lambda: 0.95, ..CommonConfig::default() },
+        optimizer: AcktrOptimizerConfig { target_kl: 0.002, ..AcktrOptimizerConfig::default() },
+    }
+}
+
+#[test]
+fn acktr_solves_cartpole_within_100k_steps_on_three_seeds() {
+    let _torch = lock();
+    for seed in [1, 2, 3] {
+        let mut agent = Acktr::new(cartpole_acktr(), 4, &Space::Discrete { n: 2 }, Device::Cpu, seed).unwrap();
+        let returns = run(&mut agent, "CartPole-v1", seed, 100_000, Some(475.0));
+        let reached = steps_to_reach(&returns, 475.0);
+        println!("seed {seed}: mean of 20 reached 475 at {reached:?}");
+        assert!(reached.is_some(), "seed {seed}: ACKTR did not reach 475 within 100k steps");
+    }
+}
+
+#[test]
+fn acktr_reaches_minus_200_on_pendulum_within_200k_steps() {
+    let _torch = lock();
+    let config = AcktrConfig {
+        common: CommonConfig { n_envs: 8, n_steps: 64, gamma: 0.9, gae_lambda: 0.95, ..CommonConfig::default() },
+        optimizer: AcktrOptimizerConfig { target_kl: 0.002, ..AcktrOptimizerConfig::default() },
+    };
+    for seed in [1, 2] {
+        let mut agent = Acktr::new(config.clone(), 3, &pendulum_space(), Device::Cpu, seed).unwrap();
+        let returns = run(&mut agent, "Pendulum-v1", seed, 200_000, Some(-200.0));
+        let reached = steps_to_reach(&returns, -200.0);
+        println!("seed {seed}: mean of 20 reached -200 at {reached:?}");
+        assert!(reached.is_some(), "seed {seed}: ACKTR did not reach -200 on Pendulum within 200k steps");
+    }
 }
 
 #[test]

@@ -43,12 +43,13 @@ pub fn csv_rows(path: &Path) -> Vec<Vec<String>> {
     std::fs::read_to_string(path).unwrap().lines().map(|l| l.split(',').map(str::to_owned).collect()).collect()
 }
 
-/// progress.csv without its two measured columns (steps/s, wall time).
+/// progress.csv without its three measured columns (steps/s, direction time, wall time).
 pub fn curve(run: &Path) -> Vec<Vec<String>> {
     csv_rows(&run.join("progress.csv"))
         .into_iter()
         .map(|mut r| {
-            r.truncate(r.len() - 2);
+            // sps, direction_time_s and wall_time_s are measurements.
+            r.truncate(r.len() - 3);
             r
         })
         .collect()
