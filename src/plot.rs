@@ -17,8 +17,19 @@ pub struct Band {
     pub final_evaluation: Option<(f64, f64)>,
 }
 
-const COLORS: [RGBColor; 4] =
-    [RGBColor(31, 119, 180), RGBColor(255, 127, 14), RGBColor(44, 160, 44), RGBColor(214, 39, 40)];
+/// Matplotlib's "tab10" cycle, so that up to ten curves stay apart.
+const COLORS: [RGBColor; 10] = [
+    RGBColor(31, 119, 180),
+    RGBColor(255, 127, 14),
+    RGBColor(44, 160, 44),
+    RGBColor(214, 39, 40),
+    RGBColor(148, 103, 189),
+    RGBColor(140, 86, 75),
+    RGBColor(227, 119, 194),
+    RGBColor(127, 127, 127),
+    RGBColor(188, 189, 34),
+    RGBColor(23, 190, 207),
+];
 
 fn register_bundled_font() {
     static FONT: &[u8] = include_bytes!("../assets/fonts/DejaVuSans.ttf");
