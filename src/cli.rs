@@ -129,7 +129,7 @@ impl FromArgMatches for HyperparameterFlags {
     fn from_arg_matches(matches: &ArgMatches) -> Result<Self, clap::Error> {
         let given = config::all_keys()
             .into_iter()
-            .filter_map(|(key, _)| matches.get_one::<String>(key.name).map(|v| (key.name.to_owned(), v.clone())))
+            .filter_map(|key| matches.get_one::<String>(key.name).map(|v| (key.name.to_owned(), v.clone())))
             .collect();
         Ok(Self(given))
     }
@@ -143,11 +143,19 @@ impl FromArgMatches for HyperparameterFlags {
 impl Args for HyperparameterFlags {
     fn augment_args(cmd: clap::Command) -> clap::Command {
         let mut cmd = cmd.next_help_heading("Hyperparameters [default: the environment's preset, see presets.toml]");
-        for (key, algos) in config::all_keys() {
-            let doc = key.doc.lines().map(str::trim).collect::<Vec<_>>().join(" ");
-            let names: Vec<&str> = algos.iter().map(|a| a.name()).collect();
-            let help =
-                if names.len() == config::Algo::ALL.len() { doc } else { format!("{doc} [{}]", names.join(", ")) };
+        for key in config::all_keys() {
+            let one_line = |doc: &str| doc.lines().map(str::trim).collect::<Vec<_>>().join(" ");
+            let names = |algos: &[config::Algo]| algos.iter().map(|a| a.name()).collect::<Vec<_>>().join(", ");
+            let help = match key.docs.as_slice() {
+                [(doc, algos)] if algos.len() == config::Algo::ALL.len() => one_line(doc),
+                [(doc, algos)] => format!("{} [{}]", one_line(doc), names(algos)),
+                // The algorithms read the key differently: each reading, named.
+                docs => docs
+                    .iter()
+                    .map(|(doc, algos)| format!("[{}] {}", names(algos), one_line(doc)))
+                    .collect::<Vec<_>>()
+                    .join(" "),
+            };
             cmd = cmd.arg(Arg::new(key.name).long(key.name.replace('_', "-")).value_name("VALUE").help(help));
         }
         cmd

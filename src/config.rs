@@ -60,14 +60,33 @@ impl Algo {
     }
 }
 
-/// Every key of every algorithm, each once, with the algorithms that take it.
-pub fn all_keys() -> Vec<(Key, Vec<Algo>)> {
-    let mut out: Vec<(Key, Vec<Algo>)> = vec![];
+/// One key of one or more algorithms: its documentation, which may differ
+/// between the algorithms that take it (VPG's and ACKTR's `learning_rate`).
+pub struct SharedKey {
+    pub name: &'static str,
+    /// Each distinct documentation with the algorithms that give it.
+    pub docs: Vec<(&'static str, Vec<Algo>)>,
+}
+
+impl SharedKey {
+    /// Every algorithm that takes the key.
+    pub fn algos(&self) -> Vec<Algo> {
+        self.docs.iter().flat_map(|(_, algos)| algos.iter().copied()).collect()
+    }
+}
+
+/// Every key of every algorithm, each once.
+pub fn all_keys() -> Vec<SharedKey> {
+    let mut out: Vec<SharedKey> = vec![];
     for algo in Algo::ALL {
         for key in algo.keys() {
-            match out.iter_mut().find(|(k, _)| k.name == key.name) {
+            let Some(shared) = out.iter_mut().find(|k| k.name == key.name) else {
+                out.push(SharedKey { name: key.name, docs: vec![(key.doc, vec![algo])] });
+                continue;
+            };
+            match shared.docs.iter_mut().find(|(doc, _)| *doc == key.doc) {
                 Some((_, algos)) => algos.push(algo),
-                None => out.push((key, vec![algo])),
+                None => shared.docs.push((key.doc, vec![algo])),
             }
         }
     }
@@ -267,8 +286,8 @@ fn merge_one(table: &mut Table, algo: Algo, key: &str, value: Value, source: &st
     let key = key.replace('-', "_");
     let Some(default) = table.get(&key) else {
         let names: Vec<&str> = algo.keys().iter().map(|k| k.name).collect();
-        if let Some((_, algos)) = all_keys().into_iter().find(|(k, _)| k.name == key) {
-            let owners: Vec<&str> = algos.iter().map(|a| a.name()).collect();
+        if let Some(shared) = all_keys().into_iter().find(|k| k.name == key) {
+            let owners: Vec<&str> = shared.algos().iter().map(|a| a.name()).collect();
             bail!("'{key}' (from {source}) is a hyperparameter of {}, not of {}", owners.join(" and "), algo.name());
         }
         let hint = closest_match(&key, &names).map(|c| format!(" (did you mean '{c}'?)")).unwrap_or_default();
