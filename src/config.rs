@@ -288,7 +288,17 @@ fn merge_one(table: &mut Table, algo: Algo, key: &str, value: Value, source: &st
         let names: Vec<&str> = algo.keys().iter().map(|k| k.name).collect();
         if let Some(shared) = all_keys().into_iter().find(|k| k.name == key) {
             let owners: Vec<&str> = shared.algos().iter().map(|a| a.name()).collect();
-            bail!("'{key}' (from {source}) is a hyperparameter of {}, not of {}", owners.join(" and "), algo.name());
+            let owners = match owners.split_last() {
+                Some((last, [])) => last.to_string(),
+                Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
+                None => unreachable!("a shared key has an algorithm"),
+            };
+            let hint = if algo == Algo::Acktr && (key.starts_with("critic_") || key == "n_critic_updates") {
+                "; acktr's critic takes K-FAC steps instead of Adam's (see vf_learning_rate)"
+            } else {
+                ""
+            };
+            bail!("'{key}' (from {source}) is a hyperparameter of {owners}, not of {}{hint}", algo.name());
         }
         let hint = closest_match(&key, &names).map(|c| format!(" (did you mean '{c}'?)")).unwrap_or_default();
         bail!("unknown hyperparameter '{key}' in {source}{hint}; {} takes: {}", algo.name(), names.join(", "));
@@ -376,7 +386,7 @@ mod tests {
         );
         assert_eq!(
             err(Algo::Vpg, &["target_kl=0.1"]),
-            "'target_kl' (from --set) is a hyperparameter of trpo and npg, not of vpg"
+            "'target_kl' (from --set) is a hyperparameter of trpo, npg and acktr, not of vpg"
         );
         assert_eq!(
             err(Algo::Trpo, &["fisher=kfc"]),

@@ -30,8 +30,9 @@ pub const EPISODE_WINDOW: usize = 100;
 /// no step (`bad_curvature`, `line_search`), and is empty when it applied
 /// one. `predicted_kl` is the KL the quadratic model predicted for the
 /// applied step (compare `approx_kl`, the KL measured after it);
-/// `cosine_to_exact` is filled with `fisher_diagnostics`.
-pub const CSV_COLUMNS: [&str; 22] = [
+/// `cosine_to_exact` and `gain_ratio_to_exact` are filled with
+/// `fisher_diagnostics`.
+pub const CSV_COLUMNS: [&str; 23] = [
     "iteration",
     "total_steps",
     "episodes",
@@ -51,6 +52,7 @@ pub const CSV_COLUMNS: [&str; 22] = [
     "update_skipped",
     "predicted_kl",
     "cosine_to_exact",
+    "gain_ratio_to_exact",
     "sps",
     "direction_time_s",
     "wall_time_s",
@@ -223,7 +225,10 @@ impl RunLogger {
             if let Some(c) = n.cosine_to_exact {
                 self.scalar(step, "fisher/cosine_to_exact", c)?;
             }
-            self.scalar(step, "fisher/direction_time_s", t.conjugate_gradient.as_secs_f64())?;
+            if let Some(r) = n.gain_to_exact {
+                self.scalar(step, "fisher/gain_ratio_to_exact", r)?;
+            }
+            self.scalar(step, "fisher/direction_time_s", n.direction_time.as_secs_f64())?;
             self.scalar(step, "fisher/damping", n.damping)?;
         }
         self.events.flush().map_err(|e| anyhow::anyhow!("TensorBoard log: {e}"))?;
@@ -255,8 +260,9 @@ impl RunLogger {
             natural(&|n| n.skip_reason().unwrap_or_default().to_string()),
             natural(&|n| n.predicted_kl.to_string()),
             natural(&|n| n.cosine_to_exact.map(|c| c.to_string()).unwrap_or_default()),
+            natural(&|n| n.gain_to_exact.map(|r| r.to_string()).unwrap_or_default()),
             format!("{sps:.1}"),
-            natural(&|_| format!("{:.6}", t.conjugate_gradient.as_secs_f64())),
+            natural(&|n| format!("{:.6}", n.direction_time.as_secs_f64())),
             format!("{wall_time:.3}"),
         ];
         writeln!(self.csv, "{}", row.join(",")).context("cannot write progress.csv")?;

@@ -465,7 +465,44 @@ fn bad_input_is_one_clear_line_and_loses_nothing() {
     let with = |extra: &[&str]| -> Vec<String> { base.iter().chain(extra.iter()).map(|s| s.to_string()).collect() };
     fails_with(
         &with(&["--algo", "trop", "--env", "CartPole-v1"]),
-        "unknown algorithm 'trop' (did you mean 'trpo'?); valid algorithms: trpo, npg, vpg",
+        "unknown algorithm 'trop' (did you mean 'trpo'?); valid algorithms: trpo, npg, acktr, vpg",
+    );
+    fails_with(
+        &with(&["--algo", "trpo", "--env", "CartPole-v1", "--set", "fisher=kfc"]),
+        "fisher (from --set): unknown fisher 'kfc': use exact, kfac, diagonal or empirical",
+    );
+    fails_with(
+        &with(&["--algo", "npg", "--env", "CartPole-v1", "--fisher", "diagonal", "--cg-damping", "0"]),
+        "invalid cg_damping = 0: fisher = kfac, diagonal and empirical need cg_damping > 0",
+    );
+    fails_with(
+        &with(&["--algo", "trpo", "--env", "CartPole-v1", "--set", "cg_damping=-0.1"]),
+        "invalid cg_damping = -0.1: must be >= 0",
+    );
+    fails_with(
+        &with(&[
+            "--algo",
+            "trpo",
+            "--env",
+            "Pendulum-v1",
+            "--set",
+            "fisher=kfac",
+            "--set",
+            "kfac_inverse_update_period=0",
+        ]),
+        "invalid kfac_inverse_update_period = 0: must be at least 1",
+    );
+    fails_with(
+        &with(&["--algo", "acktr", "--env", "Pendulum-v1", "--set", "kfac_damping=-0.01"]),
+        "invalid kfac_damping = -0.01: must be positive",
+    );
+    fails_with(
+        &with(&["--algo", "acktr", "--env", "CartPole-v1", "--set", "kfac_stats_decay=1"]),
+        "invalid kfac_stats_decay = 1: must be in [0, 1)",
+    );
+    fails_with(
+        &with(&["--algo", "acktr", "--env", "CartPole-v1", "--set", "critic_batch_size=64"]),
+        "'critic_batch_size' (from --set) is a hyperparameter of trpo, npg and vpg, not of acktr; acktr's critic takes K-FAC steps",
     );
     fails_with(
         &with(&["--algo", "trpo", "--env", "CartPol-v1"]),

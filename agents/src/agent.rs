@@ -202,8 +202,13 @@ pub struct NaturalStepStats {
     /// With `fisher_diagnostics` and an approximate Fisher: the cosine between
     /// its direction and the exact one (conjugate gradient, same batch).
     pub cosine_to_exact: Option<f64>,
+    /// With `fisher_diagnostics`: the first-order surrogate gain of a step to
+    /// the trust region's edge along the direction, over the exact one's.
+    pub gain_to_exact: Option<f64>,
     /// The damping λ the direction was solved with.
     pub damping: f64,
+    /// The time the direction took: conjugate gradient, or the approximation.
+    pub direction_time: Duration,
 }
 
 impl NaturalStepStats {

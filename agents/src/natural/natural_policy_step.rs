@@ -45,7 +45,9 @@ hyperparameters! {
         /// updates (K-FAC's T3); in between the last ones are reused.
         pub kfac_inverse_update_period: usize = 1,
         /// With fisher other than exact: also solve for the exact direction by
-        /// conjugate gradient on every batch, to log fisher/cosine_to_exact.
+        /// conjugate gradient on every batch, to log fisher/cosine_to_exact
+        /// and fisher/gain_ratio_to_exact (the first-order surrogate gain of
+        /// a step to the trust region's edge, over the exact direction's).
         /// Costs cg_iters Fisher-vector products per update, about an exact
         /// TRPO update.
         pub fisher_diagnostics: bool = false,
@@ -113,9 +115,15 @@ pub struct NaturalDirection {
     pub cg_residual: f64,
     /// With `fisher_diagnostics`: cos(s, s_exact), s_exact by conjugate gradient.
     pub cosine_to_exact: Option<f64>,
+    /// With `fisher_diagnostics`: the surrogate's first-order gain of a step
+    /// to the trust region's edge along s, over the same along s_exact:
+    /// (gᵀs / √sᵀFs) / (gᵀs_exact / √s_exactᵀFs_exact).
+    pub gain_to_exact: Option<f64>,
     pub damping: f64,
     pub gradient_time: Duration,
-    /// The time the direction took (conjugate gradient, or the approximation).
+    /// The time the direction took: conjugate gradient, or the approximation.
+    pub direction_time: Duration,
+    /// The direction and its step size (without `fisher_diagnostics`' extra solve).
     pub cg_time: Duration,
 }
 
@@ -128,7 +136,9 @@ impl NaturalDirection {
             cg_residual: self.cg_residual,
             skipped_bad_curvature: self.max_step.is_none(),
             cosine_to_exact: self.cosine_to_exact,
+            gain_to_exact: self.gain_to_exact,
             damping: self.damping,
+            direction_time: self.direction_time,
             ..Default::default()
         }
     }
@@ -223,7 +233,6 @@ pub fn natural_direction(
 
     let start = Instant::now();
     let approximate = preconditioner.direction(policy, obs, actions, &g, config).transpose()?;
-    let approximate_time = start.elapsed();
     let (fvp_obs, fvp_old) = if config.fvp_subsample > 1 {
         let idx = Tensor::arange_start_step(0, obs.size()[0], config.fvp_subsample as i64, (Kind::Int64, obs.device()));
         (obs.index_select(0, &idx), tch::no_grad(|| policy.dist(&obs.index_select(0, &idx))).detach())
@@ -237,18 +246,25 @@ pub fn natural_direction(
         ensure_finite(&cg.x, "the natural-gradient direction (conjugate gradient)", "raise cg_damping")?;
         Ok::<_, NonFinite>(cg)
     };
-    let (direction, cg_iterations, cosine_to_exact, cg_time) = match approximate {
+    let approximated = approximate.is_some();
+    let (direction, cg_iterations, direction_time) = match approximate {
         None => {
             let cg = solve_exactly()?;
-            (cg.x, cg.iterations, None, start.elapsed())
+            (cg.x, cg.iterations, start.elapsed())
         }
-        Some(s) => {
-            let cosine = if config.fisher_diagnostics { Some(cosine(&s, &solve_exactly()?.x)) } else { None };
-            (s, 0, cosine, approximate_time)
-        }
+        Some(s) => (s, 0, start.elapsed()),
     };
     let f_s = fvp.apply(&direction);
     let s_f_s = direction.dot(&f_s).double_value(&[]);
+    let cg_time = start.elapsed();
+    let (cosine_to_exact, gain_to_exact) = if approximated && config.fisher_diagnostics {
+        let exact = solve_exactly()?.x;
+        let gain = |s: &Tensor, s_f_s: f64| g.dot(s).double_value(&[]) / s_f_s.sqrt();
+        let exact_s_f_s = exact.dot(&fvp.apply(&exact)).double_value(&[]);
+        (Some(cosine(&direction, &exact)), Some(gain(&direction, s_f_s) / gain(&exact, exact_s_f_s)))
+    } else {
+        (None, None)
+    };
     Ok(NaturalDirection {
         old_dist,
         surrogate_before,
@@ -257,9 +273,11 @@ pub fn natural_direction(
         cg_iterations,
         cg_residual: (&g - f_s).norm().double_value(&[]),
         cosine_to_exact,
+        gain_to_exact,
         damping: config.cg_damping,
         direction,
         gradient_time,
+        direction_time,
         cg_time,
     })
 }
