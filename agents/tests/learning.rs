@@ -8,8 +8,8 @@ use std::sync::Mutex;
 use natgrad_agents::natural_gradient::flat_params;
 use natgrad_agents::policy_fisher::FisherKind;
 use natgrad_agents::{
-    Acktr, AcktrConfig, AcktrOptimizerConfig, Agent, Collector, CommonConfig, Control, NaturalGradientConfig,
-    PolicyOptimizerConfig, Trpo, TrpoConfig, Vpg, VpgConfig, train,
+    Acktr, AcktrConfig, Agent, Collector, CommonConfig, Control, NaturalGradientConfig, PolicyOptimizerConfig, Trpo,
+    TrpoConfig, Vpg, VpgConfig, train,
 };
 use natgrad_envs::{MakeOptions, Space, make_vec};
 use tch::{Device, Kind, Tensor};

@@ -255,7 +255,7 @@ impl KfacPreconditioner {
     pub fn apply(&mut self, grad: &Tensor, damping: f64) -> Result<Tensor, NgdError> {
         check_damping(damping)?;
         let factors = self.factors.as_ref().expect("K-FAC applied before any batch was observed");
-        let due = self.inverses.is_none() || (self.batches - 1) % self.inverse_update_period == 0;
+        let due = self.inverses.is_none() || (self.batches - 1).is_multiple_of(self.inverse_update_period);
         if due {
             let singular = NgdError::NotPositiveDefinite { damping };
             let layers = factors
