@@ -415,7 +415,7 @@ mod tests {
         assert_eq!(Algo::parse("TRPO").unwrap(), Algo::Trpo);
         assert_eq!(
             format!("{}", Algo::parse("trop").unwrap_err()),
-            "unknown algorithm 'trop' (did you mean 'trpo'?); valid algorithms: trpo, npg, vpg"
+            "unknown algorithm 'trop' (did you mean 'trpo'?); valid algorithms: trpo, npg, acktr, vpg"
         );
     }
 

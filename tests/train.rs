@@ -707,7 +707,14 @@ fn a_second_ctrl_c_stops_at_once_and_cleanly() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    std::thread::sleep(Duration::from_millis(1500));
+    // The handler is installed just after the logs open: wait for them, not
+    // for a fixed time, which a loaded machine can overrun.
+    let progress = tmp.path().join("r/progress.csv");
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while !progress.exists() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    std::thread::sleep(Duration::from_millis(500));
     let pid = child.id().to_string();
     for _ in 0..2 {
         assert!(Command::new("kill").args(["-INT", &pid]).status().unwrap().success());
