@@ -12,7 +12,7 @@ use crate::agent::{ConfigError, NaturalStepStats, Timings, check};
 use crate::distributions::ActionDist;
 use crate::finite::{NonFinite, ensure_finite, hints};
 use crate::hyperparameters::hyperparameters;
-use crate::natural_gradient::{FisherVectorProduct, conjugate_gradient, flat_grad, max_step_size};
+use crate::natural_gradient::{CgSolution, FisherVectorProduct, conjugate_gradient, flat_grad, max_step_size};
 use crate::policy::Policy;
 use crate::policy_fisher::{
     FisherKind, KfacPreconditioner, PerSampleGradients, diagonal_direction, empirical_direction,
@@ -233,35 +233,22 @@ pub fn natural_direction(
 
     let start = Instant::now();
     let approximate = preconditioner.direction(policy, obs, actions, &g, config).transpose()?;
-    let (fvp_obs, fvp_old) = if config.fvp_subsample > 1 {
-        let idx = Tensor::arange_start_step(0, obs.size()[0], config.fvp_subsample as i64, (Kind::Int64, obs.device()));
-        (obs.index_select(0, &idx), tch::no_grad(|| policy.dist(&obs.index_select(0, &idx))).detach())
-    } else {
-        (obs.shallow_clone(), old_dist.detach())
-    };
-    let mean_kl = fvp_old.kl(&policy.dist(&fvp_obs)).mean(None::<Kind>);
-    let fvp = FisherVectorProduct::new(&mean_kl, &params, config.cg_damping);
-    let solve_exactly = || {
-        let cg = conjugate_gradient(|v| fvp.apply(v), &g, config.cg_iters, config.cg_residual_tol);
-        ensure_finite(&cg.x, "the natural-gradient direction (conjugate gradient)", "raise cg_damping")?;
-        Ok::<_, NonFinite>(cg)
-    };
+    let fvp = exact_fisher_product(policy, obs, &old_dist, config);
     let approximated = approximate.is_some();
-    let (direction, cg_iterations, direction_time) = match approximate {
+    let (direction, cg_iterations) = match approximate {
+        Some(s) => (s, 0),
         None => {
-            let cg = solve_exactly()?;
-            (cg.x, cg.iterations, start.elapsed())
+            let cg = solve_exactly(&fvp, &g, config)?;
+            (cg.x, cg.iterations)
         }
-        Some(s) => (s, 0, start.elapsed()),
     };
+    let direction_time = start.elapsed();
     let f_s = fvp.apply(&direction);
     let s_f_s = direction.dot(&f_s).double_value(&[]);
     let cg_time = start.elapsed();
     let (cosine_to_exact, gain_to_exact) = if approximated && config.fisher_diagnostics {
-        let exact = solve_exactly()?.x;
-        let gain = |s: &Tensor, s_f_s: f64| g.dot(s).double_value(&[]) / s_f_s.sqrt();
-        let exact_s_f_s = exact.dot(&fvp.apply(&exact)).double_value(&[]);
-        (Some(cosine(&direction, &exact)), Some(gain(&direction, s_f_s) / gain(&exact, exact_s_f_s)))
+        let (cosine, gain) = compare_with_exact(&direction, s_f_s, &g, &fvp, config)?;
+        (Some(cosine), Some(gain))
     } else {
         (None, None)
     };
@@ -280,6 +267,51 @@ pub fn natural_direction(
         direction_time,
         cg_time,
     })
+}
+
+/// (F + λI)·v through the mean KL(π_old ‖ π_θ) at θ_old, on every
+/// `fvp_subsample`-th state.
+fn exact_fisher_product(
+    policy: &Policy,
+    obs: &Tensor,
+    old_dist: &ActionDist,
+    config: &NaturalGradientConfig,
+) -> FisherVectorProduct {
+    let (fvp_obs, fvp_old) = if config.fvp_subsample > 1 {
+        let idx = Tensor::arange_start_step(0, obs.size()[0], config.fvp_subsample as i64, (Kind::Int64, obs.device()));
+        (obs.index_select(0, &idx), tch::no_grad(|| policy.dist(&obs.index_select(0, &idx))).detach())
+    } else {
+        (obs.shallow_clone(), old_dist.detach())
+    };
+    let mean_kl = fvp_old.kl(&policy.dist(&fvp_obs)).mean(None::<Kind>);
+    FisherVectorProduct::new(&mean_kl, &policy.parameters(), config.cg_damping)
+}
+
+/// Conjugate gradient on the exact Fisher, refusing a non-finite answer.
+fn solve_exactly(
+    fvp: &FisherVectorProduct,
+    g: &Tensor,
+    config: &NaturalGradientConfig,
+) -> Result<CgSolution, NonFinite> {
+    let cg = conjugate_gradient(|v| fvp.apply(v), g, config.cg_iters, config.cg_residual_tol);
+    ensure_finite(&cg.x, "the natural-gradient direction (conjugate gradient)", "raise cg_damping")?;
+    Ok(cg)
+}
+
+/// `fisher_diagnostics`: the approximate direction s against the exact s*
+/// on the same batch: cos ∠(s, s*), and the first-order gain of a step to the
+/// trust region's edge, (gᵀs / √sᵀFs) / (gᵀs* / √s*ᵀFs*).
+fn compare_with_exact(
+    direction: &Tensor,
+    s_f_s: f64,
+    g: &Tensor,
+    fvp: &FisherVectorProduct,
+    config: &NaturalGradientConfig,
+) -> Result<(f64, f64), NonFinite> {
+    let exact = solve_exactly(fvp, g, config)?.x;
+    let gain = |s: &Tensor, s_f_s: f64| g.dot(s).double_value(&[]) / s_f_s.sqrt();
+    let exact_s_f_s = exact.dot(&fvp.apply(&exact)).double_value(&[]);
+    Ok((cosine(direction, &exact), gain(direction, s_f_s) / gain(&exact, exact_s_f_s)))
 }
 
 /// cos ∠(a, b); 0 when either is zero.
