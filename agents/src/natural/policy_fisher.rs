@@ -183,6 +183,69 @@ impl PerSampleGradients {
         Tensor::cat(&rows, 0)
     }
 
+    /// R·v for the rows R of [`PerSampleGradients::rows`] without forming
+    /// them: per layer ψ_nkᵀv = g_nkᵀ V̄ ā_n, with V̄ = [W | b] read from `v`.
+    pub fn rows_times(&self, v: &Tensor) -> Tensor {
+        let blocks = self.layer_blocks(v);
+        let head = self.layer_parameters();
+        let per_term: Vec<Tensor> = (0..self.layer_grads.len())
+            .map(|k| {
+                let mut out = Tensor::zeros([self.n], (v.kind(), v.device()));
+                for ((g, a), block) in self.layer_grads[k].iter().zip(&self.inputs).zip(&blocks) {
+                    out += (a.matmul(&block.tr()) * g).sum_dim_intlist(1, false, v.kind());
+                }
+                if let Some(h) = self.head_grads.get(k) {
+                    out += h.mv(&v.narrow(0, head, h.size()[1]));
+                }
+                out
+            })
+            .collect();
+        Tensor::cat(&per_term, 0)
+    }
+
+    /// Rᵀ·u for `u` of length terms · n, without forming R: per layer
+    /// Σ_n u_nk g_nk ā_nᵀ, flat in parameter order.
+    pub fn rows_transposed_times(&self, u: &Tensor) -> Tensor {
+        let terms = self.layer_grads.len() as i64;
+        let u = u.view([terms, self.n]);
+        let mut parts = vec![];
+        for (l, a) in self.inputs.iter().enumerate() {
+            let m = (0..terms as usize)
+                .map(|k| (&self.layer_grads[k][l] * u.get(k as i64).unsqueeze(1)).tr().matmul(a))
+                .reduce(|x, y| x + y)
+                .expect("at least one term");
+            let inputs = a.size()[1] - 1;
+            parts.push(m.select(1, inputs));
+            parts.push(m.narrow(1, 0, inputs).reshape([-1]));
+        }
+        if !self.head_grads.is_empty() {
+            let head = self.head_grads.iter().enumerate().map(|(k, h)| h.tr().mv(&u.get(k as i64)));
+            parts.push(head.reduce(|x, y| x + y).expect("at least one term"));
+        }
+        Tensor::cat(&parts, 0)
+    }
+
+    /// Each layer's [W | b] `[out, in + 1]` read from the flat vector `v`.
+    fn layer_blocks(&self, v: &Tensor) -> Vec<Tensor> {
+        let mut offset = 0;
+        self.inputs
+            .iter()
+            .zip(&self.layer_grads[0])
+            .map(|(a, g)| {
+                let (inputs, outputs) = (a.size()[1] - 1, g.size()[1]);
+                let b = v.narrow(0, offset, outputs).unsqueeze(1);
+                let w = v.narrow(0, offset + outputs, outputs * inputs).view([outputs, inputs]);
+                offset += outputs * (inputs + 1);
+                Tensor::cat(&[w, b], 1)
+            })
+            .collect()
+    }
+
+    /// How many of the flat parameters belong to the layers (the head's follow).
+    fn layer_parameters(&self) -> i64 {
+        self.inputs.iter().zip(&self.layer_grads[0]).map(|(a, g)| a.size()[1] * g.size()[1]).sum()
+    }
+
     /// The explicit Fisher E_n Σ_k ψ_nk ψ_nkᵀ, `[parameters, parameters]`.
     pub fn matrix(&self) -> Tensor {
         let r = self.rows();
@@ -351,10 +414,10 @@ pub fn diagonal_direction(batch: &PerSampleGradients, grad: &Tensor, damping: f6
 }
 
 /// (ΨᵀΨ/n + λI)⁻¹ g for the score rows Ψ `[n, p]`, by conjugate gradient
-/// with the same budget as the exact Fisher's (`cg_iters`, `residual_tol`):
-/// each product Ψᵀ(Ψv)/n costs two matrix-vector products, where forming the
-/// n × n or p × p system would cost n²p. Needs λ > 0: the empirical Fisher
-/// has rank at most n.
+/// with the same budget as the exact Fisher's (`cg_iters`, `residual_tol`).
+/// Each product Ψᵀ(Ψv)/n goes through the layers' per-state factors and
+/// never forms Ψ, whose n × p entries would outgrow memory with the network.
+/// Needs λ > 0: the empirical Fisher has rank at most n.
 pub fn empirical_direction(
     scores: &PerSampleGradients,
     grad: &Tensor,
@@ -366,9 +429,8 @@ pub fn empirical_direction(
     if damping <= 0.0 {
         return Err(NgdError::NotPositiveDefinite { damping });
     }
-    let psi = scores.rows();
     let n = scores.samples() as f64;
-    let product = |v: &Tensor| psi.tr().mv(&psi.mv(v)) / n + v * damping;
+    let product = |v: &Tensor| scores.rows_transposed_times(&scores.rows_times(v)) / n + v * damping;
     finite(conjugate_gradient(product, &grad.detach(), cg_iters, residual_tol).x, damping)
 }
 
@@ -539,6 +601,20 @@ mod tests {
                 empirical_direction(&PerSampleGradients::scores(&p, &obs, &actions), &g, damping, 200, 1e-30).unwrap();
             assert!(rel_err(&got, &expected) < 1e-8, "{space} {sde:?}: empirical {}", rel_err(&got, &expected));
             assert!(empirical_direction(&PerSampleGradients::scores(&p, &obs, &actions), &g, 0.0, 10, 0.0).is_err());
+        }
+    }
+
+    #[test]
+    fn products_with_the_rows_equal_the_formed_rows() {
+        for (space, sde) in spaces() {
+            let p = policy(&space, &[4, 3], sde, 8);
+            let obs = Tensor::randn([5, 3], F64);
+            let batch = PerSampleGradients::fisher(&p, &obs);
+            let rows = batch.rows();
+            let v = Tensor::randn([rows.size()[1]], F64);
+            let u = Tensor::randn([rows.size()[0]], F64);
+            assert!(rel_err(&batch.rows_times(&v), &rows.mv(&v)) < 1e-12, "{space} {sde:?}: R v");
+            assert!(rel_err(&batch.rows_transposed_times(&u), &rows.tr().mv(&u)) < 1e-12, "{space} {sde:?}: Rᵀu");
         }
     }
 
