@@ -698,6 +698,36 @@ fn compare_runs_every_algorithm_and_seed_and_writes_curves() {
 }
 
 #[test]
+fn compare_variants_carry_their_own_settings() {
+    let tmp = TempDir::new("compare-variants");
+    let base = ["compare", "--env", "CartPole-v1", "--seeds", "1", "--total-steps", "1024", "--eval-episodes", "2"];
+    let with = |algos: &str| -> Vec<String> {
+        base.iter().chain(&["--algos", algos, "--logdir", tmp.str()]).map(|s| s.to_string()).collect()
+    };
+    // Bad variants are refused before anything is written.
+    fails_with(&with("trpo,trpo+fisher"), "'trpo+fisher' in --algos: 'fisher' is not a key=value setting");
+    fails_with(&with("trpo+fisher=kfac,trpo+fisher=kfac"), "--algos names trpo+fisher=kfac twice");
+    fails_with(&with("vpg+fisher=kfac"), "'fisher' (from --set) is a hyperparameter of trpo and npg, not of vpg");
+    fails_with(&with("trpo+fisher=kfc"), "unknown fisher 'kfc'");
+    assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 0, "a refused comparison wrote something");
+
+    let out = natgrad_args(&with("trpo,trpo+fisher=kfac"));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("| trpo | ") && stdout.contains("| trpo+fisher=kfac | "), "{stdout}");
+    let group = std::fs::read_dir(tmp.path()).unwrap().next().unwrap().unwrap().path();
+    let config = |run: &str| std::fs::read_to_string(group.join(run).join("config.toml")).unwrap();
+    assert!(config("trpo__seed1").contains("fisher = \"exact\""), "{}", config("trpo__seed1"));
+    assert!(config("trpo+fisher=kfac__seed1").contains("fisher = \"kfac\""), "{}", config("trpo+fisher=kfac__seed1"));
+    let curves = csv_rows(&group.join("curves.csv"));
+    assert_eq!(curves[0], ["total_steps", "trpo_mean", "trpo_std", "trpo+fisher=kfac_mean", "trpo+fisher=kfac_std"]);
+    let report = natgrad(&["compare", "--report", group.to_str().unwrap(), "--eval-episodes", "2"]);
+    assert!(report.status.success(), "{}", text(&report.stderr));
+    let table = |out: &str| out.lines().filter(|l| l.starts_with('|')).map(str::to_owned).collect::<Vec<_>>();
+    assert_eq!(table(&text(&report.stdout)), table(&stdout));
+}
+
+#[test]
 fn a_second_ctrl_c_stops_at_once_and_cleanly() {
     let tmp = TempDir::new("double-ctrl-c");
     // Iterations of 40,000 steps take seconds, so both presses land inside one.
