@@ -1,7 +1,8 @@
 //! ACKTR, actor-critic using Kronecker-factored trust region: Wu, Mansimov,
 //! Liao, Grosse and Ba (2017), "Scalable trust-region method for deep
-//! reinforcement learning using Kronecker-factored approximation", NIPS; with
-//! the defaults of OpenAI baselines' `acktr`.
+//! reinforcement learning using Kronecker-factored approximation", NIPS; its
+//! settings named after OpenAI baselines' `acktr`, departing from its
+//! defaults where measured (below).
 //!
 //! An A2C-style actor-critic (short rollouts over many environment copies,
 //! one update per batch) whose actor and critic both take K-FAC natural
