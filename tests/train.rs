@@ -636,7 +636,7 @@ fn compare_runs_every_algorithm_and_seed_and_writes_curves() {
         "--seeds",
         "2",
         "--total-steps",
-        "2048",
+        "10240",
         "--jobs",
         "2",
         "--logdir",
@@ -657,7 +657,7 @@ fn compare_runs_every_algorithm_and_seed_and_writes_curves() {
     let curves = csv_rows(&group.join("curves.csv"));
     assert_eq!(curves[0], ["total_steps", "trpo_mean", "trpo_std", "npg_mean", "npg_std"]);
     assert_eq!(curves.len(), 101);
-    assert_eq!(curves[100][0], "2048");
+    assert_eq!(curves[100][0], "10240");
     let last_mean: f64 = curves[100][1].parse().unwrap();
     assert!((8.0..=500.0).contains(&last_mean), "{last_mean}");
     for chart in ["curves.png", "curves_wall_time.png"] {
@@ -665,7 +665,8 @@ fn compare_runs_every_algorithm_and_seed_and_writes_curves() {
         assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n", "{chart}");
     }
     // --jobs 2: the first two runs ran at the same time, each started before
-    // the other wrote its final checkpoint.
+    // the other wrote its final checkpoint (10 iterations each, so that a
+    // loaded machine's slow start of one cannot outlast the other run).
     let modified = |run: &str, file: &str| std::fs::metadata(group.join(run).join(file)).unwrap().modified().unwrap();
     assert!(modified("trpo__seed1", "config.toml") < modified("trpo__seed2", "checkpoint.safetensors"));
     assert!(modified("trpo__seed2", "config.toml") < modified("trpo__seed1", "checkpoint.safetensors"));
