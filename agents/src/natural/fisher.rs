@@ -153,7 +153,7 @@ pub fn solve_damped(f: &Tensor, g: &Tensor, damping: f64) -> Result<Tensor, NgdE
 
 /// A solution with an infinite or NaN entry came from a matrix that was
 /// singular in effect (conjugate gradient divides by pᵀ(F + λI)p).
-fn finite(x: Tensor, damping: f64) -> Result<Tensor, NgdError> {
+pub(crate) fn finite(x: Tensor, damping: f64) -> Result<Tensor, NgdError> {
     if x.isfinite().all().int64_value(&[]) == 0 {
         return Err(NgdError::NotPositiveDefinite { damping });
     }

@@ -28,7 +28,7 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 use tch::Tensor;
 
-use crate::fisher::{NgdError, check_damping, cholesky};
+use crate::fisher::{NgdError, check_damping, cholesky, finite};
 use crate::kfac::factored_damping;
 use crate::natural_gradient::conjugate_gradient;
 use crate::nn::RecordedForward;
@@ -398,13 +398,6 @@ impl KfacPreconditioner {
         }
         Ok(())
     }
-}
-
-fn finite(x: Tensor, damping: f64) -> Result<Tensor, NgdError> {
-    if x.isfinite().all().int64_value(&[]) == 0 {
-        return Err(NgdError::NotPositiveDefinite { damping });
-    }
-    Ok(x)
 }
 
 /// (diag(F) + λ)⁻¹ g.
