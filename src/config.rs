@@ -5,6 +5,7 @@
 use std::path::Path;
 
 use anyhow::{Context, Result, anyhow, bail};
+use natgrad_agents::jacobian_fvp::FvpMethod;
 use natgrad_agents::policy_fisher::FisherKind;
 use natgrad_agents::{Acktr, AcktrConfig, Agent, CommonConfig, Key, Npg, NpgConfig, Trpo, TrpoConfig, Vpg, VpgConfig};
 use natgrad_envs::{Space, closest_match};
@@ -322,6 +323,9 @@ fn merge_one(table: &mut Table, algo: Algo, key: &str, value: Value, source: &st
     if let ("fisher", Value::String(name)) = (key.as_str(), &value) {
         name.parse::<FisherKind>().map_err(|e| anyhow!("fisher (from {source}): {e}"))?;
     }
+    if let ("fvp", Value::String(name)) = (key.as_str(), &value) {
+        name.parse::<FvpMethod>().map_err(|e| anyhow!("fvp (from {source}): {e}"))?;
+    }
     table.insert(key, value);
     Ok(())
 }
@@ -391,6 +395,10 @@ mod tests {
         assert_eq!(
             err(Algo::Trpo, &["fisher=kfc"]),
             "fisher (from --set): unknown fisher 'kfc': use exact, kfac, diagonal or empirical"
+        );
+        assert_eq!(
+            err(Algo::Trpo, &["fvp=hessian"]),
+            "fvp (from --set): unknown fvp 'hessian': use jacobian or double_backprop"
         );
         assert_eq!(err(Algo::Trpo, &["gamma=abc"]), "gamma (from --set) must be a number like 0.99, got \"abc\"");
         assert_eq!(

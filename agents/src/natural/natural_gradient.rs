@@ -41,6 +41,11 @@ pub(crate) fn flatten_grads(grads: Vec<Tensor>, params: &[Tensor]) -> Tensor {
     Tensor::cat(&flat, 0)
 }
 
+/// A product with the damped Fisher, (F + λI)·v, however it is computed.
+pub trait FisherProduct {
+    fn apply(&self, v: &Tensor) -> Tensor;
+}
+
 /// F·v + damping·v, where F is the Fisher information of the policy at θ_old:
 /// the Hessian of the mean KL(π_old ‖ π_θ) at θ = θ_old (π_old detached).
 /// The first derivative g = ∇θ KL is built once, with its graph; each product
@@ -68,6 +73,12 @@ impl FisherVectorProduct {
             flatten_grads(Tensor::run_backward(&[gv], &self.params, true, false), &self.params)
         });
         fv + v * self.damping
+    }
+}
+
+impl FisherProduct for FisherVectorProduct {
+    fn apply(&self, v: &Tensor) -> Tensor {
+        FisherVectorProduct::apply(self, v)
     }
 }
 

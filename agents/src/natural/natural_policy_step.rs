@@ -12,7 +12,10 @@ use crate::agent::{ConfigError, NaturalStepStats, Timings, check};
 use crate::distributions::ActionDist;
 use crate::finite::{NonFinite, ensure_finite, hints};
 use crate::hyperparameters::hyperparameters;
-use crate::natural_gradient::{CgSolution, FisherVectorProduct, conjugate_gradient, flat_grad, max_step_size};
+use crate::jacobian_fvp::{FvpMethod, JacobianFisherProduct};
+use crate::natural_gradient::{
+    CgSolution, FisherProduct, FisherVectorProduct, conjugate_gradient, flat_grad, max_step_size,
+};
 use crate::policy::Policy;
 use crate::policy_fisher::{
     FisherKind, KfacPreconditioner, PerSampleGradients, diagonal_direction, empirical_direction,
@@ -31,6 +34,12 @@ hyperparameters! {
         pub cg_residual_tol: f64 = 1e-10,
         /// Fisher-vector products use every k-th sample of the batch (1: all).
         pub fvp_subsample: usize = 1,
+        /// How an exact Fisher-vector product is computed: jacobian (J^T M J,
+        /// one forward-mode and one backward pass written for natgrad's
+        /// networks) or double_backprop (a backward pass through the gradient
+        /// of the mean KL, as sb3-contrib and Spinning Up). The same product
+        /// to rounding; jacobian is several times faster.
+        pub fvp: FvpMethod = FvpMethod::Jacobian,
         /// The Fisher matrix that turns the gradient into the step's direction:
         /// exact (Fisher-vector products and conjugate gradient), kfac
         /// (Kronecker-factored per layer, Martens and Grosse 2015), diagonal,
@@ -234,11 +243,12 @@ pub fn natural_direction(
     let start = Instant::now();
     let approximate = preconditioner.direction(policy, obs, actions, &g, config).transpose()?;
     let fvp = exact_fisher_product(policy, obs, &old_dist, config);
+    let fvp = fvp.as_ref();
     let approximated = approximate.is_some();
     let (direction, cg_iterations) = match approximate {
         Some(s) => (s, 0),
         None => {
-            let cg = solve_exactly(&fvp, &g, config)?;
+            let cg = solve_exactly(fvp, &g, config)?;
             (cg.x, cg.iterations)
         }
     };
@@ -247,7 +257,7 @@ pub fn natural_direction(
     let s_f_s = direction.dot(&f_s).double_value(&[]);
     let cg_time = start.elapsed();
     let (cosine_to_exact, gain_to_exact) = if approximated && config.fisher_diagnostics {
-        let (cosine, gain) = compare_with_exact(&direction, s_f_s, &g, &fvp, config)?;
+        let (cosine, gain) = compare_with_exact(&direction, s_f_s, &g, fvp, config)?;
         (Some(cosine), Some(gain))
     } else {
         (None, None)
@@ -269,30 +279,33 @@ pub fn natural_direction(
     })
 }
 
-/// (F + λI)·v through the mean KL(π_old ‖ π_θ) at θ_old, on every
-/// `fvp_subsample`-th state.
+/// (F + λI)·v with F the Hessian of the mean KL(π_old ‖ π_θ) at θ_old, on
+/// every `fvp_subsample`-th state, computed the way `fvp` says.
 fn exact_fisher_product(
     policy: &Policy,
     obs: &Tensor,
     old_dist: &ActionDist,
     config: &NaturalGradientConfig,
-) -> FisherVectorProduct {
-    let (fvp_obs, fvp_old) = if config.fvp_subsample > 1 {
+) -> Box<dyn FisherProduct> {
+    let subsample = config.fvp_subsample > 1;
+    let fvp_obs = if subsample {
         let idx = Tensor::arange_start_step(0, obs.size()[0], config.fvp_subsample as i64, (Kind::Int64, obs.device()));
-        (obs.index_select(0, &idx), tch::no_grad(|| policy.dist(&obs.index_select(0, &idx))).detach())
+        obs.index_select(0, &idx)
     } else {
-        (obs.shallow_clone(), old_dist.detach())
+        obs.shallow_clone()
     };
-    let mean_kl = fvp_old.kl(&policy.dist(&fvp_obs)).mean(None::<Kind>);
-    FisherVectorProduct::new(&mean_kl, &policy.parameters(), config.cg_damping)
+    match config.fvp {
+        FvpMethod::Jacobian => Box::new(JacobianFisherProduct::new(policy, &fvp_obs, config.cg_damping)),
+        FvpMethod::DoubleBackprop => {
+            let fvp_old = if subsample { tch::no_grad(|| policy.dist(&fvp_obs)).detach() } else { old_dist.detach() };
+            let mean_kl = fvp_old.kl(&policy.dist(&fvp_obs)).mean(None::<Kind>);
+            Box::new(FisherVectorProduct::new(&mean_kl, &policy.parameters(), config.cg_damping))
+        }
+    }
 }
 
 /// Conjugate gradient on the exact Fisher, refusing a non-finite answer.
-fn solve_exactly(
-    fvp: &FisherVectorProduct,
-    g: &Tensor,
-    config: &NaturalGradientConfig,
-) -> Result<CgSolution, NonFinite> {
+fn solve_exactly(fvp: &dyn FisherProduct, g: &Tensor, config: &NaturalGradientConfig) -> Result<CgSolution, NonFinite> {
     let cg = conjugate_gradient(|v| fvp.apply(v), g, config.cg_iters, config.cg_residual_tol);
     ensure_finite(&cg.x, "the natural-gradient direction (conjugate gradient)", "raise cg_damping")?;
     Ok(cg)
@@ -305,7 +318,7 @@ fn compare_with_exact(
     direction: &Tensor,
     s_f_s: f64,
     g: &Tensor,
-    fvp: &FisherVectorProduct,
+    fvp: &dyn FisherProduct,
     config: &NaturalGradientConfig,
 ) -> Result<(f64, f64), NonFinite> {
     let exact = solve_exactly(fvp, g, config)?.x;

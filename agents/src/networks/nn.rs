@@ -57,6 +57,12 @@ impl Mlp {
         RecordedForward { output: a, latent, layer_inputs, pre_activations }
     }
 
+    /// Each layer's weight `[out, in]` and bias `[out]`, in order: for code
+    /// that differentiates the network by hand.
+    pub fn layer_parameters(&self) -> Vec<(&Tensor, &Tensor)> {
+        self.layers.iter().map(|l| (&l.ws, l.bs.as_ref().expect("every layer has a bias"))).collect()
+    }
+
     /// Each layer's (in, out) sizes, in order.
     pub fn layer_sizes(&self) -> Vec<(i64, i64)> {
         self.layers.iter().map(|l| (l.ws.size()[1], l.ws.size()[0])).collect()

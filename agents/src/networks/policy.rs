@@ -77,6 +77,20 @@ enum Head {
     },
 }
 
+/// The policy's head, for code that differentiates the policy by hand.
+pub enum HeadView<'a> {
+    Categorical,
+    /// The shared log-std `[dim]`.
+    Gaussian {
+        log_std: &'a Tensor,
+    },
+    /// gSDE's log-std parameters `[latent, dim]` or `[latent, 1]`.
+    StateDependent {
+        log_std: &'a Tensor,
+        sde: Sde,
+    },
+}
+
 /// gSDE needs a continuous action space.
 #[derive(Debug, thiserror::Error, PartialEq)]
 #[error(
@@ -230,6 +244,19 @@ impl Policy {
         PerSampleForward { dist, net, head }
     }
 
+    /// The MLP that gives the logits or the Gaussian's mean.
+    pub fn network(&self) -> &Mlp {
+        &self.net
+    }
+
+    pub fn head(&self) -> HeadView<'_> {
+        match &self.head {
+            Head::Categorical => HeadView::Categorical,
+            Head::Gaussian { log_std } => HeadView::Gaussian { log_std },
+            Head::StateDependent { log_std, sde } => HeadView::StateDependent { log_std, sde: *sde },
+        }
+    }
+
     /// Each layer's (in, out) sizes; the head's parameter (if any) follows
     /// the layers in [`Policy::parameters`].
     pub fn layer_sizes(&self) -> Vec<(i64, i64)> {
@@ -244,7 +271,7 @@ impl Policy {
     }
 
     /// gSDE's std of the log-std values `log_std` (exp, or expln).
-    fn std_of(&self, log_std: &Tensor) -> Tensor {
+    pub(crate) fn std_of(&self, log_std: &Tensor) -> Tensor {
         match self.sde() {
             Some(Sde { use_expln: true, .. }) => expln(log_std),
             _ => log_std.exp(),
@@ -257,6 +284,17 @@ impl Policy {
         let log_std = self.sde_log_std()?;
         Some(self.std_of(log_std).expand([log_std.size()[0], self.kind.dim() as i64], false))
     }
+}
+
+/// The slope of gSDE's std in its log-std parameter, elementwise: the std
+/// itself for exp; exp(x) below 0 and 1 / (1 + x) above for expln.
+pub(crate) fn std_slope(log_std: &Tensor, use_expln: bool) -> Tensor {
+    if !use_expln {
+        return log_std.exp();
+    }
+    let below = log_std.clamp_max(0.0).exp();
+    let above = (log_std.clamp_min(0.0) + 1.0).reciprocal();
+    below.where_self(&log_std.le(0.0), &above)
 }
 
 /// exp(x) for x ≤ 0 and log1p(x) + 1 above: a positive function that grows

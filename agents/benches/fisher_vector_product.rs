@@ -1,0 +1,91 @@
+//! One exact Fisher-vector product, two ways: J ᵀM J by hand (`fvp =
+//! jacobian`, the default) and a backward pass through the gradient of the
+//! mean KL (`fvp = double_backprop`), on the policies of natgrad's classic
+//! presets at zoo's batch of 1,024 states, one thread. Also prints the
+//! arithmetic floor of a product (four matrix products per layer pair) at
+//! the rate this core attains on a [1024x64]x[64x64] product.
+//!
+//! `cargo bench -p natgrad-agents --bench fisher_vector_product [-- --batch N] [--width W]`
+
+use std::time::Instant;
+
+use natgrad_agents::jacobian_fvp::JacobianFisherProduct;
+use natgrad_agents::natural_gradient::{FisherProduct, FisherVectorProduct};
+use natgrad_agents::policy::{Policy, Sde};
+use natgrad_envs::{BoxSpace, Space};
+use tch::{Device, Kind, Tensor};
+
+fn arg(args: &[String], name: &str, default: i64) -> i64 {
+    args.iter()
+        .position(|a| a == name)
+        .map(|i| args.get(i + 1).and_then(|v| v.parse().ok()).unwrap_or_else(|| panic!("{name} needs a number")))
+        .unwrap_or(default)
+}
+
+/// Milliseconds per call of `f`, the median of 7 rounds of `reps` calls
+/// after a round of warm-up (the first hundred products of a process run
+/// half as fast again).
+fn median_ms(reps: usize, mut f: impl FnMut()) -> f64 {
+    for _ in 0..reps {
+        f();
+    }
+    let mut rounds: Vec<f64> = (0..7)
+        .map(|_| {
+            let start = Instant::now();
+            for _ in 0..reps {
+                f();
+            }
+            start.elapsed().as_secs_f64() * 1e3 / reps as f64
+        })
+        .collect();
+    rounds.sort_by(f64::total_cmp);
+    rounds[3]
+}
+
+fn attainable_gflops() -> f64 {
+    let a = Tensor::randn([1024, 64], (Kind::Float, Device::Cpu));
+    let b = Tensor::randn([64, 64], (Kind::Float, Device::Cpu));
+    2.0 * 1024.0 * 64.0 * 64.0 / (median_ms(500, || drop(a.matmul(&b))) * 1e-3) / 1e9
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let (batch, width) = (arg(&args, "--batch", 1024), arg(&args, "--width", 64));
+    tch::set_num_threads(1);
+    tch::manual_seed(0);
+    let gaussian = |dim: usize| Space::Box(BoxSpace::new(vec![-1.0; dim], vec![1.0; dim]));
+    let sde = Sde { full_std: true, use_expln: false, learn_features: false };
+    let cases = [
+        ("CartPole-v1 (categorical, 4 -> 2)", 4, Space::Discrete { n: 2 }, None),
+        ("Acrobot-v1 (categorical, 6 -> 3)", 6, Space::Discrete { n: 3 }, None),
+        ("Pendulum-v1 (Gaussian, 3 -> 1)", 3, gaussian(1), None),
+        ("MountainCarContinuous-v0 (gSDE, 2 -> 1)", 2, gaussian(1), Some(sde)),
+    ];
+    let rate = attainable_gflops();
+    println!("one exact Fisher-vector product, batch {batch}, hidden {width}x{width}, one thread");
+    println!("attainable rate on [1024x64]x[64x64] matmuls: {rate:.1} GFLOP/s");
+    println!("| policy | double_backprop ms | jacobian ms | speed-up | floor ms | jacobian / floor |");
+    println!("|---|---:|---:|---:|---:|---:|");
+    for (name, obs_dim, space, sde) in cases {
+        let policy = Policy::new(obs_dim, &space, &[width, width], -0.5, sde, Device::Cpu).unwrap();
+        let obs = Tensor::randn([batch, obs_dim as i64], (Kind::Float, Device::Cpu));
+        let params = policy.parameters();
+        let v = Tensor::randn([params.iter().map(|p| p.numel() as i64).sum()], (Kind::Float, Device::Cpu));
+        let old = tch::no_grad(|| policy.dist(&obs)).detach();
+        let kl = old.kl(&policy.dist(&obs)).mean(None::<Kind>);
+        let double_backprop = FisherVectorProduct::new(&kl, &params, 0.1);
+        let jacobian = JacobianFisherProduct::new(&policy, &obs, 0.1);
+        let t_double = median_ms(50, || drop(FisherProduct::apply(&double_backprop, &v)));
+        let t_jacobian = median_ms(50, || drop(FisherProduct::apply(&jacobian, &v)));
+        // J v and Jᵀu: per layer the input's tangent times W and the input
+        // times dW forward; dW and the input's gradient backward.
+        let sizes = [obs_dim as f64, width as f64, width as f64, 2.0];
+        let flops: f64 = sizes.windows(2).map(|w| 4.0 * 2.0 * batch as f64 * w[0] * w[1]).sum();
+        let floor = flops / (rate * 1e9) * 1e3;
+        println!(
+            "| {name} | {t_double:.3} | {t_jacobian:.3} | {:.1}x | {floor:.3} | {:.1}x |",
+            t_double / t_jacobian,
+            t_jacobian / floor
+        );
+    }
+}
