@@ -58,6 +58,28 @@ impl Adam {
     }
 }
 
+impl Adam {
+    /// One step on a flat parameter vector given its gradient, in place:
+    /// the update of [`Adam::minimize`] as torch.optim.Adam writes it (m by
+    /// lerp, v by addcmul), nine operations over the whole vector. `params`
+    /// is laid out as the parameters this optimizer was built with.
+    pub fn step_flat(&mut self, params: &mut Tensor, grad: &Tensor) {
+        self.step += 1;
+        let bias_correction1 = 1.0 - self.beta1.powi(self.step as i32);
+        let bias_correction2 = 1.0 - self.beta2.powi(self.step as i32);
+        let step_size = self.learning_rate / bias_correction1;
+        tch::no_grad(|| {
+            let _ = self.exp_avg.lerp_(grad, 1.0 - self.beta1);
+            let _ = self.exp_avg_sq.g_mul_scalar_(self.beta2);
+            let _ = self.exp_avg_sq.addcmul_(&(grad * (1.0 - self.beta2)), grad);
+            let mut denom = self.exp_avg_sq.sqrt();
+            let _ = denom.g_div_scalar_(bias_correction2.sqrt());
+            let _ = denom.g_add_scalar_(self.eps);
+            let _ = params.addcdiv_(&(&self.exp_avg * -step_size), &denom);
+        });
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use tch::{Device, Kind};

@@ -24,6 +24,7 @@ use serde::{Deserialize, Serialize};
 use tch::Tensor;
 
 use crate::natural_gradient::FisherProduct;
+use crate::nn::weight_gradient;
 use crate::policy::{HeadView, Policy, SDE_EPSILON, std_slope};
 
 /// How the exact Fisher-vector product is computed.
@@ -257,15 +258,6 @@ impl FisherProduct for JacobianFisherProduct {
     fn apply(&self, v: &Tensor) -> Tensor {
         JacobianFisherProduct::apply(self, v)
     }
-}
-
-/// gradᵀ · input, `[out, in]`: a layer's weight gradient summed over the
-/// batch. Multiplied the other way round and transposed when the layer has
-/// fewer inputs than outputs: libtorch's CPU kernels take several times as
-/// long for a product whose result has few columns (78 µs for [64×1024] ·
-/// [1024×4] against 13 µs for [4×1024] · [1024×64], one thread).
-fn weight_gradient(grad: &Tensor, input: &Tensor) -> Tensor {
-    if input.size()[1] < grad.size()[1] { input.tr().mm(grad).tr().contiguous() } else { grad.tr().mm(input) }
 }
 
 /// gSDE's std `[latent, 1 or dim]` as `[latent, dim]`.

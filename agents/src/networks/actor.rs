@@ -8,6 +8,7 @@ use natgrad_envs::Rng;
 use tch::{Device, Kind, Tensor};
 
 use crate::distributions::sample_index;
+use crate::nn::fast_tanh;
 use crate::policy::{ActionKind, Policy, SDE_EPSILON};
 use crate::value::ValueFunction;
 
@@ -93,26 +94,6 @@ impl Actor for TorchActor<'_> {
             .to_kind(self.policy.kind());
         tch::no_grad(|| to_f32(&self.value.forward(&o)))
     }
-}
-
-/// tanh for float32 as a rational function (Eigen's `generic_fast_tanh_float`,
-/// within a few ulp of the true value), which the compiler can vectorise over
-/// a layer's outputs; libm's `tanhf` is a call per element.
-fn fast_tanh(x: f32) -> f32 {
-    // Beyond this magnitude tanh rounds to ±1 in float32.
-    let x = x.clamp(-7.905_311, 7.905_311);
-    let x2 = x * x;
-    let mut p = x2 * -2.760_768_5e-16 + 2.000_188e-13;
-    p = x2 * p + -8.604_672e-11;
-    p = x2 * p + 5.122_297e-8;
-    p = x2 * p + 1.485_722_4e-5;
-    p = x2 * p + 6.372_619_3e-4;
-    p = x2 * p + 4.893_524_6e-3;
-    p *= x;
-    let mut q = x2 * 1.198_258_4e-6 + 1.185_347e-4;
-    q = x2 * q + 2.268_434_6e-3;
-    q = x2 * q + 4.893_525e-3;
-    p / q
 }
 
 /// A dense layer's weights, transposed to `[in][out]` so that the forward

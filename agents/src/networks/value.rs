@@ -2,9 +2,9 @@
 
 use natgrad_envs::Rng;
 use tch::nn::{self, Module};
-use tch::{Device, Kind, Tensor};
+use tch::{Device, Tensor};
 
-use crate::nn::{Mlp, RecordedForward};
+use crate::nn::{FlatMlp, Mlp, RecordedForward};
 use crate::optim::Adam;
 
 pub struct ValueFunction {
@@ -35,6 +35,10 @@ impl ValueFunction {
         self.vs.trainable_variables()
     }
 
+    pub fn network(&self) -> &Mlp {
+        &self.net
+    }
+
     /// The forward pass with every layer's input and pre-activation (K-FAC);
     /// the output is `[batch, 1]`.
     pub fn forward_recorded(&self, obs: &Tensor) -> RecordedForward {
@@ -52,21 +56,25 @@ impl ValueFunction {
     pub fn fit(&mut self, obs: &Tensor, targets: &Tensor, epochs: usize, batch_size: usize, rng: &mut Rng) -> f64 {
         let n = obs.size()[0];
         let batch_size = (batch_size as i64).clamp(1, n.max(1));
+        let mut flat = FlatMlp::of(&self.net);
         let mut last_epoch_loss = 0.0;
-        for _ in 0..epochs {
+        for epoch in 0..epochs {
             let order = Tensor::from_slice(&permutation(n as usize, rng)).to_device(obs.device());
             let (mut sum, mut batches) = (0.0, 0);
             for start in (0..n).step_by(batch_size as usize) {
                 let idx = order.narrow(0, start, batch_size.min(n - start));
-                let loss = (self.forward(&obs.index_select(0, &idx)) - targets.index_select(0, &idx))
-                    .square()
-                    .mean(None::<Kind>);
-                self.optimizer.minimize(&loss);
-                sum += loss.double_value(&[]);
+                let (loss, grad) =
+                    flat.squared_error_gradient(&obs.index_select(0, &idx), &targets.index_select(0, &idx));
+                self.optimizer.step_flat(&mut flat.params, &grad);
+                // Only the last epoch's loss is reported: reading it is a sync on a GPU.
+                if epoch + 1 == epochs {
+                    sum += loss.double_value(&[]);
+                }
                 batches += 1;
             }
             last_epoch_loss = sum / batches.max(1) as f64;
         }
+        flat.write_back(&self.net);
         last_epoch_loss
     }
 }
@@ -78,4 +86,75 @@ pub fn permutation(n: usize, rng: &mut Rng) -> Vec<i64> {
         p.swap(i, rng.below(i as u64 + 1) as usize);
     }
     p
+}
+
+#[cfg(test)]
+mod tests {
+    use tch::Kind;
+
+    use super::*;
+    use crate::natural_gradient::flat_params;
+
+    fn value_function(hidden: &[i64], kind: Kind) -> ValueFunction {
+        tch::manual_seed(7);
+        let mut v = ValueFunction::new(3, hidden, 3e-3, 1e-5, Device::Cpu);
+        v.var_store_mut().set_kind(kind);
+        // set_kind replaces the tensors: the optimizer must see the new ones.
+        v.optimizer = Adam::with_eps(v.parameters(), 3e-3, 1e-5);
+        v
+    }
+
+    /// The critic's fit as it was written before the flat one: an autograd
+    /// graph per minibatch and Adam through `minimize`.
+    fn fit_by_autograd(
+        v: &mut ValueFunction,
+        obs: &Tensor,
+        targets: &Tensor,
+        epochs: usize,
+        batch: i64,
+        rng: &mut Rng,
+    ) {
+        let n = obs.size()[0];
+        for _ in 0..epochs {
+            let order = Tensor::from_slice(&permutation(n as usize, rng));
+            for start in (0..n).step_by(batch as usize) {
+                let idx = order.narrow(0, start, batch.min(n - start));
+                let loss = (v.forward(&obs.index_select(0, &idx)) - targets.index_select(0, &idx))
+                    .square()
+                    .mean(None::<tch::Kind>);
+                v.optimizer.minimize(&loss);
+            }
+        }
+    }
+
+    #[test]
+    fn the_flat_fit_equals_the_autograd_fit() {
+        for hidden in [&[16, 8][..], &[5][..], &[][..]] {
+            let obs = Tensor::randn([50, 3], (Kind::Double, Device::Cpu));
+            let targets = obs.sum_dim_intlist(1, false, Kind::Double).sin() * 3.0;
+            let (mut flat, mut reference) =
+                (value_function(hidden, Kind::Double), value_function(hidden, Kind::Double));
+            // Other tests draw from libtorch's global generator in parallel.
+            reference.var_store_mut().copy(flat.var_store()).unwrap();
+            let start = flat_params(&flat.parameters());
+            let (mut rng_a, mut rng_b) = (Rng::seed_from_u64(3), Rng::seed_from_u64(3));
+            let loss = flat.fit(&obs, &targets, 6, 16, &mut rng_a);
+            fit_by_autograd(&mut reference, &obs, &targets, 6, 16, &mut rng_b);
+            let (a, b) = (flat_params(&flat.parameters()), flat_params(&reference.parameters()));
+            let moved = (&b - start).norm().double_value(&[]);
+            assert!(moved > 1e-3, "hidden {hidden:?}: the fit must move the parameters");
+            let err = (&a - &b).norm().double_value(&[]) / b.norm().double_value(&[]);
+            assert!(err < 1e-12, "hidden {hidden:?}: relative difference {err}");
+            assert!(flat.optimizer.exp_avg_sq.allclose(&reference.optimizer.exp_avg_sq, 1e-10, 1e-18, false));
+            assert_eq!(flat.optimizer.step, reference.optimizer.step);
+            assert!(loss.is_finite() && loss > 0.0);
+        }
+    }
+
+    #[test]
+    fn the_flat_copy_follows_the_var_store_order() {
+        let v = value_function(&[6, 4], Kind::Float);
+        let flat = FlatMlp::of(&v.net);
+        assert!(flat.params.equal(&flat_params(&v.parameters())));
+    }
 }

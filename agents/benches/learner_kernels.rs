@@ -1,17 +1,25 @@
-//! One exact Fisher-vector product, two ways: J ᵀM J by hand (`fvp =
-//! jacobian`, the default) and a backward pass through the gradient of the
-//! mean KL (`fvp = double_backprop`), on the policies of natgrad's classic
-//! presets at zoo's batch of 1,024 states, one thread. Also prints the
-//! arithmetic floor of a product (four matrix products per layer pair) at
-//! the rate this core attains on a [1024x64]x[64x64] product.
+//! The learner's two inner loops, each two ways, one thread:
+//! - one exact Fisher-vector product: J ᵀM J by hand (`fvp = jacobian`, the
+//!   default) and a backward pass through the gradient of the mean KL (`fvp
+//!   = double_backprop`), on the policies of natgrad's classic presets at
+//!   zoo's batch of 1,024 states;
+//! - one critic minibatch step (512 states, Adam): the flat, hand-written
+//!   forward and backward pass against an autograd graph and Adam per
+//!   parameter tensor (the implementation before it).
 //!
-//! `cargo bench -p natgrad-agents --bench fisher_vector_product [-- --batch N] [--width W]`
+//! Each against its arithmetic floor at the rate this core attains on a
+//! [1024x64]x[64x64] product.
+//!
+//! `cargo bench -p natgrad-agents --bench learner_kernels [-- --batch N] [--width W]`
 
 use std::time::Instant;
 
 use natgrad_agents::jacobian_fvp::JacobianFisherProduct;
 use natgrad_agents::natural_gradient::{FisherProduct, FisherVectorProduct};
+use natgrad_agents::nn::FlatMlp;
+use natgrad_agents::optim::Adam;
 use natgrad_agents::policy::{Policy, Sde};
+use natgrad_agents::value::ValueFunction;
 use natgrad_envs::{BoxSpace, Space};
 use tch::{Device, Kind, Tensor};
 
@@ -48,6 +56,35 @@ fn attainable_gflops() -> f64 {
     2.0 * 1024.0 * 64.0 * 64.0 / (median_ms(500, || drop(a.matmul(&b))) * 1e-3) / 1e9
 }
 
+/// One critic minibatch step both ways on [obs_dim, width, width, 1].
+fn critic_step(obs_dim: i64, width: i64, batch: i64, rate: f64) {
+    let obs = Tensor::randn([batch, obs_dim], (Kind::Float, Device::Cpu));
+    let targets = Tensor::randn([batch], (Kind::Float, Device::Cpu));
+    let mut autograd = ValueFunction::new(obs_dim as usize, &[width, width], 1e-3, 1e-5, Device::Cpu);
+    let t_autograd = median_ms(50, || {
+        let loss = (autograd.forward(&obs) - &targets).square().mean(None::<Kind>);
+        autograd.optimizer.minimize(&loss);
+    });
+    let value = ValueFunction::new(obs_dim as usize, &[width, width], 1e-3, 1e-5, Device::Cpu);
+    let mut flat = FlatMlp::of(value.network());
+    let mut adam = Adam::with_eps(value.parameters(), 1e-3, 1e-5);
+    let t_gradient = median_ms(50, || drop(flat.squared_error_gradient(&obs, &targets)));
+    let grad = flat.squared_error_gradient(&obs, &targets).1;
+    let t_adam = median_ms(50, || adam.step_flat(&mut flat.params, &grad));
+    let t_flat = median_ms(50, || {
+        let (_, grad) = flat.squared_error_gradient(&obs, &targets);
+        adam.step_flat(&mut flat.params, &grad);
+    });
+    let sizes = [obs_dim as f64, width as f64, width as f64, 1.0];
+    let flops: f64 = sizes.windows(2).map(|w| 3.0 * 2.0 * batch as f64 * w[0] * w[1]).sum();
+    let floor = flops / (rate * 1e9) * 1e3;
+    println!(
+        "| critic step, {obs_dim} -> {width}x{width} -> 1, {batch} states | {t_autograd:.3} | {t_flat:.3} (gradient {t_gradient:.3}, Adam {t_adam:.3}) | {:.1}x | {floor:.3} | {:.1}x |",
+        t_autograd / t_flat,
+        t_flat / floor
+    );
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let (batch, width) = (arg(&args, "--batch", 1024), arg(&args, "--width", 64));
@@ -62,9 +99,11 @@ fn main() {
         ("MountainCarContinuous-v0 (gSDE, 2 -> 1)", 2, gaussian(1), Some(sde)),
     ];
     let rate = attainable_gflops();
-    println!("one exact Fisher-vector product, batch {batch}, hidden {width}x{width}, one thread");
+    println!(
+        "the learner's inner loops, hidden {width}x{width}, one thread (before: double backprop; autograd and Adam per tensor)"
+    );
     println!("attainable rate on [1024x64]x[64x64] matmuls: {rate:.1} GFLOP/s");
-    println!("| policy | double_backprop ms | jacobian ms | speed-up | floor ms | jacobian / floor |");
+    println!("| kernel | before (ms) | now (ms) | speed-up | floor (ms) | now / floor |");
     println!("|---|---:|---:|---:|---:|---:|");
     for (name, obs_dim, space, sde) in cases {
         let policy = Policy::new(obs_dim, &space, &[width, width], -0.5, sde, Device::Cpu).unwrap();
@@ -83,9 +122,11 @@ fn main() {
         let flops: f64 = sizes.windows(2).map(|w| 4.0 * 2.0 * batch as f64 * w[0] * w[1]).sum();
         let floor = flops / (rate * 1e9) * 1e3;
         println!(
-            "| {name} | {t_double:.3} | {t_jacobian:.3} | {:.1}x | {floor:.3} | {:.1}x |",
+            "| Fisher-vector product, {name} | {t_double:.3} | {t_jacobian:.3} | {:.1}x | {floor:.3} | {:.1}x |",
             t_double / t_jacobian,
             t_jacobian / floor
         );
     }
+    critic_step(4, width, 512, rate);
+    critic_step(3, width, 512, rate);
 }
