@@ -104,6 +104,11 @@ struct TrainArgs {
     /// cpu, cuda or cuda:N.
     #[arg(long, default_value = "cpu")]
     device: String,
+    /// Fit the value function on a thread of its own while the policy takes
+    /// its step (the results are the same either way) [default: on when the
+    /// machine has more cores than --threads].
+    #[arg(long, value_name = "on|off", value_parser = ["on", "off"])]
+    parallel_critic: Option<String>,
     /// TOML file of hyperparameters (keys as below, with underscores), applied over the preset.
     #[arg(long, value_name = "FILE.toml")]
     config: Option<PathBuf>,
@@ -327,6 +332,7 @@ fn train_command(args: TrainArgs) -> Result<ExitCode> {
         run_name: args.run_name,
         threads: args.threads,
         device: args.device,
+        parallel_critic: args.parallel_critic.map(|v| v == "on"),
         config: args.config,
         sets: args.sets,
         flags: args.hyperparameters.0,

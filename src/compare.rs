@@ -194,6 +194,8 @@ pub fn run(req: &CompareRequest) -> Result<()> {
         req.jobs.min(total_runs),
         group.display()
     );
+    // Runs side by side keep to a core each; a lone run may use a second one.
+    let parallel_critic = if req.jobs.min(total_runs) > 1 { "off" } else { "on" };
     std::thread::scope(|scope| {
         for _ in 0..req.jobs.min(total_runs) {
             scope.spawn(|| {
@@ -208,6 +210,7 @@ pub fn run(req: &CompareRequest) -> Result<()> {
                     let output = Command::new(&exe)
                         .args(["train", "--algo", algo, "--env", &spec.id, "--seed", &job.seed.to_string()])
                         .args(["--total-steps", &total_steps.to_string(), "--threads", "1", "--quiet"])
+                        .args(["--parallel-critic", parallel_critic])
                         .args(job.variant.settings.iter().flat_map(|s| ["--set", s.as_str()]))
                         .args(&env_args)
                         .arg("--logdir")

@@ -31,6 +31,9 @@ pub struct RunConfig {
     pub total_steps: usize,
     pub threads: usize,
     pub device: String,
+    /// The critic fits beside the policy step, on a second thread.
+    #[serde(default)]
+    pub parallel_critic: bool,
     /// `--env-kwargs` for Gymnasium, as given (`key=value`).
     #[serde(default)]
     pub env_kwargs: Vec<String>,
@@ -89,6 +92,8 @@ pub struct TrainRequest {
     pub run_name: Option<String>,
     pub threads: usize,
     pub device: String,
+    /// `None`: on when the machine has more cores than `threads`.
+    pub parallel_critic: Option<bool>,
     pub config: Option<PathBuf>,
     pub sets: Vec<String>,
     pub flags: Vec<(String, String)>,
@@ -190,6 +195,7 @@ fn start(req: &TrainRequest, algo: &str, env: &str) -> Result<(RunConfig, PathBu
         total_steps,
         threads: req.threads,
         device: req.device.clone(),
+        parallel_critic: req.parallel_critic.unwrap_or_else(|| spare_core(req.threads)),
         env_kwargs: req.env_kwargs.clone(),
         vector_mode,
         hyperparameters: agent_config.to_table(),
@@ -220,7 +226,7 @@ fn resume(req: &TrainRequest, dir: &Path) -> Result<RunConfig> {
     .collect();
     if !changed.is_empty() {
         bail!(
-            "{} cannot be given with --resume: a resumed run keeps its config.toml (only --total-steps, --threads, --device and --quiet may change)",
+            "{} cannot be given with --resume: a resumed run keeps its config.toml (only --total-steps, --threads, --device, --parallel-critic and --quiet may change)",
             changed.join(", ")
         );
     }
@@ -230,7 +236,13 @@ fn resume(req: &TrainRequest, dir: &Path) -> Result<RunConfig> {
     }
     run.threads = req.threads;
     run.device = req.device.clone();
+    run.parallel_critic = req.parallel_critic.unwrap_or_else(|| spare_core(req.threads));
     Ok(run)
+}
+
+/// Whether the machine has a core beyond libtorch's `threads` for the critic.
+fn spare_core(threads: usize) -> bool {
+    std::thread::available_parallelism().is_ok_and(|cores| cores.get() > threads)
 }
 
 /// A run folder opened for training: its configuration, held by this process.
@@ -268,6 +280,7 @@ fn build(run: &RunConfig, checkpoint: Option<&Checkpoint>) -> Result<(Box<dyn Ag
     let agent_config = run.agent_config()?;
     let device = parse_device(&run.device)?;
     tch::set_num_threads(run.threads as i32);
+    natgrad_agents::agent::set_parallel_critic(run.parallel_critic);
     let common = agent_config.common().clone();
     let venv = make_vec(&run.env, common.n_envs, &run.make_options()?)?;
     let obs_dim = venv.observation_space().flat_dim();
@@ -458,9 +471,10 @@ fn report(session: &Session, collector: &Collector, steps: usize) {
         collector.venv.spec().reward_threshold.map_or(String::new(), |t| format!(" (reward threshold {t})"));
     let status = if session.interrupted { "stopped by Ctrl-C at" } else { "finished" };
     let [rollouts, policy, critic] = session.time_split;
+    let beside = if run.parallel_critic { " beside them" } else { "" };
     println!(
         "{} {} seed {}: {status} {} steps ({steps} in {seconds:.1} s, {:.0} steps/s: rollouts {rollouts:.1} s, policy \
-         updates {policy:.1} s, critic {critic:.1} s); {mean}{threshold}; run folder {}",
+         updates {policy:.1} s, critic {critic:.1} s{beside}); {mean}{threshold}; run folder {}",
         run.algo,
         run.env,
         run.seed,

@@ -758,3 +758,62 @@ fn a_second_ctrl_c_stops_at_once_and_cleanly() {
     assert!(!stderr.contains("panicked"), "{stderr}");
     assert_eq!(csv_rows(&tmp.path().join("r/progress.csv")).len(), 1, "no iteration finished");
 }
+
+/// `--parallel-critic` is recorded, says so in the summary, may change on
+/// resume, and changes no number a run writes.
+#[test]
+fn the_critic_on_a_second_core_gives_the_same_run() {
+    let tmp = TempDir::new("parallel-critic");
+    let train = |name: &str, setting: &str, steps: &str| {
+        let out = natgrad(&[
+            "train",
+            "--algo",
+            "trpo",
+            "--env",
+            "Pendulum-v1",
+            "--total-steps",
+            steps,
+            "--seed",
+            "3",
+            "--logdir",
+            tmp.str(),
+            "--run-name",
+            name,
+            "--quiet",
+            "--parallel-critic",
+            setting,
+        ]);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        text(&out.stdout)
+    };
+    let (on, off) = (train("on", "on", "8192"), train("off", "off", "8192"));
+    assert!(on.contains("critic") && on.contains(" beside them)"), "{on}");
+    assert!(!off.contains("beside"), "{off}");
+    let config = |run: &str| std::fs::read_to_string(tmp.path().join(run).join("config.toml")).unwrap();
+    assert!(config("on").contains("parallel_critic = true"), "{}", config("on"));
+    assert!(config("off").contains("parallel_critic = false"), "{}", config("off"));
+    assert_eq!(curve(&tmp.path().join("on")), curve(&tmp.path().join("off")));
+    assert_eq!(csv_rows(&tmp.path().join("on/episodes.csv")), csv_rows(&tmp.path().join("off/episodes.csv")));
+
+    let resumed = natgrad(&[
+        "train",
+        "--resume",
+        tmp.path().join("on").to_str().unwrap(),
+        "--total-steps",
+        "12288",
+        "--quiet",
+        "--parallel-critic",
+        "off",
+    ]);
+    assert!(resumed.status.success(), "{}", text(&resumed.stderr));
+    let summary = text(&resumed.stdout);
+    assert!(summary.contains("finished 12288 steps") && !summary.contains("beside"), "{summary}");
+
+    let bad = natgrad(&["train", "--algo", "trpo", "--env", "CartPole-v1", "--parallel-critic", "yes"]);
+    assert!(!bad.status.success());
+    assert!(
+        text(&bad.stderr).contains("invalid value 'yes' for '--parallel-critic <on|off>'"),
+        "{}",
+        text(&bad.stderr)
+    );
+}

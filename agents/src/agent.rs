@@ -1,6 +1,7 @@
 //! What every agent shares: the collection and critic settings, the
 //! statistics an update reports, the `Agent` trait and the training loop.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use natgrad_envs::{EnvError, EpisodeStats, Rng, Space};
@@ -296,35 +297,76 @@ pub(crate) fn networks(
     Ok((policy, value))
 }
 
-/// What every update does once the policy has moved: measures the new policy
-/// on the batch against π_old (surrogate, KL, entropy), fits the critic, and
-/// assembles the statistics. `timings` brings the policy step's parts.
-#[allow(clippy::too_many_arguments)]
-pub(crate) fn finish_update(
+/// What an agent's policy step hands back for the update's statistics.
+pub(crate) struct PolicyStep {
+    /// π_old over the batch, detached.
+    pub old_dist: ActionDist,
+    pub surrogate_before: f64,
+    pub natural: Option<NaturalStepStats>,
+    /// The step's parts (policy gradient, conjugate gradient, line search).
+    pub timings: Timings,
+}
+
+/// Whether the critic fits on a thread of its own while the policy steps.
+/// An execution setting, like libtorch's thread count: the two parts of an
+/// update read the same batch and write disjoint networks, and the critic's
+/// minibatch order comes from the agent's own stream either way, so every
+/// result is the same with it on or off.
+static PARALLEL_CRITIC: AtomicBool = AtomicBool::new(false);
+
+/// Fit the critic beside the policy step (on) or after it (off, the default).
+pub fn set_parallel_critic(on: bool) {
+    PARALLEL_CRITIC.store(on, Ordering::Relaxed);
+}
+
+pub fn parallel_critic() -> bool {
+    PARALLEL_CRITIC.load(Ordering::Relaxed)
+}
+
+/// One update of an actor-critic agent: `policy_step` moves the policy, the
+/// critic fits on the batch (beside it on a second thread with
+/// [`set_parallel_critic`]), then the moved policy is measured against π_old
+/// (surrogate, KL, entropy) and the statistics assembled. A failure of the
+/// policy step is reported before one of the critic's.
+pub(crate) fn update_with_critic(
     policy: &Policy,
     value: &mut ValueFunction,
     rng: &mut Rng,
     common: &CommonConfig,
     rollout: &Rollout,
     advantages: &Tensor,
-    old_dist: &ActionDist,
-    surrogate_before: f64,
-    natural: Option<NaturalStepStats>,
-    mut timings: Timings,
+    policy_step: impl FnOnce() -> Result<PolicyStep, NonFinite>,
 ) -> Result<UpdateStats, NonFinite> {
-    let (surrogate_after, approx_kl, entropy) = measure_policy(policy, rollout, advantages, old_dist);
-    let (value_loss, explained_variance, critic_time) = fit_critic(value, rollout, common, rng)?;
-    timings.critic = critic_time;
+    let batch = CriticBatch::of(rollout);
+    let (step, critic) = if parallel_critic() {
+        std::thread::scope(|scope| {
+            let threads = tch::get_num_threads();
+            let critic = scope.spawn(move || {
+                // libtorch's and MKL's thread counts are partly per thread.
+                tch::set_num_threads(threads);
+                fit_critic(value, batch, common, rng)
+            });
+            let step = policy_step();
+            let fitted = critic.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            (step, fitted)
+        })
+    } else {
+        let step = policy_step();
+        (step, fit_critic(value, batch, common, rng))
+    };
+    let step = step?;
+    let (value_loss, explained_variance, critic_time) = critic?;
+    let (surrogate_after, approx_kl, entropy) = measure_policy(policy, rollout, advantages, &step.old_dist);
     Ok(UpdateStats {
-        surrogate_before,
+        surrogate_before: step.surrogate_before,
         surrogate_after,
         policy_loss: -surrogate_after,
         approx_kl,
         entropy,
         value_loss,
         explained_variance,
-        natural,
-        timings,
+        natural: step.natural,
+        timings: Timings { critic: critic_time, ..step.timings },
     })
 }
 
@@ -345,17 +387,34 @@ pub(crate) fn measure_policy(
     })
 }
 
+/// What the critic learns from, owned so that it can move to the critic's
+/// thread (a tensor is `Send` but not `Sync`); shallow copies of the batch.
+struct CriticBatch {
+    obs: Tensor,
+    values: Tensor,
+    returns: Tensor,
+}
+
+impl CriticBatch {
+    fn of(rollout: &Rollout) -> Self {
+        Self {
+            obs: rollout.obs.shallow_clone(),
+            values: rollout.values.shallow_clone(),
+            returns: rollout.returns.detach(),
+        }
+    }
+}
+
 /// Fits the critic on the batch: (value loss, explained variance, time).
 fn fit_critic(
     value: &mut ValueFunction,
-    rollout: &Rollout,
+    batch: CriticBatch,
     common: &CommonConfig,
     rng: &mut Rng,
 ) -> Result<(f64, f64, Duration), NonFinite> {
     let start = Instant::now();
-    let ev = explained_variance(&rollout.values, &rollout.returns);
-    let returns = rollout.returns.detach();
-    let loss = value.fit(&rollout.obs, &returns, common.n_critic_updates, common.critic_batch_size, rng);
+    let ev = explained_variance(&batch.values, &batch.returns);
+    let loss = value.fit(&batch.obs, &batch.returns, common.n_critic_updates, common.critic_batch_size, rng);
     if !loss.is_finite() {
         return Err(NonFinite { what: "the value loss", hint: hints::CRITIC });
     }

@@ -14,7 +14,8 @@ use serde::{Deserialize, Serialize};
 use tch::Device;
 
 use crate::agent::{
-    Agent, CommonConfig, ConfigError, UpdateStats, finish_update, networks, prepare_advantages, seed_agent,
+    Agent, CommonConfig, ConfigError, PolicyStep, UpdateStats, networks, prepare_advantages, seed_agent,
+    update_with_critic,
 };
 use crate::finite::NonFinite;
 use crate::hyperparameters::Key;
@@ -95,36 +96,27 @@ impl Agent for Npg {
 
     fn update(&mut self, r: &Rollout) -> Result<UpdateStats, NonFinite> {
         let adv = prepare_advantages(&r.advantages, self.config.common.normalize_advantage);
-        let nd = natural_direction(
-            &self.policy,
-            &r.obs,
-            &r.actions,
-            &r.log_probs,
-            &adv,
-            &self.config.natural,
-            &mut self.preconditioner,
-        )?;
-        let start = Instant::now();
-        let mut natural = nd.step_stats();
-        if let Some(beta) = nd.max_step {
-            let params = self.policy.parameters();
-            set_flat_params(&params, &(flat_params(&params) + &nd.direction * beta));
-            natural.step_size = beta;
-            natural.predicted_kl = nd.predicted_kl(beta);
-            natural.line_search_success = true;
-        }
-        let timings = nd.timings(start.elapsed());
-        finish_update(
-            &self.policy,
-            &mut self.value,
-            &mut self.rng,
-            &self.config.common,
-            r,
-            &adv,
-            &nd.old_dist,
-            nd.surrogate_before,
-            Some(natural),
-            timings,
-        )
+        let (policy, config, preconditioner) = (&self.policy, &self.config, &mut self.preconditioner);
+        let policy_step = || {
+            let nd =
+                natural_direction(policy, &r.obs, &r.actions, &r.log_probs, &adv, &config.natural, preconditioner)?;
+            let start = Instant::now();
+            let mut natural = nd.step_stats();
+            if let Some(beta) = nd.max_step {
+                let params = policy.parameters();
+                set_flat_params(&params, &(flat_params(&params) + &nd.direction * beta));
+                natural.step_size = beta;
+                natural.predicted_kl = nd.predicted_kl(beta);
+                natural.line_search_success = true;
+            }
+            let timings = nd.timings(start.elapsed());
+            Ok(PolicyStep {
+                old_dist: nd.old_dist,
+                surrogate_before: nd.surrogate_before,
+                natural: Some(natural),
+                timings,
+            })
+        };
+        update_with_critic(policy, &mut self.value, &mut self.rng, &config.common, r, &adv, policy_step)
     }
 }

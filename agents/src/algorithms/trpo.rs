@@ -15,7 +15,8 @@ use serde::{Deserialize, Serialize};
 use tch::{Device, Kind};
 
 use crate::agent::{
-    Agent, CommonConfig, ConfigError, UpdateStats, check, finish_update, networks, prepare_advantages, seed_agent,
+    Agent, CommonConfig, ConfigError, PolicyStep, UpdateStats, check, networks, prepare_advantages, seed_agent,
+    update_with_critic,
 };
 use crate::finite::NonFinite;
 use crate::hyperparameters::{Key, hyperparameters};
@@ -118,52 +119,42 @@ impl Agent for Trpo {
 
     fn update(&mut self, r: &Rollout) -> Result<UpdateStats, NonFinite> {
         let adv = prepare_advantages(&r.advantages, self.config.common.normalize_advantage);
-        let nd = natural_direction(
-            &self.policy,
-            &r.obs,
-            &r.actions,
-            &r.log_probs,
-            &adv,
-            &self.config.natural,
-            &mut self.preconditioner,
-        )?;
-        let start = Instant::now();
-        let mut natural = nd.step_stats();
-        if let Some(beta) = nd.max_step {
-            let params = self.policy.parameters();
-            let full_step = &nd.direction * beta;
-            let ls = backtracking_line_search(
-                &params,
-                &full_step,
-                nd.surrogate_before,
-                self.config.natural.target_kl,
-                self.config.line_search.line_search_shrink,
-                self.config.line_search.line_search_max_backtracks,
-                || {
-                    tch::no_grad(|| {
-                        let dist = self.policy.dist(&r.obs);
-                        let surr = surrogate(&dist, &r.actions, &r.log_probs, &adv).double_value(&[]);
-                        (surr, nd.old_dist.kl(&dist).mean(None::<Kind>).double_value(&[]))
-                    })
-                },
-            );
-            natural.line_search_steps = ls.backtracks;
-            natural.line_search_success = ls.accepted;
-            natural.step_size = beta * ls.step_fraction;
-            natural.predicted_kl = nd.predicted_kl(natural.step_size);
-        }
-        let timings = nd.timings(start.elapsed());
-        finish_update(
-            &self.policy,
-            &mut self.value,
-            &mut self.rng,
-            &self.config.common,
-            r,
-            &adv,
-            &nd.old_dist,
-            nd.surrogate_before,
-            Some(natural),
-            timings,
-        )
+        let (policy, config, preconditioner) = (&self.policy, &self.config, &mut self.preconditioner);
+        let policy_step = || {
+            let nd =
+                natural_direction(policy, &r.obs, &r.actions, &r.log_probs, &adv, &config.natural, preconditioner)?;
+            let start = Instant::now();
+            let mut natural = nd.step_stats();
+            if let Some(beta) = nd.max_step {
+                let full_step = &nd.direction * beta;
+                let ls = backtracking_line_search(
+                    &policy.parameters(),
+                    &full_step,
+                    nd.surrogate_before,
+                    config.natural.target_kl,
+                    config.line_search.line_search_shrink,
+                    config.line_search.line_search_max_backtracks,
+                    || {
+                        tch::no_grad(|| {
+                            let dist = policy.dist(&r.obs);
+                            let surr = surrogate(&dist, &r.actions, &r.log_probs, &adv).double_value(&[]);
+                            (surr, nd.old_dist.kl(&dist).mean(None::<Kind>).double_value(&[]))
+                        })
+                    },
+                );
+                natural.line_search_steps = ls.backtracks;
+                natural.line_search_success = ls.accepted;
+                natural.step_size = beta * ls.step_fraction;
+                natural.predicted_kl = nd.predicted_kl(natural.step_size);
+            }
+            let timings = nd.timings(start.elapsed());
+            Ok(PolicyStep {
+                old_dist: nd.old_dist,
+                surrogate_before: nd.surrogate_before,
+                natural: Some(natural),
+                timings,
+            })
+        };
+        update_with_critic(policy, &mut self.value, &mut self.rng, &config.common, r, &adv, policy_step)
     }
 }

@@ -14,8 +14,8 @@ use serde::{Deserialize, Serialize};
 use tch::Device;
 
 use crate::agent::{
-    Agent, CommonConfig, ConfigError, Timings, UpdateStats, check, finish_update, networks, prepare_advantages,
-    seed_agent,
+    Agent, CommonConfig, ConfigError, PolicyStep, Timings, UpdateStats, check, networks, prepare_advantages,
+    seed_agent, update_with_critic,
 };
 use crate::finite::NonFinite;
 use crate::hyperparameters::{Key, hyperparameters};
@@ -104,25 +104,18 @@ impl Agent for Vpg {
     }
 
     fn update(&mut self, r: &Rollout) -> Result<UpdateStats, NonFinite> {
-        let start = Instant::now();
         let adv = prepare_advantages(&r.advantages, self.config.common.normalize_advantage);
-        let old_dist = tch::no_grad(|| self.policy.dist(&r.obs)).detach();
-        // The surrogate's gradient at θ_old is the policy gradient E[∇log π · A].
-        let surr = surrogate(&self.policy.dist(&r.obs), &r.actions, &r.log_probs, &adv);
-        let surrogate_before = surr.double_value(&[]);
-        self.policy_optimizer.minimize(&(-surr));
-        let timings = Timings { policy_gradient: start.elapsed(), ..Default::default() };
-        finish_update(
-            &self.policy,
-            &mut self.value,
-            &mut self.rng,
-            &self.config.common,
-            r,
-            &adv,
-            &old_dist,
-            surrogate_before,
-            None,
-            timings,
-        )
+        let (policy, optimizer) = (&self.policy, &mut self.policy_optimizer);
+        let policy_step = || {
+            let start = Instant::now();
+            let old_dist = tch::no_grad(|| policy.dist(&r.obs)).detach();
+            // The surrogate's gradient at θ_old is the policy gradient E[∇log π · A].
+            let surr = surrogate(&policy.dist(&r.obs), &r.actions, &r.log_probs, &adv);
+            let surrogate_before = surr.double_value(&[]);
+            optimizer.minimize(&(-surr));
+            let timings = Timings { policy_gradient: start.elapsed(), ..Default::default() };
+            Ok(PolicyStep { old_dist, surrogate_before, natural: None, timings })
+        };
+        update_with_critic(policy, &mut self.value, &mut self.rng, &self.config.common, r, &adv, policy_step)
     }
 }

@@ -351,7 +351,7 @@ mod tests {
             for param in p.parameters() {
                 let n = param.numel() as i64;
                 let v = Tensor::zeros([parameter_count(&p)], (Kind::Double, Device::Cpu));
-                let _ = v.narrow(0, offset, n).copy_(&Tensor::randn([n], (Kind::Double, Device::Cpu)));
+                v.narrow(0, offset, n).copy_(&Tensor::randn([n], (Kind::Double, Device::Cpu)));
                 let want = reference.apply(&v);
                 assert!(want.norm().double_value(&[]) > 0.0, "{space} {sde:?}: block at {offset} has no curvature");
                 let err = rel_err(&jacobian.apply(&v), &want);
