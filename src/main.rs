@@ -14,5 +14,6 @@ mod run_lock;
 mod train;
 
 fn main() -> std::process::ExitCode {
+    natgrad_agents::allocator::keep_freed_memory();
     cli::main()
 }

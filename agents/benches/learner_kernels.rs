@@ -86,6 +86,7 @@ fn critic_step(obs_dim: i64, width: i64, batch: i64, rate: f64) {
 }
 
 fn main() {
+    natgrad_agents::allocator::keep_freed_memory();
     let args: Vec<String> = std::env::args().collect();
     let (batch, width) = (arg(&args, "--batch", 1024), arg(&args, "--width", 64));
     tch::set_num_threads(1);

@@ -43,6 +43,7 @@ fn attainable_gflops() -> f64 {
 }
 
 fn main() {
+    natgrad_agents::allocator::keep_freed_memory();
     let args: Vec<String> = std::env::args().collect();
     let steps = arg(&args, "--steps", 100_000);
     let threads = arg(&args, "--threads", 1);

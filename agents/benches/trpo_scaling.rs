@@ -44,6 +44,7 @@ fn seconds_per_iteration(batch: usize, width: i64, threads: i32, iterations: usi
 }
 
 fn main() {
+    natgrad_agents::allocator::keep_freed_memory();
     let args: Vec<String> = std::env::args().collect();
     let max_batch: usize = args
         .iter()

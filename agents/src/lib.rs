@@ -5,6 +5,7 @@ pub use tch;
 
 pub mod agent;
 pub mod algorithms;
+pub mod allocator;
 mod device;
 pub mod experience;
 pub mod finite;

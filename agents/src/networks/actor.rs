@@ -8,6 +8,7 @@ use natgrad_envs::Rng;
 use tch::{Device, Kind, Tensor};
 
 use crate::distributions::sample_index;
+use crate::networks::simd::widest_simd;
 use crate::nn::fast_tanh;
 use crate::policy::{ActionKind, Policy, SDE_EPSILON};
 use crate::value::ValueFunction;
@@ -111,14 +112,21 @@ impl Dense {
 
     /// y = W x + b for each row of `x`, then tanh unless `last`.
     fn forward(&self, x: &[f32], last: bool) -> Vec<f32> {
-        let o_n = self.bias.len();
-        let i_n = self.weight_t.len() / o_n;
+        dense_forward(&self.weight_t, &self.bias, x, last)
+    }
+}
+
+widest_simd! {
+    /// [`Dense::forward`] over its weights `[in][out]` and bias.
+    fn dense_forward(weight_t: &[f32], bias: &[f32], x: &[f32], last: bool) -> Vec<f32> {
+        let o_n = bias.len();
+        let i_n = weight_t.len() / o_n;
         let mut y = Vec::with_capacity(x.len() / i_n * o_n);
         for row in x.chunks(i_n) {
             let start = y.len();
-            y.extend_from_slice(&self.bias);
+            y.extend_from_slice(bias);
             let out = &mut y[start..];
-            for (xi, w) in row.iter().zip(self.weight_t.chunks(o_n)) {
+            for (xi, w) in row.iter().zip(weight_t.chunks(o_n)) {
                 for (o, wo) in out.iter_mut().zip(w) {
                     *o += xi * wo;
                 }
@@ -308,6 +316,39 @@ mod tests {
             close(&a.values, &b.values, 1e-5);
             close(&torch.values(&obs), &cpu.values(&obs), 1e-5);
         }
+    }
+
+    /// The layer and tanh compiled for this CPU's widest vectors give the
+    /// bits of the same loops written plainly (no fused multiply-add, each
+    /// output's sum in order), so a run is the same on every x86-64 CPU.
+    #[test]
+    fn the_vectorised_loops_give_the_bits_of_the_plain_ones() {
+        let mut draw = Rng::seed_from_u64(4);
+        let mut normals = |n: usize| (0..n).map(|_| draw.normal() as f32 * 2.0).collect::<Vec<f32>>();
+        for (inputs, outputs, rows) in [(4, 64, 2), (64, 64, 7), (64, 3, 5), (3, 17, 1)] {
+            let (weight_t, bias, x) = (normals(inputs * outputs), normals(outputs), normals(inputs * rows));
+            for last in [false, true] {
+                let mut want = vec![];
+                for row in x.chunks(inputs) {
+                    for o in 0..outputs {
+                        let mut y = bias[o];
+                        for i in 0..inputs {
+                            y += row[i] * weight_t[i * outputs + o];
+                        }
+                        want.push(if last { y } else { fast_tanh(y) });
+                    }
+                }
+                let got = dense_forward(&weight_t, &bias, &x, last);
+                assert_eq!(
+                    got.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+                    want.iter().map(|v| v.to_bits()).collect::<Vec<_>>()
+                );
+            }
+        }
+        let mut values = normals(1000);
+        let want: Vec<u32> = values.iter().map(|v| fast_tanh(*v).to_bits()).collect();
+        crate::nn::tanh_slice(&mut values);
+        assert_eq!(values.iter().map(|v| v.to_bits()).collect::<Vec<_>>(), want);
     }
 
     #[test]

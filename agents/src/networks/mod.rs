@@ -6,4 +6,5 @@ pub mod actor;
 pub mod distributions;
 pub mod nn;
 pub mod policy;
+mod simd;
 pub mod value;

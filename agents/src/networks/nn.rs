@@ -1,6 +1,8 @@
 //! Multi-layer perceptrons with orthogonal initialisation.
 
 use tch::nn::{self, Init, LinearConfig, Module};
+
+use crate::networks::simd::widest_simd;
 use tch::{Device, Kind, Tensor};
 
 /// A tanh MLP: `input -> hidden[0] -> ... -> output`, no activation on the
@@ -92,6 +94,7 @@ impl Module for Mlp {
 /// tanh for float32 as a rational function (Eigen's `generic_fast_tanh_float`,
 /// within a few ulp of the true value), which the compiler can vectorise over
 /// a layer's outputs; libm's `tanhf` is a call per element.
+#[inline(always)]
 pub(crate) fn fast_tanh(x: f32) -> f32 {
     // Beyond this magnitude tanh rounds to ±1 in float32.
     let x = x.clamp(-7.905_311, 7.905_311);
@@ -122,8 +125,15 @@ pub(crate) fn tanh_in_place(t: Tensor) -> Tensor {
     // the caller owns (fresh from an operation), and nothing else reads it
     // while the slice lives.
     let values = unsafe { std::slice::from_raw_parts_mut(t.data_ptr() as *mut f32, t.numel()) };
-    values.iter_mut().for_each(|v| *v = fast_tanh(*v));
+    tanh_slice(values);
     t
+}
+
+widest_simd! {
+    /// [`fast_tanh`] of every value, in place.
+    pub(crate) fn tanh_slice(values: &mut [f32]) {
+        values.iter_mut().for_each(|v| *v = fast_tanh(*v));
+    }
 }
 
 /// gradᵀ · input, `[out, in]`: a layer's weight gradient summed over the
