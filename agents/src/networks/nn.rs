@@ -190,8 +190,9 @@ impl FlatMlp {
         })
     }
 
-    /// The mean squared error of the single output against `targets`
-    /// `[batch]`, and its gradient as one flat vector in `params`' order.
+    /// The residuals of the single output against `targets`, `[batch]`,
+    /// and the gradient of their mean square as one flat vector in `params`'
+    /// order.
     pub fn squared_error_gradient(&self, x: &Tensor, targets: &Tensor) -> (Tensor, Tensor) {
         tch::no_grad(|| {
             let last = self.layers.len() - 1;
@@ -203,8 +204,7 @@ impl FlatMlp {
                 h = if l == last { s } else { tanh_in_place(s) };
             }
             let error = h.squeeze_dim(-1) - targets;
-            let loss = error.square().mean(None::<Kind>);
-            let mut grad = (error * (2.0 / x.size()[0] as f64)).unsqueeze(-1);
+            let mut grad = (&error * (2.0 / x.size()[0] as f64)).unsqueeze(-1);
             let mut parts = Vec::with_capacity(2 * self.layers.len());
             for (l, (_, w)) in self.layers.iter().enumerate().rev() {
                 parts.push(weight_gradient(&grad, &inputs[l]).reshape([-1]));
@@ -214,7 +214,7 @@ impl FlatMlp {
                 }
             }
             parts.reverse();
-            (loss, Tensor::cat(&parts, 0))
+            (error, Tensor::cat(&parts, 0))
         })
     }
 }

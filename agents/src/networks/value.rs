@@ -59,16 +59,18 @@ impl ValueFunction {
         let mut flat = FlatMlp::of(&self.net);
         let mut last_epoch_loss = 0.0;
         for epoch in 0..epochs {
+            // Shuffled once per epoch, so that each minibatch is a view.
             let order = Tensor::from_slice(&permutation(n as usize, rng)).to_device(obs.device());
+            let (obs, targets) = (obs.index_select(0, &order), targets.index_select(0, &order));
             let (mut sum, mut batches) = (0.0, 0);
             for start in (0..n).step_by(batch_size as usize) {
-                let idx = order.narrow(0, start, batch_size.min(n - start));
-                let (loss, grad) =
-                    flat.squared_error_gradient(&obs.index_select(0, &idx), &targets.index_select(0, &idx));
+                let rows = batch_size.min(n - start);
+                let (error, grad) =
+                    flat.squared_error_gradient(&obs.narrow(0, start, rows), &targets.narrow(0, start, rows));
                 self.optimizer.step_flat(&mut flat.params, &grad);
                 // Only the last epoch's loss is reported: reading it is a sync on a GPU.
                 if epoch + 1 == epochs {
-                    sum += loss.double_value(&[]);
+                    sum += error.square().mean(None::<tch::Kind>).double_value(&[]);
                 }
                 batches += 1;
             }
