@@ -190,9 +190,76 @@ def _decode_actions(holder, raw):
     return np.frombuffer(raw, dtype=np.int64) + holder.discrete_start
 
 
+class Loop:
+    """N copies stepped one after another in this process, with same-step
+    autoreset: what Gymnasium's SyncVectorEnv does (copy i reset with seed + i,
+    an ended episode reset at once without a seed, its last observation kept),
+    without merging every copy's info dict into arrays on every step, which
+    natgrad does not read and which cost 14% of a Hopper-v5 step."""
+
+    def __init__(self, env_id, kwargs, num_envs):
+        env_id = _split_module(env_id)
+        self.envs = []
+        try:
+            for _ in range(num_envs):
+                self.envs.append(Snapshots(_make(env_id, lambda: gym.make(env_id, **kwargs))))
+        except Exception:
+            self.close()
+            raise
+        self.env = self.envs[0]
+        try:
+            _describe(self, env_id, self.env.observation_space, self.env.action_space, (num_envs,))
+        except Exception:
+            for env in self.envs[1:]:
+                env.close()
+            raise
+        self.num_envs = num_envs
+        self.obs_size = int(np.prod(self.env.observation_space.shape))
+
+    def _obs_bytes(self, rows):
+        return np.ascontiguousarray(np.asarray(rows, dtype=np.float32).reshape(self.num_envs, -1)).tobytes()
+
+    def reset(self, seed):
+        obs = [env.reset(seed=None if seed is None else seed + i)[0] for i, env in enumerate(self.envs)]
+        return self._obs_bytes(obs)
+
+    def step(self, actions):
+        n = self.num_envs
+        obs = [None] * n
+        rewards = np.empty(n, dtype=np.float64)
+        terminated = np.empty(n, dtype=np.bool_)
+        truncated = np.empty(n, dtype=np.bool_)
+        final = None
+        for i, (env, action) in enumerate(zip(self.envs, _decode_actions(self, actions))):
+            obs[i], rewards[i], terminated[i], truncated[i], _ = env.step(action)
+            if terminated[i] or truncated[i]:
+                if final is None:
+                    final = np.zeros((n, self.obs_size), dtype=np.float32)
+                final[i] = np.asarray(obs[i], dtype=np.float32).reshape(-1)
+                obs[i], _ = env.reset()
+        return (
+            self._obs_bytes(obs),
+            rewards.tobytes(),
+            terminated.tobytes(),
+            truncated.tobytes(),
+            None if final is None else final.tobytes(),
+        )
+
+    def states(self):
+        return [env.natgrad_state for env in self.envs]
+
+    def set_states(self, states):
+        for env, state in zip(self.envs, states):
+            env.natgrad_state = state
+
+    def close(self):
+        for env in self.envs:
+            env.close()
+
+
 class Copies:
-    """N copies in one of Gymnasium's vector environments (sync or async),
-    with same-step autoreset, as natgrad's own vector environment."""
+    """N copies in Gymnasium's AsyncVectorEnv (worker processes), with
+    same-step autoreset, as natgrad's own vector environment."""
 
     def __init__(self, env_id, kwargs, num_envs, mode):
         env_id = _split_module(env_id)

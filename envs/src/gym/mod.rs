@@ -237,17 +237,21 @@ pub struct GymVecEnv {
 }
 
 impl GymVecEnv {
-    /// `gymnasium.make_vec(id, num_envs, vectorization_mode, autoreset_mode=SAME_STEP, **kwargs)`.
+    /// Sync: the copies stepped in a loop in this process (`bridge.Loop`, what
+    /// Gymnasium's SyncVectorEnv does, without its per-step info merging);
+    /// async: `gymnasium.make_vec(id, num_envs, "async",
+    /// autoreset_mode=SAME_STEP, **kwargs)`.
     pub fn make(id: &str, num_envs: usize, options: &MakeOptions) -> Result<Self, EnvError> {
         if num_envs == 0 {
             return Err(EnvError::NoEnvs);
         }
-        let mode = match options.vector_mode {
-            VectorMode::Sync => "sync",
-            VectorMode::Async => "async",
-        };
         let make = |py: Python<'_>, bridge: &Bound<'_, PyModule>| -> PyResult<(Py<PyAny>, Described)> {
-            let handle = bridge.getattr("Copies")?.call1((gym_id(id), kwargs(py, options)?, num_envs, mode))?;
+            let handle = match options.vector_mode {
+                VectorMode::Sync => bridge.getattr("Loop")?.call1((gym_id(id), kwargs(py, options)?, num_envs))?,
+                VectorMode::Async => {
+                    bridge.getattr("Copies")?.call1((gym_id(id), kwargs(py, options)?, num_envs, "async"))?
+                }
+            };
             let described = describe(&handle, id, options)?;
             Ok((handle.unbind(), described))
         };
