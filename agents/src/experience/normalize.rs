@@ -53,14 +53,20 @@ impl ObsNormalizer {
 
     /// (x − mean) / sqrt(var + ε), clipped, row by row.
     pub fn normalize(&self, raw: &[f32]) -> Vec<f32> {
+        let mut values = raw.to_vec();
+        self.normalize_in_place(&mut values);
+        values
+    }
+
+    /// [`ObsNormalizer::normalize`] without a new vector: rows of raw
+    /// observations in place.
+    pub fn normalize_in_place(&self, values: &mut [f32]) {
         let dim = self.stats.mean.len();
-        raw.iter()
-            .enumerate()
-            .map(|(j, v)| {
-                let k = j % dim;
-                ((f64::from(*v) - self.stats.mean[k]) / (self.stats.var[k] + EPSILON).sqrt()).clamp(-CLIP, CLIP) as f32
-            })
-            .collect()
+        for (j, v) in values.iter_mut().enumerate() {
+            let k = j % dim;
+            *v =
+                ((f64::from(*v) - self.stats.mean[k]) / (self.stats.var[k] + EPSILON).sqrt()).clamp(-CLIP, CLIP) as f32;
+        }
     }
 }
 
@@ -79,20 +85,21 @@ impl RewardScaler {
         Self { stats: RunningMeanStd::new(1), returns: vec![0.0; num_envs], gamma }
     }
 
-    /// Scales one step's rewards; `done[i]` ends copy i's running return.
-    pub fn scale(&mut self, rewards: &[f64], done: &[bool]) -> Vec<f32> {
+    /// Scales one step's rewards, appending them to `out`; an episode that
+    /// terminated or was truncated in copy i ends its running return.
+    pub fn scale_into(&mut self, rewards: &[f64], terminated: &[bool], truncated: &[bool], out: &mut Vec<f32>) {
         for (ret, r) in self.returns.iter_mut().zip(rewards) {
             *ret = *ret * self.gamma + r;
         }
         let batch: Vec<f32> = self.returns.iter().map(|r| *r as f32).collect();
         self.stats.update(&batch);
         let std = (self.stats.var[0] + EPSILON).sqrt();
-        for (ret, d) in self.returns.iter_mut().zip(done) {
-            if *d {
+        for ((ret, te), tr) in self.returns.iter_mut().zip(terminated).zip(truncated) {
+            if *te || *tr {
                 *ret = 0.0;
             }
         }
-        rewards.iter().map(|r| (r / std).clamp(-CLIP, CLIP) as f32).collect()
+        out.extend(rewards.iter().map(|r| (r / std).clamp(-CLIP, CLIP) as f32));
     }
 }
 
@@ -129,8 +136,13 @@ mod tests {
     #[test]
     fn reward_scaling_keeps_signs_and_resets_returns_at_episode_ends() {
         let mut scaler = RewardScaler::new(2, 0.99);
-        let out = scaler.scale(&[1.0, -1.0], &[false, true]);
+        let mut out = vec![];
+        scaler.scale_into(&[1.0, -1.0], &[false, true], &[false, false], &mut out);
         assert!(out[0] > 0.0 && out[1] < 0.0);
         assert_eq!(scaler.returns, vec![1.0, 0.0]);
+        // A truncation ends the running return too; rewards are appended.
+        scaler.scale_into(&[2.0, 1.0], &[false, false], &[true, false], &mut out);
+        assert_eq!(out.len(), 4);
+        assert_eq!(scaler.returns, vec![0.0, 1.0]);
     }
 }

@@ -5,7 +5,7 @@
 use natgrad_envs::{EnvError, EpisodeStats, Restored, Rng, VecActions, VectorEnv};
 use tch::Tensor;
 
-use crate::actor::{Actor, CpuActor, TorchActor};
+use crate::actor::{Actor, CpuActor, Decisions, TorchActor};
 use crate::agent::CommonConfig;
 use crate::normalize::{ObsNormalizer, RewardScaler};
 use crate::policy::{ActionKind, Policy};
@@ -179,7 +179,7 @@ impl Collector {
             if resample_every.is_some_and(|f| t > 0 && t % f == 0) {
                 actor.reset_noise(n, &mut self.rng);
             }
-            self.step(actor.as_ref(), policy.action_kind(), &mut steps)?;
+            self.step(actor.as_mut(), policy.action_kind(), &mut steps)?;
         }
         self.total_steps += steps.rewards.len();
 
@@ -193,7 +193,7 @@ impl Collector {
         }
         let advantages = gae(
             &steps.rewards,
-            &steps.values,
+            &steps.decisions.values,
             &steps.terminated,
             &steps.truncated,
             &truncation_values,
@@ -205,16 +205,21 @@ impl Collector {
     }
 
     /// One step of every copy: the actor decides, the environments move, and
-    /// `steps` records it.
-    fn step(&mut self, actor: &dyn Actor, kind: &ActionKind, steps: &mut Steps) -> Result<(), EnvError> {
+    /// `steps` records it. The observations are normalised in place in the
+    /// batch and the actor appends to it: a step allocates nothing of its own.
+    fn step(&mut self, actor: &mut dyn Actor, kind: &ActionKind, steps: &mut Steps) -> Result<(), EnvError> {
         let n = self.venv.num_envs();
-        let o = self.normalized(&self.last_obs);
-        let decisions = actor.act(&o, &mut self.rng);
-        let step = self.venv.step(env_actions(kind, &decisions.actions, &mut steps.scratch))?;
+        let row = steps.obs.len();
+        steps.obs.extend_from_slice(&self.last_obs);
+        if let Some(norm) = self.obs_normalizer.as_ref() {
+            norm.normalize_in_place(&mut steps.obs[row..]);
+        }
+        let first_action = steps.decisions.actions.len();
+        actor.act(&steps.obs[row..], &mut self.rng, &mut steps.decisions);
+        let step = self.venv.step(env_actions(kind, &steps.decisions.actions[first_action..], &mut steps.scratch))?;
         let base = steps.rewards.len();
-        let done: Vec<bool> = (0..n).map(|i| step.terminated[i] || step.truncated[i]).collect();
         match self.reward_scaler.as_mut() {
-            Some(scaler) => steps.rewards.extend(scaler.scale(step.rewards, &done)),
+            Some(scaler) => scaler.scale_into(step.rewards, step.terminated, step.truncated, &mut steps.rewards),
             None => steps.rewards.extend(step.rewards.iter().map(|r| *r as f32)),
         }
         steps.terminated.extend_from_slice(step.terminated);
@@ -234,10 +239,6 @@ impl Collector {
         steps.episodes.extend_from_slice(step.episodes);
         let now = self.total_steps + steps.rewards.len();
         steps.episode_end_steps.extend(step.episodes.iter().map(|_| now));
-        steps.obs.extend(o);
-        steps.actions.extend(decisions.actions);
-        steps.log_probs.extend(decisions.log_probs);
-        steps.values.extend(decisions.values);
         Ok(())
     }
 }
@@ -270,10 +271,9 @@ struct ActionScratch {
 /// What a rollout records step by step, rows laid out `[t * n_envs + i]`.
 #[derive(Default)]
 struct Steps {
+    /// As the networks saw them (normalised if enabled).
     obs: Vec<f32>,
-    actions: Vec<f32>,
-    log_probs: Vec<f32>,
-    values: Vec<f32>,
+    decisions: Decisions,
     rewards: Vec<f32>,
     terminated: Vec<bool>,
     truncated: Vec<bool>,
@@ -289,9 +289,11 @@ impl Steps {
     fn with_capacity(rows: usize, obs_dim: usize, action_dim: usize) -> Self {
         Self {
             obs: Vec::with_capacity(rows * obs_dim),
-            actions: Vec::with_capacity(rows * action_dim),
-            log_probs: Vec::with_capacity(rows),
-            values: Vec::with_capacity(rows),
+            decisions: Decisions {
+                actions: Vec::with_capacity(rows * action_dim),
+                log_probs: Vec::with_capacity(rows),
+                values: Vec::with_capacity(rows),
+            },
             rewards: Vec::with_capacity(rows),
             terminated: Vec::with_capacity(rows),
             truncated: Vec::with_capacity(rows),
@@ -305,18 +307,18 @@ impl Steps {
         let tensor = |v: &[f32]| Tensor::from_slice(v).to_device(device).to_kind(kind);
         let actions = match policy.action_kind() {
             ActionKind::Discrete { .. } => {
-                let idx: Vec<i64> = self.actions.iter().map(|a| *a as i64).collect();
+                let idx: Vec<i64> = self.decisions.actions.iter().map(|a| *a as i64).collect();
                 Tensor::from_slice(&idx).to_device(device)
             }
-            ActionKind::Continuous { low, .. } => tensor(&self.actions).view([-1, low.len() as i64]),
+            ActionKind::Continuous { low, .. } => tensor(&self.decisions.actions).view([-1, low.len() as i64]),
         };
-        let values = tensor(&self.values);
+        let values = tensor(&self.decisions.values);
         let advantages = tensor(advantages);
         let returns = &advantages + &values;
         Rollout {
             obs: tensor(&self.obs).view([-1, obs_dim as i64]),
             actions,
-            log_probs: tensor(&self.log_probs),
+            log_probs: tensor(&self.decisions.log_probs),
             rewards: tensor(&self.rewards),
             values,
             advantages,

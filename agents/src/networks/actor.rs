@@ -16,9 +16,11 @@ use crate::value::ValueFunction;
 /// ln(2π)
 const LN_2PI: f64 = 1.837_877_066_409_345_5;
 
-/// One step's decisions for a batch of `n` observations.
+/// Decisions, row after row: what [`Actor::act`] appends to (the rollout's
+/// own buffers, so that a step allocates nothing).
+#[derive(Debug, Default)]
 pub struct Decisions {
-    /// Discrete: `n` indices as f32 (exact); continuous: `n * dim` values.
+    /// Discrete: one index per row as f32 (exact); continuous: `dim` values per row.
     pub actions: Vec<f32>,
     pub log_probs: Vec<f32>,
     pub values: Vec<f32>,
@@ -30,8 +32,9 @@ pub trait Actor {
     /// used by every [`Actor::act`] until the next call. Other policies
     /// draw nothing.
     fn reset_noise(&mut self, n_envs: usize, rng: &mut Rng);
-    /// One decision per row of `obs`; with gSDE, row i uses copy i's matrix.
-    fn act(&self, obs: &[f32], rng: &mut Rng) -> Decisions;
+    /// One decision per row of `obs`, appended to `out`; with gSDE, row i
+    /// uses copy i's matrix.
+    fn act(&mut self, obs: &[f32], rng: &mut Rng, out: &mut Decisions);
     /// V(s) alone (for bootstrapping), drawing no random numbers.
     fn values(&self, obs: &[f32]) -> Vec<f32>;
 }
@@ -71,7 +74,7 @@ impl Actor for TorchActor<'_> {
             Some(Tensor::from_slice(&matrices).view(shape).to_device(self.policy.device()).to_kind(self.policy.kind()));
     }
 
-    fn act(&self, obs: &[f32], rng: &mut Rng) -> Decisions {
+    fn act(&mut self, obs: &[f32], rng: &mut Rng, out: &mut Decisions) {
         let o = Tensor::from_slice(obs)
             .view([-1, self.obs_dim as i64])
             .to_device(self.policy.device())
@@ -83,8 +86,9 @@ impl Actor for TorchActor<'_> {
                 Some(e) => dist.mode() + features.unsqueeze(1).bmm(e).squeeze_dim(1),
                 None => dist.sample(rng),
             };
-            let log_probs = to_f32(&dist.log_prob(&a));
-            Decisions { actions: to_f32(&a), log_probs, values: to_f32(&self.value.forward(&o)) }
+            out.log_probs.extend(to_f32(&dist.log_prob(&a)));
+            out.actions.extend(to_f32(&a));
+            out.values.extend(to_f32(&self.value.forward(&o)));
         })
     }
 
@@ -110,18 +114,19 @@ impl Dense {
         Self { weight_t: to_f32(&weight.tr().contiguous()), bias: to_f32(bias) }
     }
 
-    /// y = W x + b for each row of `x`, then tanh unless `last`.
-    fn forward(&self, x: &[f32], last: bool) -> Vec<f32> {
-        dense_forward(&self.weight_t, &self.bias, x, last)
+    /// y = W x + b for each row of `x`, then tanh unless `last`, into `y`
+    /// (its old contents replaced).
+    fn forward(&self, x: &[f32], last: bool, y: &mut Vec<f32>) {
+        dense_forward(&self.weight_t, &self.bias, x, last, y)
     }
 }
 
 widest_simd! {
     /// [`Dense::forward`] over its weights `[in][out]` and bias.
-    fn dense_forward(weight_t: &[f32], bias: &[f32], x: &[f32], last: bool) -> Vec<f32> {
+    fn dense_forward(weight_t: &[f32], bias: &[f32], x: &[f32], last: bool, y: &mut Vec<f32>) {
         let o_n = bias.len();
         let i_n = weight_t.len() / o_n;
-        let mut y = Vec::with_capacity(x.len() / i_n * o_n);
+        y.clear();
         for row in x.chunks(i_n) {
             let start = y.len();
             y.extend_from_slice(bias);
@@ -135,7 +140,6 @@ widest_simd! {
                 out.iter_mut().for_each(|v| *v = fast_tanh(*v));
             }
         }
-        y
     }
 }
 
@@ -150,15 +154,22 @@ fn mlp_of(vs: &tch::nn::VarStore, prefix: &str) -> Vec<Dense> {
         .collect()
 }
 
+/// The MLP's output for the rows of `x`, in a new vector.
 fn run_mlp(layers: &[Dense], x: &[f32]) -> Vec<f32> {
-    run_mlp_with_latent(layers, x).0
+    let mut outputs = vec![vec![]; layers.len()];
+    run_mlp_into(layers, x, &mut outputs);
+    outputs.pop().expect("an MLP has at least one layer")
 }
 
-/// The output and the last hidden layer's activations.
-fn run_mlp_with_latent(layers: &[Dense], x: &[f32]) -> (Vec<f32>, Vec<f32>) {
-    let (last, hidden) = layers.split_last().expect("an MLP has at least one layer");
-    let latent = hidden.iter().fold(x.to_vec(), |h, layer| layer.forward(&h, false));
-    (last.forward(&latent, true), latent)
+/// Every layer's output for the rows of `x`, layer l's into `outputs[l]`,
+/// which keep their memory from one call to the next.
+fn run_mlp_into(layers: &[Dense], x: &[f32], outputs: &mut [Vec<f32>]) {
+    let last = layers.len() - 1;
+    for (l, layer) in layers.iter().enumerate() {
+        let (done, rest) = outputs.split_at_mut(l);
+        let input = done.last().map_or(x, Vec::as_slice);
+        layer.forward(input, l == last, &mut rest[0]);
+    }
 }
 
 /// Acting in plain Rust over a copy of the CPU weights, taken when built:
@@ -172,6 +183,11 @@ pub struct CpuActor {
     /// exploration matrices `[n_envs, latent, dim]`.
     sde_std: Option<Vec<f32>>,
     exploration: Vec<f32>,
+    /// Each layer's outputs from the last step, reused by the next.
+    policy_outputs: Vec<Vec<f32>>,
+    value_outputs: Vec<Vec<f32>>,
+    /// A categorical row's probabilities.
+    probs: Vec<f64>,
 }
 
 impl CpuActor {
@@ -181,43 +197,43 @@ impl CpuActor {
             return None;
         }
         let log_std = policy.var_store().variables().get("log_std").map(to_f32).unwrap_or_default();
+        let (policy_layers, value_layers) = (mlp_of(policy.var_store(), "pi"), mlp_of(value.var_store(), "vf"));
         Some(Self {
-            policy: mlp_of(policy.var_store(), "pi"),
-            value: mlp_of(value.var_store(), "vf"),
+            policy_outputs: vec![vec![]; policy_layers.len()],
+            value_outputs: vec![vec![]; value_layers.len()],
+            policy: policy_layers,
+            value: value_layers,
             kind: policy.action_kind().clone(),
             log_std,
             sde_std: tch::no_grad(|| policy.sde_std()).map(|s| to_f32(&s.contiguous())),
             exploration: vec![],
+            probs: vec![],
         })
     }
+}
 
-    /// gSDE's decisions: action = mean + features · ε_i for copy i, scored
-    /// under N(mean, features² · std² + ε) per dimension.
-    fn act_sde(&self, std: &[f32], out: &[f32], latent: &[f32]) -> Decisions {
-        let dim = self.kind.dim();
-        let width = std.len() / dim;
-        let mut actions = Vec::with_capacity(out.len());
-        let mut log_probs = Vec::with_capacity(out.len() / dim);
-        for (i, (mean, features)) in out.chunks(dim).zip(latent.chunks(width)).enumerate() {
-            let matrix = &self.exploration[i * width * dim..(i + 1) * width * dim];
-            let mut noise = vec![0.0f32; dim];
-            let mut variance = vec![0.0f32; dim];
+/// gSDE's decisions: action = mean + features · ε_i for copy i, scored
+/// under N(mean, features² · std² + ε) per dimension; `exploration` holds
+/// the copies' matrices `[latent, dim]` one after another.
+fn act_sde(std: &[f32], exploration: &[f32], means: &[f32], latent: &[f32], dim: usize, out: &mut Decisions) {
+    let width = std.len() / dim;
+    for (i, (mean, features)) in means.chunks(dim).zip(latent.chunks(width)).enumerate() {
+        let matrix = &exploration[i * width * dim..(i + 1) * width * dim];
+        let mut logp = 0.0f64;
+        for j in 0..dim {
+            // Summed over the features in order, one dimension at a time: the
+            // same sums, without a vector per row.
+            let (mut noise, mut variance) = (0.0f32, 0.0f32);
             for (k, f) in features.iter().enumerate() {
-                for j in 0..dim {
-                    noise[j] += f * matrix[k * dim + j];
-                    variance[j] += f * f * std[k * dim + j] * std[k * dim + j];
-                }
+                noise += f * matrix[k * dim + j];
+                variance += f * f * std[k * dim + j] * std[k * dim + j];
             }
-            let mut logp = 0.0f64;
-            for j in 0..dim {
-                let log_sd = 0.5 * (f64::from(variance[j]) + SDE_EPSILON).ln();
-                let z = f64::from(noise[j]) * (-log_sd).exp();
-                logp += -0.5 * z * z - log_sd - 0.5 * LN_2PI;
-                actions.push(mean[j] + noise[j]);
-            }
-            log_probs.push(logp as f32);
+            let log_sd = 0.5 * (f64::from(variance) + SDE_EPSILON).ln();
+            let z = f64::from(noise) * (-log_sd).exp();
+            logp += -0.5 * z * z - log_sd - 0.5 * LN_2PI;
+            out.actions.push(mean[j] + noise);
         }
-        Decisions { actions, log_probs, values: vec![] }
+        out.log_probs.push(logp as f32);
     }
 }
 
@@ -228,42 +244,44 @@ impl Actor for CpuActor {
         }
     }
 
-    fn act(&self, obs: &[f32], rng: &mut Rng) -> Decisions {
-        let (out, latent) = run_mlp_with_latent(&self.policy, obs);
-        let values = run_mlp(&self.value, obs);
+    fn act(&mut self, obs: &[f32], rng: &mut Rng, out: &mut Decisions) {
+        run_mlp_into(&self.policy, obs, &mut self.policy_outputs);
+        run_mlp_into(&self.value, obs, &mut self.value_outputs);
+        let (means, hidden) = self.policy_outputs.split_last().expect("an MLP has at least one layer");
+        out.values.extend_from_slice(self.value_outputs.last().expect("an MLP has at least one layer"));
         if let Some(std) = &self.sde_std {
-            return Decisions { values, ..self.act_sde(std, &out, &latent) };
+            // gSDE's features: the last hidden layer's, or the input without one.
+            let latent = hidden.last().map_or(obs, Vec::as_slice);
+            return act_sde(std, &self.exploration, means, latent, self.kind.dim(), out);
         }
-        let mut actions = Vec::new();
-        let mut log_probs = Vec::new();
         match &self.kind {
             ActionKind::Discrete { n } => {
-                for logits in out.chunks(*n as usize) {
+                for logits in means.chunks(*n as usize) {
                     // log_softmax in double, as the torch path's softmax.
                     let max = logits.iter().fold(f64::NEG_INFINITY, |m, l| m.max(f64::from(*l)));
                     let sum: f64 = logits.iter().map(|l| (f64::from(*l) - max).exp()).sum();
-                    let probs: Vec<f64> = logits.iter().map(|l| (f64::from(*l) - max).exp() / sum).collect();
-                    let a = sample_index(&probs, rng.uniform());
-                    actions.push(a as f32);
-                    log_probs.push((f64::from(logits[a]) - max - sum.ln()) as f32);
+                    self.probs.clear();
+                    self.probs.extend(logits.iter().map(|l| (f64::from(*l) - max).exp() / sum));
+                    let a = sample_index(&self.probs, rng.uniform());
+                    out.actions.push(a as f32);
+                    out.log_probs.push((f64::from(logits[a]) - max - sum.ln()) as f32);
                 }
             }
             ActionKind::Continuous { .. } => {
                 let dim = self.log_std.len();
-                for mean in out.chunks(dim) {
+                for mean in means.chunks(dim) {
                     let mut logp = 0.0f64;
                     for (k, m) in mean.iter().enumerate() {
                         let std = self.log_std[k].exp();
                         let a = m + rng.normal() as f32 * std;
                         let z = f64::from((a - m) / std);
                         logp += -0.5 * z * z - f64::from(self.log_std[k]) - 0.5 * LN_2PI;
-                        actions.push(a);
+                        out.actions.push(a);
                     }
-                    log_probs.push(logp as f32);
+                    out.log_probs.push(logp as f32);
                 }
             }
         }
-        Decisions { actions, log_probs, values }
     }
 
     fn values(&self, obs: &[f32]) -> Vec<f32> {
@@ -300,7 +318,9 @@ mod tests {
         for _ in 0..50 {
             let obs: Vec<f32> = (0..8 * obs_dim).map(|_| draw.normal() as f32).collect();
             let (mut r1, mut r2) = (Rng::seed_from_u64(9), Rng::seed_from_u64(9));
-            let (a, b) = (torch.act(&obs, &mut r1), cpu.act(&obs, &mut r2));
+            let (mut a, mut b) = (Decisions::default(), Decisions::default());
+            torch.act(&obs, &mut r1, &mut a);
+            cpu.act(&obs, &mut r2, &mut b);
             assert_eq!(r1, r2, "both consumed the same random numbers");
             let close = |x: &[f32], y: &[f32], tol: f32| {
                 assert_eq!(x.len(), y.len());
@@ -338,7 +358,8 @@ mod tests {
                         want.push(if last { y } else { fast_tanh(y) });
                     }
                 }
-                let got = dense_forward(&weight_t, &bias, &x, last);
+                let mut got = vec![1.0; 3];
+                dense_forward(&weight_t, &bias, &x, last, &mut got);
                 assert_eq!(
                     got.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
                     want.iter().map(|v| v.to_bits()).collect::<Vec<_>>()
