@@ -56,6 +56,13 @@ fn attainable_gflops() -> f64 {
     2.0 * 1024.0 * 64.0 * 64.0 / (median_ms(500, || drop(a.matmul(&b))) * 1e-3) / 1e9
 }
 
+/// Milliseconds for `products` matrix products per layer of an MLP of
+/// `sizes` over `batch` rows (a multiply-add counts two) at `rate` GFLOP/s.
+fn floor_ms(sizes: &[i64], products: i64, batch: i64, rate: f64) -> f64 {
+    let flops: i64 = sizes.windows(2).map(|w| products * 2 * batch * w[0] * w[1]).sum();
+    flops as f64 / (rate * 1e9) * 1e3
+}
+
 /// One critic minibatch step both ways on [obs_dim, width, width, 1].
 fn critic_step(obs_dim: i64, width: i64, batch: i64, rate: f64) {
     let obs = Tensor::randn([batch, obs_dim], (Kind::Float, Device::Cpu));
@@ -75,9 +82,8 @@ fn critic_step(obs_dim: i64, width: i64, batch: i64, rate: f64) {
         let (_, grad) = flat.squared_error_gradient(&obs, &targets);
         adam.step_flat(&mut flat.params, &grad);
     });
-    let sizes = [obs_dim as f64, width as f64, width as f64, 1.0];
-    let flops: f64 = sizes.windows(2).map(|w| 3.0 * 2.0 * batch as f64 * w[0] * w[1]).sum();
-    let floor = flops / (rate * 1e9) * 1e3;
+    // Forward, the weights' gradient and the inputs' gradient.
+    let floor = floor_ms(&[obs_dim, width, width, 1], 3, batch, rate);
     println!(
         "| critic step, {obs_dim} -> {width}x{width} -> 1, {batch} states | {t_autograd:.3} | {t_flat:.3} (gradient {t_gradient:.3}, Adam {t_adam:.3}) | {:.1}x | {floor:.3} | {:.1}x |",
         t_autograd / t_flat,
@@ -119,9 +125,7 @@ fn main() {
         let t_jacobian = median_ms(50, || drop(FisherProduct::apply(&jacobian, &v)));
         // J v and Jᵀu: per layer the input's tangent times W and the input
         // times dW forward; dW and the input's gradient backward.
-        let sizes = [obs_dim as f64, width as f64, width as f64, 2.0];
-        let flops: f64 = sizes.windows(2).map(|w| 4.0 * 2.0 * batch as f64 * w[0] * w[1]).sum();
-        let floor = flops / (rate * 1e9) * 1e3;
+        let floor = floor_ms(&[obs_dim as i64, width, width, 2], 4, batch, rate);
         println!(
             "| Fisher-vector product, {name} | {t_double:.3} | {t_jacobian:.3} | {:.1}x | {floor:.3} | {:.1}x |",
             t_double / t_jacobian,

@@ -14,8 +14,7 @@ use serde::{Deserialize, Serialize};
 use tch::Device;
 
 use crate::agent::{
-    Agent, CommonConfig, ConfigError, PolicyStep, UpdateStats, networks, prepare_advantages, seed_agent,
-    update_with_critic,
+    Agent, CommonConfig, ConfigError, UpdateStats, networks, prepare_advantages, seed_agent, update_with_critic,
 };
 use crate::finite::NonFinite;
 use crate::hyperparameters::Key;
@@ -109,13 +108,7 @@ impl Agent for Npg {
                 natural.predicted_kl = nd.predicted_kl(beta);
                 natural.line_search_success = true;
             }
-            let timings = nd.timings(start.elapsed());
-            Ok(PolicyStep {
-                old_dist: nd.old_dist,
-                surrogate_before: nd.surrogate_before,
-                natural: Some(natural),
-                timings,
-            })
+            Ok(nd.into_policy_step(natural, start.elapsed()))
         };
         update_with_critic(policy, &mut self.value, &mut self.rng, &config.common, r, &adv, policy_step)
     }

@@ -15,8 +15,7 @@ use serde::{Deserialize, Serialize};
 use tch::{Device, Kind};
 
 use crate::agent::{
-    Agent, CommonConfig, ConfigError, PolicyStep, UpdateStats, check, networks, prepare_advantages, seed_agent,
-    update_with_critic,
+    Agent, CommonConfig, ConfigError, UpdateStats, check, networks, prepare_advantages, seed_agent, update_with_critic,
 };
 use crate::finite::NonFinite;
 use crate::hyperparameters::{Key, hyperparameters};
@@ -147,13 +146,7 @@ impl Agent for Trpo {
                 natural.step_size = beta * ls.step_fraction;
                 natural.predicted_kl = nd.predicted_kl(natural.step_size);
             }
-            let timings = nd.timings(start.elapsed());
-            Ok(PolicyStep {
-                old_dist: nd.old_dist,
-                surrogate_before: nd.surrogate_before,
-                natural: Some(natural),
-                timings,
-            })
+            Ok(nd.into_policy_step(natural, start.elapsed()))
         };
         update_with_critic(policy, &mut self.value, &mut self.rng, &config.common, r, &adv, policy_step)
     }

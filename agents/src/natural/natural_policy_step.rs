@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use tch::{Kind, Tensor};
 
-use crate::agent::{ConfigError, NaturalStepStats, Timings, check};
+use crate::agent::{ConfigError, NaturalStepStats, PolicyStep, Timings, check};
 use crate::distributions::ActionDist;
 use crate::finite::{NonFinite, ensure_finite, hints};
 use crate::hyperparameters::hyperparameters;
@@ -157,13 +157,20 @@ impl NaturalDirection {
         0.5 * step_size * step_size * self.s_f_s
     }
 
-    /// The gradient and CG times, with the time the step itself took.
-    pub fn timings(&self, step: Duration) -> Timings {
-        Timings {
-            policy_gradient: self.gradient_time,
-            conjugate_gradient: self.cg_time,
-            line_search: step,
-            ..Default::default()
+    /// What the update reports of the policy's step: π_old, the surrogate
+    /// before, the step's statistics, and the gradient and CG times with the
+    /// time the step itself took.
+    pub(crate) fn into_policy_step(self, natural: NaturalStepStats, step: Duration) -> PolicyStep {
+        PolicyStep {
+            timings: Timings {
+                policy_gradient: self.gradient_time,
+                conjugate_gradient: self.cg_time,
+                line_search: step,
+                ..Default::default()
+            },
+            old_dist: self.old_dist,
+            surrogate_before: self.surrogate_before,
+            natural: Some(natural),
         }
     }
 }
