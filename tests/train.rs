@@ -6,7 +6,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 mod common;
-use common::{TempDir, csv_rows, curve, interrupt_after, natgrad, natgrad_args, text, trpo_args};
+use common::{TempDir, csv_rows, curve, interrupt_after, natgrad, natgrad_args, send, text, trpo_args};
 
 /// Scalar points by tag: (environment step, value).
 type Scalars = BTreeMap<String, Vec<(i64, f32)>>;
@@ -242,7 +242,7 @@ fn a_stopped_or_killed_and_resumed_run_reproduces_the_straight_run() {
 
     // Ctrl-C: the run finishes its iteration, checkpoints and says how to resume.
     let split = tmp.path().join("split");
-    let stopped = interrupt_after(&args("split"), &split.join("progress.csv"), 3, "-INT");
+    let stopped = interrupt_after(&args("split"), &split.join("progress.csv"), 3, libc::SIGINT);
     assert_eq!(stopped.status.code(), Some(130), "{}", text(&stopped.stderr));
     assert!(text(&stopped.stderr).contains("resume with: natgrad train --resume"));
     let rows_at_stop = csv_rows(&split.join("progress.csv")).len() - 1;
@@ -251,7 +251,7 @@ fn a_stopped_or_killed_and_resumed_run_reproduces_the_straight_run() {
     // SIGKILL after the periodic checkpoint at iteration 10: the iterations
     // after it are in every log, and must not be there twice after resuming.
     let killed = tmp.path().join("killed");
-    let out = interrupt_after(&args("killed"), &killed.join("progress.csv"), 12, "-KILL");
+    let out = interrupt_after(&args("killed"), &killed.join("progress.csv"), 12, libc::SIGKILL);
     assert_eq!(out.status.code(), None, "killed by a signal");
     let rows_at_kill = csv_rows(&killed.join("progress.csv")).len() - 1;
     assert!((12..20).contains(&rows_at_kill), "killed after {rows_at_kill} iterations");
@@ -283,7 +283,7 @@ fn a_gsde_run_stopped_and_resumed_draws_the_same_exploration_matrices() {
     assert!(config.contains("use_sde = true") && config.contains("sde_sample_freq = 4"), "{config}");
 
     let split = tmp.path().join("split");
-    let stopped = interrupt_after(&args("split"), &split.join("progress.csv"), 3, "-INT");
+    let stopped = interrupt_after(&args("split"), &split.join("progress.csv"), 3, libc::SIGINT);
     assert_eq!(stopped.status.code(), Some(130), "{}", text(&stopped.stderr));
     assert!(csv_rows(&split.join("progress.csv")).len() - 1 < 20, "the run should have stopped early");
     let resumed = natgrad(&["train", "--resume", split.to_str().unwrap(), "--quiet"]);
@@ -313,7 +313,7 @@ fn kfac_runs_stopped_and_resumed_reproduce_the_straight_run() {
         assert!(straight.status.success(), "{}", text(&straight.stderr));
         let straight = tmp.path().join(format!("{algo}-straight"));
         let split = tmp.path().join(format!("{algo}-split"));
-        let stopped = interrupt_after(&args(&format!("{algo}-split")), &split.join("progress.csv"), 4, "-INT");
+        let stopped = interrupt_after(&args(&format!("{algo}-split")), &split.join("progress.csv"), 4, libc::SIGINT);
         assert_eq!(stopped.status.code(), Some(130), "{algo}: {}", text(&stopped.stderr));
         let stopped_at = csv_rows(&split.join("progress.csv")).len() - 1;
         assert!(stopped_at < curve(&straight).len() - 1, "{algo}: the run should have stopped early");
@@ -400,12 +400,16 @@ fn a_run_folder_is_used_by_one_process_at_a_time() {
         assert!(Instant::now() < deadline, "the run wrote no progress");
         std::thread::sleep(Duration::from_millis(5));
     }
+    // Paused, so that it cannot finish (and let go of the folder) before the
+    // second process tries it, however fast either runs.
+    send(&first, libc::SIGSTOP);
     let second = natgrad(&["train", "--resume", run.to_str().unwrap(), "--total-steps", "120000", "--quiet"]);
+    // Reading its checkpoint is fine while it runs.
+    let eval = natgrad(&["eval", run.to_str().unwrap(), "--episodes", "1"]);
+    send(&first, libc::SIGCONT);
     let stderr = text(&second.stderr);
     assert!(!second.status.success());
     assert!(stderr.contains(&format!("is in use by process {}", first.id())), "{stderr}");
-    // Reading its checkpoint is fine while it runs.
-    let eval = natgrad(&["eval", run.to_str().unwrap(), "--episodes", "1"]);
     assert!(eval.status.success(), "{}", text(&eval.stderr));
 
     let out = first.wait_with_output().unwrap();
@@ -731,13 +735,27 @@ fn compare_variants_carry_their_own_settings() {
 #[test]
 fn a_second_ctrl_c_stops_at_once_and_cleanly() {
     let tmp = TempDir::new("double-ctrl-c");
-    // Iterations of 40,000 steps take seconds, so both presses land inside one.
-    let child = Command::new(env!("CARGO_BIN_EXE_natgrad"))
-        .args(["train", "--algo", "trpo", "--env", "Pendulum-v1", "--n-steps", "20000", "--total-steps", "400000"])
+    // An iteration of a million steps takes many seconds on any machine, so
+    // both presses land inside the first one; the second press is sent only
+    // once the run has said it saw the first, not after a fixed time.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_natgrad"))
+        .args(["train", "--algo", "trpo", "--env", "Pendulum-v1", "--n-steps", "500000", "--total-steps", "4000000"])
         .args(["--logdir", tmp.str(), "--run-name", "r", "--quiet"])
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let (lines, received) = std::sync::mpsc::channel();
+    let reader = std::thread::spawn(move || {
+        let mut all = String::new();
+        for line in std::io::BufRead::lines(std::io::BufReader::new(stderr)) {
+            let line = line.unwrap();
+            all.push_str(&line);
+            all.push('\n');
+            let _ = lines.send(line);
+        }
+        all
+    });
     // The handler is installed just after the logs open: wait for them, not
     // for a fixed time, which a loaded machine can overrun.
     let progress = tmp.path().join("r/progress.csv");
@@ -746,17 +764,20 @@ fn a_second_ctrl_c_stops_at_once_and_cleanly() {
         std::thread::sleep(Duration::from_millis(50));
     }
     std::thread::sleep(Duration::from_millis(500));
-    let pid = child.id().to_string();
-    for _ in 0..2 {
-        assert!(Command::new("kill").args(["-INT", &pid]).status().unwrap().success());
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    let out = child.wait_with_output().unwrap();
-    let stderr = text(&out.stderr);
-    assert_eq!(out.status.code(), Some(130), "{stderr}");
+    send(&child, libc::SIGINT);
+    let first_seen = received
+        .iter()
+        .take_while(|_| Instant::now() < deadline)
+        .any(|line: String| line.contains("stopping after this iteration"));
+    assert!(first_seen, "the run did not acknowledge the first Ctrl-C");
+    send(&child, libc::SIGINT);
+    let status = child.wait().unwrap();
+    let stderr = reader.join().unwrap();
+    assert_eq!(status.code(), Some(130), "{stderr}");
     assert!(stderr.contains("stopped at once, without writing a new checkpoint"), "{stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
-    assert_eq!(csv_rows(&tmp.path().join("r/progress.csv")).len(), 1, "no iteration finished");
+    assert_eq!(csv_rows(&progress).len(), 1, "no iteration finished");
+    assert!(!tmp.path().join("r/checkpoint.safetensors").exists(), "no checkpoint was written");
 }
 
 /// `--parallel-critic` is recorded, says so in the summary, may change on
