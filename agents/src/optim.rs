@@ -38,10 +38,7 @@ impl Adam {
     /// θ ← θ − (lr / (1−β1ᵗ)) · m / (sqrt(v) / sqrt(1−β2ᵗ) + ε).
     pub fn minimize(&mut self, loss: &Tensor) {
         let g = flat_grad(loss, &self.params, false);
-        self.step += 1;
-        let bias_correction1 = 1.0 - self.beta1.powi(self.step as i32);
-        let bias_correction2 = 1.0 - self.beta2.powi(self.step as i32);
-        let step_size = self.learning_rate / bias_correction1;
+        let (step_size, bias_correction2) = self.next_step();
         tch::no_grad(|| {
             self.exp_avg = &self.exp_avg * self.beta1 + &g * (1.0 - self.beta1);
             self.exp_avg_sq = &self.exp_avg_sq * self.beta2 + &g * &g * (1.0 - self.beta2);
@@ -56,18 +53,13 @@ impl Adam {
             }
         });
     }
-}
 
-impl Adam {
     /// One step on a flat parameter vector given its gradient, in place:
     /// the update of [`Adam::minimize`] as torch.optim.Adam writes it (m by
     /// lerp, v by addcmul), nine operations over the whole vector. `params`
     /// is laid out as the parameters this optimizer was built with.
     pub fn step_flat(&mut self, params: &mut Tensor, grad: &Tensor) {
-        self.step += 1;
-        let bias_correction1 = 1.0 - self.beta1.powi(self.step as i32);
-        let bias_correction2 = 1.0 - self.beta2.powi(self.step as i32);
-        let step_size = self.learning_rate / bias_correction1;
+        let (step_size, bias_correction2) = self.next_step();
         tch::no_grad(|| {
             let _ = self.exp_avg.lerp_(grad, 1.0 - self.beta1);
             let _ = self.exp_avg_sq.g_mul_scalar_(self.beta2);
@@ -77,6 +69,13 @@ impl Adam {
             let _ = denom.g_add_scalar_(self.eps);
             let _ = params.addcdiv_(&(&self.exp_avg * -step_size), &denom);
         });
+    }
+
+    /// Counts a step and gives its step size, lr / (1−β1ᵗ), and 1−β2ᵗ.
+    fn next_step(&mut self) -> (f64, f64) {
+        self.step += 1;
+        let bias_correction1 = 1.0 - self.beta1.powi(self.step as i32);
+        (self.learning_rate / bias_correction1, 1.0 - self.beta2.powi(self.step as i32))
     }
 }
 
