@@ -83,11 +83,21 @@ fn corridor_train(dir: &TempDir, name: &str, total: &str, kwargs: &[&str]) -> Ou
     natgrad_in(dir.path(), &args)
 }
 
-fn mean_return_of_last(run: &Path, n: usize) -> f64 {
+fn episode_returns(run: &Path, n: usize) -> Vec<f64> {
     let rows = csv_rows(&run.join("episodes.csv"));
     let returns: Vec<f64> = rows[1..].iter().map(|r| r[1].parse().unwrap()).collect();
     assert!(returns.len() >= n, "only {} episodes", returns.len());
+    returns
+}
+
+fn mean_return_of_last(run: &Path, n: usize) -> f64 {
+    let returns = episode_returns(run, n);
     returns[returns.len() - n..].iter().sum::<f64>() / n as f64
+}
+
+/// The best mean return over `n` consecutive training episodes.
+fn best_mean_return(run: &Path, n: usize) -> f64 {
+    episode_returns(run, n).windows(n).map(|w| w.iter().sum::<f64>() / n as f64).fold(f64::NEG_INFINITY, f64::max)
 }
 
 #[test]
@@ -265,10 +275,16 @@ fn interrupt_group_after(args: &[String], csv: &Path, rows: usize) -> Output {
     child.wait_with_output().unwrap()
 }
 
-/// TRPO with its preset solves InvertedPendulum-v5: the last 20 training
-/// episodes all reach the time limit (return 1000) within the preset's
-/// 100,000 steps. Measured: seed 1 first reaches a 20-episode mean of 1000
-/// at 85k steps, seed 2 at 40k.
+/// TRPO with its preset solves InvertedPendulum-v5: within the preset's
+/// 100,000 steps the last 20 training episodes all reach the time limit
+/// (a 20-episode mean of 1000) at some point, and the final policy holds the
+/// pole for the whole 1000 steps in a deterministic evaluation (zoo's
+/// protocol). The last 20 episodes of training are not the test: a sampled
+/// action can still drop the pole once late in a run, and where that happens
+/// moves with the CPU's rounding (seed 2 ends at 1000 on an Intel Xeon and at
+/// 967.6 on an AMD EPYC, one fall at 353 steps). Measured on the EPYC, seeds
+/// 1-10: the mean first reaches 1000 at 39.7k-85.8k steps (seed 1 last),
+/// and every final policy scores 1000 deterministically.
 #[test]
 fn trpo_solves_inverted_pendulum() {
     let tmp = TempDir::new("inverted-pendulum");
@@ -279,8 +295,13 @@ fn trpo_solves_inverted_pendulum() {
                 let args = trpo_args("InvertedPendulum-v5", tmp, seed, &["--seed", seed]);
                 let out = natgrad_args(&args);
                 assert!(out.status.success(), "{}", text(&out.stderr));
-                let mean = mean_return_of_last(&tmp.path().join(seed), 20);
-                assert_eq!(mean, 1000.0, "seed {seed}");
+                let run = tmp.path().join(seed);
+                let best = best_mean_return(&run, 20);
+                assert_eq!(best, 1000.0, "seed {seed}: the 20-episode mean never reached the time limit");
+                let eval = natgrad(&["eval", run.to_str().unwrap(), "--episodes", "10", "--deterministic"]);
+                let report = text(&eval.stdout);
+                assert!(eval.status.success(), "{}", text(&eval.stderr));
+                assert!(report.contains("mean return 1000.00 ± 0.00"), "seed {seed}: {report}");
             });
         }
     });
