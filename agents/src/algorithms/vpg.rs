@@ -108,9 +108,11 @@ impl Agent for Vpg {
         let (policy, optimizer) = (&self.policy, &mut self.policy_optimizer);
         let policy_step = || {
             let start = Instant::now();
-            let old_dist = tch::no_grad(|| policy.dist(&r.obs)).detach();
+            // One forward pass at θ_old serves both: π_old is its values, detached.
+            let dist = policy.dist(&r.obs);
+            let old_dist = dist.detach();
             // The surrogate's gradient at θ_old is the policy gradient E[∇log π · A].
-            let surr = surrogate(&policy.dist(&r.obs), &r.actions, &r.log_probs, &adv);
+            let surr = surrogate(&dist, &r.actions, &r.log_probs, &adv);
             let surrogate_before = surr.double_value(&[]);
             optimizer.minimize(&(-surr));
             let timings = Timings { policy_gradient: start.elapsed(), ..Default::default() };

@@ -240,8 +240,10 @@ pub fn natural_direction(
 ) -> Result<NaturalDirection, NonFinite> {
     let start = Instant::now();
     let params = policy.parameters();
-    let old_dist = tch::no_grad(|| policy.dist(obs)).detach();
-    let surr = surrogate(&policy.dist(obs), actions, old_log_probs, advantages);
+    // One forward pass at θ_old serves both: π_old is its values, detached.
+    let dist = policy.dist(obs);
+    let old_dist = dist.detach();
+    let surr = surrogate(&dist, actions, old_log_probs, advantages);
     let surrogate_before = surr.double_value(&[]);
     let g = flat_grad(&surr, &params, false);
     ensure_finite(&g, "the policy gradient", hints::POLICY)?;
