@@ -276,8 +276,8 @@ fn interrupt_group_after(args: &[String], csv: &Path, rows: usize) -> Output {
 }
 
 /// TRPO with its preset solves InvertedPendulum-v5: within the preset's
-/// 100,000 steps the last 20 training episodes all reach the time limit
-/// (a 20-episode mean of 1000) at some point, and the final policy holds the
+/// 100,000 steps some 20 consecutive training episodes all reach the time
+/// limit (a 20-episode mean of 1000), and the final policy holds the
 /// pole for the whole 1000 steps in a deterministic evaluation (zoo's
 /// protocol). The last 20 episodes of training are not the test: a sampled
 /// action can still drop the pole once late in a run, and where that happens
