@@ -3,21 +3,11 @@
 use smallvec::SmallVec;
 
 use crate::error::EnvError;
-use crate::space::Space;
+use crate::space::{Action, Space};
 
 /// An observation: float32 values, stored inline up to eight of them (every
 /// classic control environment fits), so stepping allocates nothing.
 pub type Observation = SmallVec<[f32; 8]>;
-
-/// An action, borrowed so that batched callers need not allocate.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub enum Action<'a> {
-    /// An index into a `Discrete` space. Signed, so that a negative index coming
-    /// from a tensor is reported as out of range instead of wrapping around.
-    Discrete(i64),
-    /// A vector for a `Box` space; finite values outside the bounds are clipped.
-    Continuous(&'a [f32]),
-}
 
 /// What `step` returns: Gymnasium's `(obs, reward, terminated, truncated)`.
 #[derive(Clone, Debug, PartialEq)]

@@ -22,29 +22,33 @@
 //! Unlike Gymnasium, misuse (a step before reset, an invalid action) is an
 //! [`EnvError`], never a warning or a silently wrong state.
 
-// The README's examples compile and run as doctests.
+// The guide's examples of this crate compile and run as doctests.
 #[cfg(doctest)]
-#[doc = include_str!("../../README.md")]
-struct ReadmeExamples;
+#[doc = include_str!("../../docs/environments.md")]
+struct GuideExamples;
 
 mod classic;
 mod env;
 mod error;
 #[cfg(feature = "gym")]
 pub mod gym;
+mod native;
+mod options;
 mod registry;
 mod rng;
 mod space;
+mod suggest;
 mod time_limit;
 mod vector;
 
 pub use classic::{Acrobot, CartPole, ClassicEnv, Dynamics, MountainCar, MountainCarContinuous, Pendulum};
-pub use env::{Action, Env, EnvSnapshot, EnvSpec, Observation, Step};
+pub use env::{Env, EnvSnapshot, EnvSpec, Observation, Step};
 pub use error::EnvError;
-pub use registry::{
-    KwValue, MakeOptions, VectorMode, closest_match, ids, make, make_vec, make_with, parse_kwarg, specs,
-};
+pub use native::{ids, specs};
+pub use options::{KwValue, MakeOptions, VectorMode, parse_kwarg};
+pub use registry::{make, make_vec, make_with};
 pub use rng::Rng;
-pub use space::{BoxSpace, Space};
+pub use space::{Action, BoxSpace, Space};
+pub use suggest::closest_match;
 pub use time_limit::TimeLimit;
 pub use vector::{EpisodeStats, Restored, VecActions, VecEnv, VecStep, VectorEnv};

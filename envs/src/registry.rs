@@ -3,66 +3,13 @@
 //! `gym:<id>`, to force Gymnasium's version of a native one) is made by
 //! Gymnasium in Python.
 
-use crate::classic::{Acrobot, CartPole, ClassicEnv, Dynamics, MountainCar, MountainCarContinuous, Pendulum};
-use crate::env::{Env, EnvSpec};
+use crate::env::Env;
 use crate::error::EnvError;
+use crate::native::{Entry, entries, ids};
+use crate::options::MakeOptions;
+use crate::suggest::closest_match;
 use crate::time_limit::TimeLimit;
 use crate::vector::{VecEnv, VectorEnv};
-
-/// Options of [`make_with`], as the keyword arguments of `gymnasium.make`.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct MakeOptions {
-    /// Overrides the registered time limit.
-    pub max_episode_steps: Option<usize>,
-    /// Keyword arguments for `gymnasium.make` (environments in Python only).
-    pub kwargs: Vec<(String, KwValue)>,
-    /// How [`make_vec`] steps the copies of an environment in Python.
-    pub vector_mode: VectorMode,
-}
-
-/// A keyword argument's value: what `key=value` on the command line means.
-#[derive(Clone, Debug, PartialEq)]
-pub enum KwValue {
-    Bool(bool),
-    Int(i64),
-    Float(f64),
-    Str(String),
-}
-
-/// Parses `key=value`: `true`/`false` (any case) are booleans, then integers,
-/// then floats; anything else is a string.
-pub fn parse_kwarg(text: &str) -> Result<(String, KwValue), String> {
-    let Some((key, value)) = text.split_once('=') else {
-        return Err(format!("'{text}' is not key=value (e.g. --env-kwargs ctrl_cost_weight=0.1)"));
-    };
-    let key = key.trim();
-    if key.is_empty() || !key.chars().all(|c| c.is_alphanumeric() || c == '_') {
-        return Err(format!("'{key}' in '{text}' is not a Python keyword name"));
-    }
-    let value = if value.eq_ignore_ascii_case("true") {
-        KwValue::Bool(true)
-    } else if value.eq_ignore_ascii_case("false") {
-        KwValue::Bool(false)
-    } else if let Ok(i) = value.parse::<i64>() {
-        KwValue::Int(i)
-    } else if let Ok(f) = value.parse::<f64>() {
-        KwValue::Float(f)
-    } else {
-        KwValue::Str(value.to_owned())
-    };
-    Ok((key.to_owned(), value))
-}
-
-/// How several copies of an environment in Python are stepped: in the main
-/// process one after another (`sync`, the measured default on small machines:
-/// a step is dearer than the pipe round trip saves), or in worker processes
-/// (`async`), Gymnasium's `SyncVectorEnv` and `AsyncVectorEnv`.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum VectorMode {
-    #[default]
-    Sync,
-    Async,
-}
 
 /// Where an id's environment comes from.
 enum Source<'a> {
@@ -108,7 +55,7 @@ fn gymnasium_source<'a>(id: &str) -> Result<Source<'a>, EnvError> {
 /// [`VecEnv`] for a native id, Gymnasium's vector environments (`options.
 /// vector_mode`) for one in Python.
 pub fn make_vec(id: &str, num_envs: usize, options: &MakeOptions) -> Result<Box<dyn VectorEnv>, EnvError> {
-    let entries = registry();
+    let entries = entries();
     match source(id, &entries, options)? {
         Source::Native(_) => Ok(Box::new(VecEnv::make(id, num_envs, options)?)),
         #[cfg(feature = "gym")]
@@ -118,42 +65,16 @@ pub fn make_vec(id: &str, num_envs: usize, options: &MakeOptions) -> Result<Box<
     }
 }
 
-struct Entry {
-    id: &'static str,
-    spec: EnvSpec,
-    build: fn() -> Box<dyn Env>,
-}
-
-fn entry<D: Dynamics>() -> Entry {
-    Entry {
-        id: D::ID,
-        spec: EnvSpec {
-            id: D::ID.into(),
-            max_episode_steps: Some(D::MAX_EPISODE_STEPS),
-            reward_threshold: D::REWARD_THRESHOLD,
-        },
-        build: || Box::new(ClassicEnv::<D>::new()),
+// The vector environment's constructor by id lives with the registry, so that
+// `vector` knows nothing of how environments are made.
+impl VecEnv {
+    /// `num_envs` copies of `make_with(id, options)`, stepped one by one (for
+    /// an environment in Python too; [`crate::make_vec`] picks Gymnasium's own
+    /// vector environments for those).
+    pub fn make(id: &str, num_envs: usize, options: &MakeOptions) -> Result<Self, EnvError> {
+        let envs = (0..num_envs).map(|_| make_with(id, options)).collect::<Result<Vec<_>, _>>()?;
+        Self::new(envs)
     }
-}
-
-fn registry() -> [Entry; 5] {
-    [
-        entry::<CartPole>(),
-        entry::<Acrobot>(),
-        entry::<MountainCar>(),
-        entry::<MountainCarContinuous>(),
-        entry::<Pendulum>(),
-    ]
-}
-
-/// The native ids, in registration order.
-pub fn ids() -> Vec<&'static str> {
-    registry().iter().map(|e| e.id).collect()
-}
-
-/// The registered specs (with their default time limits).
-pub fn specs() -> Vec<EnvSpec> {
-    registry().into_iter().map(|e| e.spec).collect()
 }
 
 /// The environment `id` inside its registered [`TimeLimit`].
@@ -163,7 +84,7 @@ pub fn make(id: &str) -> Result<Box<dyn Env>, EnvError> {
 
 /// [`make`] with options.
 pub fn make_with(id: &str, options: &MakeOptions) -> Result<Box<dyn Env>, EnvError> {
-    let entries = registry();
+    let entries = entries();
     let entry = match source(id, &entries, options)? {
         Source::Native(entry) => entry,
         #[cfg(feature = "gym")]
@@ -178,37 +99,11 @@ pub fn make_with(id: &str, options: &MakeOptions) -> Result<Box<dyn Env>, EnvErr
     Ok(Box::new(TimeLimit::new((entry.build)(), limit)?))
 }
 
-/// The candidate closest to `name` (case-insensitive edit distance), when it is
-/// close enough to be a plausible typo: at most a third of its length away.
-pub fn closest_match<'a>(name: &str, candidates: &[&'a str]) -> Option<&'a str> {
-    let name = name.to_lowercase();
-    candidates
-        .iter()
-        .map(|c| (edit_distance(&name, &c.to_lowercase()), *c))
-        .min_by_key(|(d, _)| *d)
-        .filter(|(d, c)| *d <= c.chars().count().div_ceil(3))
-        .map(|(_, c)| c)
-}
-
-/// Levenshtein distance over chars.
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut diagonal = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let substitute = diagonal + usize::from(ca != *cb);
-            diagonal = row[j + 1];
-            row[j + 1] = substitute.min(row[j] + 1).min(row[j + 1] + 1);
-        }
-    }
-    row[b.len()]
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::native::specs;
+    use crate::options::KwValue;
 
     #[test]
     fn makes_every_registered_id_with_its_limit() {
@@ -240,30 +135,9 @@ mod tests {
     }
 
     #[test]
-    fn kwargs_parse_as_python_literals() {
-        assert_eq!(parse_kwarg("a=1").unwrap(), ("a".into(), KwValue::Int(1)));
-        assert_eq!(parse_kwarg("b=-0.5").unwrap(), ("b".into(), KwValue::Float(-0.5)));
-        assert_eq!(parse_kwarg("c=True").unwrap(), ("c".into(), KwValue::Bool(true)));
-        assert_eq!(parse_kwarg("d=false").unwrap(), ("d".into(), KwValue::Bool(false)));
-        assert_eq!(parse_kwarg("e=rgb_array").unwrap(), ("e".into(), KwValue::Str("rgb_array".into())));
-        assert_eq!(parse_kwarg("f=").unwrap(), ("f".into(), KwValue::Str(String::new())));
-        assert!(parse_kwarg("novalue").unwrap_err().contains("not key=value"));
-        assert!(parse_kwarg("bad key=1").unwrap_err().contains("not a Python keyword"));
-    }
-
-    #[test]
     fn native_ids_refuse_kwargs() {
         let opts = MakeOptions { kwargs: vec![("g".into(), KwValue::Float(9.0))], ..Default::default() };
         let msg = make_with("Pendulum-v1", &opts).err().unwrap().to_string();
         assert!(msg.contains("--env gym:Pendulum-v1"), "{msg}");
-    }
-
-    #[test]
-    fn edit_distance_is_levenshtein() {
-        assert_eq!(edit_distance("kitten", "sitting"), 3);
-        assert_eq!(edit_distance("", "abc"), 3);
-        assert_eq!(edit_distance("pendulum-v1", "pendulum-v1"), 0);
-        assert_eq!(closest_match("Pendulum-v0", &ids()), Some("Pendulum-v1"));
-        assert_eq!(closest_match("MountainCarContinuous", &ids()), Some("MountainCarContinuous-v0"));
     }
 }

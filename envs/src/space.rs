@@ -1,10 +1,20 @@
-//! Observation and action spaces, as Gymnasium's `Discrete` and `Box`.
+//! Observation and action spaces, as Gymnasium's `Discrete` and `Box`, and
+//! the actions that are their elements.
 
 use std::fmt;
 
-use crate::env::Action;
 use crate::error::EnvError;
 use crate::rng::Rng;
+
+/// An action, borrowed so that batched callers need not allocate.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Action<'a> {
+    /// An index into a `Discrete` space. Signed, so that a negative index coming
+    /// from a tensor is reported as out of range instead of wrapping around.
+    Discrete(i64),
+    /// A vector for a `Box` space; finite values outside the bounds are clipped.
+    Continuous(&'a [f32]),
+}
 
 /// A `Box` space: float32 values between `low` and `high` (inclusive, possibly
 /// infinite), stored flat in row-major order for `shape`.

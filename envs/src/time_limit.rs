@@ -1,8 +1,8 @@
 //! Gymnasium's `TimeLimit` wrapper.
 
-use crate::env::{Action, Env, EnvSnapshot, EnvSpec, Observation, Step};
+use crate::env::{Env, EnvSnapshot, EnvSpec, Observation, Step};
 use crate::error::EnvError;
-use crate::space::Space;
+use crate::space::{Action, Space};
 
 /// Truncates episodes: `truncated` is true on the step whose 1-based index
 /// equals `max_episode_steps`, whether or not that step also terminates.

@@ -6,10 +6,9 @@
 //! [`Env`]) one by one, and the Gymnasium bridge implements the same trait over
 //! Gymnasium's own vector environments.
 
-use crate::env::{Action, Env, EnvSnapshot, EnvSpec};
+use crate::env::{Env, EnvSnapshot, EnvSpec};
 use crate::error::EnvError;
-use crate::registry::{MakeOptions, make_with};
-use crate::space::Space;
+use crate::space::{Action, Space};
 
 /// N copies of an environment in lockstep, with same-step automatic reset:
 /// the contract every rollout collector relies on, whatever runs the copies.
@@ -177,14 +176,6 @@ pub struct VecEnv {
 }
 
 impl VecEnv {
-    /// `num_envs` copies of `make_with(id, options)`, stepped one by one (for
-    /// an environment in Python too; [`crate::make_vec`] picks Gymnasium's own
-    /// vector environments for those).
-    pub fn make(id: &str, num_envs: usize, options: &MakeOptions) -> Result<Self, EnvError> {
-        let envs = (0..num_envs).map(|_| make_with(id, options)).collect::<Result<Vec<_>, _>>()?;
-        Self::new(envs)
-    }
-
     /// Vectorizes the given copies, which must share their spaces.
     pub fn new(envs: Vec<Box<dyn Env>>) -> Result<Self, EnvError> {
         let first = envs.first().ok_or(EnvError::NoEnvs)?;

@@ -6,9 +6,9 @@
 use std::f64::consts::PI;
 
 use super::{Dynamics, numpy_square as sq, observation};
-use crate::env::{Action, Observation};
+use crate::env::Observation;
 use crate::rng::Rng;
-use crate::space::{BoxSpace, Space};
+use crate::space::{Action, BoxSpace, Space};
 
 const DT: f64 = 0.2;
 const LINK_LENGTH_1: f64 = 1.0;

@@ -3,9 +3,9 @@
 //! Gymnasium 1.4.0's `CartPoleEnv` (explicit Euler, all float64).
 
 use super::{Dynamics, f32_observation};
-use crate::env::{Action, Observation};
+use crate::env::Observation;
 use crate::rng::Rng;
-use crate::space::{BoxSpace, Space};
+use crate::space::{Action, BoxSpace, Space};
 
 const GRAVITY: f64 = 9.8;
 const MASSCART: f64 = 1.0;

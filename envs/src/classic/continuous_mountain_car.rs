@@ -8,9 +8,9 @@
 //! version drifts by about 1e-7 per step and can flip the goal test.
 
 use super::{Dynamics, observation};
-use crate::env::{Action, Observation};
+use crate::env::Observation;
 use crate::rng::Rng;
-use crate::space::{BoxSpace, Space};
+use crate::space::{Action, BoxSpace, Space};
 
 const MIN_ACTION: f64 = -1.0;
 const MAX_ACTION: f64 = 1.0;

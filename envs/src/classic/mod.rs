@@ -14,10 +14,10 @@ pub use continuous_mountain_car::MountainCarContinuous;
 pub use mountain_car::MountainCar;
 pub use pendulum::Pendulum;
 
-use crate::env::{Action, Env, EnvSnapshot, EnvSpec, Observation, Step};
+use crate::env::{Env, EnvSnapshot, EnvSpec, Observation, Step};
 use crate::error::EnvError;
 use crate::rng::Rng;
-use crate::space::Space;
+use crate::space::{Action, Space};
 
 /// `x**2` as NumPy computes it on a float64 scalar: C `pow(x, 2.0)`, which is
 /// not always the correctly rounded `x*x`. The exponent goes through

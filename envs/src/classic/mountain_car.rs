@@ -2,9 +2,9 @@
 //! control", as Gymnasium 1.4.0's `MountainCarEnv` (all float64).
 
 use super::{Dynamics, f32_observation};
-use crate::env::{Action, Observation};
+use crate::env::Observation;
 use crate::rng::Rng;
-use crate::space::{BoxSpace, Space};
+use crate::space::{Action, BoxSpace, Space};
 
 const MIN_POSITION: f64 = -1.2;
 const MAX_POSITION: f64 = 0.6;

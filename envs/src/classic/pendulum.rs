@@ -4,9 +4,9 @@
 use std::f64::consts::PI;
 
 use super::{Dynamics, numpy_square as sq, numpy_square_f32, observation};
-use crate::env::{Action, Observation};
+use crate::env::Observation;
 use crate::rng::Rng;
-use crate::space::{BoxSpace, Space};
+use crate::space::{Action, BoxSpace, Space};
 
 const MAX_SPEED: f64 = 8.0;
 const MAX_TORQUE: f32 = 2.0;

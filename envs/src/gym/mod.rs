@@ -19,10 +19,10 @@ mod python;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict};
 
-use crate::env::{Action, Env, EnvSnapshot, EnvSpec, Observation, Step};
+use crate::env::{Env, EnvSnapshot, EnvSpec, Observation, Step};
 use crate::error::EnvError;
-use crate::registry::{KwValue, MakeOptions, VectorMode};
-use crate::space::{BoxSpace, Space};
+use crate::options::{KwValue, MakeOptions, VectorMode};
+use crate::space::{Action, BoxSpace, Space};
 use crate::vector::{EpisodeTracker, Restored, VecActions, VecStep, VectorEnv, check_actions};
 
 /// The ids Gymnasium has registered, or why Gymnasium cannot be reached.

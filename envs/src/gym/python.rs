@@ -5,7 +5,8 @@ use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 
 use crate::error::EnvError;
-use crate::registry::{closest_match, ids};
+use crate::native::ids;
+use crate::suggest::closest_match;
 
 /// The site-packages of the Python natgrad was built against (the project's
 /// `.venv`): an embedded interpreter only sees its base installation's

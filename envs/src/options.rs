@@ -1,0 +1,74 @@
+//! How an environment is made: the options of `make_with`, as the keyword
+//! arguments of `gymnasium.make`.
+
+/// Options of [`crate::make_with`], as the keyword arguments of `gymnasium.make`.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct MakeOptions {
+    /// Overrides the registered time limit.
+    pub max_episode_steps: Option<usize>,
+    /// Keyword arguments for `gymnasium.make` (environments in Python only).
+    pub kwargs: Vec<(String, KwValue)>,
+    /// How [`crate::make_vec`] steps the copies of an environment in Python.
+    pub vector_mode: VectorMode,
+}
+
+/// A keyword argument's value: what `key=value` on the command line means.
+#[derive(Clone, Debug, PartialEq)]
+pub enum KwValue {
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    Str(String),
+}
+
+/// Parses `key=value`: `true`/`false` (any case) are booleans, then integers,
+/// then floats; anything else is a string.
+pub fn parse_kwarg(text: &str) -> Result<(String, KwValue), String> {
+    let Some((key, value)) = text.split_once('=') else {
+        return Err(format!("'{text}' is not key=value (e.g. --env-kwargs ctrl_cost_weight=0.1)"));
+    };
+    let key = key.trim();
+    if key.is_empty() || !key.chars().all(|c| c.is_alphanumeric() || c == '_') {
+        return Err(format!("'{key}' in '{text}' is not a Python keyword name"));
+    }
+    let value = if value.eq_ignore_ascii_case("true") {
+        KwValue::Bool(true)
+    } else if value.eq_ignore_ascii_case("false") {
+        KwValue::Bool(false)
+    } else if let Ok(i) = value.parse::<i64>() {
+        KwValue::Int(i)
+    } else if let Ok(f) = value.parse::<f64>() {
+        KwValue::Float(f)
+    } else {
+        KwValue::Str(value.to_owned())
+    };
+    Ok((key.to_owned(), value))
+}
+
+/// How several copies of an environment in Python are stepped: in the main
+/// process one after another (`sync`, the measured default on small machines:
+/// a step is dearer than the pipe round trip saves), or in worker processes
+/// (`async`), Gymnasium's `SyncVectorEnv` and `AsyncVectorEnv`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum VectorMode {
+    #[default]
+    Sync,
+    Async,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kwargs_parse_as_python_literals() {
+        assert_eq!(parse_kwarg("a=1").unwrap(), ("a".into(), KwValue::Int(1)));
+        assert_eq!(parse_kwarg("b=-0.5").unwrap(), ("b".into(), KwValue::Float(-0.5)));
+        assert_eq!(parse_kwarg("c=True").unwrap(), ("c".into(), KwValue::Bool(true)));
+        assert_eq!(parse_kwarg("d=false").unwrap(), ("d".into(), KwValue::Bool(false)));
+        assert_eq!(parse_kwarg("e=rgb_array").unwrap(), ("e".into(), KwValue::Str("rgb_array".into())));
+        assert_eq!(parse_kwarg("f=").unwrap(), ("f".into(), KwValue::Str(String::new())));
+        assert!(parse_kwarg("novalue").unwrap_err().contains("not key=value"));
+        assert!(parse_kwarg("bad key=1").unwrap_err().contains("not a Python keyword"));
+    }
+}
