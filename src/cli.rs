@@ -17,7 +17,8 @@ use crate::train::{self, Outcome, TrainRequest};
 #[command(
     name = "natgrad",
     version,
-    about = "Natural-gradient reinforcement learning: TRPO, NPG and VPG on Gymnasium's classic control environments"
+    about = "Natural-gradient reinforcement learning: TRPO, NPG, ACKTR and VPG, with exact, K-FAC, diagonal or \
+             empirical Fisher matrices, on every Gymnasium environment (classic control native in Rust)"
 )]
 struct Cli {
     #[command(subcommand)]

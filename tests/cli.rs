@@ -46,7 +46,13 @@ fn random_episodes_print_returns_and_are_reproducible() {
 fn help_shows_commands_and_examples() {
     let out = natgrad(&["--help"]);
     assert!(out.status.success());
-    assert!(stdout(&out).contains("envs"));
+    let help = stdout(&out);
+    assert!(help.contains("envs"));
+    // The first line says what natgrad is: every agent, the Fishers, and Gymnasium beyond classic control.
+    let first = help.lines().next().unwrap_or_default();
+    for what in ["TRPO", "NPG", "ACKTR", "VPG", "K-FAC", "every Gymnasium environment"] {
+        assert!(first.contains(what), "{what} missing from the first line of --help: {first}");
+    }
     let out = natgrad(&["envs", "--help"]);
     assert!(stdout(&out).contains("Examples:"), "{}", stdout(&out));
 }

@@ -167,7 +167,7 @@ pub mod streams {
 
 /// Seeds libtorch's generator for network initialisation and returns the
 /// agent's own minibatch stream.
-pub(crate) fn seed_agent(seed: u64) -> Rng {
+fn seed_agent(seed: u64) -> Rng {
     tch::manual_seed(seed as i64);
     Rng::derive(seed, streams::MINIBATCHES)
 }
@@ -247,24 +247,124 @@ pub struct UpdateStats {
     pub timings: Timings,
 }
 
-/// A learning agent: a policy and a value function, separate by construction,
-/// and a rule to update them from a rollout.
+/// What every agent is made of: the shared settings, a policy and a value
+/// function (separate networks, each with its own parameters and optimizer)
+/// and the agent's own random stream, all driven by one seed. An algorithm
+/// embeds one and adds its update rule.
+pub struct AgentCore {
+    pub common: CommonConfig,
+    pub policy: Policy,
+    pub value: ValueFunction,
+    /// The minibatch order of the critic's fit.
+    pub rng: Rng,
+}
+
+impl AgentCore {
+    /// Seeds libtorch's generator with `seed` (network initialisation), derives
+    /// the agent's stream from it, then makes the two networks.
+    pub fn new(
+        common: CommonConfig,
+        obs_dim: usize,
+        action_space: &Space,
+        device: Device,
+        seed: u64,
+    ) -> Result<Self, ConfigError> {
+        let rng = seed_agent(seed);
+        let (policy, value) = networks(&common, obs_dim, action_space, device)?;
+        Ok(Self { common, policy, value, rng })
+    }
+
+    /// The batch's advantages as the policy step reads them: standardised if
+    /// `normalize_advantage`.
+    pub fn advantages(&self, rollout: &Rollout) -> Tensor {
+        prepare_advantages(&rollout.advantages, self.common.normalize_advantage)
+    }
+
+    /// One actor-critic update: `policy_step` moves the policy with the
+    /// batch's advantages while the critic fits on the batch (beside it on a
+    /// second thread with [`set_parallel_critic`]), then the moved policy is
+    /// measured against π_old (surrogate, KL, entropy) and the statistics
+    /// assembled. A failure of the policy step is reported before one of the
+    /// critic's.
+    pub(crate) fn update(
+        &mut self,
+        rollout: &Rollout,
+        policy_step: impl FnOnce(&Policy, &Tensor) -> Result<PolicyStep, NonFinite>,
+    ) -> Result<UpdateStats, NonFinite> {
+        let advantages = self.advantages(rollout);
+        let Self { common, policy, value, rng } = self;
+        let batch = CriticBatch::of(rollout);
+        let (step, critic) = if parallel_critic() {
+            std::thread::scope(|scope| {
+                let threads = tch::get_num_threads();
+                let critic = scope.spawn(move || {
+                    // libtorch's and MKL's thread counts are partly per thread.
+                    tch::set_num_threads(threads);
+                    fit_critic(value, batch, common, rng)
+                });
+                let step = policy_step(policy, &advantages);
+                let fitted = critic.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+                (step, fitted)
+            })
+        } else {
+            let step = policy_step(policy, &advantages);
+            (step, fit_critic(value, batch, common, rng))
+        };
+        let step = step?;
+        let (value_loss, explained_variance, critic_time) = critic?;
+        let (surrogate_after, approx_kl, entropy) = measure_policy(policy, rollout, &advantages, &step.old_dist);
+        Ok(UpdateStats {
+            surrogate_before: step.surrogate_before,
+            surrogate_after,
+            policy_loss: -surrogate_after,
+            approx_kl,
+            entropy,
+            value_loss,
+            explained_variance,
+            natural: step.natural,
+            timings: Timings { critic: critic_time, ..step.timings },
+        })
+    }
+}
+
+/// A learning agent: an [`AgentCore`] and a rule to update it from a rollout.
+/// An algorithm implements `core`, `core_mut` and `update`; the rest has
+/// defaults that read the core, which agents with more state (a policy
+/// optimizer, K-FAC's factors) extend.
 pub trait Agent {
-    fn policy(&self) -> &Policy;
-    fn value_function(&self) -> &ValueFunction;
-    fn common(&self) -> &CommonConfig;
+    fn core(&self) -> &AgentCore;
+    fn core_mut(&mut self) -> &mut AgentCore;
     /// Learns from a batch; fails, naming it, when a gradient, a direction or
     /// the critic's loss is NaN or infinite.
     fn update(&mut self, rollout: &Rollout) -> Result<UpdateStats, NonFinite>;
-    /// The agent's own random stream (minibatch order), for checkpoints.
-    fn rng(&mut self) -> &mut Rng;
-    /// Every optimizer with its name, for checkpoints.
-    fn optimizers(&mut self) -> Vec<(&'static str, &mut Adam)>;
+
+    /// Every optimizer with its name, for checkpoints: the critic's Adam.
+    fn optimizers(&mut self) -> Vec<(&'static str, &mut Adam)> {
+        vec![("value", &mut self.core_mut().value.optimizer)]
+    }
     /// What else an update depends on (K-FAC's running factors), by name,
     /// for checkpoints.
-    fn curvature_state(&self) -> Vec<(String, Tensor)>;
+    fn curvature_state(&self) -> Vec<(String, Tensor)> {
+        vec![]
+    }
     /// Restores [`Agent::curvature_state`]; `get` returns a saved tensor by name.
-    fn restore_curvature_state(&mut self, get: &dyn Fn(&str) -> Option<Tensor>) -> Result<(), String>;
+    fn restore_curvature_state(&mut self, _get: &dyn Fn(&str) -> Option<Tensor>) -> Result<(), String> {
+        Ok(())
+    }
+
+    fn policy(&self) -> &Policy {
+        &self.core().policy
+    }
+    fn value_function(&self) -> &ValueFunction {
+        &self.core().value
+    }
+    fn common(&self) -> &CommonConfig {
+        &self.core().common
+    }
+    /// The agent's own random stream (minibatch order), for checkpoints.
+    fn rng(&mut self) -> &mut Rng {
+        &mut self.core_mut().rng
+    }
 }
 
 /// Advantages standardised to zero mean and unit variance, if asked.
@@ -282,7 +382,7 @@ pub(crate) fn explained_variance(values: &Tensor, returns: &Tensor) -> f64 {
 }
 
 /// A fresh policy and value function with `common`'s sizes.
-pub(crate) fn networks(
+fn networks(
     common: &CommonConfig,
     obs_dim: usize,
     action_space: &Space,
@@ -321,53 +421,6 @@ pub fn set_parallel_critic(on: bool) {
 
 pub fn parallel_critic() -> bool {
     PARALLEL_CRITIC.load(Ordering::Relaxed)
-}
-
-/// One update of an actor-critic agent: `policy_step` moves the policy, the
-/// critic fits on the batch (beside it on a second thread with
-/// [`set_parallel_critic`]), then the moved policy is measured against π_old
-/// (surrogate, KL, entropy) and the statistics assembled. A failure of the
-/// policy step is reported before one of the critic's.
-pub(crate) fn update_with_critic(
-    policy: &Policy,
-    value: &mut ValueFunction,
-    rng: &mut Rng,
-    common: &CommonConfig,
-    rollout: &Rollout,
-    advantages: &Tensor,
-    policy_step: impl FnOnce() -> Result<PolicyStep, NonFinite>,
-) -> Result<UpdateStats, NonFinite> {
-    let batch = CriticBatch::of(rollout);
-    let (step, critic) = if parallel_critic() {
-        std::thread::scope(|scope| {
-            let threads = tch::get_num_threads();
-            let critic = scope.spawn(move || {
-                // libtorch's and MKL's thread counts are partly per thread.
-                tch::set_num_threads(threads);
-                fit_critic(value, batch, common, rng)
-            });
-            let step = policy_step();
-            let fitted = critic.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-            (step, fitted)
-        })
-    } else {
-        let step = policy_step();
-        (step, fit_critic(value, batch, common, rng))
-    };
-    let step = step?;
-    let (value_loss, explained_variance, critic_time) = critic?;
-    let (surrogate_after, approx_kl, entropy) = measure_policy(policy, rollout, advantages, &step.old_dist);
-    Ok(UpdateStats {
-        surrogate_before: step.surrogate_before,
-        surrogate_after,
-        policy_loss: -surrogate_after,
-        approx_kl,
-        entropy,
-        value_loss,
-        explained_variance,
-        natural: step.natural,
-        timings: Timings { critic: critic_time, ..step.timings },
-    })
 }
 
 /// The moved policy on the batch: (surrogate, mean KL from π_old, entropy).

@@ -29,22 +29,20 @@
 
 use std::time::Instant;
 
-use natgrad_envs::{Rng, Space};
+use natgrad_envs::Space;
 use serde::{Deserialize, Serialize};
 use tch::{Device, Kind, Tensor};
 
 use crate::agent::{
-    Agent, CommonConfig, ConfigError, NaturalStepStats, Timings, UpdateStats, check, explained_variance,
-    measure_policy, networks, prepare_advantages, seed_agent,
+    Agent, AgentCore, CommonConfig, ConfigError, NaturalStepStats, Timings, UpdateStats, check, explained_variance,
+    measure_policy,
 };
 use crate::finite::{NonFinite, ensure_finite, ensure_finite_parameters, hints};
 use crate::hyperparameters::{Key, hyperparameters};
 use crate::natural_gradient::{flat_grad, flat_params, set_flat_params};
 use crate::optim::Adam;
-use crate::policy::Policy;
 use crate::policy_fisher::{KfacPreconditioner, PerSampleGradients};
 use crate::rollout::Rollout;
-use crate::value::ValueFunction;
 
 hyperparameters! {
     /// ACKTR's K-FAC optimizer, named as in OpenAI baselines' acktr.
@@ -137,10 +135,8 @@ pub fn kl_clipped_step(learning_rate: f64, target_kl: f64, delta_f_delta: f64) -
 }
 
 pub struct Acktr {
-    config: AcktrConfig,
-    policy: Policy,
-    value: ValueFunction,
-    rng: Rng,
+    core: AgentCore,
+    optimizer: AcktrOptimizerConfig,
     policy_kfac: KfacPreconditioner,
     value_kfac: KfacPreconditioner,
     /// Momentum buffers of the two networks' flat parameters.
@@ -158,39 +154,36 @@ impl Acktr {
         seed: u64,
     ) -> Result<Self, ConfigError> {
         config.validate()?;
-        let rng = seed_agent(seed);
-        let (policy, value) = networks(&config.common, obs_dim, action_space, device)?;
-        let o = &config.optimizer;
+        // The core's stream goes unused: ACKTR's critic takes one full-batch step.
+        let core = AgentCore::new(config.common, obs_dim, action_space, device, seed)?;
+        let o = config.optimizer;
         let kfac = || KfacPreconditioner::new(o.kfac_stats_decay, o.kfac_inverse_update_period);
         let (policy_kfac, value_kfac) = (kfac(), kfac());
-        let policy_velocity = flat_params(&policy.parameters()).zeros_like();
-        let value_velocity = flat_params(&value.parameters()).zeros_like();
-        Ok(Self { config, policy, value, rng, policy_kfac, value_kfac, policy_velocity, value_velocity })
-    }
-
-    pub fn config(&self) -> &AcktrConfig {
-        &self.config
+        let policy_velocity = flat_params(&core.policy.parameters()).zeros_like();
+        let value_velocity = flat_params(&core.value.parameters()).zeros_like();
+        Ok(Self { core, optimizer: o, policy_kfac, value_kfac, policy_velocity, value_velocity })
     }
 
     /// The actor's ascent direction: ∇[E[log π(a|s) · A] + ent_coef · H].
     fn policy_gradient(&self, r: &Rollout, advantages: &Tensor) -> Tensor {
-        let dist = self.policy.dist(&r.obs);
+        let dist = self.core.policy.dist(&r.obs);
         let objective = (dist.log_prob(&r.actions) * advantages).mean(None::<Kind>)
-            + dist.entropy().mean(None::<Kind>) * self.config.optimizer.ent_coef;
-        flat_grad(&objective, &self.policy.parameters(), false)
+            + dist.entropy().mean(None::<Kind>) * self.optimizer.ent_coef;
+        flat_grad(&objective, &self.core.policy.parameters(), false)
     }
 
     /// The critic's descent direction −∇½E[(V − R)²], and E[(V − R)²].
     fn value_gradient(&self, r: &Rollout) -> (Tensor, f64) {
-        let loss = (self.value.forward(&r.obs) - r.returns.detach()).square().mean(None::<Kind>);
-        let g = flat_grad(&(&loss * -0.5), &self.value.parameters(), false);
+        let value = &self.core.value;
+        let loss = (value.forward(&r.obs) - r.returns.detach()).square().mean(None::<Kind>);
+        let g = flat_grad(&(&loss * -0.5), &value.parameters(), false);
         (g, loss.double_value(&[]))
     }
 
     /// Observes the batch's K-FAC statistics of both networks.
     fn observe_curvature(&mut self, obs: &Tensor) {
-        self.policy_kfac.observe(PerSampleGradients::fisher(&self.policy, obs).kfac_factors());
-        let forward = self.value.forward_recorded(obs);
+        self.policy_kfac.observe(PerSampleGradients::fisher(&self.core.policy, obs).kfac_factors());
+        let forward = self.core.value.forward_recorded(obs);
         // A unit-variance Gaussian around V: its Fisher in V is 1, so the
         // per-state term is V itself.
         let term = forward.output.select(1, 0);
@@ -212,18 +205,13 @@ fn momentum_step(params: &[Tensor], velocity: &mut Tensor, step: &Tensor, moment
 }
 
 impl Agent for Acktr {
-    fn policy(&self) -> &Policy {
-        &self.policy
+    fn core(&self) -> &AgentCore {
+        &self.core
     }
-    fn value_function(&self) -> &ValueFunction {
-        &self.value
+    fn core_mut(&mut self) -> &mut AgentCore {
+        &mut self.core
     }
-    fn common(&self) -> &CommonConfig {
-        &self.config.common
-    }
-    fn rng(&mut self) -> &mut Rng {
-        &mut self.rng
-    }
+    /// None: ACKTR's critic takes K-FAC steps, not Adam's.
     fn optimizers(&mut self) -> Vec<(&'static str, &mut Adam)> {
         vec![]
     }
@@ -245,9 +233,9 @@ impl Agent for Acktr {
 
     fn update(&mut self, r: &Rollout) -> Result<UpdateStats, NonFinite> {
         let start = Instant::now();
-        let o = self.config.optimizer.clone();
-        let adv = prepare_advantages(&r.advantages, self.config.common.normalize_advantage);
-        let old_dist = tch::no_grad(|| self.policy.dist(&r.obs)).detach();
+        let o = self.optimizer.clone();
+        let adv = self.core.advantages(r);
+        let old_dist = tch::no_grad(|| self.core.policy.dist(&r.obs)).detach();
         let surrogate_before = tch::no_grad(|| adv.mean(None::<Kind>).double_value(&[]));
         let g_policy = self.policy_gradient(r, &adv);
         ensure_finite(&g_policy, "the policy gradient", hints::POLICY)?;
@@ -270,14 +258,15 @@ impl Agent for Acktr {
         let start = Instant::now();
         let eta = kl_clipped_step(o.learning_rate, o.target_kl, policy_dfd);
         if let Some(eta) = eta {
-            momentum_step(&self.policy.parameters(), &mut self.policy_velocity, &(&d_policy * eta), o.kfac_momentum);
+            let policy = self.core.policy.parameters();
+            momentum_step(&policy, &mut self.policy_velocity, &(&d_policy * eta), o.kfac_momentum);
         }
-        let value_step = d_value * o.vf_learning_rate;
-        momentum_step(&self.value.parameters(), &mut self.value_velocity, &value_step, o.kfac_momentum);
-        ensure_finite_parameters(&self.value.parameters(), "the value function's parameters", hints::CRITIC)?;
+        let value = self.core.value.parameters();
+        momentum_step(&value, &mut self.value_velocity, &(d_value * o.vf_learning_rate), o.kfac_momentum);
+        ensure_finite_parameters(&value, "the value function's parameters", hints::CRITIC)?;
         let step_time = start.elapsed();
 
-        let (surrogate_after, approx_kl, entropy) = measure_policy(&self.policy, r, &adv, &old_dist);
+        let (surrogate_after, approx_kl, entropy) = measure_policy(&self.core.policy, r, &adv, &old_dist);
         let eta = eta.unwrap_or(0.0);
         let natural = NaturalStepStats {
             step_size: eta,

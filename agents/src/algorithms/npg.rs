@@ -9,20 +9,16 @@
 
 use std::time::Instant;
 
-use natgrad_envs::{Rng, Space};
+use natgrad_envs::Space;
 use serde::{Deserialize, Serialize};
-use tch::Device;
+use tch::{Device, Tensor};
 
-use crate::agent::{
-    Agent, CommonConfig, ConfigError, UpdateStats, networks, prepare_advantages, seed_agent, update_with_critic,
-};
+use crate::agent::{Agent, AgentCore, CommonConfig, ConfigError, UpdateStats};
 use crate::finite::NonFinite;
 use crate::hyperparameters::Key;
 use crate::natural_gradient::{flat_params, set_flat_params};
 use crate::natural_policy_step::{NaturalGradientConfig, PolicyPreconditioner, natural_direction};
-use crate::policy::Policy;
 use crate::rollout::Rollout;
-use crate::value::ValueFunction;
 
 /// NPG's hyperparameters: TRPO's without the line search.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -46,10 +42,8 @@ impl NpgConfig {
 }
 
 pub struct Npg {
-    config: NpgConfig,
-    policy: Policy,
-    value: ValueFunction,
-    rng: Rng,
+    core: AgentCore,
+    natural: NaturalGradientConfig,
     preconditioner: PolicyPreconditioner,
 }
 
@@ -63,42 +57,30 @@ impl Npg {
         seed: u64,
     ) -> Result<Self, ConfigError> {
         config.validate()?;
-        let rng = seed_agent(seed);
-        let (policy, value) = networks(&config.common, obs_dim, action_space, device)?;
+        let core = AgentCore::new(config.common, obs_dim, action_space, device, seed)?;
         let preconditioner = PolicyPreconditioner::new(&config.natural);
-        Ok(Self { config, policy, value, rng, preconditioner })
+        Ok(Self { core, natural: config.natural, preconditioner })
     }
 }
 
 impl Agent for Npg {
-    fn policy(&self) -> &Policy {
-        &self.policy
+    fn core(&self) -> &AgentCore {
+        &self.core
     }
-    fn value_function(&self) -> &ValueFunction {
-        &self.value
+    fn core_mut(&mut self) -> &mut AgentCore {
+        &mut self.core
     }
-    fn common(&self) -> &CommonConfig {
-        &self.config.common
+    fn curvature_state(&self) -> Vec<(String, Tensor)> {
+        self.preconditioner.state()
     }
-    fn rng(&mut self) -> &mut Rng {
-        &mut self.rng
-    }
-    fn optimizers(&mut self) -> Vec<(&'static str, &mut crate::optim::Adam)> {
-        vec![("value", &mut self.value.optimizer)]
-    }
-    fn curvature_state(&self) -> Vec<(String, tch::Tensor)> {
-        self.preconditioner.kfac.state("kfac.policy")
-    }
-    fn restore_curvature_state(&mut self, get: &dyn Fn(&str) -> Option<tch::Tensor>) -> Result<(), String> {
-        self.preconditioner.kfac.restore("kfac.policy", get)
+    fn restore_curvature_state(&mut self, get: &dyn Fn(&str) -> Option<Tensor>) -> Result<(), String> {
+        self.preconditioner.restore(get)
     }
 
     fn update(&mut self, r: &Rollout) -> Result<UpdateStats, NonFinite> {
-        let adv = prepare_advantages(&r.advantages, self.config.common.normalize_advantage);
-        let (policy, config, preconditioner) = (&self.policy, &self.config, &mut self.preconditioner);
-        let policy_step = || {
-            let nd =
-                natural_direction(policy, &r.obs, &r.actions, &r.log_probs, &adv, &config.natural, preconditioner)?;
+        let (natural_config, preconditioner) = (&self.natural, &mut self.preconditioner);
+        self.core.update(r, |policy, adv| {
+            let nd = natural_direction(policy, &r.obs, &r.actions, &r.log_probs, adv, natural_config, preconditioner)?;
             let start = Instant::now();
             let mut natural = nd.step_stats();
             if let Some(beta) = nd.max_step {
@@ -109,7 +91,6 @@ impl Agent for Npg {
                 natural.line_search_success = true;
             }
             Ok(nd.into_policy_step(natural, start.elapsed()))
-        };
-        update_with_critic(policy, &mut self.value, &mut self.rng, &config.common, r, &adv, policy_step)
+        })
     }
 }

@@ -10,20 +10,16 @@
 
 use std::time::Instant;
 
-use natgrad_envs::{Rng, Space};
+use natgrad_envs::Space;
 use serde::{Deserialize, Serialize};
-use tch::{Device, Kind};
+use tch::{Device, Kind, Tensor};
 
-use crate::agent::{
-    Agent, CommonConfig, ConfigError, UpdateStats, check, networks, prepare_advantages, seed_agent, update_with_critic,
-};
+use crate::agent::{Agent, AgentCore, CommonConfig, ConfigError, UpdateStats, check};
 use crate::finite::NonFinite;
 use crate::hyperparameters::{Key, hyperparameters};
 use crate::natural_gradient::backtracking_line_search;
 use crate::natural_policy_step::{NaturalGradientConfig, PolicyPreconditioner, natural_direction, surrogate};
-use crate::policy::Policy;
 use crate::rollout::Rollout;
-use crate::value::ValueFunction;
 
 hyperparameters! {
     /// TRPO's backtracking line search.
@@ -65,10 +61,9 @@ impl TrpoConfig {
 }
 
 pub struct Trpo {
-    config: TrpoConfig,
-    policy: Policy,
-    value: ValueFunction,
-    rng: Rng,
+    core: AgentCore,
+    natural: NaturalGradientConfig,
+    line_search: LineSearchConfig,
     preconditioner: PolicyPreconditioner,
 }
 
@@ -82,46 +77,31 @@ impl Trpo {
         seed: u64,
     ) -> Result<Self, ConfigError> {
         config.validate()?;
-        let rng = seed_agent(seed);
-        let (policy, value) = networks(&config.common, obs_dim, action_space, device)?;
+        let core = AgentCore::new(config.common, obs_dim, action_space, device, seed)?;
         let preconditioner = PolicyPreconditioner::new(&config.natural);
-        Ok(Self { config, policy, value, rng, preconditioner })
-    }
-
-    pub fn config(&self) -> &TrpoConfig {
-        &self.config
+        Ok(Self { core, natural: config.natural, line_search: config.line_search, preconditioner })
     }
 }
 
 impl Agent for Trpo {
-    fn policy(&self) -> &Policy {
-        &self.policy
+    fn core(&self) -> &AgentCore {
+        &self.core
     }
-    fn value_function(&self) -> &ValueFunction {
-        &self.value
+    fn core_mut(&mut self) -> &mut AgentCore {
+        &mut self.core
     }
-    fn common(&self) -> &CommonConfig {
-        &self.config.common
+    fn curvature_state(&self) -> Vec<(String, Tensor)> {
+        self.preconditioner.state()
     }
-    fn rng(&mut self) -> &mut Rng {
-        &mut self.rng
-    }
-    fn optimizers(&mut self) -> Vec<(&'static str, &mut crate::optim::Adam)> {
-        vec![("value", &mut self.value.optimizer)]
-    }
-    fn curvature_state(&self) -> Vec<(String, tch::Tensor)> {
-        self.preconditioner.kfac.state("kfac.policy")
-    }
-    fn restore_curvature_state(&mut self, get: &dyn Fn(&str) -> Option<tch::Tensor>) -> Result<(), String> {
-        self.preconditioner.kfac.restore("kfac.policy", get)
+    fn restore_curvature_state(&mut self, get: &dyn Fn(&str) -> Option<Tensor>) -> Result<(), String> {
+        self.preconditioner.restore(get)
     }
 
     fn update(&mut self, r: &Rollout) -> Result<UpdateStats, NonFinite> {
-        let adv = prepare_advantages(&r.advantages, self.config.common.normalize_advantage);
-        let (policy, config, preconditioner) = (&self.policy, &self.config, &mut self.preconditioner);
-        let policy_step = || {
-            let nd =
-                natural_direction(policy, &r.obs, &r.actions, &r.log_probs, &adv, &config.natural, preconditioner)?;
+        let (natural_config, line_search, preconditioner) =
+            (&self.natural, &self.line_search, &mut self.preconditioner);
+        self.core.update(r, |policy, adv| {
+            let nd = natural_direction(policy, &r.obs, &r.actions, &r.log_probs, adv, natural_config, preconditioner)?;
             let start = Instant::now();
             let mut natural = nd.step_stats();
             if let Some(beta) = nd.max_step {
@@ -130,13 +110,13 @@ impl Agent for Trpo {
                     &policy.parameters(),
                     &full_step,
                     nd.surrogate_before,
-                    config.natural.target_kl,
-                    config.line_search.line_search_shrink,
-                    config.line_search.line_search_max_backtracks,
+                    natural_config.target_kl,
+                    line_search.line_search_shrink,
+                    line_search.line_search_max_backtracks,
                     || {
                         tch::no_grad(|| {
                             let dist = policy.dist(&r.obs);
-                            let surr = surrogate(&dist, &r.actions, &r.log_probs, &adv).double_value(&[]);
+                            let surr = surrogate(&dist, &r.actions, &r.log_probs, adv).double_value(&[]);
                             (surr, nd.old_dist.kl(&dist).mean(None::<Kind>).double_value(&[]))
                         })
                     },
@@ -147,7 +127,6 @@ impl Agent for Trpo {
                 natural.predicted_kl = nd.predicted_kl(natural.step_size);
             }
             Ok(nd.into_policy_step(natural, start.elapsed()))
-        };
-        update_with_critic(policy, &mut self.value, &mut self.rng, &config.common, r, &adv, policy_step)
+        })
     }
 }

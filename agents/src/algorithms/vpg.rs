@@ -9,21 +9,16 @@
 
 use std::time::Instant;
 
-use natgrad_envs::{Rng, Space};
+use natgrad_envs::Space;
 use serde::{Deserialize, Serialize};
 use tch::Device;
 
-use crate::agent::{
-    Agent, CommonConfig, ConfigError, PolicyStep, Timings, UpdateStats, check, networks, prepare_advantages,
-    seed_agent, update_with_critic,
-};
+use crate::agent::{Agent, AgentCore, CommonConfig, ConfigError, PolicyStep, Timings, UpdateStats, check};
 use crate::finite::NonFinite;
 use crate::hyperparameters::{Key, hyperparameters};
 use crate::natural_policy_step::surrogate;
 use crate::optim::Adam;
-use crate::policy::Policy;
 use crate::rollout::Rollout;
-use crate::value::ValueFunction;
 
 hyperparameters! {
     /// VPG's policy optimizer.
@@ -56,11 +51,8 @@ impl VpgConfig {
 }
 
 pub struct Vpg {
-    config: VpgConfig,
-    policy: Policy,
+    core: AgentCore,
     pub policy_optimizer: Adam,
-    value: ValueFunction,
-    rng: Rng,
 }
 
 impl Vpg {
@@ -73,51 +65,36 @@ impl Vpg {
         seed: u64,
     ) -> Result<Self, ConfigError> {
         config.validate()?;
-        let rng = seed_agent(seed);
-        let (policy, value) = networks(&config.common, obs_dim, action_space, device)?;
-        let policy_optimizer = Adam::new(policy.parameters(), config.policy_optimizer.learning_rate);
-        Ok(Self { config, policy, policy_optimizer, value, rng })
+        let core = AgentCore::new(config.common, obs_dim, action_space, device, seed)?;
+        let policy_optimizer = Adam::new(core.policy.parameters(), config.policy_optimizer.learning_rate);
+        Ok(Self { core, policy_optimizer })
     }
 }
 
 impl Agent for Vpg {
-    fn policy(&self) -> &Policy {
-        &self.policy
+    fn core(&self) -> &AgentCore {
+        &self.core
     }
-    fn value_function(&self) -> &ValueFunction {
-        &self.value
-    }
-    fn common(&self) -> &CommonConfig {
-        &self.config.common
-    }
-    fn rng(&mut self) -> &mut Rng {
-        &mut self.rng
+    fn core_mut(&mut self) -> &mut AgentCore {
+        &mut self.core
     }
     fn optimizers(&mut self) -> Vec<(&'static str, &mut Adam)> {
-        vec![("policy", &mut self.policy_optimizer), ("value", &mut self.value.optimizer)]
-    }
-    fn curvature_state(&self) -> Vec<(String, tch::Tensor)> {
-        vec![]
-    }
-    fn restore_curvature_state(&mut self, _: &dyn Fn(&str) -> Option<tch::Tensor>) -> Result<(), String> {
-        Ok(())
+        vec![("policy", &mut self.policy_optimizer), ("value", &mut self.core.value.optimizer)]
     }
 
     fn update(&mut self, r: &Rollout) -> Result<UpdateStats, NonFinite> {
-        let adv = prepare_advantages(&r.advantages, self.config.common.normalize_advantage);
-        let (policy, optimizer) = (&self.policy, &mut self.policy_optimizer);
-        let policy_step = || {
+        let optimizer = &mut self.policy_optimizer;
+        self.core.update(r, |policy, adv| {
             let start = Instant::now();
             // One forward pass at θ_old serves both: π_old is its values, detached.
             let dist = policy.dist(&r.obs);
             let old_dist = dist.detach();
             // The surrogate's gradient at θ_old is the policy gradient E[∇log π · A].
-            let surr = surrogate(&dist, &r.actions, &r.log_probs, &adv);
+            let surr = surrogate(&dist, &r.actions, &r.log_probs, adv);
             let surrogate_before = surr.double_value(&[]);
             optimizer.minimize(&(-surr));
             let timings = Timings { policy_gradient: start.elapsed(), ..Default::default() };
             Ok(PolicyStep { old_dist, surrogate_before, natural: None, timings })
-        };
-        update_with_critic(policy, &mut self.value, &mut self.rng, &self.config.common, r, &adv, policy_step)
+        })
     }
 }

@@ -475,10 +475,10 @@ mod tests {
         assert!(cholesky(&rescale(&singular)).is_none());
     }
 
-    /// The README's example: the README's code blocks are doctests of
-    /// natgrad-envs, which has no torch, so this one runs here instead.
+    /// The example of docs/natural-gradient.md, which needs torch and so
+    /// runs here rather than among natgrad-envs's doctests.
     #[test]
-    fn the_readme_example_runs() -> Result<(), Box<dyn std::error::Error>> {
+    fn the_guide_example_runs() -> Result<(), Box<dyn std::error::Error>> {
         let (inputs, labels) = toy(100, 0, 1.0);
         let model = MlpClassifier::logistic_regression(&inputs, &labels)?;
         let start = loss(&model);

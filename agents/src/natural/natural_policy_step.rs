@@ -195,6 +195,16 @@ impl PolicyPreconditioner {
         }
     }
 
+    /// The running K-FAC factors, for checkpoints (empty until K-FAC observes a batch).
+    pub fn state(&self) -> Vec<(String, Tensor)> {
+        self.kfac.state("kfac.policy")
+    }
+
+    /// Restores [`PolicyPreconditioner::state`]; `get` returns a saved tensor by name.
+    pub fn restore(&mut self, get: &dyn Fn(&str) -> Option<Tensor>) -> Result<(), String> {
+        self.kfac.restore("kfac.policy", get)
+    }
+
     /// The approximate direction (F̂ + λI)⁻¹g, or `None` for the exact Fisher,
     /// which is left to conjugate gradient.
     fn direction(
