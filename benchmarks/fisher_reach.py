@@ -1,5 +1,5 @@
 """Steps and seconds to a return target, per seed, for each variant of a
-`natgrad compare` folder (README, "The Fisher in RL, four ways").
+`natgrad compare` folder (docs/reproductions.md, "The Fisher in RL, four ways").
 
     .venv/bin/python benchmarks/fisher_reach.py COMPARE_DIR TARGET
 

@@ -39,7 +39,7 @@ SB3_DEFAULTS = dict(n_steps=2048, batch_size=128, cg_damping=0.1, gae_lambda=0.9
                     n_critic_updates=10, cg_max_steps=15)
 # zoo's hyperparams/trpo.yml entries (n_timesteps as STEPS, `normalize` in NORMALIZE).
 SETTINGS = {
-    # natgrad's preset halves zoo's target_kl on CartPole (README, "Against sb3-contrib"); both sides use it.
+    # natgrad's preset halves zoo's target_kl on CartPole (docs/reproductions.md, "CartPole's late collapse"); both sides use it.
     "CartPole-v1": dict(n_envs=2, n_steps=512, batch_size=512, cg_damping=1e-3, gae_lambda=0.98, gamma=0.99,
                         learning_rate=1e-3, n_critic_updates=20, target_kl=0.005),
     "Acrobot-v1": dict(n_envs=2, n_steps=1024),

@@ -13,8 +13,8 @@
 //! matrix of a unit-variance Gaussian around V(s), which makes its K-FAC
 //! direction a (Kronecker-factored) Gauss-Newton step on ½E[(V − R)²].
 //!
-//! Where this departs from baselines' `acktr` (README, "The Fisher in RL,
-//! four ways"): baselines clips one step for actor and critic jointly, so
+//! Where this departs from baselines' `acktr` (docs/agents.md,
+//! "ACKTR"): baselines clips one step for actor and critic jointly, so
 //! the critic's curvature (on the returns' scale) sets the actor's step;
 //! here the actor's step is clipped alone and the critic takes a fixed
 //! multiple of its Gauss-Newton step (a design choice, not measured). The

@@ -6,7 +6,7 @@
 //! Hopper-v5 rollout through this bridge takes about 5% longer than stepping
 //! the environment in Python alone, while the pipe round trip to worker
 //! processes (Gymnasium's `AsyncVectorEnv`) adds 140 to 240 µs to every vector
-//! step, more than a MuJoCo step (the README's bridge section has the
+//! step, more than a MuJoCo step (docs/speed.md, "The bridge", has the
 //! figures). Several copies still step through Gymnasium's own vector
 //! environments: sync by default, async (worker processes) as a setting for
 //! machines with cores to spare.
