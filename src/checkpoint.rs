@@ -17,6 +17,9 @@ use tch::{Device, Kind, Tensor};
 use crate::atomic_file;
 
 pub const FILE_NAME: &str = "checkpoint.safetensors";
+/// The policy whose evaluation during training was the best so far
+/// (rl-baselines3-zoo's `best_model`), as a whole checkpoint.
+pub const BEST_FILE_NAME: &str = "best.safetensors";
 
 /// The checkpoint's description of itself.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -55,6 +58,11 @@ fn stats_tensors(prefix: &str, stats: &RunningMeanStd, out: &mut Vec<(String, Te
 
 /// Writes a checkpoint of `agent` and `collector` to `dir/checkpoint.safetensors`.
 pub fn save(dir: &Path, meta: &Meta, agent: &mut dyn Agent, collector: &Collector) -> Result<PathBuf> {
+    save_as(&dir.join(FILE_NAME), meta, agent, collector)
+}
+
+/// Writes a checkpoint of `agent` and `collector` to `path`, atomically.
+pub fn save_as(path: &Path, meta: &Meta, agent: &mut dyn Agent, collector: &Collector) -> Result<PathBuf> {
     let mut tensors: Vec<(String, Tensor)> = vec![];
     let to_cpu = |t: &Tensor| t.detach().to_device(Device::Cpu);
     for (net, vs) in [("policy", agent.policy().var_store()), ("value", agent.value_function().var_store())] {
@@ -81,16 +89,15 @@ pub fn save(dir: &Path, meta: &Meta, agent: &mut dyn Agent, collector: &Collecto
     let meta_text = toml::to_string(meta)?;
     tensors.push(("meta".into(), Tensor::from_slice(meta_text.as_bytes())));
 
-    let path = dir.join(FILE_NAME);
     let tmp = path.with_extension("safetensors.tmp");
-    atomic_file::replace(&path, &tmp, |tmp| Ok(Tensor::write_safetensors(&tensors, tmp)?)).map_err(|e| {
+    atomic_file::replace(path, &tmp, |tmp| Ok(Tensor::write_safetensors(&tensors, tmp)?)).map_err(|e| {
         anyhow!(
             "cannot write checkpoint {} ({e:#}); the previous checkpoint, if any, is unchanged; free disk space or \
              check the run folder, then resume",
             path.display()
         )
     })?;
-    Ok(path)
+    Ok(path.to_path_buf())
 }
 
 /// A checkpoint read from disk, not yet applied.

@@ -30,18 +30,21 @@ const TRAIN_EXAMPLES: &str = "Examples:
   natgrad train --algo vpg --env Pendulum-v1 --seed 3 --total-steps 200000
   natgrad train --algo trpo --env Acrobot-v1 --target-kl 0.02 --set cg_iters=20
   natgrad train --algo npg --env CartPole-v1 --config my_settings.toml --run-name npg-test
+  natgrad train --algo trpo --env CartPole-v1 --eval-freq 10000 --eval-episodes 20 --n-eval-envs 4
   natgrad train --resume runs/CartPole-v1__trpo__1__1764000000
 Watch a run: tensorboard --logdir runs";
 
 const EVAL_EXAMPLES: &str = "Examples:
   natgrad eval runs/CartPole-v1__trpo__1__1764000000 --episodes 20 --deterministic
-  natgrad eval runs/my-run/checkpoint.safetensors --gif cartpole.gif";
+  natgrad eval runs/my-run/checkpoint.safetensors --gif cartpole.gif
+  natgrad eval runs/Hopper-v5__trpo__1__1764000000 --best --episodes 10 --deterministic";
 
 const COMPARE_EXAMPLES: &str = "Examples:
   natgrad compare --env CartPole-v1
   natgrad compare --env Pendulum-v1 --algos trpo,npg,vpg --seeds 5 --jobs 2
   natgrad compare --env CartPole-v1 --algos trpo,trpo+fisher=kfac,trpo+fisher=diagonal,acktr --seeds 5
-Writes curves.csv and curves.png into a compare__{env}__{unix_time} folder under --logdir.";
+Writes evaluations.csv, curves.csv, curves.png and curves_wall_time.png into a compare__{env}__{unix_time}
+folder under --logdir; --report COMPARE_DIR rebuilds them.";
 
 #[derive(Subcommand, Debug)]
 enum Command {
@@ -122,6 +125,20 @@ struct TrainArgs {
     /// Continue the run in RUN_DIR from its last checkpoint.
     #[arg(long, value_name = "RUN_DIR")]
     resume: Option<PathBuf>,
+    /// Evaluate the policy every this many environment steps during training
+    /// (deterministic actions, copies of their own, the observation
+    /// statistics of the moment; eval/mean_reward in TensorBoard,
+    /// evaluations.csv, best.safetensors); 0: never [default: the
+    /// environment's preset: 50000 on MuJoCo, 0 elsewhere].
+    #[arg(long, value_name = "STEPS")]
+    eval_freq: Option<usize>,
+    /// Episodes per evaluation during training [default: the environment's preset: 10 on MuJoCo, 100 or 1000
+    /// elsewhere].
+    #[arg(long, value_name = "N")]
+    eval_episodes: Option<usize>,
+    /// Environment copies an evaluation during training runs on [default: 1].
+    #[arg(long, value_name = "N")]
+    n_eval_envs: Option<usize>,
     #[command(flatten)]
     hyperparameters: HyperparameterFlags,
 }
@@ -264,6 +281,10 @@ struct EvalArgs {
     /// implementation's evaluation from the same states.
     #[arg(long, value_name = "FILE.csv")]
     csv: Option<PathBuf>,
+    /// Evaluate the run folder's best policy (best.safetensors, kept by
+    /// evaluation during training) instead of its last checkpoint.
+    #[arg(long)]
+    best: bool,
 }
 
 pub fn main() -> ExitCode {
@@ -287,6 +308,7 @@ pub fn main() -> ExitCode {
             seed: args.seed,
             gif: args.gif,
             csv: args.csv,
+            best: args.best,
         })
         .map(|()| ExitCode::SUCCESS),
     };
@@ -341,6 +363,9 @@ fn train_command(args: TrainArgs) -> Result<ExitCode> {
         resume: args.resume,
         env_kwargs: args.env_kwargs,
         vector_mode: args.vector_mode,
+        eval_freq: args.eval_freq,
+        eval_episodes: args.eval_episodes,
+        n_eval_envs: args.n_eval_envs,
     };
     Ok(match train::run(&request)? {
         Outcome::Finished => ExitCode::SUCCESS,

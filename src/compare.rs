@@ -489,7 +489,15 @@ fn report(
 /// The mean return of a run's final policy over `episodes` deterministic
 /// episodes, from the same start states (evaluation seed 0) for every run.
 fn evaluate(run: &Path, episodes: usize) -> Result<f64> {
-    let req = EvalRequest { target: run.to_path_buf(), episodes, deterministic: true, seed: 0, gif: None, csv: None };
+    let req = EvalRequest {
+        target: run.to_path_buf(),
+        episodes,
+        deterministic: true,
+        seed: 0,
+        gif: None,
+        csv: None,
+        best: false,
+    };
     let returns: Vec<f64> = eval::episodes(&req)?.0.iter().map(|e| e.ret).collect();
     Ok(returns.iter().sum::<f64>() / returns.len() as f64)
 }

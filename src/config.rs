@@ -213,6 +213,18 @@ pub fn preset_eval_episodes(env: &str) -> usize {
     preset_count(env, "eval_episodes").unwrap_or(DEFAULT_EVAL_EPISODES)
 }
 
+/// Environment steps between evaluations during training (`natgrad train
+/// --eval-freq`): the preset's `eval_freq`, 0 (none) where it gives none.
+pub fn preset_eval_freq(env: &str) -> usize {
+    preset_count(env, "eval_freq").unwrap_or(0)
+}
+
+/// Environment copies an evaluation during training runs on: the preset's
+/// `n_eval_envs`, 1 where it gives none (rl-baselines3-zoo's default).
+pub fn preset_n_eval_envs(env: &str) -> usize {
+    preset_count(env, "n_eval_envs").unwrap_or(1)
+}
+
 /// The preset's hyperparameter overrides for `env` and `algo` (empty if none).
 pub fn preset(env: &str, algo: Algo) -> Table {
     preset_tables()
@@ -359,6 +371,8 @@ mod tests {
         assert_eq!((c.common.n_envs, c.common.n_steps, c.natural.cg_damping), (2, 512, 0.001));
         assert_eq!(preset_total_steps("MountainCarContinuous-v0"), 50_000);
         assert_eq!((preset_eval_episodes("Pendulum-v1"), preset_eval_episodes("gym:CartPole-v1")), (1000, 100));
+        assert_eq!((preset_eval_freq("Hopper-v5"), preset_eval_episodes("Hopper-v5")), (50_000, 10));
+        assert_eq!((preset_eval_freq("CartPole-v1"), preset_n_eval_envs("CartPole-v1")), (0, 1));
     }
 
     #[test]

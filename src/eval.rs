@@ -22,6 +22,8 @@ pub struct EvalRequest {
     pub gif: Option<PathBuf>,
     /// Where to write one row per episode (return, length, first observation, start state).
     pub csv: Option<PathBuf>,
+    /// The run folder's best policy (best.safetensors) instead of its last checkpoint.
+    pub best: bool,
 }
 
 /// One evaluation episode.
@@ -36,9 +38,24 @@ pub struct Episode {
     pub first_state: Option<Vec<f64>>,
 }
 
-/// The run folder and checkpoint file that `target` names.
-fn locate(target: &Path) -> Result<(PathBuf, PathBuf)> {
-    if target.is_dir() {
+/// The run folder and checkpoint file that `target` names; with `best`, the
+/// run folder's best policy.
+fn locate(target: &Path, best: bool) -> Result<(PathBuf, PathBuf)> {
+    if best {
+        if !target.is_dir() {
+            bail!("--best takes a run folder, not {}", target.display());
+        }
+        let path = target.join(crate::checkpoint::BEST_FILE_NAME);
+        if !path.exists() {
+            bail!(
+                "{} has no {}: a run keeps its best policy only when it evaluates during training (natgrad train \
+                 --eval-freq STEPS)",
+                target.display(),
+                crate::checkpoint::BEST_FILE_NAME
+            );
+        }
+        Ok((target.to_path_buf(), path))
+    } else if target.is_dir() {
         Ok((target.to_path_buf(), target.join(crate::checkpoint::FILE_NAME)))
     } else if target.is_file() {
         let dir = target.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
@@ -64,7 +81,7 @@ pub fn episodes(req: &EvalRequest) -> Result<(Vec<Episode>, Vec<render::Frame>, 
     if req.episodes == 0 {
         bail!("--episodes must be at least 1");
     }
-    let (dir, path) = locate(&req.target)?;
+    let (dir, path) = locate(&req.target, req.best)?;
     let run = RunConfig::read(&dir)?;
     let checkpoint = Checkpoint::read(&path)?;
     checkpoint.check_matches(&run.algo, &run.env)?;

@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use natgrad_agents::Iteration;
+use natgrad_agents::evaluation::Evaluation;
 use tboard::tensorboard::{self, event::What, summary};
 use tboard::{EventWriter, SummaryReader};
 
@@ -19,6 +20,11 @@ use crate::atomic_file;
 pub const CSV_NAME: &str = "progress.csv";
 /// One row per finished episode: the step count when it ended, its return and length.
 pub const EPISODES_NAME: &str = "episodes.csv";
+
+/// One row per evaluation during training: the step, the mean, standard
+/// deviation and mean length of its episodes, and each episode's return.
+pub const EVALUATIONS_NAME: &str = "evaluations.csv";
+const EVALUATIONS_HEADER: &str = "total_steps,mean_reward,std_reward,mean_ep_length,returns";
 
 /// Finished episodes averaged into `rollout/ep_rew_mean` and
 /// `rollout/ep_len_mean`, as Stable-Baselines3 logs them.
@@ -62,6 +68,8 @@ pub struct RunLogger {
     events: EventWriter<File>,
     csv: File,
     episodes: File,
+    /// With evaluation during training.
+    evaluations: Option<File>,
     /// (return, length) of the last `EPISODE_WINDOW` finished episodes.
     recent: VecDeque<(f64, f64)>,
 }
@@ -97,8 +105,9 @@ impl RunLogger {
     /// files; a resumed one (`resumed_at`: iterations and steps of its
     /// checkpoint) first cuts the CSV files and every event file back to the
     /// checkpoint (what came after it will be written again), then adds a new
-    /// event file beside the old ones.
-    pub fn open(dir: &Path, resumed_at: Option<(usize, usize)>) -> Result<Self> {
+    /// event file beside the old ones. `evaluations`: the run evaluates
+    /// during training, into `evaluations.csv`.
+    pub fn open(dir: &Path, resumed_at: Option<(usize, usize)>, evaluations: bool) -> Result<Self> {
         if let Some((_, steps)) = resumed_at {
             for path in event_files(dir)? {
                 cut_event_file(&path, steps)?;
@@ -114,7 +123,8 @@ impl RunLogger {
         let episodes_path = dir.join(EPISODES_NAME);
         let episodes = open_csv(&episodes_path, "total_steps,return,length", keep_episodes.as_ref().map(|f| f as _))?;
         let recent = if resumed_at.is_some() { recent_episodes(&episodes_path)? } else { VecDeque::new() };
-        Ok(Self { events, csv, episodes, recent })
+        let evaluations = evaluations.then(|| open_evaluations(dir, resumed_at.map(|(_, steps)| steps))).transpose()?;
+        Ok(Self { events, csv, episodes, evaluations, recent })
     }
 
     fn scalar(&mut self, step: usize, tag: &str, value: f64) -> Result<()> {
@@ -163,7 +173,23 @@ impl RunLogger {
         for (file, name) in [(&self.csv, CSV_NAME), (&self.episodes, EPISODES_NAME)] {
             file.sync_data().with_context(|| format!("cannot write {name} to disk"))?;
         }
+        if let Some(file) = &self.evaluations {
+            file.sync_data().with_context(|| format!("cannot write {EVALUATIONS_NAME} to disk"))?;
+        }
         Ok(())
+    }
+
+    /// Logs an evaluation during training, at `step` environment steps:
+    /// `eval/mean_reward` and `eval/mean_ep_length` (Stable-Baselines3's
+    /// tags) and a row of `evaluations.csv`.
+    pub fn evaluation(&mut self, step: usize, e: &Evaluation) -> Result<()> {
+        self.scalar(step, "eval/mean_reward", e.mean_return())?;
+        self.scalar(step, "eval/mean_ep_length", e.mean_length())?;
+        self.events.flush().map_err(|err| anyhow::anyhow!("TensorBoard log: {err}"))?;
+        let file = self.evaluations.as_mut().context("the run was opened without evaluations")?;
+        let returns = e.returns.iter().map(|r| format!("{r:?}")).collect::<Vec<_>>().join(" ");
+        writeln!(file, "{step},{:?},{:?},{:?},{returns}", e.mean_return(), e.std_return(), e.mean_length())
+            .with_context(|| format!("cannot write {EVALUATIONS_NAME}"))
     }
 
     /// Logs one iteration (numbered from 0 over the whole run).
@@ -341,6 +367,35 @@ fn episode_row(line: &str) -> Option<(usize, f64, f64)> {
     fields.next().is_none().then_some(row)
 }
 
+/// Opens `evaluations.csv`: a fresh one, or a resumed run's cut back to the
+/// rows at or before its checkpoint (`resumed_at` steps). A run that did
+/// not evaluate before starts the file.
+fn open_evaluations(dir: &Path, resumed_at: Option<usize>) -> Result<File> {
+    let path = dir.join(EVALUATIONS_NAME);
+    let keep = resumed_at
+        .filter(|_| path.exists())
+        .map(|steps| move |_: usize, line: &str| evaluation_row(line).is_some_and(|(step, _)| step <= steps));
+    open_csv(&path, EVALUATIONS_HEADER, keep.as_ref().map(|f| f as _))
+}
+
+/// The best mean of the evaluations in a run folder's `evaluations.csv`.
+pub fn best_evaluation(dir: &Path) -> Result<Option<f64>> {
+    let path = dir.join(EVALUATIONS_NAME);
+    if !path.exists() {
+        return Ok(None);
+    }
+    let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
+    Ok(text.lines().skip(1).filter_map(evaluation_row).map(|(_, mean)| mean).reduce(f64::max))
+}
+
+/// (step, mean) of a whole `evaluations.csv` row, or `None` for one torn by a crash.
+fn evaluation_row(line: &str) -> Option<(usize, f64)> {
+    let fields: Vec<&str> = line.split(',').collect();
+    let [step, mean, std, length, _returns] = fields.as_slice() else { return None };
+    let numbers = [mean, std, length].iter().all(|f| f.parse::<f64>().is_ok());
+    numbers.then(|| Some((step.parse().ok()?, mean.parse().ok()?))).flatten()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -350,6 +405,14 @@ mod tests {
         assert_eq!(episode_row("40948,-122,123"), Some((40948, -122.0, 123.0)));
         for torn in ["40", "40948,-12", "40948,-122,", "40948,-122,123,7", ""] {
             assert_eq!(episode_row(torn), None, "{torn}");
+        }
+    }
+
+    #[test]
+    fn only_whole_evaluation_rows_parse() {
+        assert_eq!(evaluation_row("50000,480.5,10.0,500.0,470.5 490.5"), Some((50000, 480.5)));
+        for torn in ["50000", "50000,480.5,10.0", "50000,480.5,1x,500.0,470.5", ""] {
+            assert_eq!(evaluation_row(torn), None, "{torn}");
         }
     }
 }

@@ -7,19 +7,24 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, Result, anyhow, bail};
 use indicatif::{ProgressBar, ProgressStyle};
+use natgrad_agents::evaluation::evaluate;
 use natgrad_agents::{Agent, Collector, Control, Iteration, NonFinite, TrainError, parse_device, train};
-use natgrad_envs::{MakeOptions, Restored, VectorMode, make_vec, make_with, parse_kwarg};
+use natgrad_envs::{MakeOptions, Restored, VectorEnv, VectorMode, make_vec, make_with, parse_kwarg};
 use serde::{Deserialize, Serialize};
 
 use crate::checkpoint::{self, Checkpoint, Meta};
 use crate::config::{self, AgentConfig, Algo, Overrides};
-use crate::logger::RunLogger;
+use crate::logger::{self, RunLogger};
 use crate::run_lock::RunLock;
 
 /// Checkpoints are written this often (in iterations), at the end, and on Ctrl-C.
 const CHECKPOINT_EVERY: usize = 10;
 /// The progress bar and the summary report the mean of this many episodes.
 const RECENT_EPISODES: usize = 20;
+/// Evaluations during training reset copy i with this seed + i, so that every
+/// evaluation of every run plays the same start states, as `natgrad eval
+/// --seed 0` and `natgrad compare`'s final evaluation do.
+const EVAL_SEED: u64 = 0;
 
 /// A run's `config.toml`: everything needed to repeat or resume it.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -40,7 +45,24 @@ pub struct RunConfig {
     /// How copies of an environment in Python are stepped: sync or async.
     #[serde(default = "default_vector_mode")]
     pub vector_mode: String,
+    /// Environment steps between evaluations during training; 0: none.
+    #[serde(default)]
+    pub eval_freq: usize,
+    /// Deterministic episodes per evaluation during training.
+    #[serde(default = "default_eval_episodes")]
+    pub eval_episodes: usize,
+    /// Environment copies an evaluation runs on.
+    #[serde(default = "default_n_eval_envs")]
+    pub n_eval_envs: usize,
     pub hyperparameters: toml::Table,
+}
+
+fn default_eval_episodes() -> usize {
+    10
+}
+
+fn default_n_eval_envs() -> usize {
+    1
 }
 
 fn default_vector_mode() -> String {
@@ -102,6 +124,10 @@ pub struct TrainRequest {
     pub env_kwargs: Vec<String>,
     /// `None`: sync for a fresh run, the run's own on resume.
     pub vector_mode: Option<String>,
+    /// Evaluation during training; `None`: the environment's preset.
+    pub eval_freq: Option<usize>,
+    pub eval_episodes: Option<usize>,
+    pub n_eval_envs: Option<usize>,
 }
 
 /// How a run ended.
@@ -175,6 +201,11 @@ fn start(req: &TrainRequest, algo: &str, env: &str) -> Result<(RunConfig, PathBu
     if req.threads == 0 {
         bail!("--threads must be at least 1");
     }
+    let eval_episodes = req.eval_episodes.unwrap_or_else(|| config::preset_eval_episodes(&spec.id));
+    let n_eval_envs = req.n_eval_envs.unwrap_or_else(|| config::preset_n_eval_envs(&spec.id));
+    if eval_episodes == 0 || n_eval_envs == 0 {
+        bail!("--eval-episodes and --n-eval-envs must be at least 1 (--eval-freq 0 turns evaluation off)");
+    }
     parse_device(&req.device)?;
     let name = match &req.run_name {
         Some(name) => {
@@ -198,6 +229,9 @@ fn start(req: &TrainRequest, algo: &str, env: &str) -> Result<(RunConfig, PathBu
         parallel_critic: req.parallel_critic.unwrap_or_else(|| spare_core(req.threads)),
         env_kwargs: req.env_kwargs.clone(),
         vector_mode,
+        eval_freq: req.eval_freq.unwrap_or_else(|| config::preset_eval_freq(&spec.id)),
+        eval_episodes,
+        n_eval_envs,
         hyperparameters: agent_config.to_table(),
     };
     let dir = create_run_dir(&req.logdir, &name)?;
@@ -220,6 +254,9 @@ fn resume(req: &TrainRequest, dir: &Path) -> Result<RunConfig> {
         (req.run_name.is_some(), "--run-name"),
         (!req.env_kwargs.is_empty(), "--env-kwargs"),
         (req.vector_mode.is_some(), "--vector-mode"),
+        (req.eval_freq.is_some(), "--eval-freq"),
+        (req.eval_episodes.is_some(), "--eval-episodes"),
+        (req.n_eval_envs.is_some(), "--n-eval-envs"),
     ]
     .into_iter()
     .filter_map(|(given, name)| given.then_some(name))
@@ -337,6 +374,31 @@ struct Session<'a> {
     /// Seconds this process spent collecting rollouts (environments and the
     /// actor), in policy updates and in critic updates.
     time_split: [f64; 3],
+    evaluator: Option<Evaluator>,
+}
+
+/// Evaluation during training (`eval_freq`), as rl-baselines3-zoo's
+/// `EvalCallback`: environment copies of its own, deterministic actions, the
+/// observation statistics of the moment; the best policy kept.
+struct Evaluator {
+    venv: Box<dyn VectorEnv>,
+    /// The best mean so far, from `evaluations.csv` on resume.
+    best: Option<f64>,
+    last: Option<f64>,
+    /// Seconds this process spent evaluating.
+    seconds: f64,
+}
+
+impl Evaluator {
+    /// The evaluator of `run`, if it evaluates; `dir`'s evaluations so far
+    /// (already cut back to a resumed run's checkpoint) give the best.
+    fn open(run: &RunConfig, dir: &Path) -> Result<Option<Self>> {
+        if run.eval_freq == 0 {
+            return Ok(None);
+        }
+        let venv = make_vec(&run.env, run.n_eval_envs, &run.make_options()?)?;
+        Ok(Some(Self { venv, best: logger::best_evaluation(dir)?, last: None, seconds: 0.0 }))
+    }
 }
 
 impl Session<'_> {
@@ -360,8 +422,9 @@ impl Session<'_> {
         };
         self.interrupted = control == Control::Stop && self.failure.is_none();
         let mean = mean_of(&self.recent).map_or("no episode yet".into(), |m| format!("return {m:.1}"));
+        let eval = self.evaluator.as_ref().and_then(|e| e.last).map_or(String::new(), |m| format!(" | eval {m:.1}"));
         self.bar.set_position(collector.total_steps as u64);
-        self.bar.set_message(format!("{mean} | kl {:.4} | {sps:.0} steps/s", it.stats.approx_kl));
+        self.bar.set_message(format!("{mean}{eval} | kl {:.4} | {sps:.0} steps/s", it.stats.approx_kl));
         control
     }
 
@@ -374,21 +437,52 @@ impl Session<'_> {
     ) -> Result<Control> {
         self.logger.iteration(it.index, it, sps, self.started.elapsed().as_secs_f64())?;
         let iterations_done = it.index + 1;
+        let freq = self.run.eval_freq;
+        let steps_before = collector.total_steps - self.steps_per_iteration;
+        if freq > 0 && collector.total_steps / freq > steps_before / freq {
+            self.evaluate(iterations_done, agent, collector)?;
+        }
         let stopping = self.stop.load(Ordering::SeqCst);
         let last = collector.total_steps >= self.run.total_steps;
         if stopping || last || iterations_done.is_multiple_of(CHECKPOINT_EVERY) {
-            let meta = Meta {
-                natgrad_version: env!("CARGO_PKG_VERSION").into(),
-                algo: self.run.algo.clone(),
-                env: self.run.env.clone(),
-                iterations: iterations_done,
-                total_steps: collector.total_steps,
-            };
+            let meta = self.meta(iterations_done, collector.total_steps);
             self.logger.sync()?;
             checkpoint::save(self.dir, &meta, agent, collector)?;
             self.checkpointed = Some(iterations_done);
         }
         Ok(if stopping { Control::Stop } else { Control::Continue })
+    }
+
+    /// What a checkpoint after `iterations` iterations and `total_steps` steps says of itself.
+    fn meta(&self, iterations: usize, total_steps: usize) -> Meta {
+        Meta {
+            natgrad_version: env!("CARGO_PKG_VERSION").into(),
+            algo: self.run.algo.clone(),
+            env: self.run.env.clone(),
+            iterations,
+            total_steps,
+        }
+    }
+
+    /// Evaluates the policy as it stands, logs the result and keeps the
+    /// policy as `best.safetensors` when its mean is the best so far. Before
+    /// the iteration's checkpoint, so that a resumed run never lacks an
+    /// evaluation its checkpoint has passed.
+    fn evaluate(&mut self, iterations: usize, agent: &mut dyn Agent, collector: &Collector) -> Result<()> {
+        let meta = self.meta(iterations, collector.total_steps);
+        let Some(evaluator) = self.evaluator.as_mut() else { return Ok(()) };
+        let start = Instant::now();
+        let normalizer = collector.obs_normalizer.as_ref();
+        let result = evaluate(agent.policy(), evaluator.venv.as_mut(), normalizer, self.run.eval_episodes, EVAL_SEED)?;
+        self.logger.evaluation(collector.total_steps, &result)?;
+        let mean = result.mean_return();
+        if evaluator.best.is_none_or(|best| mean > best) {
+            evaluator.best = Some(mean);
+            checkpoint::save_as(&self.dir.join(checkpoint::BEST_FILE_NAME), &meta, agent, collector)?;
+        }
+        evaluator.last = Some(mean);
+        evaluator.seconds += start.elapsed().as_secs_f64();
+        Ok(())
     }
 
     /// The error of a run that diverged at `iteration`, saying what is kept.
@@ -405,7 +499,9 @@ impl Session<'_> {
 pub fn run(req: &TrainRequest) -> Result<Outcome> {
     let OpenRun { run, dir, _lock, checkpoint } = open_run(req)?;
     let (mut agent, mut collector, first_iteration) = build(&run, checkpoint.as_ref())?;
-    let mut logger = RunLogger::open(&dir, checkpoint.as_ref().map(|c| (c.meta.iterations, c.meta.total_steps)))?;
+    let resumed_at = checkpoint.as_ref().map(|c| (c.meta.iterations, c.meta.total_steps));
+    let mut logger = RunLogger::open(&dir, resumed_at, run.eval_freq > 0)?;
+    let evaluator = Evaluator::open(&run, &dir)?;
     if checkpoint.is_none() {
         logger.hyperparameters(&hyperparameter_rows(&run))?;
     }
@@ -425,6 +521,7 @@ pub fn run(req: &TrainRequest) -> Result<Outcome> {
         failure: None,
         interrupted: false,
         time_split: [0.0; 3],
+        evaluator,
     };
     let trained = train(agent.as_mut(), &mut collector, run.total_steps, first_iteration, |it, agent, collector| {
         session.on_iteration(it, agent, collector)
@@ -472,9 +569,16 @@ fn report(session: &Session, collector: &Collector, steps: usize) {
     let status = if session.interrupted { "stopped by Ctrl-C at" } else { "finished" };
     let [rollouts, policy, critic] = session.time_split;
     let beside = if run.parallel_critic { " beside them" } else { "" };
+    let (eval_time, eval) = match &session.evaluator {
+        Some(Evaluator { last: Some(last), best: Some(best), seconds, .. }) => (
+            format!(", evaluation {seconds:.1} s"),
+            format!("; last evaluation {last:.1} (best {best:.1}, kept as {})", checkpoint::BEST_FILE_NAME),
+        ),
+        _ => (String::new(), String::new()),
+    };
     println!(
         "{} {} seed {}: {status} {} steps ({steps} in {seconds:.1} s, {:.0} steps/s: rollouts {rollouts:.1} s, policy \
-         updates {policy:.1} s, critic {critic:.1} s{beside}); {mean}{threshold}; run folder {}",
+         updates {policy:.1} s, critic {critic:.1} s{beside}{eval_time}); {mean}{threshold}{eval}; run folder {}",
         run.algo,
         run.env,
         run.seed,

@@ -234,7 +234,12 @@ fn deterministic_scalars(run: &Path) -> Scalars {
 #[test]
 fn a_stopped_or_killed_and_resumed_run_reproduces_the_straight_run() {
     let tmp = TempDir::new("resume");
-    let args = |name: &str| trpo_args("Acrobot-v1", &tmp, name, &["--total-steps", "40960", "--seed", "3"]);
+    // Evaluating during training too (at iterations 3, 6, 9, 11, ...), so
+    // that the kill below leaves an evaluation after the checkpoint behind.
+    let eval = ["--eval-freq", "5632", "--eval-episodes", "3", "--n-eval-envs", "2"];
+    let args = |name: &str| {
+        trpo_args("Acrobot-v1", &tmp, name, &[&["--total-steps", "40960", "--seed", "3"], &eval[..]].concat())
+    };
     let straight = natgrad_args(&args("straight"));
     assert!(straight.status.success(), "{}", text(&straight.stderr));
     let straight = tmp.path().join("straight");
@@ -257,7 +262,8 @@ fn a_stopped_or_killed_and_resumed_run_reproduces_the_straight_run() {
     assert!((12..20).contains(&rows_at_kill), "killed after {rows_at_kill} iterations");
     assert!(read_events(&killed).0["losses/approx_kl"].len() >= 12, "the orphaned points are on disk");
     // A power loss can also tear the last row of each log.
-    for (name, torn) in [("progress.csv", "12,2"), ("episodes.csv", "4")] {
+    assert!(csv_rows(&killed.join("evaluations.csv")).iter().any(|r| r[0] == "22528"), "an orphaned evaluation");
+    for (name, torn) in [("progress.csv", "12,2"), ("episodes.csv", "4"), ("evaluations.csv", "24576,-9")] {
         let mut file = std::fs::OpenOptions::new().append(true).open(killed.join(name)).unwrap();
         std::io::Write::write_all(&mut file, torn.as_bytes()).unwrap();
     }
@@ -268,7 +274,73 @@ fn a_stopped_or_killed_and_resumed_run_reproduces_the_straight_run() {
         assert_eq!(curve(run), curve(&straight), "{}", run.display());
         assert_eq!(episodes(run), episodes(&straight), "{}", run.display());
         assert_eq!(deterministic_scalars(run), deterministic_scalars(&straight), "{}", run.display());
+        let evaluations = |run: &Path| std::fs::read_to_string(run.join("evaluations.csv")).unwrap();
+        assert_eq!(evaluations(run), evaluations(&straight), "{}", run.display());
+        let best = |run: &Path| std::fs::read(run.join("best.safetensors")).unwrap();
+        assert!(best(run) == best(&straight), "{}: best.safetensors differs", run.display());
     }
+    assert_eq!(csv_rows(&straight.join("evaluations.csv")).len(), 1 + 7, "evaluations at 5632 × 1, ..., 7");
+}
+
+/// Evaluation during training: its own copies, the deterministic policy and
+/// the observation statistics of the moment, logged where zoo's users look;
+/// the training run itself unchanged.
+#[test]
+fn a_run_evaluates_during_training_without_changing_what_it_learns() {
+    let tmp = TempDir::new("evaluate");
+    let steps = ["--total-steps", "8192", "--seed", "2"];
+    let eval = ["--eval-freq", "4096", "--eval-episodes", "3"];
+    let out = natgrad_args(&trpo_args("Acrobot-v1", &tmp, "evaluated", &[&steps[..], &eval[..]].concat()));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("last evaluation "), "{}", text(&out.stdout));
+    let plain = natgrad_args(&trpo_args("Acrobot-v1", &tmp, "plain", &steps));
+    assert!(plain.status.success(), "{}", text(&plain.stderr));
+    let (evaluated, plain) = (tmp.path().join("evaluated"), tmp.path().join("plain"));
+    assert_eq!(curve(&evaluated), curve(&plain), "evaluating changed the training run");
+    assert!(!plain.join("evaluations.csv").exists() && !plain.join("best.safetensors").exists());
+
+    // One row per evaluation, each with its episodes, in the CSV and in TensorBoard.
+    let rows = csv_rows(&evaluated.join("evaluations.csv"));
+    assert_eq!(rows[0], ["total_steps", "mean_reward", "std_reward", "mean_ep_length", "returns"]);
+    assert_eq!(rows.iter().skip(1).map(|r| r[0].as_str()).collect::<Vec<_>>(), ["4096", "8192"]);
+    let returns = |row: &[String]| -> Vec<f64> { row[4].split(' ').map(|v| v.parse().unwrap()).collect() };
+    for row in &rows[1..] {
+        let r = returns(row);
+        assert_eq!(r.len(), 3);
+        assert!((r.iter().sum::<f64>() / 3.0 - row[1].parse::<f64>().unwrap()).abs() < 1e-9, "{row:?}");
+    }
+    let scalars = read_events(&evaluated).0;
+    let means: Vec<(i64, f32)> = rows[1..].iter().map(|r| (r[0].parse().unwrap(), r[1].parse().unwrap())).collect();
+    assert_eq!(scalars["eval/mean_reward"], means);
+    assert_eq!(scalars["eval/mean_ep_length"].len(), 2);
+
+    // The last evaluation is of the final policy with the final statistics:
+    // natgrad eval, deterministic from seed 0, plays the same episodes.
+    let csv = tmp.path().join("final.csv");
+    let args =
+        ["eval", evaluated.to_str().unwrap(), "--deterministic", "--episodes", "3", "--csv", csv.to_str().unwrap()];
+    let out = natgrad(&args);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let final_returns: Vec<f64> = csv_rows(&csv)[1..].iter().map(|r| r[1].parse().unwrap()).collect();
+    assert_eq!(final_returns, returns(&rows[2]));
+
+    // The best evaluation's policy is kept, and natgrad eval --best reads it.
+    let best_step =
+        if rows[2][1].parse::<f64>().unwrap() > rows[1][1].parse::<f64>().unwrap() { "8192" } else { "4096" };
+    let out = natgrad(&["eval", evaluated.to_str().unwrap(), "--best", "--deterministic", "--episodes", "3"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("best.safetensors"), "{}", text(&out.stdout));
+    let best = std::fs::read(evaluated.join("best.safetensors")).unwrap();
+    assert_eq!(best == std::fs::read(evaluated.join("checkpoint.safetensors")).unwrap(), best_step == "8192");
+
+    fails_with(&["eval", plain.to_str().unwrap(), "--best"], "has no best.safetensors");
+    fails_with(
+        &["train", "--resume", evaluated.to_str().unwrap(), "--eval-freq", "10"],
+        "--eval-freq cannot be given with --resume",
+    );
+    let zero = trpo_args("Acrobot-v1", &tmp, "zero", &["--eval-freq", "10", "--eval-episodes", "0"]);
+    fails_with(&zero, "--eval-episodes and --n-eval-envs must be at least 1");
+    assert!(!tmp.path().join("zero").exists());
 }
 
 #[test]

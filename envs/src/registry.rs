@@ -15,6 +15,8 @@ use crate::vector::{VecEnv, VectorEnv};
 enum Source<'a> {
     Native(&'a Entry),
     /// Gymnasium in Python, with the id as given (possibly `gym:`-prefixed).
+    /// Never made without the `gym` feature, where such ids are unknown.
+    #[cfg_attr(not(feature = "gym"), allow(dead_code))]
     Gymnasium,
 }
 

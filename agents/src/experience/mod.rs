@@ -1,5 +1,7 @@
-//! Experience: the one rollout collector every agent shares, GAE, and the
-//! observation and reward normalisation it applies on the way.
+//! Experience: the one rollout collector every agent shares, GAE, the
+//! observation and reward normalisation it applies on the way, and the
+//! deterministic evaluation of a policy during training.
 
+pub mod evaluation;
 pub mod normalize;
 pub mod rollout;

@@ -245,7 +245,7 @@ impl Collector {
 
 /// The actions as the environments take them: indices, or values clipped to
 /// the box (sampled unclipped, clipped only on the way to the environment).
-fn env_actions<'a>(kind: &ActionKind, actions: &[f32], scratch: &'a mut ActionScratch) -> VecActions<'a> {
+pub(crate) fn env_actions<'a>(kind: &ActionKind, actions: &[f32], scratch: &'a mut ActionScratch) -> VecActions<'a> {
     match kind {
         ActionKind::Discrete { .. } => {
             scratch.discrete.clear();
@@ -263,7 +263,7 @@ fn env_actions<'a>(kind: &ActionKind, actions: &[f32], scratch: &'a mut ActionSc
 
 /// Buffers reused by every step for the actions handed to the environments.
 #[derive(Default)]
-struct ActionScratch {
+pub(crate) struct ActionScratch {
     discrete: Vec<i64>,
     continuous: Vec<f32>,
 }
