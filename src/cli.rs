@@ -43,7 +43,8 @@ const COMPARE_EXAMPLES: &str = "Examples:
   natgrad compare --env CartPole-v1
   natgrad compare --env Pendulum-v1 --algos trpo,npg,vpg --seeds 5 --jobs 2
   natgrad compare --env CartPole-v1 --algos trpo,trpo+fisher=kfac,trpo+fisher=diagonal,acktr --seeds 5
-Writes evaluations.csv, curves.csv, curves.png and curves_wall_time.png into a compare__{env}__{unix_time}
+Writes evaluations.csv, statistics.csv (mean ± standard error, IQM and probability of improvement with
+95% bootstrap intervals), curves.csv, curves.png and curves_wall_time.png into a compare__{env}__{unix_time}
 folder under --logdir; --report COMPARE_DIR rebuilds them.";
 
 #[derive(Subcommand, Debug)]
@@ -254,9 +255,18 @@ struct CompareArgs {
     /// sync or async stepping of copies in Python, for every run [default: sync].
     #[arg(long, value_parser = ["sync", "async"])]
     vector_mode: Option<String>,
-    /// Only rebuild the report (evaluations, curves, charts, table) of an
-    /// existing comparison folder.
-    #[arg(long, value_name = "COMPARE_DIR", conflicts_with_all = ["env", "total_steps", "jobs", "env_kwargs", "vector_mode"])]
+    /// Evaluate every run during training every this many steps (see natgrad
+    /// train --eval-freq); statistics.csv then covers each evaluation
+    /// [default: the environment's preset].
+    #[arg(long, value_name = "STEPS")]
+    eval_freq: Option<usize>,
+    /// Only rebuild the report (evaluations, statistics, curves, charts,
+    /// tables) of an existing comparison folder.
+    #[arg(
+        long,
+        value_name = "COMPARE_DIR",
+        conflicts_with_all = ["env", "total_steps", "jobs", "env_kwargs", "vector_mode", "eval_freq"]
+    )]
     report: Option<PathBuf>,
 }
 
@@ -337,6 +347,7 @@ fn compare_command(args: CompareArgs) -> Result<()> {
             eval_episodes: args.eval_episodes,
             env_kwargs: args.env_kwargs,
             vector_mode: args.vector_mode,
+            eval_freq: args.eval_freq,
         }),
         (None, None) => unreachable!("clap requires --env without --report"),
     }

@@ -13,9 +13,10 @@ use natgrad_envs::make_with;
 
 use crate::config::{self, Algo};
 use crate::eval::{self, EvalRequest};
-use crate::logger::{CSV_NAME as PROGRESS_NAME, EPISODES_NAME};
+use crate::logger::{CSV_NAME as PROGRESS_NAME, EPISODES_NAME, EVALUATIONS_NAME};
 use crate::plot::{self, Band, XAxis};
 use crate::run_lock::RunLock;
+use crate::statistics::{self, Interval};
 use crate::train::RunConfig;
 
 /// Episodes averaged into each point of a curve.
@@ -36,6 +37,8 @@ pub struct CompareRequest {
     /// `--env-kwargs` and `--vector-mode`, passed on to every run.
     pub env_kwargs: Vec<String>,
     pub vector_mode: Option<String>,
+    /// `--eval-freq`, passed on to every run (its preset's if `None`).
+    pub eval_freq: Option<usize>,
 }
 
 /// One curve of a comparison: an algorithm with, optionally, hyperparameters
@@ -141,11 +144,13 @@ fn median(mut values: Vec<f64>) -> f64 {
 pub fn run(req: &CompareRequest) -> Result<()> {
     let vector_mode = req.vector_mode.as_deref().unwrap_or("sync");
     let spec = make_with(&req.env, &crate::train::make_options(&req.env_kwargs, vector_mode)?)?.spec().clone();
+    let eval_freq = req.eval_freq.map(|f| f.to_string());
     let env_args: Vec<&str> = req
         .env_kwargs
         .iter()
         .flat_map(|kv| ["--env-kwargs", kv.as_str()])
         .chain(["--vector-mode", vector_mode])
+        .chain(eval_freq.iter().flat_map(|f| ["--eval-freq", f.as_str()]))
         .collect();
     let algos: Vec<Variant> = req
         .algos
@@ -469,15 +474,20 @@ fn report(
 
     write_curves_csv(&group.join("curves.csv"), &grid, &bands)?;
     write_evaluations_csv(&group.join("evaluations.csv"), &rows)?;
+    let points = evaluation_points(&rows, &all)?;
+    let table = statistics_table(&points);
+    write_statistics_csv(&group.join("statistics.csv"), &table)?;
     let names = algos.iter().map(Variant::label).collect::<Vec<_>>().join(" vs ");
     let names = if names.len() > 60 { format!("{} variants", algos.len()) } else { names };
     let title = format!("{env}: {names} ({seeds} seeds, mean ± 1 std)");
     plot::draw(&group.join("curves.png"), &title, &bands, threshold, XAxis::Steps)?;
     plot::draw(&group.join("curves_wall_time.png"), &title, &wall_bands, threshold, XAxis::Seconds)?;
     print_table(&rows, threshold, eval_episodes);
+    print_statistics(&table);
     println!(
-        "wrote {}, {}, {} and {}",
+        "wrote {}, {}, {}, {} and {}",
         group.join("evaluations.csv").display(),
+        group.join("statistics.csv").display(),
         group.join("curves.csv").display(),
         group.join("curves.png").display(),
         group.join("curves_wall_time.png").display()
@@ -500,6 +510,151 @@ fn evaluate(run: &Path, episodes: usize) -> Result<f64> {
     };
     let returns: Vec<f64> = eval::episodes(&req)?.0.iter().map(|e| e.ret).collect();
     Ok(returns.iter().sum::<f64>() / returns.len() as f64)
+}
+
+/// The scores the statistics read: each algorithm's final deterministic
+/// evaluations ("final"), then, at each step where every run evaluated
+/// during training, the means of those evaluations.
+type Points = Vec<(String, Vec<(String, Vec<f64>)>)>;
+
+fn evaluation_points(rows: &[Row], all: &[AlgoRuns]) -> Result<Points> {
+    let mut points = vec![("final".to_owned(), rows.iter().map(|r| (r.algo.clone(), r.evaluations.clone())).collect())];
+    let curves: Vec<Vec<Vec<(usize, f64)>>> = all
+        .iter()
+        .map(|runs| runs.dirs.iter().map(|d| read_training_evaluations(d)).collect())
+        .collect::<Result<_>>()?;
+    let Some(first) = curves.first().and_then(|c| c.first()) else { return Ok(points) };
+    for (step, _) in first {
+        let at_step = |run: &Vec<(usize, f64)>| run.iter().find(|(s, _)| s == step).map(|(_, m)| *m);
+        let scores: Option<Vec<(String, Vec<f64>)>> = rows
+            .iter()
+            .zip(&curves)
+            .map(|(row, runs)| runs.iter().map(at_step).collect::<Option<Vec<f64>>>().map(|v| (row.algo.clone(), v)))
+            .collect();
+        if let Some(scores) = scores {
+            points.push((step.to_string(), scores));
+        }
+    }
+    Ok(points)
+}
+
+/// (step, mean) of each evaluation during training in a run folder (none
+/// where the run did not evaluate).
+fn read_training_evaluations(run: &Path) -> Result<Vec<(usize, f64)>> {
+    let path = run.join(EVALUATIONS_NAME);
+    if !path.exists() {
+        return Ok(vec![]);
+    }
+    let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
+    Ok(text
+        .lines()
+        .skip(1)
+        .filter_map(|l| Some((l.split(',').next()?.parse().ok()?, l.split(',').nth(1)?.parse().ok()?)))
+        .collect())
+}
+
+/// One statistic of one algorithm (against `versus`, for the probability of
+/// improvement) at one point.
+struct Statistic {
+    point: String,
+    name: &'static str,
+    algo: String,
+    versus: String,
+    value: Interval,
+    runs: usize,
+}
+
+/// At every point: each algorithm's mean with its standard error and its
+/// IQM with a 95% interval, and each ordered pair's probability of
+/// improvement with a 95% interval.
+fn statistics_table(points: &Points) -> Vec<Statistic> {
+    let mut table = vec![];
+    for (point, scores) in points {
+        for (algo, xs) in scores {
+            let (mean, se) = statistics::mean_and_standard_error(xs);
+            let stat = |name, value| Statistic {
+                point: point.clone(),
+                name,
+                algo: algo.clone(),
+                versus: String::new(),
+                value,
+                runs: xs.len(),
+            };
+            table.push(stat("mean", Interval { estimate: mean, low: mean - se, high: mean + se }));
+            table.push(stat("iqm", statistics::iqm_interval(xs, 0)));
+        }
+        for (algo, xs) in scores {
+            for (other, ys) in scores.iter().filter(|(o, _)| o != algo) {
+                table.push(Statistic {
+                    point: point.clone(),
+                    name: "probability_of_improvement",
+                    algo: algo.clone(),
+                    versus: other.clone(),
+                    value: statistics::improvement_interval(xs, ys, 0),
+                    runs: xs.len().min(ys.len()),
+                });
+            }
+        }
+    }
+    table
+}
+
+/// statistics.csv: one row per statistic, algorithm and point.
+fn write_statistics_csv(path: &Path, table: &[Statistic]) -> Result<()> {
+    let mut csv = String::from("point,statistic,algorithm,versus,estimate,low,high,runs\n");
+    for s in table {
+        let v = s.value;
+        csv +=
+            &format!("{},{},{},{},{},{},{},{}\n", s.point, s.name, s.algo, s.versus, v.estimate, v.low, v.high, s.runs);
+    }
+    std::fs::write(path, csv).with_context(|| format!("cannot write {}", path.display()))
+}
+
+/// The final evaluation's statistics, as two small tables.
+fn print_statistics(table: &[Statistic]) {
+    let finals: Vec<&Statistic> = table.iter().filter(|s| s.point == "final").collect();
+    let of = |name: &str, algo: &str| finals.iter().find(|s| s.name == name && s.algo == algo).map(|s| s.value);
+    let algos: Vec<&str> = finals.iter().filter(|s| s.name == "mean").map(|s| s.algo.as_str()).collect();
+    println!(
+        "statistics of the deterministic evaluations over seeds: mean ± standard error; interquartile mean with its \
+         95% bootstrap interval (rliable's, {} resamples)",
+        statistics::BOOTSTRAP_RESAMPLES
+    );
+    println!("| algorithm | runs | mean ± s.e. | IQM [95% interval] |");
+    println!("|---|---:|---:|---:|");
+    for (algo, s) in algos.iter().zip(finals.iter().filter(|s| s.name == "mean")) {
+        let (Some(mean), Some(iqm)) = (of("mean", algo), of("iqm", algo)) else { continue };
+        println!(
+            "| {algo} | {} | {:.1} ± {:.1} | {:.1} [{:.1}, {:.1}] |",
+            s.runs,
+            mean.estimate,
+            mean.high - mean.estimate,
+            iqm.estimate,
+            iqm.low,
+            iqm.high
+        );
+    }
+    if algos.len() > 1 {
+        println!();
+        println!("probability of improvement, P(row > column) [95% interval]:");
+        println!("| | {} |", algos.join(" | "));
+        println!("|---|{}", "---:|".repeat(algos.len()));
+        for algo in &algos {
+            let cells: Vec<String> = algos
+                .iter()
+                .map(|other| {
+                    finals
+                        .iter()
+                        .find(|s| s.name == "probability_of_improvement" && s.algo == *algo && s.versus == *other)
+                        .map_or(String::new(), |s| {
+                            format!("{:.2} [{:.2}, {:.2}]", s.value.estimate, s.value.low, s.value.high)
+                        })
+                })
+                .collect();
+            println!("| {algo} | {} |", cells.join(" | "));
+        }
+    }
+    println!();
 }
 
 fn print_table(rows: &[Row], threshold: Option<f64>, eval_episodes: usize) {

@@ -11,6 +11,7 @@ mod logger;
 mod plot;
 mod render;
 mod run_lock;
+mod statistics;
 mod train;
 
 fn main() -> std::process::ExitCode {

@@ -715,6 +715,8 @@ fn compare_runs_every_algorithm_and_seed_and_writes_curves() {
         "10240",
         "--jobs",
         "2",
+        "--eval-freq",
+        "5120",
         "--logdir",
         tmp.str(),
     ]);
@@ -764,6 +766,45 @@ fn compare_runs_every_algorithm_and_seed_and_writes_curves() {
     assert!((npg2[3].parse::<f64>().unwrap() - eval_mean).abs() < 0.006, "{npg2:?} vs {eval_mean}");
     let last: Vec<f64> = evaluations[1..].iter().filter(|r| r[0] == "trpo").map(|r| r[2].parse().unwrap()).collect();
     assert!(((last[0] + last[1]) / 2.0 - last_mean).abs() < 1e-9, "{last:?} vs the curve's {last_mean}");
+    // statistics.csv: at the final evaluation and at each evaluation during
+    // training (--eval-freq 5120: at 5120 and 10240 steps), each algorithm's
+    // mean and IQM, and each pair's probability of improvement.
+    let statistics = csv_rows(&group.join("statistics.csv"));
+    assert_eq!(statistics[0], ["point", "statistic", "algorithm", "versus", "estimate", "low", "high", "runs"]);
+    let find = |point: &str, statistic: &str, algo: &str| -> Vec<f64> {
+        let row = statistics.iter().find(|r| r[0] == point && r[1] == statistic && r[2] == algo);
+        row.unwrap_or_else(|| panic!("no {point} {statistic} {algo} in {statistics:?}"))[4..7]
+            .iter()
+            .map(|v| v.parse().unwrap())
+            .collect()
+    };
+    let npg_final: Vec<f64> =
+        evaluations[1..].iter().filter(|r| r[0] == "npg").map(|r| r[3].parse().unwrap()).collect();
+    let npg_mean = find("final", "mean", "npg");
+    assert!((npg_mean[0] - (npg_final[0] + npg_final[1]) / 2.0).abs() < 1e-9, "{npg_mean:?} vs {npg_final:?}");
+    let half_gap = (npg_final[0] - npg_final[1]).abs() / 2.0;
+    assert!((npg_mean[2] - npg_mean[0] - half_gap / 2f64.sqrt()).abs() < 1e-9, "standard error of {npg_final:?}");
+    // Two runs: the IQM cuts nothing, and its interval lies within the runs.
+    let iqm = find("final", "iqm", "npg");
+    assert!((iqm[0] - npg_mean[0]).abs() < 1e-9 && iqm[1] >= npg_final[0].min(npg_final[1]) - 1e-9, "{iqm:?}");
+    let (better, worse) =
+        (find("final", "probability_of_improvement", "trpo"), find("final", "probability_of_improvement", "npg"));
+    assert!((better[0] + worse[0] - 1.0).abs() < 1e-12, "{better:?} {worse:?}");
+    for step in ["5120", "10240"] {
+        let during = find(step, "mean", "trpo");
+        let means: Vec<f64> = ["trpo__seed1", "trpo__seed2"]
+            .iter()
+            .map(|run| {
+                let rows = csv_rows(&group.join(run).join("evaluations.csv"));
+                rows.iter().find(|r| r[0] == step).unwrap()[1].parse().unwrap()
+            })
+            .collect();
+        assert!((during[0] - (means[0] + means[1]) / 2.0).abs() < 1e-9, "{step}: {during:?} vs {means:?}");
+    }
+    // The last evaluation during training is the final evaluation: the same
+    // policy, statistics, episodes and start states.
+    assert_eq!(find("10240", "iqm", "npg"), find("final", "iqm", "npg"));
+    assert!(stdout.contains("IQM [95% interval]") && stdout.contains("P(row > column)"), "{stdout}");
     let report = natgrad(&["compare", "--report", group.to_str().unwrap()]);
     assert!(report.status.success(), "{}", text(&report.stderr));
     let table = |out: &str| out.lines().filter(|l| l.starts_with('|')).map(str::to_owned).collect::<Vec<_>>();
