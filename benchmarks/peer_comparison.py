@@ -78,8 +78,9 @@ def run_natgrad(exe, env, seed, steps, logdir, eval_episodes, without_sde, paral
     name = f"{env}__natgrad__{seed}"
     start = time.perf_counter()
     extra = ["--set", "use_sde=false"] if without_sde else []
-    # One thread, as sb3-contrib's side, unless asked to fit the critic on a second core.
-    extra += ["--parallel-critic", "on" if parallel_critic else "off"]
+    # One thread, as sb3-contrib's side, unless asked to fit the critic on a second core; no evaluation
+    # during training (the MuJoCo presets' default), as sb3-contrib's side has none.
+    extra += ["--parallel-critic", "on" if parallel_critic else "off", "--eval-freq", "0"]
     subprocess.run([exe, "train", "--algo", "trpo", "--env", env, "--seed", str(seed), "--total-steps", str(steps),
                     "--threads", "1", "--logdir", logdir, "--run-name", name, "--quiet", *extra], check=True,
                    stdout=subprocess.DEVNULL)
