@@ -335,7 +335,7 @@ fn band(label: &str, runs: &[Vec<(usize, f64)>], ends: &[usize], grid: &[usize],
             (*g as f64 * scale, (!values.is_empty()).then(|| mean_std(&values)))
         })
         .collect();
-    Band { label: label.to_owned(), points, final_evaluation: None }
+    Band { label: label.to_owned(), points, final_evaluation: None, evaluations: vec![] }
 }
 
 /// One row of the table, with each run's two numbers on the common
@@ -456,12 +456,14 @@ fn report(
     let all: Vec<AlgoRuns> = algos.iter().map(|a| AlgoRuns::read(group, a, seeds)).collect::<Result<_>>()?;
     let rows: Vec<Row> =
         algos.iter().zip(&all).map(|(a, r)| r.row(a, &grid, threshold, eval_episodes)).collect::<Result<_>>()?;
+    let points = evaluation_points(&rows, &all)?;
     let bands: Vec<Band> = algos
         .iter()
         .zip(&all)
         .zip(&rows)
         .map(|((a, r), row)| Band {
             final_evaluation: Some(mean_std(&row.evaluations)),
+            evaluations: evaluation_curve(&points, &row.algo),
             ..band(&a.label(), &r.episodes, &vec![total_steps; seeds], &grid, 1.0)
         })
         .collect();
@@ -474,7 +476,6 @@ fn report(
 
     write_curves_csv(&group.join("curves.csv"), &grid, &bands)?;
     write_evaluations_csv(&group.join("evaluations.csv"), &rows)?;
-    let points = evaluation_points(&rows, &all)?;
     let table = statistics_table(&points);
     write_statistics_csv(&group.join("statistics.csv"), &table)?;
     let names = algos.iter().map(Variant::label).collect::<Vec<_>>().join(" vs ");
@@ -536,6 +537,19 @@ fn evaluation_points(rows: &[Row], all: &[AlgoRuns]) -> Result<Points> {
         }
     }
     Ok(points)
+}
+
+/// An algorithm's evaluations during training: (step, mean, std over seeds).
+fn evaluation_curve(points: &Points, algo: &str) -> Vec<(f64, f64, f64)> {
+    points
+        .iter()
+        .filter_map(|(point, scores)| {
+            let step: f64 = point.parse().ok()?;
+            let (_, xs) = scores.iter().find(|(a, _)| a == algo)?;
+            let (m, s) = mean_std(xs);
+            Some((step, m, s))
+        })
+        .collect()
 }
 
 /// (step, mean) of each evaluation during training in a run folder (none

@@ -8,13 +8,16 @@ use plotters::prelude::*;
 use plotters::style::{FontStyle, register_font};
 
 /// One algorithm's curve: grid steps with mean and standard deviation over
-/// seeds (`None` where no seed has finished an episode yet), and the mean and
+/// seeds (`None` where no seed has finished an episode yet), the mean and
 /// standard deviation of its final policies' deterministic evaluations, drawn
-/// as a marker with an error bar at the last step.
+/// as a marker with an error bar at the last step, and its evaluations during
+/// training (step, mean, standard deviation over seeds), drawn dashed with
+/// error bars.
 pub struct Band {
     pub label: String,
     pub points: Vec<(f64, Option<(f64, f64)>)>,
     pub final_evaluation: Option<(f64, f64)>,
+    pub evaluations: Vec<(f64, f64, f64)>,
 }
 
 /// Matplotlib's "tab10" cycle, so that up to ten curves stay apart.
@@ -63,7 +66,10 @@ pub fn draw(path: &Path, title: &str, bands: &[Band], threshold: Option<f64>, x_
     register_bundled_font();
     let values: Vec<f64> = bands
         .iter()
-        .flat_map(|b| b.points.iter().filter_map(|(_, v)| *v).chain(b.final_evaluation).map(|(m, s)| [m - s, m + s]))
+        .flat_map(|b| {
+            let during = b.evaluations.iter().map(|(_, m, s)| (*m, *s));
+            b.points.iter().filter_map(|(_, v)| *v).chain(b.final_evaluation).chain(during).map(|(m, s)| [m - s, m + s])
+        })
         .flatten()
         .chain(threshold)
         .collect();
@@ -118,6 +124,9 @@ pub fn draw(path: &Path, title: &str, bands: &[Band], threshold: Option<f64>, x_
             .map_err(err)?
             .label(&band.label)
             .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], color.stroke_width(2)));
+        if !band.evaluations.is_empty() {
+            draw_evaluations(&mut chart, &band.label, &band.evaluations, *color).map_err(err)?;
+        }
         if let Some((m, s)) = band.final_evaluation {
             chart
                 .draw_series([PathElement::new([(max_step, m - s), (max_step, m + s)], color.stroke_width(3))])
@@ -131,6 +140,29 @@ pub fn draw(path: &Path, title: &str, bands: &[Band], threshold: Option<f64>, x_
     }
     draw_legend(&mut chart, SeriesLabelPosition::LowerRight, 15).map_err(err)?;
     root.present().map_err(err)?;
+    Ok(())
+}
+
+/// Evaluations during training: a dashed line through the means, each with
+/// its ± one standard deviation bar.
+fn draw_evaluations<'a, DB: DrawingBackend + 'a>(
+    chart: &mut ChartContext<
+        'a,
+        DB,
+        Cartesian2d<plotters::coord::types::RangedCoordf64, plotters::coord::types::RangedCoordf64>,
+    >,
+    label: &str,
+    evaluations: &[(f64, f64, f64)],
+    color: RGBColor,
+) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
+    let bars = evaluations.iter().map(|(x, m, s)| PathElement::new([(*x, m - s), (*x, m + s)], color.stroke_width(1)));
+    chart.draw_series(bars)?;
+    let means = evaluations.iter().map(|(x, m, _)| (*x, *m));
+    chart
+        .draw_series(DashedLineSeries::new(means.clone(), 6, 4, color.stroke_width(2)))?
+        .label(format!("{label}: evaluation during training"))
+        .legend(move |(x, y)| PathElement::new([(x, y), (x + 8, y)], color.stroke_width(2)));
+    chart.draw_series(means.map(|p| Circle::new(p, 3, color.filled())))?;
     Ok(())
 }
 
