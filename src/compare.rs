@@ -13,7 +13,7 @@ use natgrad_envs::make_with;
 
 use crate::config::{self, Algo};
 use crate::eval::{self, EvalRequest};
-use crate::logger::{CSV_NAME as PROGRESS_NAME, EPISODES_NAME, EVALUATIONS_NAME};
+use crate::logger::{self, CSV_NAME as PROGRESS_NAME, EPISODES_NAME};
 use crate::plot::{self, Band, XAxis};
 use crate::run_lock::RunLock;
 use crate::statistics::{self, Interval};
@@ -522,7 +522,7 @@ fn evaluation_points(rows: &[Row], all: &[AlgoRuns]) -> Result<Points> {
     let mut points = vec![("final".to_owned(), rows.iter().map(|r| (r.algo.clone(), r.evaluations.clone())).collect())];
     let curves: Vec<Vec<Vec<(usize, f64)>>> = all
         .iter()
-        .map(|runs| runs.dirs.iter().map(|d| read_training_evaluations(d)).collect())
+        .map(|runs| runs.dirs.iter().map(|d| logger::read_evaluations(d)).collect())
         .collect::<Result<_>>()?;
     let Some(first) = curves.first().and_then(|c| c.first()) else { return Ok(points) };
     for (step, _) in first {
@@ -550,21 +550,6 @@ fn evaluation_curve(points: &Points, algo: &str) -> Vec<(f64, f64, f64)> {
             Some((step, m, s))
         })
         .collect()
-}
-
-/// (step, mean) of each evaluation during training in a run folder (none
-/// where the run did not evaluate).
-fn read_training_evaluations(run: &Path) -> Result<Vec<(usize, f64)>> {
-    let path = run.join(EVALUATIONS_NAME);
-    if !path.exists() {
-        return Ok(vec![]);
-    }
-    let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
-    Ok(text
-        .lines()
-        .skip(1)
-        .filter_map(|l| Some((l.split(',').next()?.parse().ok()?, l.split(',').nth(1)?.parse().ok()?)))
-        .collect())
 }
 
 /// One statistic of one algorithm (against `versus`, for the probability of

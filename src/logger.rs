@@ -378,14 +378,20 @@ fn open_evaluations(dir: &Path, resumed_at: Option<usize>) -> Result<File> {
     open_csv(&path, EVALUATIONS_HEADER, keep.as_ref().map(|f| f as _))
 }
 
-/// The best mean of the evaluations in a run folder's `evaluations.csv`.
-pub fn best_evaluation(dir: &Path) -> Result<Option<f64>> {
+/// (step, mean) of each evaluation in a run folder's `evaluations.csv`; none
+/// where the run did not evaluate during training.
+pub fn read_evaluations(dir: &Path) -> Result<Vec<(usize, f64)>> {
     let path = dir.join(EVALUATIONS_NAME);
     if !path.exists() {
-        return Ok(None);
+        return Ok(vec![]);
     }
     let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
-    Ok(text.lines().skip(1).filter_map(evaluation_row).map(|(_, mean)| mean).reduce(f64::max))
+    Ok(text.lines().skip(1).filter_map(evaluation_row).collect())
+}
+
+/// The best mean of the evaluations in a run folder's `evaluations.csv`.
+pub fn best_evaluation(dir: &Path) -> Result<Option<f64>> {
+    Ok(read_evaluations(dir)?.into_iter().map(|(_, mean)| mean).reduce(f64::max))
 }
 
 /// (step, mean) of a whole `evaluations.csv` row, or `None` for one torn by a crash.
