@@ -28,6 +28,7 @@ actions in Python alone (Gymnasium, no learner), measured in the same run.
 import argparse
 import csv
 import os
+import re
 import statistics
 import subprocess
 import tempfile
@@ -37,6 +38,8 @@ import numpy as np
 
 SB3_DEFAULTS = dict(n_steps=2048, batch_size=128, cg_damping=0.1, gae_lambda=0.95, gamma=0.99, learning_rate=1e-3,
                     n_critic_updates=10, cg_max_steps=15)
+MUJOCO = dict(n_envs=2, n_steps=1024, batch_size=128, cg_damping=0.1, gae_lambda=0.95, gamma=0.99, learning_rate=1e-3,
+              n_critic_updates=20, cg_max_steps=25, sub_sampling_factor=1)
 # zoo's hyperparams/trpo.yml entries (n_timesteps as STEPS, `normalize` in NORMALIZE).
 SETTINGS = {
     # natgrad's preset halves zoo's target_kl on CartPole (docs/reproductions.md, "CartPole's late collapse"); both sides use it.
@@ -46,15 +49,23 @@ SETTINGS = {
     "MountainCar-v0": dict(n_envs=2, n_steps=1024, n_critic_updates=20),
     "MountainCarContinuous-v0": dict(n_envs=2, use_sde=True, sde_sample_freq=4),
     "Pendulum-v1": dict(n_envs=2, n_steps=1024, gamma=0.9, n_critic_updates=15, use_sde=True, sde_sample_freq=4),
-    "Hopper-v5": dict(n_envs=2, n_steps=1024, batch_size=128, cg_damping=0.1, gae_lambda=0.95, gamma=0.99,
-                      learning_rate=1e-3, n_critic_updates=20, cg_max_steps=25, sub_sampling_factor=1),
+    # zoo's MuJoCo entry (its Ant, HalfCheetah, Hopper, Walker2d and Swimmer; InvertedDoublePendulum, which zoo
+    # does not list, takes it too, as natgrad's preset does).
+    **{env: dict(MUJOCO, **extra) for env, extra in {
+        "Hopper-v5": {}, "Walker2d-v5": {}, "HalfCheetah-v5": dict(target_kl=0.04), "Swimmer-v5": dict(gamma=0.9999),
+        "Ant-v5": {}, "InvertedDoublePendulum-v5": {}}.items()},
 }
-STEPS = {"MountainCarContinuous-v0": 50_000}
-NORMALIZE = {"Acrobot-v1", "MountainCar-v0", "MountainCarContinuous-v0", "Hopper-v5"}
-EVAL_EPISODES = {"Pendulum-v1": 1000}
-# The registered thresholds; Hopper's (3800) is out of reach in 100k steps.
+MUJOCO_ENVS = ["Hopper-v5", "Walker2d-v5", "HalfCheetah-v5", "Swimmer-v5", "Ant-v5", "InvertedDoublePendulum-v5"]
+STEPS = {"MountainCarContinuous-v0": 50_000, **{env: 1_000_000 for env in MUJOCO_ENVS}}
+NORMALIZE = {"Acrobot-v1", "MountainCar-v0", "MountainCarContinuous-v0", *MUJOCO_ENVS}
+# zoo's benchmark table: 20 episodes per final policy on MuJoCo.
+EVAL_EPISODES = {"Pendulum-v1": 1000, **{env: 20 for env in MUJOCO_ENVS}}
+# Evaluation curves (zoo's EvalCallback): every 50k steps on MuJoCo, 10 episodes each.
+CURVE_FREQ = {env: 50_000 for env in MUJOCO_ENVS}
+# The registered reward thresholds (Walker2d-v5 has none).
 THRESHOLD = {"CartPole-v1": 475.0, "Acrobot-v1": -100.0, "MountainCar-v0": -110.0,
-             "MountainCarContinuous-v0": 90.0, "Pendulum-v1": -200.0, "Hopper-v5": 1000.0}
+             "MountainCarContinuous-v0": 90.0, "Pendulum-v1": -200.0, "Hopper-v5": 3800.0, "Walker2d-v5": None,
+             "HalfCheetah-v5": 4800.0, "Swimmer-v5": 360.0, "Ant-v5": 6000.0, "InvertedDoublePendulum-v5": 9100.0}
 WINDOW = 20
 TWO_CORES = "natgrad, critic on a 2nd core"
 EVAL_SEED = 1000
@@ -73,18 +84,22 @@ def floats(text):
     return [float(v) for v in text.split()] if text else []
 
 
-def run_natgrad(exe, env, seed, steps, logdir, eval_episodes, without_sde, parallel_critic):
-    """(wall seconds, steps, training episodes, evaluation episodes)."""
+def run_natgrad(exe, env, seed, steps, logdir, eval_episodes, without_sde, parallel_critic, curve):
+    """(wall seconds, steps, training episodes, evaluation episodes, evaluation curve, entropy by step)."""
     name = f"{env}__natgrad__{seed}"
     start = time.perf_counter()
     extra = ["--set", "use_sde=false"] if without_sde else []
-    # One thread, as sb3-contrib's side, unless asked to fit the critic on a second core; no evaluation
-    # during training (the MuJoCo presets' default), as sb3-contrib's side has none.
-    extra += ["--parallel-critic", "on" if parallel_critic else "off", "--eval-freq", "0"]
-    subprocess.run([exe, "train", "--algo", "trpo", "--env", env, "--seed", str(seed), "--total-steps", str(steps),
-                    "--threads", "1", "--logdir", logdir, "--run-name", name, "--quiet", *extra], check=True,
-                   stdout=subprocess.DEVNULL)
-    wall = time.perf_counter() - start
+    # One thread, as sb3-contrib's side, unless asked to fit the critic on a second core; evaluation during
+    # training as sb3-contrib's side does it (`curve`: every so many steps, so many episodes; none at 0).
+    extra += ["--parallel-critic", "on" if parallel_critic else "off", "--eval-freq", str(curve.freq)]
+    if curve.freq:
+        extra += ["--eval-episodes", str(curve.episodes)]
+    summary = subprocess.run([exe, "train", "--algo", "trpo", "--env", env, "--seed", str(seed), "--total-steps",
+                              str(steps), "--threads", "1", "--logdir", logdir, "--run-name", name, "--quiet", *extra],
+                             check=True, stdout=subprocess.PIPE, text=True).stdout
+    # Evaluation during training is left out of the wall time on both sides (its summary line gives it).
+    evaluating = re.search(r", evaluation ([0-9.]+) s\)", summary)
+    wall = time.perf_counter() - start - (float(evaluating.group(1)) if evaluating else 0.0)
     run = os.path.join(logdir, name)
     with open(os.path.join(run, "progress.csv")) as f:
         rows = list(csv.DictReader(f))
@@ -102,7 +117,12 @@ def run_natgrad(exe, env, seed, steps, logdir, eval_episodes, without_sde, paral
     with open(eval_csv) as f:
         evaluation = [dict(ret=float(r["return"]), obs=floats(r["first_observation"]), state=floats(r["first_state"]))
                       for r in csv.DictReader(f)]
-    return wall, int(rows[-1]["total_steps"]), episodes, evaluation
+    points = []
+    if curve.freq:
+        with open(os.path.join(run, "evaluations.csv")) as f:
+            points = [(int(r["total_steps"]), float(r["mean_reward"])) for r in csv.DictReader(f)]
+    entropy = [(int(r["total_steps"]), float(r["entropy"])) for r in rows]
+    return wall, int(rows[-1]["total_steps"]), episodes, evaluation, points, entropy
 
 
 def start_from(env, state):
@@ -148,8 +168,37 @@ def evaluate_sb3(model, env_id, normalizer, natgrad_episodes):
     return returns
 
 
-def run_sb3(env, seed, steps, natgrad_episodes, without_sde):
-    """(wall seconds, steps, training episodes, evaluation returns)."""
+def curve_point(model, env_id, normalizer, episodes):
+    """The mean return of `model`'s deterministic policy over `episodes` episodes, the first reset with
+    natgrad's in-training evaluation seed (0) and the rest unseeded, as natgrad's evaluation copy plays
+    them: the same start states on both sides."""
+    import gymnasium as gym
+
+    env = gym.make(env_id)
+    total = 0.0
+    for i in range(episodes):
+        obs, _ = env.reset(seed=0) if i == 0 else env.reset()
+        done = False
+        while not done:
+            seen = normalizer.normalize_obs(obs) if normalizer is not None else obs
+            action, _ = model.predict(seen, deterministic=True)
+            obs, reward, terminated, truncated, _ = env.step(action)
+            total += float(reward)
+            done = terminated or truncated
+    return total / episodes
+
+
+def gaussian_entropy(policy):
+    """The entropy of sb3's diagonal Gaussian (state-independent log-std), as natgrad logs its own."""
+    log_std = getattr(policy, "log_std", None)
+    if log_std is None:
+        return float("nan")
+    d = log_std.numel()
+    return float(log_std.detach().sum()) + 0.5 * d * (1.0 + np.log(2.0 * np.pi))
+
+
+def run_sb3(env, seed, steps, natgrad_episodes, without_sde, curve):
+    """(wall seconds, steps, training episodes, evaluation returns, evaluation curve, entropy by step)."""
     import torch
     from sb3_contrib import TRPO
     from stable_baselines3.common.callbacks import BaseCallback
@@ -165,16 +214,37 @@ def run_sb3(env, seed, steps, natgrad_episodes, without_sde):
         settings.pop("sde_sample_freq", None)
 
     class Episodes(BaseCallback):
+        """Training episodes; and, at the start of each rollout (the policy just updated, as natgrad's
+        iteration ends), the entropy and, every curve.freq steps, an evaluation. Evaluation time is
+        left out of the wall time, as natgrad's summary splits it out."""
+
         def __init__(self):
             super().__init__()
-            self.episodes = []
+            self.episodes, self.points, self.entropy = [], [], []
             self.start = time.perf_counter()
+            self.evaluating = 0.0
 
         def _on_step(self):
             for info in self.locals["infos"]:
                 if "episode" in info:
-                    self.episodes.append((self.num_timesteps, info["episode"]["r"], time.perf_counter() - self.start))
+                    self.episodes.append((self.num_timesteps, info["episode"]["r"],
+                                          time.perf_counter() - self.start - self.evaluating))
             return True
+
+        def _on_rollout_start(self):
+            self.checkpoint()
+
+        def checkpoint(self):
+            n = self.num_timesteps
+            if n == 0 or (self.entropy and self.entropy[-1][0] == n):
+                return
+            self.entropy.append((n, gaussian_entropy(self.model.policy)))
+            last = self.points[-1][0] if self.points else 0
+            if curve.freq and n // curve.freq > last // curve.freq:
+                t = time.perf_counter()
+                normalizer = self.model.get_env() if env in NORMALIZE else None
+                self.points.append((n, curve_point(self.model, env, normalizer, curve.episodes)))
+                self.evaluating += time.perf_counter() - t
 
     venv = make_vec_env(env, n_envs=n_envs, seed=seed)
     if env in NORMALIZE:
@@ -185,10 +255,12 @@ def run_sb3(env, seed, steps, natgrad_episodes, without_sde):
     start = time.perf_counter()
     callback.start = start
     model.learn(total_timesteps=steps, callback=callback)
-    wall = time.perf_counter() - start
+    wall = time.perf_counter() - start - callback.evaluating
+    callback.checkpoint()  # the last update's entropy and evaluation
     # The policy saw normalised observations: evaluate with the training statistics, frozen.
     normalizer = venv if env in NORMALIZE else None
-    return wall, model.num_timesteps, callback.episodes, evaluate_sb3(model, env, normalizer, natgrad_episodes)
+    return (wall, model.num_timesteps, callback.episodes, evaluate_sb3(model, env, normalizer, natgrad_episodes),
+            callback.points, callback.entropy)
 
 
 def floor_seconds(env, steps, seed):
@@ -221,14 +293,15 @@ def last_mean(episodes):
 
 def report(env, steps, seeds, results, floors, eval_episodes):
     threshold = THRESHOLD[env]
+    goal = f"{threshold:g}" if threshold is not None else "a threshold (none registered)"
     print(f"\n{env}, {steps} steps, {seeds} seeds (mean ± std over seeds)")
-    print(f"| implementation | wall time | steps/s | steps to {threshold:g} | time to {threshold:g} "
+    print(f"| implementation | wall time | steps/s | steps to {goal} | time to {goal} "
           f"| last {WINDOW} training episodes | deterministic evaluation ({eval_episodes} episodes) |")
     print("|---|---:|---:|---:|---:|---:|---:|")
     walls = {}
     for impl, runs in results.items():
         walls[impl] = [r["wall"] for r in runs]
-        reach = [first_reach(r["episodes"], threshold) for r in runs]
+        reach = [first_reach(r["episodes"], threshold) if threshold is not None else None for r in runs]
         reached = [x for x in reach if x is not None]
         print(f"| {impl} | {fmt(walls[impl], ' s')} | {fmt([r['steps'] / r['wall'] for r in runs], '', 0)} "
               f"| {fmt([float(s) for s, _ in reached], '', 0)} ({len(reached)}/{len(runs)}) "
@@ -251,6 +324,36 @@ def report(env, steps, seeds, results, floors, eval_episodes):
           + f"sb3-contrib {statistics.mean(walls['sb3-contrib']) / floor:.2f}x\n", flush=True)
 
 
+def write_run_files(out, env, results):
+    """Per environment: each run's figures, the scores the statistics read (the final evaluation and each
+    point of the evaluation curve that every run has), and the entropy over training."""
+    with open(os.path.join(out, f"{env}__runs.csv"), "w") as f:
+        f.write("implementation,seed,wall_s,steps,last_training_episodes,evaluation\n")
+        for impl, runs in results.items():
+            for r in runs:
+                f.write(f"{impl},{r['seed']},{r['wall']:.1f},{r['steps']},{last_mean(r['episodes']):.2f},{r['eval']:.2f}\n")
+    with open(os.path.join(out, f"{env}__entropy.csv"), "w") as f:
+        f.write("implementation,seed,total_steps,entropy\n")
+        for impl, runs in results.items():
+            for r in runs:
+                f.writelines(f"{impl},{r['seed']},{n},{h:.5f}\n" for n, h in r["entropy"])
+    scores = os.path.join(out, f"{env}__scores.csv")
+    with open(scores, "w") as f:
+        f.write("point,algorithm,run,score\n")
+        for impl, runs in results.items():
+            f.writelines(f"final,{impl},{r['seed']},{r['eval']!r}\n" for r in runs)
+        shared = set.intersection(*(set(n for n, _ in r["curve"]) for runs in results.values() for r in runs))
+        for n in sorted(shared):
+            for impl, runs in results.items():
+                f.writelines(f"{n},{impl},{r['seed']},{dict(r['curve'])[n]!r}\n" for r in runs)
+    return scores
+
+
+class Curve:
+    def __init__(self, freq, episodes):
+        self.freq, self.episodes = freq, episodes
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--natgrad", required=True)
@@ -260,9 +363,18 @@ def main():
     parser.add_argument("--parallel-critic", action="store_true",
                         help="let natgrad fit its critic on a second core (default: one thread on both sides)")
     parser.add_argument("--steps", type=int, help="override every environment's training steps")
-    parser.add_argument("--envs", default="CartPole-v1,Acrobot-v1,MountainCar-v0,MountainCarContinuous-v0,Pendulum-v1")
+    parser.add_argument("--envs", default="CartPole-v1,Acrobot-v1,MountainCar-v0,MountainCarContinuous-v0,Pendulum-v1",
+                        help=f"comma-separated; MuJoCo: {','.join(MUJOCO_ENVS)}")
     parser.add_argument("--eval-episodes", type=int,
-                        help="deterministic evaluation episodes per final policy (default 100; 1000 on Pendulum-v1)")
+                        help="deterministic evaluation episodes per final policy (default 100; 1000 on Pendulum-v1; "
+                             "20 on MuJoCo)")
+    parser.add_argument("--curve-freq", type=int,
+                        help="evaluate during training every this many steps, both sides (default 50000 on MuJoCo, "
+                             "0 elsewhere: none)")
+    parser.add_argument("--curve-episodes", type=int, default=10, help="episodes per evaluation during training")
+    parser.add_argument("--floor-steps", type=int, default=100_000,
+                        help="random steps the Python floor is measured on (scaled to the run's steps)")
+    parser.add_argument("--out", help="folder for the runs and the result files (default: a new temporary folder)")
     args = parser.parse_args()
     import platform
     import sb3_contrib
@@ -270,42 +382,53 @@ def main():
     cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "unknown CPU")
     print(f"machine: {cpu}, {os.cpu_count()} cores; Python {platform.python_version()}, torch {torch.__version__}, "
           f"sb3-contrib {sb3_contrib.__version__}; one torch thread each")
-    logdir = tempfile.mkdtemp(prefix="natgrad-peer-")
-    print(f"runs and per-episode evaluations in {logdir}")
-    for env in args.envs.split(","):
+    envs = args.envs.split(",")
+    for env in envs:
         if env not in SETTINGS:
             raise SystemExit(f"no settings for {env}; choose from {', '.join(SETTINGS)}")
+    out = args.out or tempfile.mkdtemp(prefix="natgrad-peer-")
+    os.makedirs(out, exist_ok=True)
+    logdir = os.path.join(out, "runs")
+    print(f"runs in {logdir}; per environment, ENV__runs.csv, ENV__scores.csv, ENV__statistics.csv and "
+          f"ENV__entropy.csv in {out}")
+    for env in envs:
         steps = args.steps or STEPS.get(env, 100_000)
         eval_episodes = args.eval_episodes or EVAL_EPISODES.get(env, 100)
+        curve = Curve(CURVE_FREQ.get(env, 0) if args.curve_freq is None else args.curve_freq, args.curve_episodes)
         results = {"natgrad": [], "sb3-contrib": []}
         if args.parallel_critic:
             results[TWO_CORES] = []
-        floors = [floor_seconds(env, steps, 0)]
-        print(f"  {env} floor: {floors[-1]:.1f} s for {steps} random steps in Python"
+        floor_steps = min(steps, args.floor_steps)
+        floors = [floor_seconds(env, floor_steps, 0) * steps / floor_steps]
+        print(f"  {env} floor: {floors[-1]:.1f} s for {steps} random steps in Python (measured on {floor_steps})"
               + (" (gSDE off on both sides)" if args.without_sde else ""), flush=True)
         for seed in range(args.first_seed, args.first_seed + args.seeds):
-            wall, n, episodes, evaluation = run_natgrad(args.natgrad, env, seed, steps, logdir, eval_episodes,
-                                                        args.without_sde, False)
+            wall, n, episodes, evaluation, points, entropy = run_natgrad(
+                args.natgrad, env, seed, steps, logdir, eval_episodes, args.without_sde, False, curve)
             returns = [e["ret"] for e in evaluation]
-            results["natgrad"].append(dict(wall=wall, steps=n, episodes=episodes, returns=returns,
-                                           eval=statistics.mean(returns)))
+            results["natgrad"].append(dict(seed=seed, wall=wall, steps=n, episodes=episodes, returns=returns,
+                                           eval=statistics.mean(returns), curve=points, entropy=entropy))
             if args.parallel_critic:
-                wall, n, episodes, evaluation = run_natgrad(args.natgrad, env, seed, steps, logdir + "/2-cores",
-                                                            eval_episodes, args.without_sde, True)
+                wall, n, episodes, evaluation, points, entropy = run_natgrad(
+                    args.natgrad, env, seed, steps, logdir + "/2-cores", eval_episodes, args.without_sde, True, curve)
                 two = [e["ret"] for e in evaluation]
                 if two != returns:
                     raise SystemExit(f"{env} seed {seed}: the critic on a second core changed the evaluation")
-                results[TWO_CORES].append(dict(wall=wall, steps=n, episodes=episodes, returns=two,
-                                               eval=statistics.mean(two)))
-            wall, n, episodes, returns = run_sb3(env, seed, steps, evaluation, args.without_sde)
-            with open(os.path.join(logdir, f"{env}__sb3-contrib__{seed}__evaluation.csv"), "w") as f:
+                results[TWO_CORES].append(dict(seed=seed, wall=wall, steps=n, episodes=episodes, returns=two,
+                                               eval=statistics.mean(two), curve=points, entropy=entropy))
+            wall, n, episodes, returns, points, entropy = run_sb3(env, seed, steps, evaluation, args.without_sde, curve)
+            with open(os.path.join(out, f"{env}__sb3-contrib__{seed}__evaluation.csv"), "w") as f:
                 f.write("episode,return\n" + "".join(f"{i},{r!r}\n" for i, r in enumerate(returns)))
-            results["sb3-contrib"].append(dict(wall=wall, steps=n, episodes=episodes, returns=returns,
-                                               eval=statistics.mean(returns)))
+            results["sb3-contrib"].append(dict(seed=seed, wall=wall, steps=n, episodes=episodes, returns=returns,
+                                               eval=statistics.mean(returns), curve=points, entropy=entropy))
             for impl, r in results.items():
                 print(f"  {env} {impl} seed {seed}: {r[-1]['wall']:.1f} s, last {WINDOW} training episodes "
                       f"{last_mean(r[-1]['episodes']):.1f}, deterministic evaluation {r[-1]['eval']:.1f}", flush=True)
+            # After every seed, so that an interrupted benchmark keeps what it has.
+            scores = write_run_files(out, env, results)
         report(env, steps, args.seeds, results, floors, eval_episodes)
+        subprocess.run([args.natgrad, "statistics", scores, "--csv", os.path.join(out, f"{env}__statistics.csv")],
+                       check=True)
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ use crate::compare::{self, CompareRequest};
 use crate::config;
 use crate::demo::{self, NgdRequest};
 use crate::eval::{self, EvalRequest};
+use crate::scores;
 use crate::train::{self, Outcome, TrainRequest};
 
 #[derive(Parser, Debug)]
@@ -47,6 +48,14 @@ Writes evaluations.csv, statistics.csv (mean ± standard error, IQM and probabil
 95% bootstrap intervals), curves.csv, curves.png and curves_wall_time.png into a compare__{env}__{unix_time}
 folder under --logdir; --report COMPARE_DIR rebuilds them.";
 
+const STATISTICS_EXAMPLES: &str = "Examples:
+  natgrad statistics scores.csv
+  natgrad statistics scores.csv --csv statistics.csv
+scores.csv holds one row per run and point (\"final\", or a step of an evaluation curve):
+  point,algorithm,run,score
+  final,natgrad,1,2415.3
+  final,sb3-contrib,1,943.0";
+
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Train an agent; logs, config.toml, progress.csv and checkpoints go to a run folder.
@@ -58,6 +67,17 @@ enum Command {
     /// Train several algorithms on several seeds; plot and tabulate their learning curves.
     #[command(after_help = COMPARE_EXAMPLES)]
     Compare(CompareArgs),
+    /// The statistics of compare's table (mean ± standard error, IQM and
+    /// probability of improvement with 95% bootstrap intervals) for scores
+    /// from any tool: one CSV row per run, `point,algorithm,run,score`.
+    #[command(after_help = STATISTICS_EXAMPLES)]
+    Statistics {
+        /// Scores, one run per row under the header point,algorithm,run,score.
+        scores: PathBuf,
+        /// Also write the table as CSV (compare's statistics.csv columns).
+        #[arg(long, value_name = "FILE.csv")]
+        csv: Option<PathBuf>,
+    },
     /// Demonstrations of the ideas behind the agents.
     #[command(subcommand)]
     Demo(DemoCommand),
@@ -303,6 +323,7 @@ pub fn main() -> ExitCode {
         Command::Envs { random_episode, seed } => envs(random_episode, seed).map(|()| ExitCode::SUCCESS),
         Command::Train(args) => train_command(args),
         Command::Compare(args) => compare_command(args).map(|()| ExitCode::SUCCESS),
+        Command::Statistics { scores, csv } => statistics_command(&scores, csv.as_deref()).map(|()| ExitCode::SUCCESS),
         Command::Demo(DemoCommand::Ngd(args)) => demo::run(&NgdRequest {
             out: args.out,
             seed: args.seed,
@@ -329,6 +350,16 @@ pub fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+fn statistics_command(path: &std::path::Path, csv: Option<&std::path::Path>) -> Result<()> {
+    let table = scores::statistics_table(&scores::read_scores(path)?);
+    scores::print_statistics(&table);
+    if let Some(csv) = csv {
+        scores::write_statistics_csv(csv, &table)?;
+        println!("wrote {}", csv.display());
+    }
+    Ok(())
 }
 
 fn compare_command(args: CompareArgs) -> Result<()> {

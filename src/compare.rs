@@ -16,7 +16,7 @@ use crate::eval::{self, EvalRequest};
 use crate::logger::{self, CSV_NAME as PROGRESS_NAME, EPISODES_NAME};
 use crate::plot::{self, Band, XAxis};
 use crate::run_lock::RunLock;
-use crate::statistics::{self, Interval};
+use crate::scores::{self, Points};
 use crate::train::RunConfig;
 
 /// Episodes averaged into each point of a curve.
@@ -476,15 +476,15 @@ fn report(
 
     write_curves_csv(&group.join("curves.csv"), &grid, &bands)?;
     write_evaluations_csv(&group.join("evaluations.csv"), &rows)?;
-    let table = statistics_table(&points);
-    write_statistics_csv(&group.join("statistics.csv"), &table)?;
+    let table = scores::statistics_table(&points);
+    scores::write_statistics_csv(&group.join("statistics.csv"), &table)?;
     let names = algos.iter().map(Variant::label).collect::<Vec<_>>().join(" vs ");
     let names = if names.len() > 60 { format!("{} variants", algos.len()) } else { names };
     let title = format!("{env}: {names} ({seeds} seeds, mean ± 1 std)");
     plot::draw(&group.join("curves.png"), &title, &bands, threshold, XAxis::Steps)?;
     plot::draw(&group.join("curves_wall_time.png"), &title, &wall_bands, threshold, XAxis::Seconds)?;
     print_table(&rows, threshold, eval_episodes);
-    print_statistics(&table);
+    scores::print_statistics(&table);
     println!(
         "wrote {}, {}, {}, {} and {}",
         group.join("evaluations.csv").display(),
@@ -516,8 +516,6 @@ fn evaluate(run: &Path, episodes: usize) -> Result<f64> {
 /// The scores the statistics read: each algorithm's final deterministic
 /// evaluations ("final"), then, at each step where every run evaluated
 /// during training, the means of those evaluations.
-type Points = Vec<(String, Vec<(String, Vec<f64>)>)>;
-
 fn evaluation_points(rows: &[Row], all: &[AlgoRuns]) -> Result<Points> {
     let mut points = vec![("final".to_owned(), rows.iter().map(|r| (r.algo.clone(), r.evaluations.clone())).collect())];
     let curves: Vec<Vec<Vec<(usize, f64)>>> = all
@@ -550,110 +548,6 @@ fn evaluation_curve(points: &Points, algo: &str) -> Vec<(f64, f64, f64)> {
             Some((step, m, s))
         })
         .collect()
-}
-
-/// One statistic of one algorithm (against `versus`, for the probability of
-/// improvement) at one point.
-struct Statistic {
-    point: String,
-    name: &'static str,
-    algo: String,
-    versus: String,
-    value: Interval,
-    runs: usize,
-}
-
-/// At every point: each algorithm's mean with its standard error and its
-/// IQM with a 95% interval, and each ordered pair's probability of
-/// improvement with a 95% interval.
-fn statistics_table(points: &Points) -> Vec<Statistic> {
-    let mut table = vec![];
-    for (point, scores) in points {
-        for (algo, xs) in scores {
-            let (mean, se) = statistics::mean_and_standard_error(xs);
-            let stat = |name, value| Statistic {
-                point: point.clone(),
-                name,
-                algo: algo.clone(),
-                versus: String::new(),
-                value,
-                runs: xs.len(),
-            };
-            table.push(stat("mean", Interval { estimate: mean, low: mean - se, high: mean + se }));
-            table.push(stat("iqm", statistics::iqm_interval(xs, 0)));
-        }
-        for (algo, xs) in scores {
-            for (other, ys) in scores.iter().filter(|(o, _)| o != algo) {
-                table.push(Statistic {
-                    point: point.clone(),
-                    name: "probability_of_improvement",
-                    algo: algo.clone(),
-                    versus: other.clone(),
-                    value: statistics::improvement_interval(xs, ys, 0),
-                    runs: xs.len().min(ys.len()),
-                });
-            }
-        }
-    }
-    table
-}
-
-/// statistics.csv: one row per statistic, algorithm and point.
-fn write_statistics_csv(path: &Path, table: &[Statistic]) -> Result<()> {
-    let mut csv = String::from("point,statistic,algorithm,versus,estimate,low,high,runs\n");
-    for s in table {
-        let v = s.value;
-        csv +=
-            &format!("{},{},{},{},{},{},{},{}\n", s.point, s.name, s.algo, s.versus, v.estimate, v.low, v.high, s.runs);
-    }
-    std::fs::write(path, csv).with_context(|| format!("cannot write {}", path.display()))
-}
-
-/// The final evaluation's statistics, as two small tables.
-fn print_statistics(table: &[Statistic]) {
-    let finals: Vec<&Statistic> = table.iter().filter(|s| s.point == "final").collect();
-    let of = |name: &str, algo: &str| finals.iter().find(|s| s.name == name && s.algo == algo).map(|s| s.value);
-    let algos: Vec<&str> = finals.iter().filter(|s| s.name == "mean").map(|s| s.algo.as_str()).collect();
-    println!(
-        "statistics of the deterministic evaluations over seeds: mean ± standard error; interquartile mean with its \
-         95% bootstrap interval (rliable's, {} resamples)",
-        statistics::BOOTSTRAP_RESAMPLES
-    );
-    println!("| algorithm | runs | mean ± s.e. | IQM [95% interval] |");
-    println!("|---|---:|---:|---:|");
-    for (algo, s) in algos.iter().zip(finals.iter().filter(|s| s.name == "mean")) {
-        let (Some(mean), Some(iqm)) = (of("mean", algo), of("iqm", algo)) else { continue };
-        println!(
-            "| {algo} | {} | {:.1} ± {:.1} | {:.1} [{:.1}, {:.1}] |",
-            s.runs,
-            mean.estimate,
-            mean.high - mean.estimate,
-            iqm.estimate,
-            iqm.low,
-            iqm.high
-        );
-    }
-    if algos.len() > 1 {
-        println!();
-        println!("probability of improvement, P(row > column) [95% interval]:");
-        println!("| | {} |", algos.join(" | "));
-        println!("|---|{}", "---:|".repeat(algos.len()));
-        for algo in &algos {
-            let cells: Vec<String> = algos
-                .iter()
-                .map(|other| {
-                    finals
-                        .iter()
-                        .find(|s| s.name == "probability_of_improvement" && s.algo == *algo && s.versus == *other)
-                        .map_or(String::new(), |s| {
-                            format!("{:.2} [{:.2}, {:.2}]", s.value.estimate, s.value.low, s.value.high)
-                        })
-                })
-                .collect();
-            println!("| {algo} | {} |", cells.join(" | "));
-        }
-    }
-    println!();
 }
 
 fn print_table(rows: &[Row], threshold: Option<f64>, eval_episodes: usize) {

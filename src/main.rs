@@ -11,6 +11,7 @@ mod logger;
 mod plot;
 mod render;
 mod run_lock;
+mod scores;
 mod statistics;
 mod train;
 
