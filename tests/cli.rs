@@ -66,3 +66,31 @@ fn bad_arguments_are_clear_errors() {
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("invalid value 'minus-one' for '--seed <SEED>'"), "{}", stderr(&out));
 }
+
+#[test]
+fn statistics_reads_scores_from_any_tool() {
+    let dir = std::env::temp_dir().join(format!("natgrad-statistics-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let scores = dir.join("scores.csv");
+    let rows: String = [("a", [1.0, 2.0, 3.0, 4.0]), ("b", [2.0, 3.0, 4.0, 5.0])]
+        .iter()
+        .flat_map(|(algo, xs)| xs.iter().enumerate().map(move |(i, x)| format!("final,{algo},{i},{x}\n")))
+        .collect();
+    std::fs::write(&scores, format!("point,algorithm,run,score\n{rows}")).unwrap();
+    let table = dir.join("statistics.csv");
+    let out = natgrad(&["statistics", scores.to_str().unwrap(), "--csv", table.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    // mean ± population std / sqrt(n); the IQM of four is the mean of the middle two; P(b > a) counts ties
+    // as halves: 11.5 of 16 pairs.
+    assert!(stdout(&out).contains("| a | 4 | 2.5 ± 0.6 | 2.5 ["), "{}", stdout(&out));
+    assert!(stdout(&out).contains("| b | 4 | 3.5 ± 0.6 | 3.5 ["), "{}", stdout(&out));
+    let csv = std::fs::read_to_string(&table).unwrap();
+    assert!(csv.starts_with("point,statistic,algorithm,versus,estimate,low,high,runs\n"), "{csv}");
+    assert!(csv.contains("final,probability_of_improvement,b,a,0.71875,"), "{csv}");
+
+    std::fs::write(&scores, "point,algorithm,run,score\nfinal,a,1,oops\n").unwrap();
+    let out = natgrad(&["statistics", scores.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("line 2: the score `oops` is not a finite number"), "{}", stderr(&out));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
