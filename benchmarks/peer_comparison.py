@@ -389,8 +389,8 @@ def main():
     out = args.out or tempfile.mkdtemp(prefix="natgrad-peer-")
     os.makedirs(out, exist_ok=True)
     logdir = os.path.join(out, "runs")
-    print(f"runs in {logdir}; per environment, ENV__runs.csv, ENV__scores.csv, ENV__statistics.csv and "
-          f"ENV__entropy.csv in {out}")
+    print(f"runs in {logdir}; per environment, ENV__runs.csv, ENV__scores.csv, ENV__statistics.csv, "
+          f"ENV__curves.png and ENV__entropy.csv in {out}")
     for env in envs:
         steps = args.steps or STEPS.get(env, 100_000)
         eval_episodes = args.eval_episodes or EVAL_EPISODES.get(env, 100)
@@ -427,8 +427,8 @@ def main():
             # After every seed, so that an interrupted benchmark keeps what it has.
             scores = write_run_files(out, env, results)
         report(env, steps, args.seeds, results, floors, eval_episodes)
-        subprocess.run([args.natgrad, "statistics", scores, "--csv", os.path.join(out, f"{env}__statistics.csv")],
-                       check=True)
+        subprocess.run([args.natgrad, "statistics", scores, "--csv", os.path.join(out, f"{env}__statistics.csv"),
+                        "--plot", os.path.join(out, f"{env}__curves.png")], check=True)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 //! Command-line interface.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Result;
@@ -50,7 +50,7 @@ folder under --logdir; --report COMPARE_DIR rebuilds them.";
 
 const STATISTICS_EXAMPLES: &str = "Examples:
   natgrad statistics scores.csv
-  natgrad statistics scores.csv --csv statistics.csv
+  natgrad statistics scores.csv --csv statistics.csv --plot curves.png
 scores.csv holds one row per run and point (\"final\", or a step of an evaluation curve):
   point,algorithm,run,score
   final,natgrad,1,2415.3
@@ -77,6 +77,11 @@ enum Command {
         /// Also write the table as CSV (compare's statistics.csv columns).
         #[arg(long, value_name = "FILE.csv")]
         csv: Option<PathBuf>,
+        /// Also draw the scores against the steps (the points that are
+        /// numbers) as curves of mean ± standard error, the final point at
+        /// the right edge.
+        #[arg(long, value_name = "FILE.png")]
+        plot: Option<PathBuf>,
     },
     /// Demonstrations of the ideas behind the agents.
     #[command(subcommand)]
@@ -323,7 +328,9 @@ pub fn main() -> ExitCode {
         Command::Envs { random_episode, seed } => envs(random_episode, seed).map(|()| ExitCode::SUCCESS),
         Command::Train(args) => train_command(args),
         Command::Compare(args) => compare_command(args).map(|()| ExitCode::SUCCESS),
-        Command::Statistics { scores, csv } => statistics_command(&scores, csv.as_deref()).map(|()| ExitCode::SUCCESS),
+        Command::Statistics { scores, csv, plot } => {
+            statistics_command(&scores, csv.as_deref(), plot.as_deref()).map(|()| ExitCode::SUCCESS)
+        }
         Command::Demo(DemoCommand::Ngd(args)) => demo::run(&NgdRequest {
             out: args.out,
             seed: args.seed,
@@ -352,12 +359,18 @@ pub fn main() -> ExitCode {
     }
 }
 
-fn statistics_command(path: &std::path::Path, csv: Option<&std::path::Path>) -> Result<()> {
-    let table = scores::statistics_table(&scores::read_scores(path)?);
+fn statistics_command(path: &Path, csv: Option<&Path>, plot: Option<&Path>) -> Result<()> {
+    let points = scores::read_scores(path)?;
+    let table = scores::statistics_table(&points);
     scores::print_statistics(&table);
     if let Some(csv) = csv {
         scores::write_statistics_csv(csv, &table)?;
         println!("wrote {}", csv.display());
+    }
+    if let Some(png) = plot {
+        let title = path.file_stem().map_or("scores".into(), |s| s.to_string_lossy().into_owned());
+        scores::draw_curves(png, &title, &points)?;
+        println!("wrote {}", png.display());
     }
     Ok(())
 }

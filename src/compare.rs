@@ -481,8 +481,15 @@ fn report(
     let names = algos.iter().map(Variant::label).collect::<Vec<_>>().join(" vs ");
     let names = if names.len() > 60 { format!("{} variants", algos.len()) } else { names };
     let title = format!("{env}: {names} ({seeds} seeds, mean ± 1 std)");
-    plot::draw(&group.join("curves.png"), &title, &bands, threshold, XAxis::Steps)?;
-    plot::draw(&group.join("curves_wall_time.png"), &title, &wall_bands, threshold, XAxis::Seconds)?;
+    plot::draw(&group.join("curves.png"), &title, plot::TRAINING_RETURN, &bands, threshold, XAxis::Steps)?;
+    plot::draw(
+        &group.join("curves_wall_time.png"),
+        &title,
+        plot::TRAINING_RETURN,
+        &wall_bands,
+        threshold,
+        XAxis::Seconds,
+    )?;
     print_table(&rows, threshold, eval_episodes);
     scores::print_statistics(&table);
     println!(

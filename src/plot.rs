@@ -62,7 +62,17 @@ pub enum XAxis {
     Seconds,
 }
 
-pub fn draw(path: &Path, title: &str, bands: &[Band], threshold: Option<f64>, x_axis: XAxis) -> Result<()> {
+/// The y axis of the training curves compare draws.
+pub const TRAINING_RETURN: &str = "episodic return (mean of the last 20 episodes)";
+
+pub fn draw(
+    path: &Path,
+    title: &str,
+    y_label: &str,
+    bands: &[Band],
+    threshold: Option<f64>,
+    x_axis: XAxis,
+) -> Result<()> {
     register_bundled_font();
     let values: Vec<f64> = bands
         .iter()
@@ -76,7 +86,10 @@ pub fn draw(path: &Path, title: &str, bands: &[Band], threshold: Option<f64>, x_
     let (lo, hi) = values.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| (a.min(*v), b.max(*v)));
     let (lo, hi) = if lo.is_finite() { (lo, hi.max(lo + 1.0)) } else { (0.0, 1.0) };
     let margin = 0.05 * (hi - lo);
-    let max_step = bands.iter().flat_map(|b| b.points.last().map(|p| p.0)).fold(1.0, f64::max);
+    let max_step = bands
+        .iter()
+        .flat_map(|b| b.points.last().map(|p| p.0).into_iter().chain(b.evaluations.last().map(|e| e.0)))
+        .fold(1.0, f64::max);
 
     let root = BitMapBackend::new(path, (900, 560)).into_drawing_area();
     let err = |e: DrawingAreaErrorKind<_>| anyhow!("cannot draw {}: {e}", path.display());
@@ -94,7 +107,7 @@ pub fn draw(path: &Path, title: &str, bands: &[Band], threshold: Option<f64>, x_
             XAxis::Steps => "environment steps",
             XAxis::Seconds => "wall time (s)",
         })
-        .y_desc("episodic return (mean of the last 20 episodes)")
+        .y_desc(y_label)
         .x_label_formatter(&|x| match x_axis {
             XAxis::Steps => format!("{}k", (x / 1000.0).round()),
             XAxis::Seconds if max_step < 20.0 => format!("{x:.1}"),
@@ -114,16 +127,18 @@ pub fn draw(path: &Path, title: &str, bands: &[Band], threshold: Option<f64>, x_
     }
     for (band, color) in bands.iter().zip(COLORS.iter().cycle()) {
         let known: Vec<(f64, f64, f64)> = band.points.iter().filter_map(|(x, v)| v.map(|(m, s)| (*x, m, s))).collect();
-        let upper = known.iter().map(|(x, m, s)| (*x, m + s));
-        let lower = known.iter().rev().map(|(x, m, s)| (*x, m - s));
-        chart
-            .draw_series([Polygon::new(upper.chain(lower).collect::<Vec<_>>(), color.mix(0.2).filled())])
-            .map_err(err)?;
-        chart
-            .draw_series(LineSeries::new(known.iter().map(|(x, m, _)| (*x, *m)), color.stroke_width(2)))
-            .map_err(err)?
-            .label(&band.label)
-            .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], color.stroke_width(2)));
+        if !known.is_empty() {
+            let upper = known.iter().map(|(x, m, s)| (*x, m + s));
+            let lower = known.iter().rev().map(|(x, m, s)| (*x, m - s));
+            chart
+                .draw_series([Polygon::new(upper.chain(lower).collect::<Vec<_>>(), color.mix(0.2).filled())])
+                .map_err(err)?;
+            chart
+                .draw_series(LineSeries::new(known.iter().map(|(x, m, _)| (*x, *m)), color.stroke_width(2)))
+                .map_err(err)?
+                .label(&band.label)
+                .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], color.stroke_width(2)));
+        }
         if !band.evaluations.is_empty() {
             draw_evaluations(&mut chart, &band.label, &band.evaluations, *color).map_err(err)?;
         }

@@ -7,12 +7,12 @@ use std::path::Path;
 
 use anyhow::{Context, Result, bail};
 
+use crate::plot::{self, Band, XAxis};
 use crate::statistics::{self, Interval};
 
 /// Scores by point ("final", or a step of the evaluation curve), then by
 /// algorithm: one score per run.
 pub type Points = Vec<(String, Vec<(String, Vec<f64>)>)>;
-
 
 /// One statistic of one algorithm (against `versus`, for the probability of
 /// improvement) at one point.
@@ -120,6 +120,37 @@ pub fn print_statistics(table: &[Statistic]) {
     println!();
 }
 
+/// Draws each algorithm's scores against the numeric points (steps) as a
+/// dashed line of means with ± one standard error, and the "final" point's
+/// mean ± standard error at the right edge.
+pub fn draw_curves(path: &Path, title: &str, points: &Points) -> Result<()> {
+    let mut algos: Vec<&str> = vec![];
+    for (_, scores) in points {
+        for (algo, _) in scores {
+            if !algos.contains(&algo.as_str()) {
+                algos.push(algo);
+            }
+        }
+    }
+    let mean_se = |xs: &[f64]| statistics::mean_and_standard_error(xs);
+    let bands: Vec<Band> = algos
+        .iter()
+        .map(|algo| {
+            let of = |point: &(String, Vec<(String, Vec<f64>)>)| {
+                point.1.iter().find(|(a, _)| a == algo).map(|(_, xs)| mean_se(xs))
+            };
+            let mut evaluations: Vec<(f64, f64, f64)> = points
+                .iter()
+                .filter_map(|p| Some((p.0.parse::<f64>().ok()?, of(p)?)))
+                .map(|(step, (m, se))| (step, m, se))
+                .collect();
+            evaluations.sort_by(|a, b| a.0.total_cmp(&b.0));
+            let final_evaluation = points.iter().find(|p| p.0 == "final").and_then(of);
+            Band { label: (*algo).to_owned(), points: vec![], final_evaluation, evaluations }
+        })
+        .collect();
+    plot::draw(path, title, "score (mean ± standard error over runs)", &bands, None, XAxis::Steps)
+}
 
 /// Reads long-format scores, one run per row: `point,algorithm,run,score`
 /// (rliable's layout, for scores from any tool). Points and algorithms keep
@@ -143,9 +174,11 @@ fn parse_scores(text: &str) -> Result<Points> {
         let [point, algo, _run, score] = fields[..] else {
             bail!("line {}: expected 4 fields (point,algorithm,run,score), found {}", i + 1, fields.len());
         };
-        let score: f64 = score.parse().ok().filter(|s: &f64| s.is_finite()).with_context(|| {
-            format!("line {}: the score `{score}` is not a finite number", i + 1)
-        })?;
+        let score: f64 = score
+            .parse()
+            .ok()
+            .filter(|s: &f64| s.is_finite())
+            .with_context(|| format!("line {}: the score `{score}` is not a finite number", i + 1))?;
         let at = match points.iter().position(|(p, _)| p == point) {
             Some(at) => at,
             None => {
@@ -171,8 +204,8 @@ mod tests {
 
     #[test]
     fn scores_group_by_point_then_algorithm_in_the_order_given() {
-        let points = parse_scores("point,algorithm,run,score\nfinal,b,1,3\nfinal,a,1,1\n50000,a,1,0.5\nfinal,b,2,4\n")
-            .unwrap();
+        let points =
+            parse_scores("point,algorithm,run,score\nfinal,b,1,3\nfinal,a,1,1\n50000,a,1,0.5\nfinal,b,2,4\n").unwrap();
         assert_eq!(points.len(), 2);
         assert_eq!(points[0].0, "final");
         assert_eq!(points[0].1, vec![("b".to_owned(), vec![3.0, 4.0]), ("a".to_owned(), vec![1.0])]);
@@ -190,7 +223,8 @@ mod tests {
 
     #[test]
     fn the_table_holds_each_statistic_for_each_algorithm_and_pair() {
-        let points = parse_scores("point,algorithm,run,score\nfinal,a,1,1\nfinal,a,2,3\nfinal,b,1,2\nfinal,b,2,2\n").unwrap();
+        let points =
+            parse_scores("point,algorithm,run,score\nfinal,a,1,1\nfinal,a,2,3\nfinal,b,1,2\nfinal,b,2,2\n").unwrap();
         let table = statistics_table(&points);
         let find = |name: &str, algo: &str| table.iter().find(|s| s.name == name && s.algo == algo).unwrap().value;
         assert_eq!(find("mean", "a").estimate, 2.0);

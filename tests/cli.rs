@@ -78,7 +78,15 @@ fn statistics_reads_scores_from_any_tool() {
         .collect();
     std::fs::write(&scores, format!("point,algorithm,run,score\n{rows}")).unwrap();
     let table = dir.join("statistics.csv");
-    let out = natgrad(&["statistics", scores.to_str().unwrap(), "--csv", table.to_str().unwrap()]);
+    let png = dir.join("curves.png");
+    let out = natgrad(&[
+        "statistics",
+        scores.to_str().unwrap(),
+        "--csv",
+        table.to_str().unwrap(),
+        "--plot",
+        png.to_str().unwrap(),
+    ]);
     assert!(out.status.success(), "{}", stderr(&out));
     // mean ± population std / sqrt(n); the IQM of four is the mean of the middle two; P(b > a) counts ties
     // as halves: 11.5 of 16 pairs.
@@ -87,6 +95,7 @@ fn statistics_reads_scores_from_any_tool() {
     let csv = std::fs::read_to_string(&table).unwrap();
     assert!(csv.starts_with("point,statistic,algorithm,versus,estimate,low,high,runs\n"), "{csv}");
     assert!(csv.contains("final,probability_of_improvement,b,a,0.71875,"), "{csv}");
+    assert!(std::fs::read(&png).unwrap().starts_with(b"\x89PNG"), "curves.png is not a PNG");
 
     std::fs::write(&scores, "point,algorithm,run,score\nfinal,a,1,oops\n").unwrap();
     let out = natgrad(&["statistics", scores.to_str().unwrap()]);
