@@ -324,6 +324,9 @@ struct EvalArgs {
 
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    if matches!(cli.command, Command::Envs { .. } | Command::Eval(_) | Command::Statistics { .. }) {
+        quiet_on_closed_pipe();
+    }
     let result = match cli.command {
         Command::Envs { random_episode, seed } => envs(random_episode, seed).map(|()| ExitCode::SUCCESS),
         Command::Train(args) => train_command(args),
@@ -356,6 +359,16 @@ pub fn main() -> ExitCode {
             eprintln!("error: {e:#}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// `natgrad envs | head` ends quietly, as Unix tools do, rather than panic
+/// on the closed pipe: the commands that only print take SIGPIPE's default.
+/// Training keeps Rust's handling, so that its checkpoint logic decides.
+fn quiet_on_closed_pipe() {
+    // SAFETY: setting a signal's disposition to SIG_DFL installs no handler.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
 }
 
