@@ -324,29 +324,58 @@ def report(env, steps, seeds, results, floors, eval_episodes):
           + f"sb3-contrib {statistics.mean(walls['sb3-contrib']) / floor:.2f}x\n", flush=True)
 
 
-def write_run_files(out, env, results):
+RUN_FILES = {"runs": "implementation,seed,wall_s,steps,last_training_episodes,evaluation",
+             "entropy": "implementation,seed,total_steps,entropy", "scores": "point,algorithm,run,score"}
+
+
+def earlier_rows(out, env, append):
+    """With --append, the rows an earlier invocation wrote into OUT for env (kind -> lines without the header),
+    so that seeds run in several invocations, or sessions, end in one set of files; otherwise none."""
+    rows = {kind: [] for kind in RUN_FILES}
+    if not append:
+        return rows
+    for kind, header in RUN_FILES.items():
+        path = os.path.join(out, f"{env}__{kind}.csv")
+        if not os.path.exists(path):
+            continue
+        with open(path) as f:
+            lines = f.read().splitlines()
+        if not lines or lines[0] != header:
+            raise SystemExit(f"--append: {path} does not start with the header {header!r}; move it away or drop --append")
+        rows[kind] = lines[1:]
+    return rows
+
+
+def check_new_seeds(earlier, seeds):
+    """--append must not run a seed twice: the statistics would count it as two runs."""
+    done = {line.split(",")[1] for line in earlier["runs"]}
+    again = sorted(done & {str(s) for s in seeds}, key=int)
+    if again:
+        raise SystemExit(f"--append: seeds {', '.join(again)} are already in the results; choose --first-seed past them")
+
+
+def write_run_files(out, env, results, earlier):
     """Per environment: each run's figures, the scores the statistics read (the final evaluation and each
-    point of the evaluation curve that every run has), and the entropy over training."""
-    with open(os.path.join(out, f"{env}__runs.csv"), "w") as f:
-        f.write("implementation,seed,wall_s,steps,last_training_episodes,evaluation\n")
-        for impl, runs in results.items():
-            for r in runs:
-                f.write(f"{impl},{r['seed']},{r['wall']:.1f},{r['steps']},{last_mean(r['episodes']):.2f},{r['eval']:.2f}\n")
-    with open(os.path.join(out, f"{env}__entropy.csv"), "w") as f:
-        f.write("implementation,seed,total_steps,entropy\n")
-        for impl, runs in results.items():
-            for r in runs:
-                f.writelines(f"{impl},{r['seed']},{n},{h:.5f}\n" for n, h in r["entropy"])
-    scores = os.path.join(out, f"{env}__scores.csv")
-    with open(scores, "w") as f:
-        f.write("point,algorithm,run,score\n")
-        for impl, runs in results.items():
-            f.writelines(f"final,{impl},{r['seed']},{r['eval']!r}\n" for r in runs)
-        shared = set.intersection(*(set(n for n, _ in r["curve"]) for runs in results.values() for r in runs))
-        for n in sorted(shared):
-            for impl, runs in results.items():
-                f.writelines(f"{n},{impl},{r['seed']},{dict(r['curve'])[n]!r}\n" for r in runs)
-    return scores
+    point of the evaluation curve that every run has), and the entropy over training, after the rows of
+    `earlier` (--append)."""
+    def write(kind, lines):
+        with open(os.path.join(out, f"{env}__{kind}.csv"), "w") as f:
+            f.write(RUN_FILES[kind] + "\n" + "".join(line + "\n" for line in lines))
+
+    write("runs", earlier["runs"] + [f"{impl},{r['seed']},{r['wall']:.1f},{r['steps']},{last_mean(r['episodes']):.2f},{r['eval']:.2f}"
+                   for impl, runs in results.items() for r in runs])
+    write("entropy", earlier["entropy"] + [f"{impl},{r['seed']},{n},{h:.5f}" for impl, runs in results.items() for r in runs
+                      for n, h in r["entropy"]])
+    # Curve points every run has, this invocation's and the earlier ones'.
+    shared = set.intersection(*(set(n for n, _ in r["curve"]) for runs in results.values() for r in runs))
+    earlier_points = [line.split(",")[0] for line in earlier["scores"]]
+    if earlier_points:
+        shared &= {int(p) for p in earlier_points if p != "final"}
+    kept = [line for line in earlier["scores"] if line.split(",")[0] == "final" or int(line.split(",")[0]) in shared]
+    write("scores", kept + [f"final,{impl},{r['seed']},{r['eval']!r}" for impl, runs in results.items() for r in runs]
+          + [f"{n},{impl},{r['seed']},{dict(r['curve'])[n]!r}" for n in sorted(shared)
+             for impl, runs in results.items() for r in runs])
+    return os.path.join(out, f"{env}__scores.csv")
 
 
 class Curve:
@@ -375,6 +404,8 @@ def main():
     parser.add_argument("--floor-steps", type=int, default=100_000,
                         help="random steps the Python floor is measured on (scaled to the run's steps)")
     parser.add_argument("--out", help="folder for the runs and the result files (default: a new temporary folder)")
+    parser.add_argument("--append", action="store_true",
+                        help="keep the runs already in OUT's result files and add these seeds to them")
     args = parser.parse_args()
     import platform
     import sb3_contrib
@@ -402,7 +433,10 @@ def main():
         floors = [floor_seconds(env, floor_steps, 0) * steps / floor_steps]
         print(f"  {env} floor: {floors[-1]:.1f} s for {steps} random steps in Python (measured on {floor_steps})"
               + (" (gSDE off on both sides)" if args.without_sde else ""), flush=True)
-        for seed in range(args.first_seed, args.first_seed + args.seeds):
+        seeds = range(args.first_seed, args.first_seed + args.seeds)
+        earlier = earlier_rows(out, env, args.append)
+        check_new_seeds(earlier, seeds)
+        for seed in seeds:
             wall, n, episodes, evaluation, points, entropy = run_natgrad(
                 args.natgrad, env, seed, steps, logdir, eval_episodes, args.without_sde, False, curve)
             returns = [e["ret"] for e in evaluation]
@@ -425,7 +459,7 @@ def main():
                 print(f"  {env} {impl} seed {seed}: {r[-1]['wall']:.1f} s, last {WINDOW} training episodes "
                       f"{last_mean(r[-1]['episodes']):.1f}, deterministic evaluation {r[-1]['eval']:.1f}", flush=True)
             # After every seed, so that an interrupted benchmark keeps what it has.
-            scores = write_run_files(out, env, results)
+            scores = write_run_files(out, env, results, earlier)
         report(env, steps, args.seeds, results, floors, eval_episodes)
         subprocess.run([args.natgrad, "statistics", scores, "--csv", os.path.join(out, f"{env}__statistics.csv"),
                         "--plot", os.path.join(out, f"{env}__curves.png")], check=True)
