@@ -14,9 +14,7 @@ pub fn replace(path: &Path, tmp: &Path, write: impl FnOnce(&Path) -> Result<()>)
         write(tmp)?;
         std::fs::File::open(tmp)?.sync_all()?;
         std::fs::rename(tmp, path)?;
-        if let Some(dir) = path.parent() {
-            std::fs::File::open(dir)?.sync_all()?;
-        }
+        std::fs::File::open(folder_of(path))?.sync_all()?;
         Ok(())
     };
     attempt().inspect_err(|_| {
@@ -24,9 +22,21 @@ pub fn replace(path: &Path, tmp: &Path, write: impl FnOnce(&Path) -> Result<()>)
     })
 }
 
+/// The folder holding `path`: "." for a bare file name, whose parent is "".
+pub fn folder_of(path: &Path) -> &Path {
+    path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_bare_file_name_lives_in_the_working_folder() {
+        assert_eq!(folder_of(Path::new("e.csv")), Path::new("."));
+        assert_eq!(folder_of(Path::new("runs/e.csv")), Path::new("runs"));
+        assert_eq!(folder_of(Path::new("/e.csv")), Path::new("/"));
+    }
 
     #[test]
     fn a_failed_write_keeps_the_old_file_and_leaves_no_temporary() {

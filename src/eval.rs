@@ -4,6 +4,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use natgrad_agents::agent::streams;
+use natgrad_agents::encoding::ObsEncoding;
 use natgrad_agents::normalize::ObsNormalizer;
 use natgrad_agents::policy::ActionKind;
 use natgrad_envs::{Action, Rng, make_with};
@@ -58,7 +59,7 @@ fn locate(target: &Path, best: bool) -> Result<(PathBuf, PathBuf)> {
     } else if target.is_dir() {
         Ok((target.to_path_buf(), target.join(crate::checkpoint::FILE_NAME)))
     } else if target.is_file() {
-        let dir = target.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        let dir = crate::atomic_file::folder_of(target);
         Ok((dir.to_path_buf(), target.to_path_buf()))
     } else {
         bail!("{} does not exist: give a run folder or a checkpoint file", target.display())
@@ -87,8 +88,8 @@ pub fn episodes(req: &EvalRequest) -> Result<(Vec<Episode>, Vec<render::Frame>, 
     checkpoint.check_matches(&run.algo, &run.env)?;
     let agent_config = run.agent_config()?;
     let mut env = make_with(&run.env, &run.make_options()?)?;
-    let obs_dim = env.observation_space().flat_dim();
-    let agent = agent_config.build(obs_dim, &env.action_space().clone(), Device::Cpu, run.seed)?;
+    let encoding = ObsEncoding::of(env.observation_space());
+    let agent = agent_config.build(encoding.input_dim(), &env.action_space().clone(), Device::Cpu, run.seed)?;
     checkpoint.load_networks(agent.as_ref())?;
     // The policy saw normalised observations: use the statistics it was trained with, frozen.
     let normalizer = checkpoint.obs_stats()?.map(|stats| ObsNormalizer { stats });
@@ -108,9 +109,10 @@ pub fn episodes(req: &EvalRequest) -> Result<(Vec<Episode>, Vec<render::Frame>, 
         if recording {
             frames.push(render::frame(&run.env, &env_state(env.as_ref(), &run.env)?)?);
         }
+        let encoded = encoding.encode(&obs);
         let input = match &normalizer {
-            Some(n) => n.normalize(&obs),
-            None => obs.clone(),
+            Some(n) => n.normalize(&encoded),
+            None => encoded.into_owned(),
         };
         let input = Tensor::from_slice(&input).view([1, -1]).to_kind(kind);
         let action = policy.act(&input, req.deterministic, &mut rng);

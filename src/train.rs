@@ -7,6 +7,7 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, Result, anyhow, bail};
 use indicatif::{ProgressBar, ProgressStyle};
+use natgrad_agents::encoding::ObsEncoding;
 use natgrad_agents::evaluation::evaluate;
 use natgrad_agents::{Agent, Collector, Control, Iteration, NonFinite, TrainError, parse_device, train};
 use natgrad_envs::{MakeOptions, Restored, VectorEnv, VectorMode, make_vec, make_with, parse_kwarg};
@@ -320,7 +321,8 @@ fn build(run: &RunConfig, checkpoint: Option<&Checkpoint>) -> Result<(Box<dyn Ag
     natgrad_agents::agent::set_parallel_critic(run.parallel_critic);
     let common = agent_config.common().clone();
     let venv = make_vec(&run.env, common.n_envs, &run.make_options()?)?;
-    let obs_dim = venv.observation_space().flat_dim();
+    // The networks take the observations encoded (a Discrete index one-hot).
+    let obs_dim = ObsEncoding::of(venv.observation_space()).input_dim();
     let action_space = venv.action_space().clone();
     let mut agent = agent_config.build(obs_dim, &action_space, device, run.seed)?;
     let scale = common.scale_rewards.then_some(common.gamma);

@@ -10,8 +10,9 @@ use common::{TempDir, csv_rows, curve, natgrad, natgrad_args, text, trpo_args, w
 
 /// A user's environment, registered through Gymnasium's entry-point syntax
 /// (`corridor_env:Corridor-v0`): walk right to the end of a corridor. Its
-/// observation is a 2x1 Box (flattened by natgrad); keyword arguments make it
-/// fail on purpose.
+/// observation is a 2x1 Box (flattened by natgrad), or with `discrete=true`
+/// the position as a `Discrete` space counted from `start`; keyword arguments
+/// also make it fail on purpose.
 const CORRIDOR: &str = r#"
 import numpy as np
 import gymnasium as gym
@@ -21,13 +22,18 @@ from gymnasium.envs.registration import register
 class Corridor(gym.Env):
     steps = 0  # over every copy, for the faults below
 
-    def __init__(self, length=8, fail_at=-1, nan_at=-1, fail_reset=False, wide=False):
+    def __init__(self, length=8, fail_at=-1, nan_at=-1, fail_reset=False, wide=False, discrete=False, start=0):
         self.observation_space = gym.spaces.Box(-np.inf, np.inf, shape=(2, 1), dtype=np.float64)
+        self.discrete, self.start = discrete, start
+        if discrete:
+            self.observation_space = gym.spaces.Discrete(length + 1, start=start)
         self.action_space = gym.spaces.Discrete(2)
         self.length, self.fail_at, self.nan_at, self.fail_reset = length, fail_at, nan_at, fail_reset
         self.wide = wide  # observations of another shape than the space's
 
     def _obs(self):
+        if self.discrete:
+            return self.pos + self.start
         if self.wide:
             return np.array([[self.pos / self.length], [1.0], [0.0]])
         return np.array([[self.pos / self.length], [1.0]])
@@ -46,7 +52,7 @@ class Corridor(gym.Env):
         self.pos = max(0, self.pos + (1 if action == 1 else -1))
         terminated = self.pos >= self.length
         obs = self._obs()
-        if Corridor.steps >= self.nan_at > 0:
+        if Corridor.steps >= self.nan_at > 0 and not self.discrete:
             obs[0, 0] = np.nan
         return obs, 1.0 if terminated else -0.1, terminated, False, {}
 
@@ -118,6 +124,33 @@ fn a_users_own_environment_trains_end_to_end() {
     let stdout = text(&eval.stdout);
     let mean: f64 = stdout.split("mean return ").nth(1).and_then(|t| t.split(' ').next()).unwrap().parse().unwrap();
     assert!((0.3..=0.4).contains(&mean), "{stdout}");
+}
+
+/// A `Discrete` observation counted from -3 reaches the networks one-hot,
+/// from 0, in training (both vector modes) and in evaluation. The Box
+/// corridor's observation says the position as a fraction; here each
+/// position is only a name, which the agent learns from all the same.
+#[test]
+fn a_users_discrete_observations_with_a_start_train_and_evaluate() {
+    let dir = corridor_dir("corridor-discrete");
+    for (name, mode) in [("sync", "sync"), ("async", "async")] {
+        let mut args = vec!["train", "--algo", "trpo", "--env", "corridor_env:Corridor-v0", "--run-name", name];
+        args.extend(["--total-steps", "12288", "--quiet", "--logdir", "runs", "--vector-mode", mode]);
+        args.extend(SMALL);
+        args.extend(["--env-kwargs", "discrete=true", "--env-kwargs", "start=-3"]);
+        let out = natgrad_in(dir.path(), &args);
+        assert!(out.status.success(), "{mode}: {}", text(&out.stderr));
+        let mean = mean_return_of_last(&dir.path().join("runs").join(name), 20);
+        assert!(mean > 0.2, "{mode}: mean return of the last 20 episodes {mean}");
+    }
+    let eval = natgrad_in(dir.path(), &["eval", "runs/sync", "--episodes", "5", "--deterministic", "--csv", "e.csv"]);
+    assert!(eval.status.success(), "{}", text(&eval.stderr));
+    let stdout = text(&eval.stdout);
+    let mean: f64 = stdout.split("mean return ").nth(1).and_then(|t| t.split(' ').next()).unwrap().parse().unwrap();
+    assert!((0.3..=0.4).contains(&mean), "{stdout}");
+    // Episodes start at position 0 or 1, which the environment says as -3 or -2.
+    let rows = csv_rows(&dir.path().join("e.csv"));
+    assert!(rows[1..].iter().all(|r| r[3] == "0.0" || r[3] == "1.0"), "first observations {rows:?}");
 }
 
 /// `natgrad compare` passes --env-kwargs and --vector-mode on to every run.

@@ -17,7 +17,7 @@ pub mod optim;
 // Every module keeps its short path (`natgrad_agents::policy`, ...): the
 // folders above show the architecture, these the names users know.
 pub use algorithms::{acktr, npg, trpo, vpg};
-pub use experience::{evaluation, normalize, rollout};
+pub use experience::{encoding, evaluation, normalize, rollout};
 pub use natural::{classifier, fisher, jacobian_fvp, kfac, natural_gradient, natural_policy_step, policy_fisher};
 pub use networks::{actor, distributions, nn, policy, value};
 

@@ -6,6 +6,7 @@
 use natgrad_envs::{EnvError, Rng, VectorEnv};
 use tch::{Device, Kind, Tensor};
 
+use crate::encoding::ObsEncoding;
 use crate::normalize::ObsNormalizer;
 use crate::policy::Policy;
 use crate::rollout::{ActionScratch, env_actions};
@@ -45,8 +46,8 @@ pub fn episodes_per_copy(episodes: usize, copies: usize) -> Vec<usize> {
 }
 
 /// Plays `episodes` episodes of `policy`'s most likely actions on `venv`,
-/// copy i reset with `seed + i`, observations normalised with `normalizer`
-/// as it stands (it learns nothing here). Nothing of the training run's
+/// copy i reset with `seed + i`, observations encoded as in training
+/// ([`ObsEncoding`]) and normalised with `normalizer` as it stands (it learns nothing here). Nothing of the training run's
 /// environments or random streams is touched, so a run evaluates without
 /// changing what it learns.
 pub fn evaluate(
@@ -64,12 +65,16 @@ pub fn evaluate(
     // Deterministic actions draw nothing; `act` asks for a generator all the same.
     let mut unused = Rng::seed_from_u64(seed);
     let mut scratch = ActionScratch::default();
+    let encoding = ObsEncoding::of(venv.observation_space());
     let mut obs = venv.reset(Some(seed))?.to_vec();
+    let mut input = Vec::with_capacity(copies * encoding.input_dim());
     while played.iter().zip(&targets).any(|(p, t)| p < t) {
+        input.clear();
+        encoding.encode_into(&obs, &mut input);
         if let Some(normalizer) = normalizer {
-            normalizer.normalize_in_place(&mut obs);
+            normalizer.normalize_in_place(&mut input);
         }
-        let input = Tensor::from_slice(&obs).view([copies as i64, -1]).to_kind(dtype).to_device(device);
+        let input = Tensor::from_slice(&input).view([copies as i64, -1]).to_kind(dtype).to_device(device);
         let actions = policy.act(&input, true, &mut unused);
         let actions = Vec::<f32>::try_from(&actions.to_device(Device::Cpu).to_kind(Kind::Float).reshape([-1]))
             .expect("a float tensor on the CPU");

@@ -7,6 +7,7 @@ use tch::Tensor;
 
 use crate::actor::{Actor, CpuActor, Decisions, TorchActor};
 use crate::agent::CommonConfig;
+use crate::encoding::ObsEncoding;
 use crate::normalize::{ObsNormalizer, RewardScaler};
 use crate::policy::{ActionKind, Policy};
 use crate::value::ValueFunction;
@@ -58,11 +59,13 @@ pub fn gae(
     advantages
 }
 
-/// `raw` as the networks see it: normalised by `normalizer` if there is one.
-fn normalized(normalizer: Option<&ObsNormalizer>, raw: &[f32]) -> Vec<f32> {
+/// `raw` as the networks see it: encoded, then normalised by `normalizer` if
+/// there is one.
+fn network_input(encoding: &ObsEncoding, normalizer: Option<&ObsNormalizer>, raw: &[f32]) -> Vec<f32> {
+    let encoded = encoding.encode(raw);
     match normalizer {
-        Some(norm) => norm.normalize(raw),
-        None => raw.to_vec(),
+        Some(norm) => norm.normalize(&encoded),
+        None => encoded.into_owned(),
     }
 }
 
@@ -104,6 +107,9 @@ impl Rollout {
 /// environments, the last observations and the normalisation statistics.
 pub struct Collector {
     pub venv: Box<dyn VectorEnv>,
+    /// How the observations become the networks' input (one-hot for `Discrete`).
+    pub encoding: ObsEncoding,
+    /// Statistics of the encoded observations.
     pub obs_normalizer: Option<ObsNormalizer>,
     pub reward_scaler: Option<RewardScaler>,
     /// The raw observations the next step starts from.
@@ -124,14 +130,14 @@ impl Collector {
         scale_rewards_gamma: Option<f64>,
     ) -> Result<Self, EnvError> {
         let last_obs = venv.reset(Some(seed))?.to_vec();
-        let obs_dim = venv.observation_space().flat_dim();
-        let mut obs_normalizer = normalize_obs.then(|| ObsNormalizer::new(obs_dim));
+        let encoding = ObsEncoding::of(venv.observation_space());
+        let mut obs_normalizer = normalize_obs.then(|| ObsNormalizer::new(encoding.input_dim()));
         if let Some(norm) = obs_normalizer.as_mut() {
-            norm.stats.update(&last_obs);
+            norm.stats.update(&encoding.encode(&last_obs));
         }
         let reward_scaler = scale_rewards_gamma.map(|gamma| RewardScaler::new(venv.num_envs(), gamma));
         let rng = Rng::derive(seed, crate::agent::streams::ACTIONS);
-        Ok(Self { venv, obs_normalizer, reward_scaler, last_obs, rng, total_steps: 0 })
+        Ok(Self { venv, encoding, obs_normalizer, reward_scaler, last_obs, rng, total_steps: 0 })
     }
 
     /// Puts the environments back as a checkpoint found them; the next step
@@ -150,9 +156,9 @@ impl Collector {
         Ok(restored)
     }
 
-    /// Observations as the networks see them: normalised if enabled.
-    fn normalized(&self, raw: &[f32]) -> Vec<f32> {
-        normalized(self.obs_normalizer.as_ref(), raw)
+    /// Observations as the networks see them: encoded, normalised if enabled.
+    fn network_input(&self, raw: &[f32]) -> Vec<f32> {
+        network_input(&self.encoding, self.obs_normalizer.as_ref(), raw)
     }
 
     /// Runs `n_steps` steps in each copy and computes GAE(γ, λ), with
@@ -167,7 +173,7 @@ impl Collector {
         config: &CommonConfig,
     ) -> Result<Rollout, EnvError> {
         let n = self.venv.num_envs();
-        let obs_dim = self.venv.observation_space().flat_dim();
+        let obs_dim = self.encoding.input_dim();
         let mut actor: Box<dyn Actor + '_> = match CpuActor::new(policy, value) {
             Some(cpu) => Box::new(cpu),
             None => Box::new(TorchActor::new(policy, value, obs_dim)),
@@ -183,7 +189,7 @@ impl Collector {
         }
         self.total_steps += steps.rewards.len();
 
-        let last_values = actor.values(&self.normalized(&self.last_obs));
+        let last_values = actor.values(&self.network_input(&self.last_obs));
         let mut truncation_values = vec![0.0f32; steps.rewards.len()];
         if !steps.truncation_rows.is_empty() {
             let finals = actor.values(&steps.final_obs);
@@ -205,12 +211,13 @@ impl Collector {
     }
 
     /// One step of every copy: the actor decides, the environments move, and
-    /// `steps` records it. The observations are normalised in place in the
-    /// batch and the actor appends to it: a step allocates nothing of its own.
+    /// `steps` records it. The observations are encoded and normalised in
+    /// place in the batch and the actor appends to it: with `Box`
+    /// observations a step allocates nothing of its own.
     fn step(&mut self, actor: &mut dyn Actor, kind: &ActionKind, steps: &mut Steps) -> Result<(), EnvError> {
         let n = self.venv.num_envs();
         let row = steps.obs.len();
-        steps.obs.extend_from_slice(&self.last_obs);
+        self.encoding.encode_into(&self.last_obs, &mut steps.obs);
         if let Some(norm) = self.obs_normalizer.as_ref() {
             norm.normalize_in_place(&mut steps.obs[row..]);
         }
@@ -226,7 +233,7 @@ impl Collector {
         steps.truncated.extend_from_slice(step.truncated);
         self.last_obs.copy_from_slice(step.obs);
         if let Some(norm) = self.obs_normalizer.as_mut() {
-            norm.stats.update(&self.last_obs);
+            norm.stats.update(&self.encoding.encode(&self.last_obs));
         }
         // A truncated episode's final observation is normalised now, with the
         // statistics of its own step (as SB3's VecNormalize), and valued with
@@ -234,7 +241,7 @@ impl Collector {
         for i in (0..n).filter(|i| step.truncated[*i] && !step.terminated[*i]) {
             steps.truncation_rows.push(base + i);
             let raw = step.final_observation(i).expect("the episode ended");
-            steps.final_obs.extend(normalized(self.obs_normalizer.as_ref(), raw));
+            steps.final_obs.extend(network_input(&self.encoding, self.obs_normalizer.as_ref(), raw));
         }
         steps.episodes.extend_from_slice(step.episodes);
         let now = self.total_steps + steps.rewards.len();

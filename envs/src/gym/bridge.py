@@ -93,7 +93,7 @@ def _describe_space(space, what):
         return ("box", low, high, [int(d) for d in space.shape])
     raise UnsupportedSpace(
         f"its {what} space is {space}, which natgrad does not take: observations must be a Box (any shape, flattened) "
-        "and actions Discrete or a Box; flatten it with gymnasium.wrappers.FlattenObservation (Dict, Tuple) or "
+        "or Discrete (one-hot), and actions Discrete or a Box; flatten it with gymnasium.wrappers.FlattenObservation (Dict, Tuple) or "
         "wrap the environment to use one of those spaces"
     )
 
@@ -104,6 +104,17 @@ def _spec_of(env_id, env):
         return (env_id, None, None)
     threshold = None if spec.reward_threshold is None else float(spec.reward_threshold)
     return (spec.id, spec.max_episode_steps, threshold)
+
+
+def _zero_based(env):
+    """`env`, its Discrete observations counted from 0 if their space starts
+    elsewhere (Discrete(5, start=-2)): natgrad's spaces count from 0, and its
+    networks take the index one-hot."""
+    space = env.observation_space
+    if isinstance(space, gym.spaces.Discrete) and int(space.start) != 0:
+        start = space.start
+        return gym.wrappers.TransformObservation(env, lambda obs: obs - start, gym.spaces.Discrete(int(space.n)))
+    return env
 
 
 class Snapshots(gym.Wrapper):
@@ -202,7 +213,7 @@ class Loop:
         self.envs = []
         try:
             for _ in range(num_envs):
-                self.envs.append(Snapshots(_make(env_id, lambda: gym.make(env_id, **kwargs))))
+                self.envs.append(Snapshots(_zero_based(_make(env_id, lambda: gym.make(env_id, **kwargs)))))
         except Exception:
             self.close()
             raise
@@ -270,7 +281,7 @@ class Copies:
                 num_envs=num_envs,
                 vectorization_mode=mode,
                 vector_kwargs={"autoreset_mode": AutoresetMode.SAME_STEP},
-                wrappers=[Snapshots],
+                wrappers=[_zero_based, Snapshots],
                 **kwargs,
             ),
         )
@@ -315,7 +326,7 @@ class Single:
 
     def __init__(self, env_id, kwargs):
         env_id = _split_module(env_id)
-        self.env = Snapshots(_make(env_id, lambda: gym.make(env_id, **kwargs)))
+        self.env = Snapshots(_zero_based(_make(env_id, lambda: gym.make(env_id, **kwargs))))
         _describe(self, env_id, self.env.observation_space, self.env.action_space, ())
 
     def reset(self, seed):
