@@ -23,9 +23,11 @@ ENTROPY_AT = [100_000, 200_000, 500_000, 1_000_000]
 
 
 def mean_se(values):
+    """Mean ± standard error as rl-baselines3-zoo's all_plots.py and `natgrad statistics` give it: the
+    population standard deviation over the square root of the number of runs."""
     if not values:
         return "n/a"
-    se = statistics.stdev(values) / math.sqrt(len(values)) if len(values) > 1 else 0.0
+    se = statistics.pstdev(values) / math.sqrt(len(values))
     return f"{statistics.mean(values):.1f} ± {se:.1f}"
 
 
