@@ -47,6 +47,8 @@ def main():
                         help="fit the critic on the whole batch at once (one minibatch), so that its update is "
                              "independent of the minibatch order and compares too")
     parser.add_argument("--cg-max-steps", type=int, help="override zoo's conjugate-gradient iterations on both sides")
+    parser.add_argument("--sde", action="store_true",
+                        help="explore with gSDE (sde_sample_freq 4) on both sides, as zoo's Pendulum-v1 entry does")
     args = parser.parse_args()
     from sb3_contrib import TRPO
     from stable_baselines3.common.callbacks import BaseCallback
@@ -60,6 +62,8 @@ def main():
         settings["batch_size"] = n_envs * settings["n_steps"]
     if args.cg_max_steps:
         settings["cg_max_steps"] = args.cg_max_steps
+    if args.sde:
+        settings.update(use_sde=True, sde_sample_freq=4)
     venv = make_vec_env(args.env, n_envs=n_envs, seed=args.seed)
     if normalize:
         venv = VecNormalize(venv, gamma=settings.get("gamma", 0.99))
@@ -103,6 +107,8 @@ def main():
                   n_critic_updates=model.n_critic_updates, critic_batch_size=model.batch_size,
                   line_search_shrink=model.line_search_shrinking_factor,
                   line_search_max_backtracks=model.line_search_max_iter)
+    if model.use_sde:
+        config.update(use_sde=True, sde_sample_freq=model.sde_sample_freq)
     with open(os.path.join(work, "trpo.json"), "w") as f:
         json.dump(config, f)
     out = subprocess.run([args.example, os.path.join(work, "in.safetensors"), os.path.join(work, "out.safetensors"),
