@@ -143,6 +143,14 @@ def start_from(env, state):
     return np.array(inner.state, dtype=np.float32)  # CartPole, MountainCar(Continuous)
 
 
+def env_action(env, action):
+    """`model.predict`'s action as `env.step` takes it: a Discrete action as a Python int (FrozenLake indexes a
+    dict with it), a Box action as it is."""
+    import gymnasium as gym
+
+    return int(np.asarray(action).item()) if isinstance(env.action_space, gym.spaces.Discrete) else action
+
+
 def evaluate_sb3(model, env_id, normalizer, natgrad_episodes):
     """sb3-contrib's deterministic policy on natgrad's evaluation episodes: the same start states."""
     import gymnasium as gym
@@ -164,7 +172,7 @@ def evaluate_sb3(model, env_id, normalizer, natgrad_episodes):
         while not done:
             seen = normalizer.normalize_obs(obs) if normalizer is not None else obs
             action, _ = model.predict(seen, deterministic=True)
-            obs, reward, terminated, truncated, _ = env.step(action)
+            obs, reward, terminated, truncated, _ = env.step(env_action(env, action))
             total += float(reward)
             done = terminated or truncated
         returns.append(total)
@@ -185,7 +193,7 @@ def curve_point(model, env_id, normalizer, episodes):
         while not done:
             seen = normalizer.normalize_obs(obs) if normalizer is not None else obs
             action, _ = model.predict(seen, deterministic=True)
-            obs, reward, terminated, truncated, _ = env.step(action)
+            obs, reward, terminated, truncated, _ = env.step(env_action(env, action))
             total += float(reward)
             done = terminated or truncated
     return total / episodes

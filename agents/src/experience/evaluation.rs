@@ -47,9 +47,10 @@ pub fn episodes_per_copy(episodes: usize, copies: usize) -> Vec<usize> {
 
 /// Plays `episodes` episodes of `policy`'s most likely actions on `venv`,
 /// copy i reset with `seed + i`, observations encoded as in training
-/// ([`ObsEncoding`]) and normalised with `normalizer` as it stands (it learns nothing here). Nothing of the training run's
-/// environments or random streams is touched, so a run evaluates without
-/// changing what it learns.
+/// ([`ObsEncoding`]) and normalised with `normalizer` as it stands (it
+/// learns nothing here). Nothing of the training run's environments or
+/// random streams is touched, so a run evaluates without changing what it
+/// learns.
 pub fn evaluate(
     policy: &Policy,
     venv: &mut dyn VectorEnv,
