@@ -71,6 +71,16 @@ pub fn write_statistics_csv(path: &Path, table: &[Statistic]) -> Result<()> {
     std::fs::write(path, csv).with_context(|| format!("cannot write {}", path.display()))
 }
 
+/// Decimals that show scores up to `largest` in magnitude with three
+/// significant digits, and at least one: returns in the hundreds print as
+/// 2415.4, success rates as 0.723.
+fn decimals(largest: f64) -> usize {
+    if !(largest.is_finite() && largest > 0.0) {
+        return 1;
+    }
+    (2 - largest.log10().floor() as i64).clamp(1, 6) as usize
+}
+
 /// The final evaluation's statistics (the last point's, where there is no
 /// "final"), as two small tables.
 pub fn print_statistics(table: &[Statistic]) {
@@ -85,10 +95,12 @@ pub fn print_statistics(table: &[Statistic]) {
     );
     println!("| algorithm | runs | mean ± s.e. | IQM [95% interval] |");
     println!("|---|---:|---:|---:|");
+    let largest = finals.iter().filter(|s| s.name != "probability_of_improvement").map(|s| s.value.estimate.abs());
+    let d = decimals(largest.fold(0.0, f64::max));
     for (algo, s) in algos.iter().zip(finals.iter().filter(|s| s.name == "mean")) {
         let (Some(mean), Some(iqm)) = (of("mean", algo), of("iqm", algo)) else { continue };
         println!(
-            "| {algo} | {} | {:.1} ± {:.1} | {:.1} [{:.1}, {:.1}] |",
+            "| {algo} | {} | {:.d$} ± {:.d$} | {:.d$} [{:.d$}, {:.d$}] |",
             s.runs,
             mean.estimate,
             mean.high - mean.estimate,
@@ -201,6 +213,12 @@ fn parse_scores(text: &str) -> Result<Points> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn small_scores_print_with_three_significant_digits() {
+        assert_eq!([2415.4, 99.9, 10.0, 9.99, 0.723, 0.05].map(decimals), [1, 1, 1, 2, 3, 4]);
+        assert_eq!([0.0, f64::NAN, f64::INFINITY].map(decimals), [1, 1, 1]);
+    }
 
     #[test]
     fn scores_group_by_point_then_algorithm_in_the_order_given() {

@@ -90,8 +90,8 @@ fn statistics_reads_scores_from_any_tool() {
     assert!(out.status.success(), "{}", stderr(&out));
     // mean ± population std / sqrt(n); the IQM of four is the mean of the middle two; P(b > a) counts ties
     // as halves: 11.5 of 16 pairs.
-    assert!(stdout(&out).contains("| a | 4 | 2.5 ± 0.6 | 2.5 ["), "{}", stdout(&out));
-    assert!(stdout(&out).contains("| b | 4 | 3.5 ± 0.6 | 3.5 ["), "{}", stdout(&out));
+    assert!(stdout(&out).contains("| a | 4 | 2.50 ± 0.56 | 2.50 ["), "{}", stdout(&out));
+    assert!(stdout(&out).contains("| b | 4 | 3.50 ± 0.56 | 3.50 ["), "{}", stdout(&out));
     let csv = std::fs::read_to_string(&table).unwrap();
     assert!(csv.starts_with("point,statistic,algorithm,versus,estimate,low,high,runs\n"), "{csv}");
     assert!(csv.contains("final,probability_of_improvement,b,a,0.71875,"), "{csv}");
