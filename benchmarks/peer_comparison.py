@@ -14,12 +14,17 @@ The protocol, the same for both (as sb3-contrib's and zoo's tables):
 - training: the mean return of each run's last 20 training episodes;
 - evaluation: each run's final policy, deterministic (its mean action or
   argmax), over many episodes (100; 1000 on Pendulum, whose return spreads by
-  about +-130 with the start state), with the run's own observation
+  about +-130 with the start state, and on FrozenLake, whose return is 0 or
+  1; 20 on MuJoCo, as zoo's benchmark), with the run's own observation
   statistics, frozen. Both implementations play the same episodes: natgrad
   evaluates first and writes each episode's start state, and sb3-contrib's
   policy starts its episodes from those states (Gymnasium's
   `env.unwrapped.state`); the first observations are checked to be equal.
-  For Gymnasium's own environments (Hopper), both reset with the same seed.
+  For Gymnasium's own environments (MuJoCo, FrozenLake), both reset with the
+  same seed.
+- on MuJoCo, an evaluation curve during training (every 50k steps, 10
+  episodes from the same start states on both sides) and the policy's
+  entropy after every update.
 
 The floor: the time to step the same environment as many times with random
 actions in Python alone (Gymnasium, no learner), measured in the same run.
