@@ -381,8 +381,10 @@ fn statistics_command(path: &Path, csv: Option<&Path>, plot: Option<&Path>) -> R
         println!("wrote {}", csv.display());
     }
     if let Some(png) = plot {
-        let title = path.file_stem().map_or("scores".into(), |s| s.to_string_lossy().into_owned());
-        scores::draw_curves(png, &title, &points)?;
+        // The file's name says what was scored: Hopper-v5__scores.csv draws as "Hopper-v5".
+        let stem = path.file_stem().map_or("scores".into(), |s| s.to_string_lossy().into_owned());
+        let title = stem.strip_suffix("__scores").filter(|t| !t.is_empty()).unwrap_or(&stem);
+        scores::draw_curves(png, title, &points)?;
         println!("wrote {}", png.display());
     }
     Ok(())
