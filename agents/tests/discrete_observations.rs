@@ -2,9 +2,7 @@
 //! `preprocess_obs` gives them, and an agent learns from them. Release mode.
 
 use natgrad_agents::{Agent, Collector, CommonConfig, Control, Trpo, TrpoConfig, train};
-use natgrad_envs::{
-    Action, Env, EnvError, EnvSnapshot, EnvSpec, Observation, Rng, Space, Step, VecEnv, VectorEnv,
-};
+use natgrad_envs::{Action, Env, EnvError, EnvSnapshot, EnvSpec, Observation, Rng, Space, Step, VecEnv, VectorEnv};
 use tch::{Device, Kind};
 
 const STATES: usize = 16;
@@ -89,10 +87,7 @@ fn parity_envs(n: usize) -> Box<dyn VectorEnv> {
 }
 
 fn config() -> TrpoConfig {
-    TrpoConfig {
-        common: CommonConfig { n_envs: 2, n_steps: 256, ..CommonConfig::default() },
-        ..TrpoConfig::default()
-    }
+    TrpoConfig { common: CommonConfig { n_envs: 2, n_steps: 256, ..CommonConfig::default() }, ..TrpoConfig::default() }
 }
 
 #[test]
