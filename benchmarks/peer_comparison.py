@@ -173,15 +173,21 @@ def evaluate_sb3(model, env_id, normalizer, natgrad_episodes):
         # cos/sin at reset, see envs/tests/fixtures/gymnasium/README.md).
         if np.any(np.abs(python_obs - natgrad_obs) > np.spacing(np.abs(natgrad_obs))):
             raise SystemExit(f"{env_id}: episode {i} starts from {obs} in Python but {episode['obs']} in natgrad")
-        total, done = 0.0, False
-        while not done:
-            seen = normalizer.normalize_obs(obs) if normalizer is not None else obs
-            action, _ = model.predict(seen, deterministic=True)
-            obs, reward, terminated, truncated, _ = env.step(env_action(env, action))
-            total += float(reward)
-            done = terminated or truncated
-        returns.append(total)
+        returns.append(play_episode(model, env, obs, normalizer))
     return returns
+
+
+def play_episode(model, env, obs, normalizer):
+    """The return of `model`'s deterministic policy from `obs`, `env`'s first observation, to the
+    episode's end, the observations normalised with the training statistics, frozen, where there are any."""
+    total, done = 0.0, False
+    while not done:
+        seen = normalizer.normalize_obs(obs) if normalizer is not None else obs
+        action, _ = model.predict(seen, deterministic=True)
+        obs, reward, terminated, truncated, _ = env.step(env_action(env, action))
+        total += float(reward)
+        done = terminated or truncated
+    return total
 
 
 def curve_point(model, env_id, normalizer, episodes):
@@ -194,13 +200,7 @@ def curve_point(model, env_id, normalizer, episodes):
     total = 0.0
     for i in range(episodes):
         obs, _ = env.reset(seed=0) if i == 0 else env.reset()
-        done = False
-        while not done:
-            seen = normalizer.normalize_obs(obs) if normalizer is not None else obs
-            action, _ = model.predict(seen, deterministic=True)
-            obs, reward, terminated, truncated, _ = env.step(env_action(env, action))
-            total += float(reward)
-            done = terminated or truncated
+        total += play_episode(model, env, obs, normalizer)
     return total / episodes
 
 
