@@ -92,9 +92,9 @@ def _describe_space(space, what):
         high = np.asarray(space.high, dtype=np.float32).reshape(-1).tolist()
         return ("box", low, high, [int(d) for d in space.shape])
     raise UnsupportedSpace(
-        f"its {what} space is {space}, which natgrad does not take: observations must be a Box (any shape, flattened) "
-        "or Discrete (one-hot), and actions Discrete or a Box; flatten it with gymnasium.wrappers.FlattenObservation (Dict, Tuple) or "
-        "wrap the environment to use one of those spaces"
+        f"its {what} space is {space}, which natgrad does not take: observations must be a Box (any shape, "
+        "flattened) or Discrete (one-hot), and actions Discrete or a Box; flatten it with "
+        "gymnasium.wrappers.FlattenObservation (Dict, Tuple) or wrap the environment to use one of those spaces"
     )
 
 
