@@ -493,7 +493,7 @@ fn print_gymnasium_ids() {
 fn run_random_episode(env: &mut dyn Env, seed: u64) -> Result<(f64, usize)> {
     let mut rng = Rng::seed_from_u64(seed);
     let space: Space = env.action_space().clone();
-    let mut buf = Vec::new();
+    let mut buf = natgrad_envs::SampleBuffer::default();
     env.reset(Some(seed))?;
     let (mut ret, mut len) = (0.0, 0);
     loop {

@@ -118,6 +118,10 @@ pub fn episodes(req: &EvalRequest) -> Result<(Vec<Episode>, Vec<render::Frame>, 
         let action = policy.act(&input, req.deterministic, &mut rng);
         let step = match policy.action_kind() {
             ActionKind::Discrete { .. } => env.step(Action::Discrete(action.int64_value(&[0])))?,
+            ActionKind::MultiDiscrete { .. } | ActionKind::MultiBinary { .. } => {
+                let indices = Vec::<i64>::try_from(&action.to_kind(Kind::Int64).reshape([-1]))?;
+                env.step(Action::Indices(&indices))?
+            }
             ActionKind::Continuous { low, high } => {
                 let a = Vec::<f32>::try_from(&action.to_kind(Kind::Float).reshape([-1]))?;
                 let clipped: Vec<f32> = a.iter().zip(low.iter().zip(high)).map(|(x, (l, h))| x.clamp(*l, *h)).collect();

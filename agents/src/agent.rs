@@ -145,7 +145,7 @@ impl CommonConfig {
 
     /// Refuses settings that do not fit `action_space` (gSDE with discrete actions).
     pub fn check_action_space(&self, action_space: &Space) -> Result<(), ConfigError> {
-        let discrete = matches!(action_space, Space::Discrete { .. });
+        let discrete = !matches!(action_space, Space::Box(_));
         check(
             !(self.use_sde && discrete),
             "use_sde",

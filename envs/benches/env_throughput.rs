@@ -5,7 +5,7 @@
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
-use natgrad_envs::{Action, MakeOptions, Rng, Space, VecActions, VecEnv, VectorEnv, ids, make};
+use natgrad_envs::{MakeOptions, Rng, SampleBuffer, Space, VecEnv, VectorEnv, ids, make, random_actions};
 
 const VEC_COPIES: usize = 16;
 
@@ -38,7 +38,7 @@ fn single(id: &str, budget: Duration) -> f64 {
     let mut env = make(id).expect("registered id");
     let space: Space = env.action_space().clone();
     let mut rng = Rng::seed_from_u64(0);
-    let mut buf = Vec::new();
+    let mut buf = SampleBuffer::default();
     env.reset(Some(0)).unwrap();
     measure(budget, CHUNK, || {
         for _ in 0..CHUNK {
@@ -57,21 +57,10 @@ fn vectorized(id: &str, budget: Duration) -> f64 {
     venv.reset(Some(0)).unwrap();
     let space = venv.action_space().clone();
     let mut rng = Rng::seed_from_u64(0);
-    let mut discrete = vec![0i64; VEC_COPIES];
-    let mut continuous = vec![0f32; VEC_COPIES * space.flat_dim()];
-    let mut buf = Vec::new();
+    let mut buf = SampleBuffer::default();
     measure(budget, ITERS * VEC_COPIES, || {
         for _ in 0..ITERS {
-            for i in 0..VEC_COPIES {
-                match space.sample(&mut rng, &mut buf) {
-                    Action::Discrete(a) => discrete[i] = a,
-                    Action::Continuous(a) => continuous[i * a.len()..(i + 1) * a.len()].copy_from_slice(a),
-                }
-            }
-            let actions = match space {
-                Space::Discrete { .. } => VecActions::Discrete(&discrete),
-                Space::Box(_) => VecActions::Continuous(&continuous),
-            };
+            let actions = random_actions(&space, VEC_COPIES, &mut rng, &mut buf);
             black_box(venv.step(actions).expect("valid actions").obs);
         }
     })

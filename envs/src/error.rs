@@ -14,8 +14,12 @@ pub enum EnvError {
     ActionOutOfRange { action: i64, n: usize },
 
     #[error(
-        "continuous action has {got} values but the action space has {expected}; pass a slice of length {expected}"
+        "action component {index} is {action}, out of range: that component takes 0..{n} (0 to {})",
+        n.saturating_sub(1)
     )]
+    ComponentOutOfRange { index: usize, action: i64, n: usize },
+
+    #[error("the action has {got} values but the action space has {expected}; pass a slice of length {expected}")]
     ActionDimension { expected: usize, got: usize },
 
     #[error(

@@ -8,7 +8,8 @@
 
 use crate::env::{Env, EnvSnapshot, EnvSpec};
 use crate::error::EnvError;
-use crate::space::{Action, Space};
+use crate::rng::Rng;
+use crate::space::{Action, SampleBuffer, Space};
 
 /// N copies of an environment in lockstep, with same-step automatic reset:
 /// the contract every rollout collector relies on, whatever runs the copies.
@@ -104,11 +105,27 @@ impl EpisodeTracker {
 }
 
 /// A batch of actions, one per copy: indices, or `num_envs * action_dim`
-/// floats in row-major order.
+/// floats or indices (`MultiDiscrete`, `MultiBinary`) in row-major order.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum VecActions<'a> {
     Discrete(&'a [i64]),
     Continuous(&'a [f32]),
+    Indices(&'a [i64]),
+}
+
+/// One uniformly random action per copy of `space`, drawn as `n` calls of
+/// [`Space::sample`] would draw them, as a batch borrowed from `buf`.
+pub fn random_actions<'b>(space: &Space, n: usize, rng: &mut Rng, buf: &'b mut SampleBuffer) -> VecActions<'b> {
+    buf.floats.clear();
+    buf.indices.clear();
+    for _ in 0..n {
+        space.sample_into(rng, &mut buf.floats, &mut buf.indices);
+    }
+    match space {
+        Space::Discrete { .. } => VecActions::Discrete(&buf.indices),
+        Space::Box(_) => VecActions::Continuous(&buf.floats),
+        Space::MultiDiscrete { .. } | Space::MultiBinary { .. } => VecActions::Indices(&buf.indices),
+    }
 }
 
 /// One finished episode.
@@ -232,12 +249,17 @@ pub(crate) fn check_actions(
     action_dim: usize,
     actions: VecActions<'_>,
 ) -> Result<(), EnvError> {
+    let rows = |len: usize| {
+        if len.is_multiple_of(action_dim) {
+            Ok(len / action_dim)
+        } else {
+            Err(EnvError::ActionDimension { expected: n * action_dim, got: len })
+        }
+    };
     let given = match actions {
         VecActions::Discrete(a) => a.len(),
-        VecActions::Continuous(a) if a.len() % action_dim == 0 => a.len() / action_dim,
-        VecActions::Continuous(a) => {
-            return Err(EnvError::ActionDimension { expected: n * action_dim, got: a.len() });
-        }
+        VecActions::Continuous(a) => rows(a.len())?,
+        VecActions::Indices(a) => rows(a.len())?,
     };
     if given != n {
         return Err(EnvError::ActionCount { expected: n, got: given });
@@ -255,6 +277,7 @@ fn copy_action(actions: VecActions<'_>, action_dim: usize, i: usize) -> Action<'
     match actions {
         VecActions::Discrete(a) => Action::Discrete(a[i]),
         VecActions::Continuous(a) => Action::Continuous(&a[i * action_dim..(i + 1) * action_dim]),
+        VecActions::Indices(a) => Action::Indices(&a[i * action_dim..(i + 1) * action_dim]),
     }
 }
 

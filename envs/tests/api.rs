@@ -2,8 +2,8 @@
 //! limits, clipping, seeding and the vectorized environment.
 
 use natgrad_envs::{
-    Action, CartPole, ClassicEnv, Env, EnvError, MakeOptions, MountainCar, Rng, Space, TimeLimit, VecActions, VecEnv,
-    VectorEnv, make, make_with,
+    Action, CartPole, ClassicEnv, Env, EnvError, MakeOptions, MountainCar, Rng, SampleBuffer, Space, TimeLimit,
+    VecActions, VecEnv, VectorEnv, make, make_with, random_actions,
 };
 
 /// Runs one episode with random actions from `action_seed`; returns every
@@ -11,7 +11,7 @@ use natgrad_envs::{
 fn random_episode(env: &mut dyn Env, seed: u64, action_seed: u64) -> Vec<(Vec<f32>, f64, bool, bool)> {
     let mut rng = Rng::seed_from_u64(action_seed);
     let space = env.action_space().clone();
-    let mut buf = Vec::new();
+    let mut buf = SampleBuffer::default();
     let mut out = vec![(env.reset(Some(seed)).unwrap().to_vec(), 0.0, false, false)];
     loop {
         let s = env.step(space.sample(&mut rng, &mut buf)).unwrap();
@@ -30,6 +30,7 @@ fn step_before_reset_is_an_error() {
         let action = match env.action_space() {
             Space::Discrete { .. } => Action::Discrete(0),
             Space::Box(_) => Action::Continuous(&[0.0]),
+            other => panic!("{id}: native environments have no {other} actions"),
         };
         assert_eq!(env.step(action), Err(EnvError::NotReset), "{id}");
         assert_eq!(env.state(), None);
@@ -263,23 +264,11 @@ fn snapshots_restore_everything_that_shapes_the_future() {
         venv.reset(Some(9)).unwrap();
         let space = venv.action_space().clone();
         let mut rng = Rng::seed_from_u64(1);
-        let mut buf = Vec::new();
-        let actions = |rng: &mut Rng, buf: &mut Vec<f32>| -> (Vec<i64>, Vec<f32>) {
-            let (mut d, mut c) = (vec![], vec![]);
-            for _ in 0..3 {
-                match space.sample(rng, buf) {
-                    Action::Discrete(a) => d.push(a),
-                    Action::Continuous(a) => c.extend_from_slice(a),
-                }
-            }
-            (d, c)
-        };
+        let mut buf = SampleBuffer::default();
         let mut run = |venv: &mut VecEnv, rng: &mut Rng, steps: usize| -> Vec<(Vec<f32>, Vec<f64>, usize)> {
             (0..steps)
                 .map(|_| {
-                    let (d, c) = actions(rng, &mut buf);
-                    let batch = if d.is_empty() { VecActions::Continuous(&c) } else { VecActions::Discrete(&d) };
-                    let s = venv.step(batch).unwrap();
+                    let s = venv.step(random_actions(&space, 3, rng, &mut buf)).unwrap();
                     (s.obs.to_vec(), s.rewards.to_vec(), s.episodes.len())
                 })
                 .collect()

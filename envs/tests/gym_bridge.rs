@@ -5,8 +5,8 @@
 
 use natgrad_envs::gym::{GymEnv, GymVecEnv};
 use natgrad_envs::{
-    Action, Env, EnvError, KwValue, MakeOptions, Restored, Rng, VecActions, VecEnv, VectorEnv, VectorMode, make,
-    make_vec, make_with,
+    Action, Env, EnvError, KwValue, MakeOptions, Restored, Rng, SampleBuffer, VecActions, VecEnv, VectorEnv,
+    VectorMode, make, make_vec, make_with, random_actions,
 };
 
 fn options() -> MakeOptions {
@@ -51,18 +51,9 @@ fn assert_same_vector_steps(a: &mut dyn VectorEnv, b: &mut dyn VectorEnv, seed: 
     let space = a.action_space().clone();
     let mut rng = Rng::seed_from_u64(seed);
     let (mut ends, mut truncations) = (0, 0);
-    let mut buf = vec![];
+    let mut buf = SampleBuffer::default();
     for t in 0..steps {
-        let mut discrete = vec![];
-        let mut continuous = vec![];
-        for _ in 0..n {
-            match space.sample(&mut rng, &mut buf) {
-                Action::Discrete(x) => discrete.push(x),
-                Action::Continuous(x) => continuous.extend_from_slice(x),
-            }
-        }
-        let actions =
-            if discrete.is_empty() { VecActions::Continuous(&continuous) } else { VecActions::Discrete(&discrete) };
+        let actions = random_actions(&space, n, &mut rng, &mut buf);
         let sa = a.step(actions).unwrap();
         let (obs, rewards, terminated, truncated, episodes) =
             (sa.obs.to_vec(), sa.rewards.to_vec(), sa.terminated.to_vec(), sa.truncated.to_vec(), sa.episodes.to_vec());

@@ -317,7 +317,7 @@ fn acrobot_reset_state_is_float32() {
 fn box_bounds(space: &Space) -> (Vec<f32>, Vec<f32>) {
     match space {
         Space::Box(b) => (b.low.clone(), b.high.clone()),
-        Space::Discrete { .. } => panic!("expected a box"),
+        other => panic!("expected a box, got {other}"),
     }
 }
 

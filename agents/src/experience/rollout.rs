@@ -254,10 +254,13 @@ impl Collector {
 /// the box (sampled unclipped, clipped only on the way to the environment).
 pub(crate) fn env_actions<'a>(kind: &ActionKind, actions: &[f32], scratch: &'a mut ActionScratch) -> VecActions<'a> {
     match kind {
-        ActionKind::Discrete { .. } => {
+        ActionKind::Discrete { .. } | ActionKind::MultiDiscrete { .. } | ActionKind::MultiBinary { .. } => {
             scratch.discrete.clear();
             scratch.discrete.extend(actions.iter().map(|a| *a as i64));
-            VecActions::Discrete(&scratch.discrete)
+            match kind {
+                ActionKind::Discrete { .. } => VecActions::Discrete(&scratch.discrete),
+                _ => VecActions::Indices(&scratch.discrete),
+            }
         }
         ActionKind::Continuous { low, high } => {
             let d = low.len();
@@ -312,12 +315,16 @@ impl Steps {
     fn into_rollout(self, advantages: &[f32], policy: &Policy, obs_dim: usize) -> Rollout {
         let (device, kind) = (policy.device(), policy.kind());
         let tensor = |v: &[f32]| Tensor::from_slice(v).to_device(device).to_kind(kind);
-        let actions = match policy.action_kind() {
-            ActionKind::Discrete { .. } => {
-                let idx: Vec<i64> = self.decisions.actions.iter().map(|a| *a as i64).collect();
-                Tensor::from_slice(&idx).to_device(device)
+        let action_kind = policy.action_kind();
+        let indices = || -> Vec<i64> { self.decisions.actions.iter().map(|a| *a as i64).collect() };
+        let actions = match action_kind {
+            ActionKind::Discrete { .. } => Tensor::from_slice(&indices()).to_device(device),
+            ActionKind::MultiDiscrete { .. } => {
+                Tensor::from_slice(&indices()).view([-1, action_kind.dim() as i64]).to_device(device)
             }
-            ActionKind::Continuous { low, .. } => tensor(&self.decisions.actions).view([-1, low.len() as i64]),
+            ActionKind::Continuous { .. } | ActionKind::MultiBinary { .. } => {
+                tensor(&self.decisions.actions).view([-1, action_kind.dim() as i64])
+            }
         };
         let values = tensor(&self.decisions.values);
         let advantages = tensor(advantages);

@@ -5,14 +5,16 @@
 //! the Fisher of the output distribution in those parameters (the term with
 //! the output's own second derivative vanishes, since the KL's gradient in
 //! the output is zero at π_old). M has a closed form: diag(p) − ppᵀ for a
-//! categorical over logits, diag(1/σ², 2) for a Gaussian in (μ, log σ)
+//! categorical over logits (one such block per component of a product of
+//! categoricals), diag(p(1 − p)) for Bernoullis over their logits,
+//! diag(1/σ², 2) for a Gaussian in (μ, log σ)
 //! (Martens, 2020, "New insights and perspectives on the natural gradient
 //! method", §9). So a product is one forward-mode pass for J v, a few
 //! elementwise operations for M, and one backward pass for Jᵀ(M J v): about
 //! 25 large libtorch operations for a two-hidden-layer MLP, against the
 //! hundreds of small ones double backprop records and replays.
 //!
-//! The passes are written out for natgrad's tanh MLP and its three heads.
+//! The passes are written out for natgrad's tanh MLP and its heads.
 //! Flat vectors follow [`Policy::parameters`]: per layer its bias, then its
 //! weight `[out, in]`, then the head's log-std. The tests hold every head
 //! against [`crate::natural_gradient::FisherVectorProduct`].
@@ -77,8 +79,11 @@ struct Layer {
 
 /// M, the Fisher of each state's output distribution.
 enum OutputFisher {
-    /// Over the logits: M u = p ⊙ u − p (pᵀu).
-    Categorical { probs: Tensor },
+    /// Over the logits: M u = p ⊙ u − p (pᵀu), per component of `nvec` (one
+    /// component for a plain categorical).
+    Categorical { probs: Tensor, nvec: Vec<i64> },
+    /// Over the logits: M = diag(p (1 − p)).
+    Bernoulli { weight: Tensor },
     /// In (μ, log σ), log σ shared by every state: M = diag(1/σ², 2).
     Gaussian { inv_var: Tensor },
     /// gSDE, log σ = ½ log(features² · std² + ε) per state: M = diag(1/σ², 2)
@@ -119,7 +124,19 @@ impl JacobianFisherProduct {
                 })
                 .collect();
             let fisher = match policy.head() {
-                HeadView::Categorical => OutputFisher::Categorical { probs: net.output.softmax(-1, net.output.kind()) },
+                HeadView::Categorical => {
+                    let nvec = vec![net.output.size()[1]];
+                    OutputFisher::Categorical { probs: net.output.softmax(-1, net.output.kind()), nvec }
+                }
+                HeadView::MultiCategorical { nvec } => {
+                    let parts: Vec<Tensor> =
+                        net.output.split_with_sizes(nvec, -1).iter().map(|l| l.softmax(-1, l.kind())).collect();
+                    OutputFisher::Categorical { probs: Tensor::cat(&parts, -1), nvec: nvec.to_vec() }
+                }
+                HeadView::Bernoulli => {
+                    let p = net.output.sigmoid();
+                    OutputFisher::Bernoulli { weight: &p * (-&p + 1.0) }
+                }
                 HeadView::Gaussian { log_std } => OutputFisher::Gaussian { inv_var: (log_std * -2.0).exp() },
                 HeadView::StateDependent { log_std, sde } => {
                     let std = policy.std_of(log_std);
@@ -169,7 +186,7 @@ impl JacobianFisherProduct {
             })
             .collect();
         let head = match &self.fisher {
-            OutputFisher::Categorical { .. } => None,
+            OutputFisher::Categorical { .. } | OutputFisher::Bernoulli { .. } => None,
             OutputFisher::Gaussian { inv_var } => Some(take(&inv_var.size())),
             OutputFisher::StateDependent { std, .. } => Some(take(&std.size())),
         };
@@ -203,11 +220,18 @@ impl JacobianFisherProduct {
     ) -> (Tensor, Option<Tensor>, Option<Tensor>) {
         let n = self.n;
         match &self.fisher {
-            OutputFisher::Categorical { probs } => {
+            OutputFisher::Categorical { probs, nvec } => {
                 let pu = probs * output;
-                let ptu = pu.sum_dim_intlist(-1, true, pu.kind());
-                ((pu - probs * ptu) / n, None, None)
+                // pᵀu per component, broadcast back over that component's logits.
+                let ptu: Vec<Tensor> = pu
+                    .split_with_sizes(nvec, -1)
+                    .iter()
+                    .zip(nvec)
+                    .map(|(part, width)| part.sum_dim_intlist(-1, true, pu.kind()).expand([-1, *width], false))
+                    .collect();
+                ((&pu - probs * Tensor::cat(&ptu, -1)) / n, None, None)
             }
+            OutputFisher::Bernoulli { weight } => (output * weight / n, None, None),
             OutputFisher::Gaussian { inv_var } => {
                 // Every state's log σ is the parameter itself: the mean of 2·dlog σ.
                 (output * inv_var / n, None, head.map(|h| h * 2.0))
@@ -293,10 +317,15 @@ mod tests {
         Space::Box(BoxSpace::new(vec![-1.0, -1.0, -1.0], vec![1.0, 1.0, 1.0]))
     }
 
-    /// Every head natgrad has: categorical, shared log-std, and gSDE with each
-    /// of its switches.
+    /// Every head natgrad has: categorical, multi-categorical, Bernoulli,
+    /// shared log-std, and gSDE with each of its switches.
     fn heads() -> Vec<(Space, Option<Sde>)> {
-        let mut heads = vec![(Space::Discrete { n: 4 }, None), (gaussian(), None)];
+        let mut heads = vec![
+            (Space::Discrete { n: 4 }, None),
+            (Space::MultiDiscrete { nvec: vec![3, 1, 2] }, None),
+            (Space::MultiBinary { n: 3 }, None),
+            (gaussian(), None),
+        ];
         for full_std in [true, false] {
             for use_expln in [true, false] {
                 for learn_features in [true, false] {

@@ -239,29 +239,56 @@ mod tests {
         p
     }
 
-    fn fvp_of(policy: &Policy, obs: &Tensor, v: &Tensor) -> Tensor {
+    fn fvp_of(policy: &Policy, obs: &Tensor, v: &Tensor, damping: f64) -> Tensor {
         let params = policy.parameters();
         let old = policy.dist(obs).detach();
         let kl = old.kl(&policy.dist(obs)).mean(None::<Kind>);
-        FisherVectorProduct::new(&kl, &params, 0.0).apply(v)
+        FisherVectorProduct::new(&kl, &params, damping).apply(v)
     }
 
-    /// E_s Σ_a π(a|s) ∇log π(a|s) ∇log π(a|s)ᵀ, one gradient per (s, a).
-    fn explicit_categorical_fisher(policy: &Policy, obs: &Tensor, n: i64) -> Tensor {
+    /// Every action of a space of integers, each as a batch of one in the
+    /// form `log_prob` takes: `[1]` indices, `[1, k]` index vectors, `[1, n]`
+    /// bits as floats of `kind`.
+    fn every_action(space: &Space, kind: Kind) -> Vec<Tensor> {
+        let nvec = space.nvec().expect("a space of integers");
+        let mut joint: Vec<Vec<i64>> = vec![vec![]];
+        for n in &nvec {
+            joint =
+                joint.iter().flat_map(|head| (0..*n as i64).map(move |a| [head.clone(), vec![a]].concat())).collect();
+        }
+        joint
+            .iter()
+            .map(|a| match space {
+                Space::Discrete { .. } => Tensor::from_slice(a),
+                Space::MultiDiscrete { .. } => Tensor::from_slice(a).view([1, -1]),
+                _ => Tensor::from_slice(a).view([1, -1]).to_kind(kind),
+            })
+            .collect()
+    }
+
+    /// E_s Σ_a π(a|s) ∇log π(a|s) ∇log π(a|s)ᵀ, one gradient per (s, a), the
+    /// sum over every joint action: the Fisher by its definition, whatever
+    /// structure the distribution has.
+    fn explicit_discrete_fisher(policy: &Policy, obs: &Tensor, space: &Space) -> Tensor {
         let params = policy.parameters();
         let b = obs.size()[0];
         let dim = flat_params(&params).size()[0];
         let mut f = Tensor::zeros([dim, dim], (Kind::Double, Device::Cpu));
+        let actions = every_action(space, obs.kind());
+        let mut total_probability = 0.0;
         for s in 0..b {
             let o = obs.narrow(0, s, 1);
-            for a in 0..n {
+            for a in &actions {
                 let dist = policy.dist(&o);
-                let logp = dist.log_prob(&Tensor::from_slice(&[a]));
+                let logp = dist.log_prob(a);
                 let p = logp.exp().double_value(&[0]);
+                total_probability += p;
                 let g = flat_grad(&logp.sum(logp.kind()), &params, false).to_kind(Kind::Double);
                 f += g.outer(&g) * p;
             }
         }
+        // Every action, each once: the probabilities of each state sum to 1.
+        assert!((total_probability / b as f64 - 1.0).abs() < 1e-5, "{space}: {total_probability}");
         f / b as f64
     }
 
@@ -296,18 +323,20 @@ mod tests {
         check_fvp_of(small_policy(space, kind), space, kind, tolerance);
     }
 
+    /// (F + λI)v through the mean KL against the explicit Fisher, with and
+    /// without damping.
     fn check_fvp_of(policy: Policy, space: &Space, kind: Kind, tolerance: f64) {
         let obs = Tensor::randn([6, 3], (kind, Device::Cpu));
         let f = match space {
-            Space::Discrete { n } => explicit_categorical_fisher(&policy, &obs, *n as i64),
             Space::Box(_) => explicit_gaussian_fisher(&policy, &obs),
+            _ => explicit_discrete_fisher(&policy, &obs, space),
         };
-        for trial in 0..3 {
+        for (trial, damping) in [0.0, 0.0, 0.1].into_iter().enumerate() {
             let v = Tensor::randn([f.size()[0]], (kind, Device::Cpu));
-            let fv = fvp_of(&policy, &obs, &v);
-            let explicit = f.mv(&v.to_kind(Kind::Double));
+            let fv = fvp_of(&policy, &obs, &v, damping);
+            let explicit = f.mv(&v.to_kind(Kind::Double)) + v.to_kind(Kind::Double) * damping;
             let err = rel_err(&fv, &explicit);
-            assert!(err <= tolerance, "{space} {kind:?} trial {trial}: relative error {err}");
+            assert!(err <= tolerance, "{space} {kind:?} trial {trial} damping {damping}: relative error {err}");
         }
     }
 
@@ -319,6 +348,20 @@ mod tests {
     fn fisher_vector_product_equals_the_explicit_categorical_fisher() {
         check_fvp(&Space::Discrete { n: 3 }, Kind::Float, 1e-4);
         check_fvp(&Space::Discrete { n: 3 }, Kind::Double, 1e-10);
+    }
+
+    #[test]
+    fn fisher_vector_product_equals_the_explicit_multi_categorical_fisher() {
+        // A component with one value has no curvature of its own: it must add none.
+        let space = Space::MultiDiscrete { nvec: vec![3, 1, 2] };
+        check_fvp(&space, Kind::Float, 1e-4);
+        check_fvp(&space, Kind::Double, 1e-10);
+    }
+
+    #[test]
+    fn fisher_vector_product_equals_the_explicit_bernoulli_fisher() {
+        check_fvp(&Space::MultiBinary { n: 3 }, Kind::Float, 1e-4);
+        check_fvp(&Space::MultiBinary { n: 3 }, Kind::Double, 1e-10);
     }
 
     #[test]

@@ -457,9 +457,20 @@ mod tests {
         Space::Box(BoxSpace::new(vec![-1.0, -1.0], vec![1.0, 1.0]))
     }
 
-    fn spaces() -> [(Space, Option<Sde>); 4] {
+    fn multi_discrete() -> Space {
+        Space::MultiDiscrete { nvec: vec![3, 2] }
+    }
+
+    fn spaces() -> [(Space, Option<Sde>); 6] {
         let sde = |learn_features| Some(Sde { full_std: true, use_expln: false, learn_features });
-        [(Space::Discrete { n: 3 }, None), (gaussian(), None), (gaussian(), sde(false)), (gaussian(), sde(true))]
+        [
+            (Space::Discrete { n: 3 }, None),
+            (multi_discrete(), None),
+            (Space::MultiBinary { n: 3 }, None),
+            (gaussian(), None),
+            (gaussian(), sde(false)),
+            (gaussian(), sde(true)),
+        ]
     }
 
     /// The exact Fisher, one Fisher-vector product through the mean KL per column.
@@ -498,11 +509,16 @@ mod tests {
     /// A, G and the head block from their definitions, one state and one
     /// output at a time: A = E[ā āᵀ], G_l = E[J_lᵀ M J_l] with J_l the
     /// Jacobian of the network's output in layer l's pre-activation and M
-    /// the Fisher of the output (diag(p) − ppᵀ of the logits; diag(1/σ²) of
-    /// the mean), and the log-std block 2·I.
+    /// the Fisher of the output (diag(p) − ppᵀ of the logits, a block per
+    /// component; diag(p(1 − p)) of Bernoulli logits; diag(1/σ²) of the
+    /// mean), and the log-std block 2·I.
     #[test]
     fn kfac_factors_equal_their_definitions() {
-        for space in [Space::Discrete { n: 3 }, gaussian()] {
+        let categorical_block = |logits: &Tensor| {
+            let prob = logits.softmax(-1, Kind::Double).squeeze_dim(0).detach();
+            prob.diag(0) - prob.outer(&prob)
+        };
+        for space in [Space::Discrete { n: 3 }, multi_discrete(), Space::MultiBinary { n: 3 }, gaussian()] {
             let p = policy(&space, &[4, 5], None, 2);
             let obs = Tensor::randn([6, 3], F64);
             let factors = PerSampleGradients::fisher(&p, &obs).kfac_factors();
@@ -514,9 +530,15 @@ mod tests {
                 let outputs = sizes.last().unwrap().1;
                 let f = p.per_sample_forward(&row);
                 let m = match &f.dist {
-                    ActionDist::Categorical { logits } => {
-                        let prob = logits.softmax(-1, Kind::Double).squeeze_dim(0).detach();
-                        prob.diag(0) - prob.outer(&prob)
+                    ActionDist::Categorical { logits } => categorical_block(logits),
+                    ActionDist::MultiCategorical { logits, nvec } => {
+                        let blocks: Vec<Tensor> =
+                            logits.split_with_sizes(nvec, -1).iter().map(categorical_block).collect();
+                        Tensor::block_diag(&blocks)
+                    }
+                    ActionDist::Bernoulli { logits } => {
+                        let p = logits.sigmoid().squeeze_dim(0).detach();
+                        (&p * (-&p + 1.0)).diag(0)
                     }
                     ActionDist::DiagGaussian { log_std, .. } => (log_std.detach().reshape([-1]) * -2.0).exp().diag(0),
                 };
@@ -539,9 +561,9 @@ mod tests {
                 assert!(rel_err(g, &(&g_def[l] / 6.0)) < 1e-12, "{space} layer {l}: G");
             }
             match (&space, &factors.head) {
-                (Space::Discrete { .. }, None) => {}
                 (Space::Box(_), Some(h)) => assert!(rel_err(h, &(Tensor::eye(2, F64) * 2.0)) < 1e-12),
-                _ => panic!("{space}: wrong head block"),
+                (Space::Box(_), None) | (_, Some(_)) => panic!("{space}: wrong head block"),
+                (_, None) => {}
             }
         }
     }

@@ -237,6 +237,24 @@ fn act_sde(std: &[f32], exploration: &[f32], means: &[f32], latent: &[f32], dim:
     }
 }
 
+/// Draws an index from a categorical over `logits` (probabilities computed in
+/// double, as the torch path's softmax, into `probs`), appends it to
+/// `actions`, and returns its log-probability.
+fn sample_categorical(logits: &[f32], probs: &mut Vec<f64>, rng: &mut Rng, actions: &mut Vec<f32>) -> f64 {
+    let max = logits.iter().fold(f64::NEG_INFINITY, |m, l| m.max(f64::from(*l)));
+    let sum: f64 = logits.iter().map(|l| (f64::from(*l) - max).exp()).sum();
+    probs.clear();
+    probs.extend(logits.iter().map(|l| (f64::from(*l) - max).exp() / sum));
+    let a = sample_index(probs, rng.uniform());
+    actions.push(a as f32);
+    f64::from(logits[a]) - max - sum.ln()
+}
+
+/// ln(1 + eˣ), without overflow for large x.
+fn softplus(x: f64) -> f64 {
+    x.max(0.0) + (-x.abs()).exp().ln_1p()
+}
+
 impl Actor for CpuActor {
     fn reset_noise(&mut self, n_envs: usize, rng: &mut Rng) {
         if let Some(std) = &self.sde_std {
@@ -257,14 +275,33 @@ impl Actor for CpuActor {
         match &self.kind {
             ActionKind::Discrete { n } => {
                 for logits in means.chunks(*n as usize) {
-                    // log_softmax in double, as the torch path's softmax.
-                    let max = logits.iter().fold(f64::NEG_INFINITY, |m, l| m.max(f64::from(*l)));
-                    let sum: f64 = logits.iter().map(|l| (f64::from(*l) - max).exp()).sum();
-                    self.probs.clear();
-                    self.probs.extend(logits.iter().map(|l| (f64::from(*l) - max).exp() / sum));
-                    let a = sample_index(&self.probs, rng.uniform());
-                    out.actions.push(a as f32);
-                    out.log_probs.push((f64::from(logits[a]) - max - sum.ln()) as f32);
+                    let logp = sample_categorical(logits, &mut self.probs, rng, &mut out.actions);
+                    out.log_probs.push(logp as f32);
+                }
+            }
+            ActionKind::MultiDiscrete { nvec } => {
+                let width = nvec.iter().sum::<i64>() as usize;
+                for row in means.chunks(width) {
+                    let mut logp = 0.0;
+                    let mut start = 0;
+                    for n in nvec {
+                        let logits = &row[start..start + *n as usize];
+                        logp += sample_categorical(logits, &mut self.probs, rng, &mut out.actions);
+                        start += *n as usize;
+                    }
+                    out.log_probs.push(logp as f32);
+                }
+            }
+            ActionKind::MultiBinary { n } => {
+                for logits in means.chunks(*n as usize) {
+                    let mut logp = 0.0;
+                    for l in logits.iter().map(|l| f64::from(*l)) {
+                        // p = σ(l); log p(1) = −softplus(−l), log p(0) = −softplus(l).
+                        let one = rng.uniform() < 1.0 / (1.0 + (-l).exp());
+                        logp -= softplus(if one { -l } else { l });
+                        out.actions.push(f32::from(u8::from(one)));
+                    }
+                    out.log_probs.push(logp as f32);
                 }
             }
             ActionKind::Continuous { .. } => {
@@ -329,8 +366,8 @@ mod tests {
                 }
             };
             match space {
-                Space::Discrete { .. } => assert_eq!(a.actions, b.actions),
                 Space::Box(_) => close(&a.actions, &b.actions, 1e-5),
+                _ => assert_eq!(a.actions, b.actions),
             }
             close(&a.log_probs, &b.log_probs, 1e-5);
             close(&a.values, &b.values, 1e-5);
@@ -389,6 +426,8 @@ mod tests {
     fn the_rust_forward_pass_gives_the_same_actions_as_libtorch() {
         let continuous = Space::Box(BoxSpace::new(vec![-2.0, -1.0], vec![2.0, 1.0]));
         compare(&Space::Discrete { n: 3 }, 6, None);
+        compare(&Space::MultiDiscrete { nvec: vec![3, 1, 4] }, 6, None);
+        compare(&Space::MultiBinary { n: 5 }, 6, None);
         compare(&continuous, 3, None);
         for (full_std, use_expln) in [(true, false), (false, true)] {
             compare(&continuous, 3, Some(Sde { full_std, use_expln, learn_features: false }));

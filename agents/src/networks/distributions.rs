@@ -1,7 +1,11 @@
-//! The two action distributions: categorical for `Discrete` spaces, diagonal
-//! Gaussian for `Box` spaces, its log standard deviation either shared by
-//! every state or (gSDE) one per state.
-//! Each function is the closed form of one quantity, batched over states.
+//! The action distributions: categorical for `Discrete` spaces, a product of
+//! independent categoricals for `MultiDiscrete`, independent Bernoullis for
+//! `MultiBinary` (as Stable-Baselines3's `MultiCategoricalDistribution` and
+//! `BernoulliDistribution`), and a diagonal Gaussian for `Box` spaces, its log
+//! standard deviation either shared by every state or (gSDE) one per state.
+//! Each function is the closed form of one quantity, batched over states; the
+//! product distributions' log-probabilities, entropies and KLs are sums over
+//! their independent components.
 
 use natgrad_envs::Rng;
 use tch::{Device, Kind, Tensor};
@@ -30,6 +34,21 @@ pub enum ActionDist {
     /// `mean`: `[batch, dim]`; `log_std`: `[dim]`, shared by every state, or
     /// `[batch, dim]`, one per state (gSDE).
     DiagGaussian { mean: Tensor, log_std: Tensor },
+    /// `logits`: `[batch, Σ nvec]`, component k's `nvec[k]` logits after
+    /// those of the components before it.
+    MultiCategorical { logits: Tensor, nvec: Vec<i64> },
+    /// `logits`: `[batch, n]`, one log-odds of a 1 per bit.
+    Bernoulli { logits: Tensor },
+}
+
+/// Each component's log-probabilities `[batch, nvec[k]]`.
+fn component_log_probs(logits: &Tensor, nvec: &[i64]) -> Vec<Tensor> {
+    logits.split_with_sizes(nvec, -1).iter().map(|l| l.log_softmax(-1, l.kind())).collect()
+}
+
+/// Sums per-component values `[batch]` into one per state.
+fn sum_of(parts: impl Iterator<Item = Tensor>) -> Tensor {
+    parts.reduce(|a, b| a + b).expect("at least one component")
 }
 
 impl ActionDist {
@@ -41,11 +60,16 @@ impl ActionDist {
             ActionDist::DiagGaussian { mean, log_std } => {
                 ActionDist::DiagGaussian { mean: mean.detach(), log_std: log_std.detach() }
             }
+            ActionDist::MultiCategorical { logits, nvec } => {
+                ActionDist::MultiCategorical { logits: logits.detach(), nvec: nvec.clone() }
+            }
+            ActionDist::Bernoulli { logits } => ActionDist::Bernoulli { logits: logits.detach() },
         }
     }
 
     /// log π(a|s) per state: `[batch]`. Categorical actions are int64 indices
-    /// `[batch]`; Gaussian actions are `[batch, dim]`.
+    /// `[batch]`; multi-categorical ones int64 `[batch, components]`;
+    /// Bernoulli ones 0 or 1 as floats `[batch, n]`; Gaussian ones `[batch, dim]`.
     pub fn log_prob(&self, actions: &Tensor) -> Tensor {
         match self {
             ActionDist::Categorical { logits } => {
@@ -54,6 +78,16 @@ impl ActionDist {
             ActionDist::DiagGaussian { mean, log_std } => {
                 let z = (actions - mean) * (-log_std).exp();
                 (z.square() * -0.5 - log_std - 0.5 * LN_2PI).sum_dim_intlist(-1, false, mean.kind())
+            }
+            ActionDist::MultiCategorical { logits, nvec } => {
+                sum_of(component_log_probs(logits, nvec).iter().enumerate().map(|(k, logp)| {
+                    logp.gather(-1, &actions.select(-1, k as i64).unsqueeze(-1), false).squeeze_dim(-1)
+                }))
+            }
+            ActionDist::Bernoulli { logits } => {
+                // log p(a) = a·l − softplus(l), which is log σ(l) for a 1 and log σ(−l) for a 0.
+                let actions = actions.to_kind(logits.kind());
+                (actions * logits - logits.softplus()).sum_dim_intlist(-1, false, logits.kind())
             }
         }
     }
@@ -64,13 +98,20 @@ impl ActionDist {
     /// Categorical: t_c = √p_c · log p_c, since Σ_c p_c (e_c − p)(e_c − p)ᵀ =
     /// diag(p) − ppᵀ is the Fisher of the logits. Gaussian: t = μ_d / σ_d and
     /// √2 · log σ_d per dimension, the Fisher of (μ, log σ) being
-    /// diag(1/σ², 2) with no cross terms. The weights are constants.
+    /// diag(1/σ², 2) with no cross terms. Multi-categorical: the categorical
+    /// terms of every component (their Fisher is block-diagonal). Bernoulli:
+    /// t_d = √(p_d (1 − p_d)) · l_d, the Fisher of a logit being p(1 − p).
+    /// The weights are constants.
     pub fn fisher_terms(&self) -> Vec<Tensor> {
         match self {
-            ActionDist::Categorical { logits } => {
-                let logp = logits.log_softmax(-1, logits.kind());
-                let weight = (logp.detach() * 0.5).exp();
-                (0..logits.size()[1]).map(|c| logp.select(1, c) * weight.select(1, c)).collect()
+            ActionDist::Categorical { logits } => categorical_fisher_terms(&logits.log_softmax(-1, logits.kind())),
+            ActionDist::MultiCategorical { logits, nvec } => {
+                component_log_probs(logits, nvec).iter().flat_map(categorical_fisher_terms).collect()
+            }
+            ActionDist::Bernoulli { logits } => {
+                let p = logits.detach().sigmoid();
+                let weight = (&p * (-&p + 1.0)).sqrt();
+                (0..logits.size()[1]).map(|d| logits.select(1, d) * weight.select(1, d)).collect()
             }
             ActionDist::DiagGaussian { mean, log_std } => {
                 let log_std = log_std.expand_as(mean);
@@ -93,6 +134,15 @@ impl ActionDist {
                 let entropy = (log_std + 0.5 * (1.0 + LN_2PI)).sum_dim_intlist(-1, false, mean.kind());
                 entropy.expand([mean.size()[0]], false)
             }
+            ActionDist::MultiCategorical { logits, nvec } => sum_of(
+                component_log_probs(logits, nvec)
+                    .iter()
+                    .map(|logp| -(logp.exp() * logp).sum_dim_intlist(-1, false, logp.kind())),
+            ),
+            ActionDist::Bernoulli { logits } => {
+                let (p, log_p, log_q) = (logits.sigmoid(), logits.log_sigmoid(), (-logits).log_sigmoid());
+                -(&p * log_p + (-&p + 1.0) * log_q).sum_dim_intlist(-1, false, logits.kind())
+            }
         }
     }
 
@@ -112,14 +162,31 @@ impl ActionDist {
                 let mean_term = (m1 - m2).square() * (s2 * -2.0).exp();
                 ((var_ratio + mean_term - 1.0) * 0.5 + (s2 - s1)).sum_dim_intlist(-1, false, m1.kind())
             }
-            _ => panic!("KL between a categorical and a Gaussian distribution is undefined"),
+            (
+                ActionDist::MultiCategorical { logits: p, nvec },
+                ActionDist::MultiCategorical { logits: q, nvec: other_nvec },
+            ) if nvec == other_nvec => sum_of(
+                component_log_probs(p, nvec)
+                    .iter()
+                    .zip(component_log_probs(q, nvec))
+                    .map(|(logp, logq)| (logp.exp() * (logp - logq)).sum_dim_intlist(-1, false, p.kind())),
+            ),
+            (ActionDist::Bernoulli { logits: p }, ActionDist::Bernoulli { logits: q }) => {
+                let prob = p.sigmoid();
+                let ones = &prob * (p.log_sigmoid() - q.log_sigmoid());
+                let zeros = (-&prob + 1.0) * ((-p).log_sigmoid() - (-q).log_sigmoid());
+                (ones + zeros).sum_dim_intlist(-1, false, p.kind())
+            }
+            _ => panic!("KL between distributions of different action spaces is undefined"),
         }
     }
 
     /// One action per state, drawn from `rng` (so that a seeded run, and a
     /// checkpoint of it, fixes every draw). Categorical: inverse CDF of the
-    /// probabilities with one uniform per state. Gaussian: mean + std · z with
-    /// standard normals z; unclipped.
+    /// probabilities with one uniform per state. Multi-categorical: the same
+    /// per component, state by state, component by component. Bernoulli: a 1
+    /// where a uniform falls below p, state by state, bit by bit. Gaussian:
+    /// mean + std · z with standard normals z; unclipped.
     pub fn sample(&self, rng: &mut Rng) -> Tensor {
         tch::no_grad(|| match self {
             ActionDist::Categorical { logits } => {
@@ -129,6 +196,28 @@ impl ActionDist {
                 let actions: Vec<i64> = probs.chunks(n).map(|p| sample_index(p, rng.uniform()) as i64).collect();
                 Tensor::from_slice(&actions).to_device(logits.device())
             }
+            ActionDist::MultiCategorical { logits, nvec } => {
+                let probs: Vec<Vec<f64>> = logits
+                    .split_with_sizes(nvec, -1)
+                    .iter()
+                    .map(|l| Vec::<f64>::try_from(&to_f64s(&l.softmax(-1, Kind::Double))).expect("f64 probabilities"))
+                    .collect();
+                let rows = logits.size()[0] as usize;
+                let mut actions = Vec::with_capacity(rows * nvec.len());
+                for row in 0..rows {
+                    for (k, n) in nvec.iter().enumerate() {
+                        let n = *n as usize;
+                        actions.push(sample_index(&probs[k][row * n..(row + 1) * n], rng.uniform()) as i64);
+                    }
+                }
+                Tensor::from_slice(&actions).view([rows as i64, nvec.len() as i64]).to_device(logits.device())
+            }
+            ActionDist::Bernoulli { logits } => {
+                let probs =
+                    Vec::<f64>::try_from(&to_f64s(&logits.to_kind(Kind::Double).sigmoid())).expect("f64 probabilities");
+                let bits: Vec<f64> = probs.iter().map(|p| f64::from(u8::from(rng.uniform() < *p))).collect();
+                Tensor::from_slice(&bits).view_as(logits).to_kind(logits.kind()).to_device(logits.device())
+            }
             ActionDist::DiagGaussian { mean, log_std } => {
                 let z: Vec<f32> = (0..mean.numel()).map(|_| rng.normal() as f32).collect();
                 let z = Tensor::from_slice(&z).view_as(mean).to_kind(mean.kind()).to_device(mean.device());
@@ -137,13 +226,32 @@ impl ActionDist {
         })
     }
 
-    /// The most likely action: argmax, or the mean.
+    /// The most likely action: argmax (per component), a 1 where p > ½, or
+    /// the mean.
     pub fn mode(&self) -> Tensor {
         tch::no_grad(|| match self {
             ActionDist::Categorical { logits } => logits.argmax(-1, false),
             ActionDist::DiagGaussian { mean, .. } => mean.shallow_clone(),
+            ActionDist::MultiCategorical { logits, nvec } => {
+                let parts: Vec<Tensor> =
+                    logits.split_with_sizes(nvec, -1).iter().map(|l| l.argmax(-1, false)).collect();
+                Tensor::stack(&parts, -1)
+            }
+            ActionDist::Bernoulli { logits } => logits.gt(0.0).to_kind(logits.kind()),
         })
     }
+}
+
+/// The categorical terms t_c = √p_c · log p_c of [`ActionDist::fisher_terms`]
+/// from log-probabilities `[batch, n]`.
+fn categorical_fisher_terms(logp: &Tensor) -> Vec<Tensor> {
+    let weight = (logp.detach() * 0.5).exp();
+    (0..logp.size()[1]).map(|c| logp.select(1, c) * weight.select(1, c)).collect()
+}
+
+/// A tensor's values as a flat f64 tensor on the CPU.
+fn to_f64s(t: &Tensor) -> Tensor {
+    t.to_kind(Kind::Double).to_device(Device::Cpu).reshape([-1])
 }
 
 #[cfg(test)]
@@ -203,6 +311,48 @@ mod tests {
     }
 
     #[test]
+    fn multi_categorical_quantities_are_sums_over_its_categoricals() {
+        let (a, b) =
+            (Tensor::randn([4, 3], (Kind::Double, Device::Cpu)), Tensor::randn([4, 2], (Kind::Double, Device::Cpu)));
+        let (c, d) =
+            (Tensor::randn([4, 3], (Kind::Double, Device::Cpu)), Tensor::randn([4, 2], (Kind::Double, Device::Cpu)));
+        let nvec = vec![3, 2];
+        let joint = ActionDist::MultiCategorical { logits: Tensor::cat(&[&a, &b], 1), nvec: nvec.clone() };
+        let other = ActionDist::MultiCategorical { logits: Tensor::cat(&[&c, &d], 1), nvec };
+        let (pa, pb) = (ActionDist::Categorical { logits: a }, ActionDist::Categorical { logits: b });
+        let (qa, qb) = (ActionDist::Categorical { logits: c }, ActionDist::Categorical { logits: d });
+        let actions = Tensor::from_slice(&[0i64, 1, 2, 0, 1, 1, 0, 0]).view([4, 2]);
+        let sum = pa.log_prob(&actions.select(1, 0)) + pb.log_prob(&actions.select(1, 1));
+        close(&joint.log_prob(&actions), &Vec::<f64>::try_from(&sum).unwrap());
+        close(&joint.entropy(), &Vec::<f64>::try_from(&(pa.entropy() + pb.entropy())).unwrap());
+        close(&joint.kl(&other), &Vec::<f64>::try_from(&(pa.kl(&qa) + pb.kl(&qb))).unwrap());
+        let mode = joint.mode();
+        assert!(mode.select(1, 0).equal(&pa.mode()) && mode.select(1, 1).equal(&pb.mode()));
+    }
+
+    #[test]
+    fn bernoulli_log_prob_entropy_and_kl_match_closed_forms() {
+        let (l, m) = ([0.3f64, -1.2, 2.0], [-0.5f64, 0.4, 1.0]);
+        let sigmoid = |x: f64| 1.0 / (1.0 + (-x).exp());
+        let d = ActionDist::Bernoulli { logits: t(&l).view([1, 3]) };
+        let e = ActionDist::Bernoulli { logits: t(&m).view([1, 3]) };
+        let bits = [1.0, 0.0, 1.0];
+        let logp: f64 =
+            (0..3).map(|k| if bits[k] == 1.0 { sigmoid(l[k]).ln() } else { (1.0 - sigmoid(l[k])).ln() }).sum();
+        close(&d.log_prob(&t(&bits).view([1, 3])), &[logp]);
+        let entropy: f64 = l.iter().map(|x| sigmoid(*x)).map(|p| -(p * p.ln() + (1.0 - p) * (1.0 - p).ln())).sum();
+        close(&d.entropy(), &[entropy]);
+        let kl: f64 = (0..3)
+            .map(|k| {
+                let (p, q) = (sigmoid(l[k]), sigmoid(m[k]));
+                p * (p / q).ln() + (1.0 - p) * ((1.0 - p) / (1.0 - q)).ln()
+            })
+            .sum();
+        close(&d.kl(&e), &[kl]);
+        close(&d.mode(), &[1.0, 0.0, 1.0]);
+    }
+
+    #[test]
     fn kl_of_a_distribution_with_itself_is_zero_with_zero_gradient() {
         let logits = Tensor::randn([4, 3], (Kind::Double, Device::Cpu)).set_requires_grad(true);
         let d = ActionDist::Categorical { logits: logits.shallow_clone() };
@@ -233,6 +383,18 @@ mod tests {
         assert!((s.mean(None::<Kind>).double_value(&[]) - 2.0).abs() < 0.02);
         assert!((s.std(true).double_value(&[]) - 0.5).abs() < 0.02);
         close(&g.mode().narrow(0, 0, 1), &[2.0]);
+        // Each component and each bit with its own frequency.
+        let logits = t(&[0.0, (3.0f64).ln(), 0.0, 0.0, 0.0]).view([1, 5]).repeat([20000, 1]);
+        let m = ActionDist::MultiCategorical { logits, nvec: vec![2, 3] };
+        let s = m.sample(&mut rng);
+        assert_eq!(s.size(), [20000, 2]);
+        let frac = s.select(1, 0).to_kind(Kind::Double).mean(None::<Kind>).double_value(&[]);
+        assert!((frac - 0.75).abs() < 0.02, "{frac}");
+        let mean = s.select(1, 1).to_kind(Kind::Double).mean(None::<Kind>).double_value(&[]);
+        assert!((mean - 1.0).abs() < 0.03, "{mean}");
+        let b = ActionDist::Bernoulli { logits: t(&[(0.25f64 / 0.75).ln(), 0.0]).view([1, 2]).repeat([20000, 1]) };
+        let bits = b.sample(&mut rng).mean_dim(0, false, Kind::Double);
+        assert!((bits.double_value(&[0]) - 0.25).abs() < 0.02 && (bits.double_value(&[1]) - 0.5).abs() < 0.02);
         // The same generator state gives the same actions.
         let (mut a, mut b) = (Rng::seed_from_u64(4), Rng::seed_from_u64(4));
         assert!(d.sample(&mut a).equal(&d.sample(&mut b)));

@@ -17,7 +17,7 @@ use crate::nn::{Mlp, RecordedForward};
 pub struct PerSampleForward {
     pub dist: ActionDist,
     pub net: RecordedForward,
-    /// `None` for a categorical head, which has no parameters of its own.
+    /// `None` for a categorical or Bernoulli head, which has no parameters of its own.
     pub head: Option<Tensor>,
 }
 
@@ -26,6 +26,8 @@ pub struct PerSampleForward {
 pub enum ActionKind {
     Discrete { n: i64 },
     Continuous { low: Vec<f32>, high: Vec<f32> },
+    MultiDiscrete { nvec: Vec<i64> },
+    MultiBinary { n: i64 },
 }
 
 impl ActionKind {
@@ -33,6 +35,10 @@ impl ActionKind {
         match space {
             Space::Discrete { n } => ActionKind::Discrete { n: *n as i64 },
             Space::Box(b) => ActionKind::Continuous { low: b.low.clone(), high: b.high.clone() },
+            Space::MultiDiscrete { nvec } => {
+                ActionKind::MultiDiscrete { nvec: nvec.iter().map(|n| *n as i64).collect() }
+            }
+            Space::MultiBinary { n } => ActionKind::MultiBinary { n: *n as i64 },
         }
     }
 
@@ -41,6 +47,18 @@ impl ActionKind {
         match self {
             ActionKind::Discrete { .. } => 1,
             ActionKind::Continuous { low, .. } => low.len(),
+            ActionKind::MultiDiscrete { nvec } => nvec.len(),
+            ActionKind::MultiBinary { n } => *n as usize,
+        }
+    }
+
+    /// The network's outputs: logits (all components' for a multi-discrete
+    /// space), or the Gaussian's mean.
+    fn outputs(&self) -> i64 {
+        match self {
+            ActionKind::Discrete { n } | ActionKind::MultiBinary { n } => *n,
+            ActionKind::Continuous { low, .. } => low.len() as i64,
+            ActionKind::MultiDiscrete { nvec } => nvec.iter().sum(),
         }
     }
 }
@@ -65,6 +83,10 @@ pub(crate) const SDE_EPSILON: f64 = 1e-6;
 #[derive(Debug)]
 enum Head {
     Categorical,
+    MultiCategorical {
+        nvec: Vec<i64>,
+    },
+    Bernoulli,
     /// A learned, state-independent log-std per action dimension: `[dim]`.
     Gaussian {
         log_std: Tensor,
@@ -80,6 +102,11 @@ enum Head {
 /// The policy's head, for code that differentiates the policy by hand.
 pub enum HeadView<'a> {
     Categorical,
+    /// Each component's number of logits.
+    MultiCategorical {
+        nvec: &'a [i64],
+    },
+    Bernoulli,
     /// The shared log-std `[dim]`.
     Gaussian {
         log_std: &'a Tensor,
@@ -98,7 +125,8 @@ pub enum HeadView<'a> {
 )]
 pub struct SdeNeedsBoxActions;
 
-/// π_θ(a|s): categorical over logits, or a diagonal Gaussian around the MLP's
+/// π_θ(a|s): categorical over logits (one per component of a multi-discrete
+/// space), independent Bernoullis, or a diagonal Gaussian around the MLP's
 /// output, whose standard deviation is either a learned, state-independent
 /// parameter or (gSDE) a function of the last hidden layer's features.
 #[derive(Debug)]
@@ -123,15 +151,19 @@ impl Policy {
         let vs = nn::VarStore::new(device);
         let kind = ActionKind::from_space(action_space);
         let root = vs.root();
-        let out = match &kind {
-            ActionKind::Discrete { n } => *n,
-            ActionKind::Continuous { low, .. } => low.len() as i64,
-        };
+        let out = kind.outputs();
         // A small last-layer gain starts the policy near uniform / near zero mean.
         let net = Mlp::new(&(&root / "pi"), obs_dim as i64, hidden, out, 0.01);
         let head = match (&kind, sde) {
             (ActionKind::Discrete { .. }, None) => Head::Categorical,
-            (ActionKind::Discrete { .. }, Some(_)) => return Err(SdeNeedsBoxActions),
+            (ActionKind::MultiDiscrete { nvec }, None) => Head::MultiCategorical { nvec: nvec.clone() },
+            (ActionKind::MultiBinary { .. }, None) => Head::Bernoulli,
+            (
+                ActionKind::Discrete { .. } | ActionKind::MultiDiscrete { .. } | ActionKind::MultiBinary { .. },
+                Some(_),
+            ) => {
+                return Err(SdeNeedsBoxActions);
+            }
             (ActionKind::Continuous { .. }, None) => {
                 Head::Gaussian { log_std: root.var("log_std", &[out], nn::Init::Const(log_std_init)) }
             }
@@ -200,6 +232,8 @@ impl Policy {
         let (out, latent) = self.net.forward_with_latent(obs);
         let dist = match &self.head {
             Head::Categorical => ActionDist::Categorical { logits: out },
+            Head::MultiCategorical { nvec } => ActionDist::MultiCategorical { logits: out, nvec: nvec.clone() },
+            Head::Bernoulli => ActionDist::Bernoulli { logits: out },
             Head::Gaussian { log_std } => ActionDist::DiagGaussian { mean: out, log_std: log_std.shallow_clone() },
             Head::StateDependent { sde, .. } => {
                 let features = if sde.learn_features { latent.shallow_clone() } else { latent.detach() };
@@ -223,6 +257,10 @@ impl Policy {
         };
         let (dist, head) = match &self.head {
             Head::Categorical => (ActionDist::Categorical { logits: net.output.shallow_clone() }, None),
+            Head::MultiCategorical { nvec } => {
+                (ActionDist::MultiCategorical { logits: net.output.shallow_clone(), nvec: nvec.clone() }, None)
+            }
+            Head::Bernoulli => (ActionDist::Bernoulli { logits: net.output.shallow_clone() }, None),
             Head::Gaussian { log_std } => {
                 let leaf = repeated(log_std);
                 (
@@ -252,6 +290,8 @@ impl Policy {
     pub fn head(&self) -> HeadView<'_> {
         match &self.head {
             Head::Categorical => HeadView::Categorical,
+            Head::MultiCategorical { nvec } => HeadView::MultiCategorical { nvec },
+            Head::Bernoulli => HeadView::Bernoulli,
             Head::Gaussian { log_std } => HeadView::Gaussian { log_std },
             Head::StateDependent { log_std, sde } => HeadView::StateDependent { log_std, sde: *sde },
         }

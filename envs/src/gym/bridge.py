@@ -72,29 +72,54 @@ def _make(env_id, make):
         raise UnknownId(f"{env_id}: {e}") from e
 
 
+def _one_line(space):
+    """A space's repr on one line (numpy prints a 2-D nvec over several)."""
+    return " ".join(str(space).split())
+
+
 def _describe_space(space, what):
-    """('discrete', n, start) or ('box', low, high, shape) as plain values."""
+    """('discrete', n), ('box', low, high, shape), ('multidiscrete', nvec) or
+    ('multibinary', n) as plain values; integer spaces counted from 0
+    (`_zero_based` and `_decode_actions` shift a `start`)."""
     if isinstance(space, gym.spaces.Discrete):
-        return ("discrete", int(space.n), int(space.start))
+        return ("discrete", int(space.n))
+    if isinstance(space, gym.spaces.MultiDiscrete):
+        if len(space.shape) != 1:
+            raise UnsupportedSpace(
+                f"its {what} space {_one_line(space)} is a MultiDiscrete of shape {space.shape}; natgrad takes a "
+                "one-dimensional nvec, as Stable-Baselines3 does: flatten it (gymnasium.wrappers.FlattenObservation "
+                "for observations, a gymnasium.ActionWrapper that reshapes a flat action for actions)"
+            )
+        return ("multidiscrete", [int(n) for n in space.nvec])
+    if isinstance(space, gym.spaces.MultiBinary):
+        if what == "action" and len(space.shape) != 1:
+            raise UnsupportedSpace(
+                f"its action space {_one_line(space)} is a MultiBinary of shape {space.shape}; natgrad takes a "
+                "one-dimensional MultiBinary(n) action, as Stable-Baselines3 does: flatten it with a "
+                "gymnasium.ActionWrapper that reshapes a flat action"
+            )
+        return ("multibinary", int(np.prod(space.shape)))
     if isinstance(space, gym.spaces.Box):
         size = int(np.prod(space.shape))
         if what == "observation" and size > MAX_OBS_VALUES:
             raise UnsupportedSpace(
-                f"its observation space {space} holds {size} values per observation, too many for natgrad's MLP "
+                f"its observation space {_one_line(space)} holds {size} values per observation, too many for natgrad's MLP "
                 f"policies (at most {MAX_OBS_VALUES}); wrap the environment to make it smaller (for images: "
                 "gymnasium.wrappers.GrayscaleObservation and ResizeObservation) and register the wrapped version"
             )
         if what == "action" and not np.issubdtype(space.dtype, np.floating):
             raise UnsupportedSpace(
-                f"its action space {space} is an integer Box; natgrad takes Discrete or float Box actions: wrap it"
+                f"its action space {_one_line(space)} is an integer Box; natgrad takes Discrete, MultiDiscrete, MultiBinary "
+                "or float Box actions: wrap it"
             )
         low = np.asarray(space.low, dtype=np.float32).reshape(-1).tolist()
         high = np.asarray(space.high, dtype=np.float32).reshape(-1).tolist()
         return ("box", low, high, [int(d) for d in space.shape])
     raise UnsupportedSpace(
-        f"its {what} space is {space}, which natgrad does not take: observations must be a Box (any shape, "
-        "flattened) or Discrete (one-hot), and actions Discrete or a Box; flatten it with "
-        "gymnasium.wrappers.FlattenObservation (Dict, Tuple) or wrap the environment to use one of those spaces"
+        f"its {what} space is {_one_line(space)}, which natgrad does not take: observations must be a Box (any shape, "
+        "flattened), Discrete or MultiDiscrete (one-hot) or MultiBinary, and actions Discrete, MultiDiscrete, "
+        "MultiBinary or a Box; flatten it with gymnasium.wrappers.FlattenObservation (Dict, Tuple) or wrap "
+        "the environment to use one of those spaces"
     )
 
 
@@ -107,13 +132,17 @@ def _spec_of(env_id, env):
 
 
 def _zero_based(env):
-    """`env`, its Discrete observations counted from 0 if their space starts
-    elsewhere (Discrete(5, start=-2)): natgrad's spaces count from 0, and its
-    networks take the index one-hot."""
+    """`env`, its Discrete or MultiDiscrete observations counted from 0 if
+    their space starts elsewhere (Discrete(5, start=-2)): natgrad's spaces
+    count from 0, and its networks take each index one-hot."""
     space = env.observation_space
     if isinstance(space, gym.spaces.Discrete) and int(space.start) != 0:
         start = space.start
         return gym.wrappers.TransformObservation(env, lambda obs: obs - start, gym.spaces.Discrete(int(space.n)))
+    if isinstance(space, gym.spaces.MultiDiscrete) and np.any(space.start != 0):
+        start = space.start
+        zero_based = gym.spaces.MultiDiscrete(space.nvec, dtype=space.dtype)
+        return gym.wrappers.TransformObservation(env, lambda obs: obs - start, zero_based)
     return env
 
 
@@ -190,15 +219,19 @@ def _describe(holder, env_id, observation_space, action_space, batch):
         raise
     holder.action_shape = batch + tuple(action_space.shape)
     holder.action_dtype = action_space.dtype
+    holder.action_floats = isinstance(action_space, gym.spaces.Box)
     holder.discrete_start = int(action_space.start) if isinstance(action_space, gym.spaces.Discrete) else None
+    holder.action_start = getattr(action_space, "start", 0) if not holder.action_floats else None
 
 
 def _decode_actions(holder, raw):
     """Actions from Rust's bytes: float32 for a Box (cast to the space's
-    dtype), int64 indices shifted by a Discrete space's start."""
-    if holder.discrete_start is None:
+    dtype), int64 indices shifted by a Discrete or MultiDiscrete space's
+    start and cast to its dtype (MultiBinary: int8 bits)."""
+    if holder.action_floats:
         return np.frombuffer(raw, dtype=np.float32).reshape(holder.action_shape).astype(holder.action_dtype)
-    return np.frombuffer(raw, dtype=np.int64) + holder.discrete_start
+    indices = np.frombuffer(raw, dtype=np.int64).reshape(holder.action_shape) + holder.action_start
+    return indices.astype(holder.action_dtype)
 
 
 class Loop:
@@ -336,7 +369,7 @@ class Single:
     def step(self, action):
         a = _decode_actions(self, action)
         if self.discrete_start is not None:
-            a = int(a[0])
+            a = int(a)
         obs, reward, terminated, truncated, _ = self.env.step(a)
         return (np.asarray(obs, dtype=np.float32).reshape(-1).tobytes(), float(reward), bool(terminated), bool(truncated))
 

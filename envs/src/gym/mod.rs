@@ -39,9 +39,11 @@ struct Described {
 
 fn space_of(value: &Bound<'_, PyAny>) -> PyResult<Space> {
     let kind: String = value.get_item(0)?.extract()?;
-    if kind == "discrete" {
-        let n: usize = value.get_item(1)?.extract()?;
-        return Ok(Space::Discrete { n });
+    match kind.as_str() {
+        "discrete" => return Ok(Space::Discrete { n: value.get_item(1)?.extract()? }),
+        "multidiscrete" => return Ok(Space::MultiDiscrete { nvec: value.get_item(1)?.extract()? }),
+        "multibinary" => return Ok(Space::MultiBinary { n: value.get_item(1)?.extract()? }),
+        _ => {}
     }
     let low: Vec<f32> = value.get_item(1)?.extract()?;
     let high: Vec<f32> = value.get_item(2)?.extract()?;
@@ -181,6 +183,7 @@ impl Env for GymEnv {
         let bytes = match action {
             Action::Discrete(a) => a.to_ne_bytes().to_vec(),
             Action::Continuous(x) => f32_bytes(x),
+            Action::Indices(a) => a.iter().flat_map(|v| v.to_ne_bytes()).collect(),
         };
         let (obs, reward, terminated, truncated): (Vec<u8>, f64, bool, bool) =
             self.call("step", |h| h.call_method1("step", (PyBytes::new(h.py(), &bytes),))?.extract())?;
@@ -301,7 +304,7 @@ impl GymVecEnv {
 
     fn action_bytes(&self, actions: VecActions<'_>) -> Vec<u8> {
         match actions {
-            VecActions::Discrete(a) => a.iter().flat_map(|v| v.to_ne_bytes()).collect(),
+            VecActions::Discrete(a) | VecActions::Indices(a) => a.iter().flat_map(|v| v.to_ne_bytes()).collect(),
             VecActions::Continuous(x) => f32_bytes(x),
         }
     }
