@@ -217,8 +217,9 @@ impl Checkpoint {
             .restore_envs(&EnvSnapshot(words_of(self.get("envs")?)?))
             .with_context(|| format!("checkpoint {}", self.path.display()))?;
         if let Some(norm) = collector.obs_normalizer.as_mut() {
-            norm.stats =
+            let stats =
                 self.read_stats("obs_norm")?.ok_or_else(|| anyhow!("checkpoint has no observation statistics"))?;
+            norm.set_stats(stats).map_err(|e| anyhow!("checkpoint {}: {e}", self.path.display()))?;
         }
         if let Some(scaler) = collector.reward_scaler.as_mut() {
             scaler.stats =

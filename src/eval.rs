@@ -92,7 +92,14 @@ pub fn episodes(req: &EvalRequest) -> Result<(Vec<Episode>, Vec<render::Frame>, 
     let agent = agent_config.build(encoding.input_dim(), &env.action_space().clone(), Device::Cpu, run.seed)?;
     checkpoint.load_networks(agent.as_ref())?;
     // The policy saw normalised observations: use the statistics it was trained with, frozen.
-    let normalizer = checkpoint.obs_stats()?.map(|stats| ObsNormalizer { stats });
+    let normalizer = match checkpoint.obs_stats()? {
+        Some(stats) => {
+            let mut normalizer = ObsNormalizer::for_columns(encoding.normalizable_columns());
+            normalizer.set_stats(stats).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+            Some(normalizer)
+        }
+        None => None,
+    };
     let policy = agent.policy();
     let kind = policy.kind();
     let mut rng = Rng::derive(req.seed, streams::ACTIONS);

@@ -153,12 +153,15 @@ fn a_users_discrete_observations_with_a_start_train_and_evaluate() {
     assert!(rows[1..].iter().all(|r| r[3] == "0.0" || r[3] == "1.0"), "first observations {rows:?}");
 }
 
-/// A user's environments with `MultiDiscrete` and `MultiBinary` spaces, for
-/// observations and actions alike, registered through the entry-point
-/// syntax. `Lock-v0` shows a combination (components counted from 1 and -2)
-/// and pays 1 per component the action repeats; `Switches-v0` shows 4 bits
-/// and pays 1 per bit the action flips. Ten steps an episode: random play
-/// scores 5.8 and 20, the best 20 and 40. `bad` makes spaces natgrad refuses.
+/// A user's environments with `MultiDiscrete`, `MultiBinary` and `Dict`
+/// spaces, registered through the entry-point syntax. `Lock-v0` shows a
+/// combination (components counted from 1 and -2) and pays 1 per component
+/// the action repeats; `Switches-v0` shows 4 bits and pays 1 per bit the
+/// action flips; `Signals-v0` shows a Dict of a light (`Discrete`, from 1),
+/// two switches and noise, and pays 1 for the action (light + first switch)
+/// mod 3, so that both integer keys must reach the network. Ten steps an
+/// episode: random play scores 5.8, 20 and 3.3, the best 20, 40 and 10.
+/// `bad` makes spaces natgrad refuses.
 const SPACES: &str = r#"
 import numpy as np
 import gymnasium as gym
@@ -202,8 +205,35 @@ class Switches(gym.Env):
         return self.bits, reward, False, False, {}
 
 
+class Signals(gym.Env):
+    def __init__(self, bad=""):
+        keys = {
+            "noise": gym.spaces.Box(-1, 1, (2,)),
+            "light": gym.spaces.Discrete(3, start=1),
+            "switches": gym.spaces.MultiBinary(2),
+        }
+        if bad == "nested":
+            keys["inner"] = gym.spaces.Dict({"a": gym.spaces.Discrete(2)})
+        if bad == "text":
+            keys["mission"] = gym.spaces.Text(10)
+        self.observation_space = gym.spaces.Dict(keys)
+        self.action_space = gym.spaces.Discrete(3)
+
+    def reset(self, seed=None, options=None):
+        super().reset(seed=seed)
+        self.observation_space.seed(int(self.np_random.integers(2**31)))
+        self.current = self.observation_space.sample()
+        return self.current, {}
+
+    def step(self, action):
+        right = (self.current["light"] - 1 + self.current["switches"][0]) % 3
+        self.current = self.observation_space.sample()
+        return self.current, float(action == right), False, False, {}
+
+
 register(id="Lock-v0", entry_point=Lock, max_episode_steps=10)
 register(id="Switches-v0", entry_point=Switches, max_episode_steps=10)
+register(id="Signals-v0", entry_point=Signals, max_episode_steps=10)
 "#;
 
 fn spaces_dir(name: &str) -> TempDir {
@@ -227,21 +257,24 @@ fn deterministic_mean(dir: &TempDir, run: &str) -> f64 {
     stdout.split("mean return ").nth(1).and_then(|t| t.split(' ').next()).unwrap().parse().unwrap()
 }
 
-/// TRPO learns both in 12,288 steps. Measured on seeds 1-4 (2026-12-04),
-/// the last 20 training episodes score 19.1-19.7 on Lock and 36.2-38.0 on
-/// Switches, and the deterministic policy the best there is; the thresholds
-/// sit below those, far above random play.
+/// TRPO learns each in 12,288 steps. Measured on seeds 1-4 (2026-12-04),
+/// the last 20 training episodes score 19.1-19.7 on Lock, 36.2-38.0 on
+/// Switches and 9.8-10.0 on Signals, and the deterministic policy
+/// the best there is; the thresholds sit below those, far above random play.
 #[test]
-fn a_users_multi_discrete_and_multi_binary_environments_learn() {
+fn a_users_multi_discrete_multi_binary_and_dict_environments_learn() {
     let dir = spaces_dir("spaces-learn");
-    for (env, mode, threshold, best) in
-        [("spaces_env:Lock-v0", "sync", 18.0, 20.0), ("spaces_env:Switches-v0", "async", 34.0, 40.0)]
-    {
-        let out = spaces_train(&dir, env, mode, "12288", &["--algo", "trpo", "--vector-mode", mode]);
+    for (env, mode, threshold, best) in [
+        ("spaces_env:Lock-v0", "sync", 18.0, 20.0),
+        ("spaces_env:Switches-v0", "async", 34.0, 40.0),
+        ("spaces_env:Signals-v0", "sync", 9.0, 10.0),
+    ] {
+        let name = &env[11..env.len() - 3];
+        let out = spaces_train(&dir, env, name, "12288", &["--algo", "trpo", "--vector-mode", mode]);
         assert!(out.status.success(), "{env}: {}", text(&out.stderr));
-        let mean = mean_return_of_last(&dir.path().join("runs").join(mode), 20);
+        let mean = mean_return_of_last(&dir.path().join("runs").join(name), 20);
         assert!(mean > threshold, "{env}: mean return of the last 20 episodes {mean}");
-        assert_eq!(deterministic_mean(&dir, &format!("runs/{mode}")), best, "{env}");
+        assert_eq!(deterministic_mean(&dir, &format!("runs/{name}")), best, "{env}");
     }
 }
 
@@ -275,12 +308,14 @@ fn every_agent_and_fisher_takes_multi_discrete_and_multi_binary_actions() {
 /// Spaces natgrad cannot take, and gSDE without a Box, are refused before
 /// anything is written, each with the way out.
 #[test]
-fn multi_dimensional_integer_actions_and_gsde_on_them_are_refused_with_the_way_out() {
+fn spaces_natgrad_cannot_take_and_gsde_without_a_box_are_refused_with_the_way_out() {
     let dir = spaces_dir("spaces-refused");
-    let cases: [(&str, &[&str], &str); 3] = [
+    let cases: [(&str, &[&str], &str); 5] = [
         ("spaces_env:Lock-v0", &["--env-kwargs", "bad=nested"], "MultiDiscrete of shape (2, 2)"),
         ("spaces_env:Switches-v0", &["--env-kwargs", "bad=square"], "MultiBinary of shape (2, 2)"),
         ("spaces_env:Lock-v0", &["--set", "use_sde=true"], "gSDE explores in a continuous (Box) action space"),
+        ("spaces_env:Signals-v0", &["--env-kwargs", "bad=nested"], "key 'inner' is itself a Dict"),
+        ("spaces_env:Signals-v0", &["--env-kwargs", "bad=text"], "key 'mission' is a Text space"),
     ];
     for (i, (env, extra, message)) in cases.into_iter().enumerate() {
         let name = format!("r{i}");

@@ -66,6 +66,10 @@ pub enum Space {
     MultiDiscrete { nvec: Vec<usize> },
     /// `n` bits, each 0 or 1.
     MultiBinary { n: usize },
+    /// Named spaces, in Gymnasium's key order (sorted, unless the
+    /// environment gave an order); an observation holds each key's values
+    /// one after another. Observations only.
+    Dict { keys: Vec<(String, Space)> },
 }
 
 impl Space {
@@ -77,6 +81,7 @@ impl Space {
             Space::Box(b) => b.dim(),
             Space::MultiDiscrete { nvec } => nvec.len(),
             Space::MultiBinary { n } => *n,
+            Space::Dict { keys } => keys.iter().map(|(_, space)| space.flat_dim()).sum(),
         }
     }
 
@@ -86,7 +91,7 @@ impl Space {
     pub fn nvec(&self) -> Option<Vec<usize>> {
         match self {
             Space::Discrete { n } => Some(vec![*n]),
-            Space::Box(_) => None,
+            Space::Box(_) | Space::Dict { .. } => None,
             Space::MultiDiscrete { nvec } => Some(nvec.clone()),
             Space::MultiBinary { n } => Some(vec![2; *n]),
         }
@@ -99,6 +104,7 @@ impl Space {
             Space::Box(_) => "a continuous action (Action::Continuous)",
             Space::MultiDiscrete { .. } => "one index per component (Action::Indices)",
             Space::MultiBinary { .. } => "one bit per component (Action::Indices)",
+            Space::Dict { .. } => "no action: a Dict space holds observations only",
         }
     }
 
@@ -150,7 +156,8 @@ impl Space {
     ///
     /// # Panics
     /// On a box with an infinite bound, which has no uniform distribution
-    /// (observation boxes can be unbounded; action boxes never are).
+    /// (observation boxes can be unbounded; action boxes never are), and on
+    /// a `Dict`, which is never an action space.
     pub fn sample<'b>(&self, rng: &mut Rng, buf: &'b mut SampleBuffer) -> Action<'b> {
         buf.floats.clear();
         buf.indices.clear();
@@ -159,6 +166,7 @@ impl Space {
             Space::Discrete { .. } => Action::Discrete(buf.indices[0]),
             Space::Box(_) => Action::Continuous(&buf.floats),
             Space::MultiDiscrete { .. } | Space::MultiBinary { .. } => Action::Indices(&buf.indices),
+            Space::Dict { .. } => unreachable!("sample_into refused the Dict"),
         }
     }
 
@@ -175,6 +183,7 @@ impl Space {
             Space::Discrete { n } => indices.push(rng.below(*n as u64) as i64),
             Space::MultiDiscrete { nvec } => indices.extend(nvec.iter().map(|n| rng.below(*n as u64) as i64)),
             Space::MultiBinary { n } => indices.extend((0..*n).map(|_| rng.below(2) as i64)),
+            Space::Dict { .. } => panic!("a Dict space holds observations, and has no actions to sample"),
         }
     }
 }
@@ -210,6 +219,10 @@ impl fmt::Display for Space {
                 write!(f, "MultiDiscrete([{}])", nvec.join(" "))
             }
             Space::MultiBinary { n } => write!(f, "MultiBinary({n})"),
+            Space::Dict { keys } => {
+                let keys: Vec<String> = keys.iter().map(|(k, space)| format!("'{k}': {space}")).collect();
+                write!(f, "Dict({})", keys.join(", "))
+            }
         }
     }
 }

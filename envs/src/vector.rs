@@ -124,7 +124,9 @@ pub fn random_actions<'b>(space: &Space, n: usize, rng: &mut Rng, buf: &'b mut S
     match space {
         Space::Discrete { .. } => VecActions::Discrete(&buf.indices),
         Space::Box(_) => VecActions::Continuous(&buf.floats),
-        Space::MultiDiscrete { .. } | Space::MultiBinary { .. } => VecActions::Indices(&buf.indices),
+        Space::MultiDiscrete { .. } | Space::MultiBinary { .. } | Space::Dict { .. } => {
+            VecActions::Indices(&buf.indices)
+        }
     }
 }
 

@@ -40,15 +40,37 @@ impl RunningMeanStd {
 const CLIP: f64 = 10.0;
 const EPSILON: f64 = 1e-8;
 
-/// Normalises observations to zero mean and unit variance, clipped to ±10.
+/// Normalises observations to zero mean and unit variance, clipped to ±10,
+/// in the columns it is told to (the others pass through; their statistics
+/// are kept all the same, so that the saved statistics have the input's width).
 #[derive(Clone, Debug, PartialEq)]
 pub struct ObsNormalizer {
     pub stats: RunningMeanStd,
+    normalized: Vec<bool>,
 }
 
 impl ObsNormalizer {
+    /// Normalises every one of `dim` columns.
     pub fn new(dim: usize) -> Self {
-        Self { stats: RunningMeanStd::new(dim) }
+        Self::for_columns(vec![true; dim])
+    }
+
+    /// Normalises the columns where `normalized` is true.
+    pub fn for_columns(normalized: Vec<bool>) -> Self {
+        Self { stats: RunningMeanStd::new(normalized.len()), normalized }
+    }
+
+    /// Replaces the statistics (from a checkpoint), which must be as wide as the input.
+    pub fn set_stats(&mut self, stats: RunningMeanStd) -> Result<(), String> {
+        if stats.mean.len() != self.normalized.len() || stats.var.len() != self.normalized.len() {
+            return Err(format!(
+                "observation statistics for {} values, but the networks take {}: the checkpoint is from another environment",
+                stats.mean.len(),
+                self.normalized.len()
+            ));
+        }
+        self.stats = stats;
+        Ok(())
     }
 
     /// (x − mean) / sqrt(var + ε), clipped, row by row.
@@ -64,6 +86,9 @@ impl ObsNormalizer {
         let dim = self.stats.mean.len();
         for (j, v) in values.iter_mut().enumerate() {
             let k = j % dim;
+            if !self.normalized[k] {
+                continue;
+            }
             *v =
                 ((f64::from(*v) - self.stats.mean[k]) / (self.stats.var[k] + EPSILON).sqrt()).clamp(-CLIP, CLIP) as f32;
         }
@@ -131,6 +156,15 @@ mod tests {
         let out = norm.normalize(&[2.0, 4.0, 1000.0]);
         assert!((out[0]).abs() < 1e-6 && (out[1] - 1.0).abs() < 1e-6);
         assert_eq!(out[2], 10.0);
+    }
+
+    #[test]
+    fn columns_told_to_pass_through_do_and_statistics_of_another_width_are_refused() {
+        let mut norm = ObsNormalizer::for_columns(vec![true, false]);
+        let wide = RunningMeanStd { mean: vec![0.0; 3], var: vec![1.0; 3], count: 1.0 };
+        assert!(norm.set_stats(wide).unwrap_err().contains("statistics for 3 values, but the networks take 2"));
+        norm.set_stats(RunningMeanStd { mean: vec![2.0, 2.0], var: vec![4.0, 4.0], count: 10.0 }).unwrap();
+        assert_eq!(norm.normalize(&[4.0, 1.0, 0.0, 0.0]), [1.0, 1.0, -1.0, 0.0]);
     }
 
     #[test]

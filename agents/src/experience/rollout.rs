@@ -131,7 +131,7 @@ impl Collector {
     ) -> Result<Self, EnvError> {
         let last_obs = venv.reset(Some(seed))?.to_vec();
         let encoding = ObsEncoding::of(venv.observation_space());
-        let mut obs_normalizer = normalize_obs.then(|| ObsNormalizer::new(encoding.input_dim()));
+        let mut obs_normalizer = normalize_obs.then(|| ObsNormalizer::for_columns(encoding.normalizable_columns()));
         if let Some(norm) = obs_normalizer.as_mut() {
             norm.stats.update(&encoding.encode(&last_obs));
         }

@@ -31,6 +31,9 @@ pub enum ActionKind {
 }
 
 impl ActionKind {
+    /// # Panics
+    /// On a `Dict`, which no environment has as its action space (the
+    /// Gymnasium bridge refuses one when it makes the environment).
     pub fn from_space(space: &Space) -> Self {
         match space {
             Space::Discrete { n } => ActionKind::Discrete { n: *n as i64 },
@@ -39,6 +42,7 @@ impl ActionKind {
                 ActionKind::MultiDiscrete { nvec: nvec.iter().map(|n| *n as i64).collect() }
             }
             Space::MultiBinary { n } => ActionKind::MultiBinary { n: *n as i64 },
+            Space::Dict { .. } => panic!("a Dict space holds observations; no policy acts in one"),
         }
     }
 

@@ -80,7 +80,7 @@ def _one_line(space):
 def _describe_space(space, what):
     """('discrete', n), ('box', low, high, shape), ('multidiscrete', nvec) or
     ('multibinary', n) as plain values; integer spaces counted from 0
-    (`_zero_based` and `_decode_actions` shift a `start`)."""
+    (`_natgrad_observations` and `_decode_actions` shift a `start`)."""
     if isinstance(space, gym.spaces.Discrete):
         return ("discrete", int(space.n))
     if isinstance(space, gym.spaces.MultiDiscrete):
@@ -99,6 +99,8 @@ def _describe_space(space, what):
                 "gymnasium.ActionWrapper that reshapes a flat action"
             )
         return ("multibinary", int(np.prod(space.shape)))
+    if isinstance(space, gym.spaces.Dict) and what == "observation":
+        return ("dict", [(str(key), _describe_key(key, sub)) for key, sub in space.spaces.items()])
     if isinstance(space, gym.spaces.Box):
         size = int(np.prod(space.shape))
         if what == "observation" and size > MAX_OBS_VALUES:
@@ -123,6 +125,23 @@ def _describe_space(space, what):
     )
 
 
+def _describe_key(key, space):
+    """A Dict key's space, which must be one natgrad takes on its own."""
+    if isinstance(space, gym.spaces.Dict):
+        raise UnsupportedSpace(
+            f"its observation key '{key}' is itself a Dict ({_one_line(space)}); natgrad takes one level of "
+            "keys, as Stable-Baselines3 does: flatten the inner one with gymnasium.wrappers.FlattenObservation "
+            "or keep the keys you need with gymnasium.wrappers.FilterObservation"
+        )
+    if isinstance(space, gym.spaces.Text):
+        raise UnsupportedSpace(
+            f"its observation key '{key}' is a Text space ({_one_line(space)}), which no network takes: drop it "
+            "(MiniGrid: minigrid.wrappers.ImgObsWrapper keeps the image; gymnasium.wrappers.FilterObservation "
+            "keeps the keys you name)"
+        )
+    return _describe_space(space, "observation")
+
+
 def _spec_of(env_id, env):
     spec = env.spec
     if spec is None:
@@ -131,11 +150,42 @@ def _spec_of(env_id, env):
     return (spec.id, spec.max_episode_steps, threshold)
 
 
-def _zero_based(env):
-    """`env`, its Discrete or MultiDiscrete observations counted from 0 if
-    their space starts elsewhere (Discrete(5, start=-2)): natgrad's spaces
-    count from 0, and its networks take each index one-hot."""
+def _start_of(space):
+    """Where an integer space's values start (0 for the others)."""
+    return getattr(space, "start", 0) if isinstance(space, (gym.spaces.Discrete, gym.spaces.MultiDiscrete)) else 0
+
+
+class FlatDict(gym.ObservationWrapper):
+    """A Dict observation as one float32 vector: each key's values flattened,
+    one key after another in the space's order, integer keys counted from 0.
+    natgrad's encoding then one-hots the integer keys (it knows the keys
+    from `natgrad_observation_space`, the Dict itself)."""
+
+    def __init__(self, env):
+        super().__init__(env)
+        space = env.observation_space
+        self.natgrad_observation_space = space
+        self._keys = [(key, _start_of(sub)) for key, sub in space.spaces.items()]
+        size = sum(int(np.prod(sub.shape)) if sub.shape else 1 for sub in space.spaces.values())
+        self.observation_space = gym.spaces.Box(-np.inf, np.inf, (size,), np.float32)
+
+    def observation(self, observation):
+        parts = [(np.asarray(observation[key]) - start).astype(np.float32).reshape(-1) for key, start in self._keys]
+        return np.concatenate(parts)
+
+
+def _natgrad_observations(env):
+    """`env`, its observations as natgrad's encoding takes them: Discrete or
+    MultiDiscrete ones counted from 0 if their space starts elsewhere
+    (Discrete(5, start=-2)), and a Dict as one vector (`FlatDict`)."""
     space = env.observation_space
+    if isinstance(space, gym.spaces.Dict):
+        try:
+            _describe_space(space, "observation")  # refuses what cannot be flattened before flattening it
+        except Exception:
+            env.close()
+            raise
+        return FlatDict(env)
     if isinstance(space, gym.spaces.Discrete) and int(space.start) != 0:
         start = space.start
         return gym.wrappers.TransformObservation(env, lambda obs: obs - start, gym.spaces.Discrete(int(space.n)))
@@ -146,10 +196,24 @@ def _zero_based(env):
     return env
 
 
+def _observation_space_of(env):
+    """The observation space natgrad describes: a flattened Dict's own."""
+    try:
+        return env.get_wrapper_attr("natgrad_observation_space")
+    except AttributeError:
+        return env.observation_space
+
+
 class Snapshots(gym.Wrapper):
     """Outermost wrapper of every copy: saves and restores the state of a
     MuJoCo environment (physics with the solver's warm start, random generator,
-    time limit), exactly, as `natgrad_state` (bytes, or None where it cannot)."""
+    time limit), exactly, as `natgrad_state` (bytes, or None where it cannot).
+    It also holds the observation space natgrad describes, where vector
+    environments can read it (`get_attr`)."""
+
+    def __init__(self, env):
+        super().__init__(env)
+        self.natgrad_observation_space = _observation_space_of(env)
 
     @property
     def natgrad_state(self):
@@ -246,13 +310,13 @@ class Loop:
         self.envs = []
         try:
             for _ in range(num_envs):
-                self.envs.append(Snapshots(_zero_based(_make(env_id, lambda: gym.make(env_id, **kwargs)))))
+                self.envs.append(Snapshots(_natgrad_observations(_make(env_id, lambda: gym.make(env_id, **kwargs)))))
         except Exception:
             self.close()
             raise
         self.env = self.envs[0]
         try:
-            _describe(self, env_id, self.env.observation_space, self.env.action_space, (num_envs,))
+            _describe(self, env_id, self.env.natgrad_observation_space, self.env.action_space, (num_envs,))
         except Exception:
             for env in self.envs[1:]:
                 env.close()
@@ -314,11 +378,12 @@ class Copies:
                 num_envs=num_envs,
                 vectorization_mode=mode,
                 vector_kwargs={"autoreset_mode": AutoresetMode.SAME_STEP},
-                wrappers=[_zero_based, Snapshots],
+                wrappers=[_natgrad_observations, Snapshots],
                 **kwargs,
             ),
         )
-        _describe(self, env_id, self.env.single_observation_space, self.env.single_action_space, (num_envs,))
+        observation_space = self.env.get_attr("natgrad_observation_space")[0]
+        _describe(self, env_id, observation_space, self.env.single_action_space, (num_envs,))
         self.num_envs = num_envs
 
     def _obs_bytes(self, obs):
@@ -359,8 +424,8 @@ class Single:
 
     def __init__(self, env_id, kwargs):
         env_id = _split_module(env_id)
-        self.env = Snapshots(_zero_based(_make(env_id, lambda: gym.make(env_id, **kwargs))))
-        _describe(self, env_id, self.env.observation_space, self.env.action_space, ())
+        self.env = Snapshots(_natgrad_observations(_make(env_id, lambda: gym.make(env_id, **kwargs))))
+        _describe(self, env_id, self.env.natgrad_observation_space, self.env.action_space, ())
 
     def reset(self, seed):
         obs, _ = self.env.reset(seed=seed)

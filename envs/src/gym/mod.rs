@@ -43,6 +43,14 @@ fn space_of(value: &Bound<'_, PyAny>) -> PyResult<Space> {
         "discrete" => return Ok(Space::Discrete { n: value.get_item(1)?.extract()? }),
         "multidiscrete" => return Ok(Space::MultiDiscrete { nvec: value.get_item(1)?.extract()? }),
         "multibinary" => return Ok(Space::MultiBinary { n: value.get_item(1)?.extract()? }),
+        "dict" => {
+            let mut keys = vec![];
+            for item in value.get_item(1)?.try_iter()? {
+                let item = item?;
+                keys.push((item.get_item(0)?.extract()?, space_of(&item.get_item(1)?)?));
+            }
+            return Ok(Space::Dict { keys });
+        }
         _ => {}
     }
     let low: Vec<f32> = value.get_item(1)?.extract()?;
