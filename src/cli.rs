@@ -112,6 +112,15 @@ struct TrainArgs {
     /// Keyword argument for gymnasium.make (numbers, true/false, strings); repeatable.
     #[arg(long = "env-kwargs", value_name = "KEY=VALUE")]
     env_kwargs: Vec<String>,
+    /// A Gymnasium wrapper applied inside each copy, as module.Class with
+    /// optional keyword arguments after a colon, e.g.
+    /// gymnasium.wrappers.AtariPreprocessing:frame_skip=1,screen_size=84 or
+    /// minigrid.wrappers.ImgObsWrapper; repeatable, applied in the order
+    /// given (the first innermost) and recorded in config.toml. Replaces the
+    /// preset's wrappers; `none` applies none [default: the environment's
+    /// preset].
+    #[arg(long = "env-wrapper", value_name = "MODULE.CLASS[:KEY=VALUE,...]")]
+    env_wrappers: Vec<String>,
     /// How several copies of an environment in Python step: sync (one after
     /// another in this process) or async (worker processes) [default: sync].
     #[arg(long, value_parser = ["sync", "async"])]
@@ -277,6 +286,9 @@ struct CompareArgs {
     /// Keyword argument for gymnasium.make, passed to every run; repeatable.
     #[arg(long = "env-kwargs", value_name = "KEY=VALUE")]
     env_kwargs: Vec<String>,
+    /// A Gymnasium wrapper for every run (see natgrad train --env-wrapper); repeatable.
+    #[arg(long = "env-wrapper", value_name = "MODULE.CLASS[:KEY=VALUE,...]")]
+    env_wrappers: Vec<String>,
     /// sync or async stepping of copies in Python, for every run [default: sync].
     #[arg(long, value_parser = ["sync", "async"])]
     vector_mode: Option<String>,
@@ -290,7 +302,7 @@ struct CompareArgs {
     #[arg(
         long,
         value_name = "COMPARE_DIR",
-        conflicts_with_all = ["env", "total_steps", "jobs", "env_kwargs", "vector_mode", "eval_freq"]
+        conflicts_with_all = ["env", "total_steps", "jobs", "env_kwargs", "env_wrappers", "vector_mode", "eval_freq"]
     )]
     report: Option<PathBuf>,
 }
@@ -405,6 +417,7 @@ fn compare_command(args: CompareArgs) -> Result<()> {
             logdir: args.logdir,
             eval_episodes: args.eval_episodes,
             env_kwargs: args.env_kwargs,
+            env_wrappers: args.env_wrappers,
             vector_mode: args.vector_mode,
             eval_freq: args.eval_freq,
         }),
@@ -432,6 +445,7 @@ fn train_command(args: TrainArgs) -> Result<ExitCode> {
         quiet: args.quiet,
         resume: args.resume,
         env_kwargs: args.env_kwargs,
+        env_wrappers: args.env_wrappers,
         vector_mode: args.vector_mode,
         eval_freq: args.eval_freq,
         eval_episodes: args.eval_episodes,

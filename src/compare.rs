@@ -36,6 +36,7 @@ pub struct CompareRequest {
     pub eval_episodes: Option<usize>,
     /// `--env-kwargs` and `--vector-mode`, passed on to every run.
     pub env_kwargs: Vec<String>,
+    pub env_wrappers: Vec<String>,
     pub vector_mode: Option<String>,
     /// `--eval-freq`, passed on to every run (its preset's if `None`).
     pub eval_freq: Option<usize>,
@@ -143,12 +144,15 @@ fn median(mut values: Vec<f64>) -> f64 {
 
 pub fn run(req: &CompareRequest) -> Result<()> {
     let vector_mode = req.vector_mode.as_deref().unwrap_or("sync");
-    let spec = make_with(&req.env, &crate::train::make_options(&req.env_kwargs, vector_mode)?)?.spec().clone();
+    let wrappers = crate::train::env_wrappers(&req.env_wrappers, &req.env);
+    let options = crate::train::make_options(&req.env_kwargs, &wrappers, vector_mode)?;
+    let spec = make_with(&req.env, &options)?.spec().clone();
     let eval_freq = req.eval_freq.map(|f| f.to_string());
     let env_args: Vec<&str> = req
         .env_kwargs
         .iter()
         .flat_map(|kv| ["--env-kwargs", kv.as_str()])
+        .chain(req.env_wrappers.iter().flat_map(|w| ["--env-wrapper", w.as_str()]))
         .chain(["--vector-mode", vector_mode])
         .chain(eval_freq.iter().flat_map(|f| ["--eval-freq", f.as_str()]))
         .collect();

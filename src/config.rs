@@ -225,6 +225,18 @@ pub fn preset_n_eval_envs(env: &str) -> usize {
     preset_count(env, "n_eval_envs").unwrap_or(1)
 }
 
+/// The Gymnasium wrappers the preset applies to `env` (`env_wrappers`, in
+/// `--env-wrapper` syntax), innermost first; none where it gives none.
+pub fn preset_env_wrappers(env: &str) -> Vec<String> {
+    let tables = preset_tables();
+    tables
+        .get(preset_key(env))
+        .and_then(|t| t.get("env_wrappers"))
+        .and_then(Value::as_array)
+        .map(|list| list.iter().filter_map(Value::as_str).map(str::to_owned).collect())
+        .unwrap_or_default()
+}
+
 /// The preset's hyperparameter overrides for `env` and `algo` (empty if none).
 pub fn preset(env: &str, algo: Algo) -> Table {
     preset_tables()

@@ -10,7 +10,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use natgrad_agents::encoding::ObsEncoding;
 use natgrad_agents::evaluation::evaluate;
 use natgrad_agents::{Agent, Collector, Control, Iteration, NonFinite, TrainError, parse_device, train};
-use natgrad_envs::{MakeOptions, Restored, VectorEnv, VectorMode, make_vec, make_with, parse_kwarg};
+use natgrad_envs::{MakeOptions, Restored, VectorEnv, VectorMode, make_vec, make_with, parse_kwarg, parse_wrapper};
 use serde::{Deserialize, Serialize};
 
 use crate::checkpoint::{self, Checkpoint, Meta};
@@ -43,6 +43,10 @@ pub struct RunConfig {
     /// `--env-kwargs` for Gymnasium, as given (`key=value`).
     #[serde(default)]
     pub env_kwargs: Vec<String>,
+    /// Gymnasium wrappers inside each copy, innermost first, in
+    /// `--env-wrapper` syntax (`module.Class:key=value,...`).
+    #[serde(default)]
+    pub env_wrappers: Vec<String>,
     /// How copies of an environment in Python are stepped: sync or async.
     #[serde(default = "default_vector_mode")]
     pub vector_mode: String,
@@ -70,16 +74,21 @@ fn default_vector_mode() -> String {
     "sync".into()
 }
 
-/// The environment options of `--env-kwargs` and `--vector-mode`, checked.
-pub fn make_options(env_kwargs: &[String], vector_mode: &str) -> Result<MakeOptions> {
+/// The environment options of `--env-kwargs`, `--env-wrapper` and
+/// `--vector-mode`, checked.
+pub fn make_options(env_kwargs: &[String], env_wrappers: &[String], vector_mode: &str) -> Result<MakeOptions> {
     let kwargs =
         env_kwargs.iter().map(|kv| parse_kwarg(kv).map_err(|e| anyhow!("--env-kwargs: {e}"))).collect::<Result<_>>()?;
+    let wrappers = env_wrappers
+        .iter()
+        .map(|w| parse_wrapper(w).map_err(|e| anyhow!("--env-wrapper: {e}")))
+        .collect::<Result<_>>()?;
     let vector_mode = match vector_mode {
         "sync" => VectorMode::Sync,
         "async" => VectorMode::Async,
         other => bail!("--vector-mode '{other}' is neither sync nor async"),
     };
-    Ok(MakeOptions { max_episode_steps: None, kwargs, vector_mode })
+    Ok(MakeOptions { max_episode_steps: None, kwargs, vector_mode, wrappers })
 }
 
 impl RunConfig {
@@ -100,7 +109,7 @@ impl RunConfig {
 
     /// How this run's environment is made.
     pub fn make_options(&self) -> Result<MakeOptions> {
-        make_options(&self.env_kwargs, &self.vector_mode)
+        make_options(&self.env_kwargs, &self.env_wrappers, &self.vector_mode)
     }
 }
 
@@ -123,6 +132,8 @@ pub struct TrainRequest {
     pub quiet: bool,
     pub resume: Option<PathBuf>,
     pub env_kwargs: Vec<String>,
+    /// `--env-wrapper`, as given; empty: the preset's; `none` alone: none.
+    pub env_wrappers: Vec<String>,
     /// `None`: sync for a fresh run, the run's own on resume.
     pub vector_mode: Option<String>,
     /// Evaluation during training; `None`: the environment's preset.
@@ -186,11 +197,22 @@ fn create_run_dir(logdir: &Path, name: &str) -> Result<PathBuf> {
     }
 }
 
+/// The wrappers a run applies: those given, the preset's if none are, and
+/// none for `--env-wrapper none`.
+pub fn env_wrappers(given: &[String], env: &str) -> Vec<String> {
+    match given {
+        [] => config::preset_env_wrappers(env),
+        [none] if none == "none" => vec![],
+        given => given.to_vec(),
+    }
+}
+
 /// Resolves a fresh run's configuration and creates its folder, locked.
 fn start(req: &TrainRequest, algo: &str, env: &str) -> Result<(RunConfig, PathBuf, RunLock)> {
     let algo = Algo::parse(algo)?;
     let vector_mode = req.vector_mode.clone().unwrap_or_else(default_vector_mode);
-    let probe = make_with(env, &make_options(&req.env_kwargs, &vector_mode)?)?;
+    let env_wrappers = env_wrappers(&req.env_wrappers, env);
+    let probe = make_with(env, &make_options(&req.env_kwargs, &env_wrappers, &vector_mode)?)?;
     let spec = probe.spec().clone();
     let overrides = Overrides { config_file: req.config.as_deref(), sets: &req.sets, flags: &req.flags };
     let agent_config = config::resolve(algo, &spec.id, &overrides)?;
@@ -229,6 +251,7 @@ fn start(req: &TrainRequest, algo: &str, env: &str) -> Result<(RunConfig, PathBu
         device: req.device.clone(),
         parallel_critic: req.parallel_critic.unwrap_or_else(|| spare_core(req.threads)),
         env_kwargs: req.env_kwargs.clone(),
+        env_wrappers,
         vector_mode,
         eval_freq: req.eval_freq.unwrap_or_else(|| config::preset_eval_freq(&spec.id)),
         eval_episodes,
@@ -254,6 +277,7 @@ fn resume(req: &TrainRequest, dir: &Path) -> Result<RunConfig> {
         (!req.flags.is_empty(), "hyperparameter flags"),
         (req.run_name.is_some(), "--run-name"),
         (!req.env_kwargs.is_empty(), "--env-kwargs"),
+        (!req.env_wrappers.is_empty(), "--env-wrapper"),
         (req.vector_mode.is_some(), "--vector-mode"),
         (req.eval_freq.is_some(), "--eval-freq"),
         (req.eval_episodes.is_some(), "--eval-episodes"),

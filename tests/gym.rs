@@ -231,6 +231,15 @@ class Signals(gym.Env):
         return self.current, float(action == right), False, False, {}
 
 
+class Scaled(gym.RewardWrapper):
+    def __init__(self, env, scale=1.0):
+        super().__init__(env)
+        self.scale = scale
+
+    def reward(self, reward):
+        return self.scale * reward
+
+
 register(id="Lock-v0", entry_point=Lock, max_episode_steps=10)
 register(id="Switches-v0", entry_point=Switches, max_episode_steps=10)
 register(id="Signals-v0", entry_point=Signals, max_episode_steps=10)
@@ -303,6 +312,76 @@ fn every_agent_and_fisher_takes_multi_discrete_and_multi_binary_actions() {
     let resumed = natgrad_in(dir.path(), &["train", "--resume", run, "--total-steps", "2048", "--quiet"]);
     assert!(resumed.status.success(), "{}", text(&resumed.stderr));
     assert_eq!(csv_rows(&dir.path().join(run).join("progress.csv")).len(), 1 + 8);
+}
+
+/// `--env-wrapper` applies a user's wrapper with its arguments inside each
+/// copy, in both vector modes, records it in config.toml and keeps it on
+/// resume; a wrapper that does not exist or takes other arguments is a clear
+/// error, and a native environment refuses wrappers.
+#[test]
+fn wrappers_apply_inside_each_copy_are_recorded_and_survive_resume() {
+    let dir = spaces_dir("spaces-wrappers");
+    let scaled = ["--algo", "trpo", "--env-wrapper", "spaces_env.Scaled:scale=10"];
+    for mode in ["sync", "async"] {
+        let out =
+            spaces_train(&dir, "spaces_env:Lock-v0", mode, "1024", &[&scaled[..], &["--vector-mode", mode]].concat());
+        assert!(out.status.success(), "{mode}: {}", text(&out.stderr));
+    }
+    let run = dir.path().join("runs/sync");
+    let config = std::fs::read_to_string(run.join("config.toml")).unwrap();
+    assert!(config.contains("env_wrappers = [\"spaces_env.Scaled:scale=10\"]"), "{config}");
+    let resumed = natgrad_in(dir.path(), &["train", "--resume", "runs/sync", "--total-steps", "2048", "--quiet"]);
+    assert!(resumed.status.success(), "{}", text(&resumed.stderr));
+    for name in ["sync", "async"] {
+        // Lock pays 0, 1 or 2 a step: scaled by 10, every return is a multiple of 10.
+        let returns = episode_returns(&dir.path().join("runs").join(name), 100);
+        assert!(returns.iter().all(|r| r % 10.0 == 0.0) && returns.iter().any(|r| *r > 0.0), "{name}: {returns:?}");
+    }
+    let cases: [(&str, &str, &str); 3] = [
+        ("spaces_env:Lock-v0", "spaces_env.Missing", "module spaces_env has no Missing"),
+        ("spaces_env:Lock-v0", "spaces_env.Scaled:factor=2", "unexpected keyword argument 'factor'"),
+        ("CartPole-v1", "spaces_env.Scaled", "use --env gym:CartPole-v1"),
+    ];
+    for (i, (env, wrapper, message)) in cases.into_iter().enumerate() {
+        let name = format!("bad{i}");
+        let out = spaces_train(&dir, env, &name, "1024", &["--algo", "trpo", "--env-wrapper", wrapper]);
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{wrapper}: {stderr}");
+        assert!(stderr.lines().any(|l| l.starts_with("error") && l.contains(message)), "{wrapper}: {stderr}");
+        assert!(!dir.path().join("runs").join(&name).exists(), "{wrapper}: a refused run writes nothing");
+    }
+}
+
+/// One short run per ecosystem the set-up installs, by id: Atari (ale-py,
+/// with Gymnasium's AtariPreprocessing), MiniGrid (its preset's
+/// ImgObsWrapper) and Gymnasium-Robotics (PointMaze's Dict observation).
+#[test]
+fn atari_minigrid_and_gymnasium_robotics_ids_train_from_the_set_up() {
+    let dir = TempDir::new("ecosystems");
+    let atari = ["--env-wrapper", "gymnasium.wrappers.AtariPreprocessing:frame_skip=1,screen_size=42"];
+    let runs: [(&str, &[&str]); 3] =
+        [("ALE/Pong-v5", &atari), ("MiniGrid-Empty-5x5-v0", &[]), ("PointMaze_UMaze-v3", &[])];
+    for (i, (env, extra)) in runs.into_iter().enumerate() {
+        let name = format!("r{i}");
+        let mut args = vec!["train", "--algo", "trpo", "--env", env, "--run-name", &name, "--total-steps", "1024"];
+        args.extend(["--quiet", "--logdir", "runs"]);
+        args.extend(SMALL);
+        args.extend(extra);
+        let out = natgrad_in(dir.path(), &args);
+        assert!(out.status.success(), "{env}: {}", text(&out.stderr));
+        let run = dir.path().join("runs").join(&name);
+        assert_eq!(csv_rows(&run.join("progress.csv")).len(), 1 + 4, "{env}");
+        assert!(
+            std::fs::read_dir(&run).unwrap().any(|f| f.unwrap().file_name().to_string_lossy().contains("tfevents"))
+        );
+    }
+    let config = std::fs::read_to_string(dir.path().join("runs/r1/config.toml")).unwrap();
+    assert!(config.contains("env_wrappers = [\"minigrid.wrappers.ImgObsWrapper\"]"), "{config}");
+    // Without its preset's wrapper, MiniGrid's mission string is refused with the way out.
+    let mut args = vec!["train", "--algo", "trpo", "--env", "MiniGrid-Empty-5x5-v0", "--env-wrapper", "none"];
+    args.extend(["--quiet", "--logdir", "runs", "--run-name", "bare"]);
+    let out = natgrad_in(dir.path(), &args);
+    assert!(text(&out.stderr).contains("minigrid.wrappers.ImgObsWrapper"), "{}", text(&out.stderr));
 }
 
 /// Spaces natgrad cannot take, and gSDE without a Box, are refused before

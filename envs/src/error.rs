@@ -83,7 +83,7 @@ pub enum EnvError {
     ObservationSize { id: String, during: &'static str, expected: usize, got: usize },
 
     #[error(
-        "the native {id} takes no keyword arguments (got {given}); use --env gym:{id} to make Gymnasium's own version with them"
+        "the native {id} takes no keyword arguments or wrappers (got {given}); use --env gym:{id} to make Gymnasium's own version with them"
     )]
     NativeKwargs { id: String, given: String },
 

@@ -10,6 +10,38 @@ pub struct MakeOptions {
     pub kwargs: Vec<(String, KwValue)>,
     /// How [`crate::make_vec`] steps the copies of an environment in Python.
     pub vector_mode: VectorMode,
+    /// Gymnasium wrappers applied inside each copy, innermost first
+    /// (environments in Python only).
+    pub wrappers: Vec<EnvWrapper>,
+}
+
+/// A Python wrapper class and its keyword arguments: `--env-wrapper
+/// module.Class:key=value,key=value`, applied as `Class(env, **kwargs)`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct EnvWrapper {
+    /// `module.Class`, e.g. `gymnasium.wrappers.AtariPreprocessing`.
+    pub path: String,
+    pub kwargs: Vec<(String, KwValue)>,
+}
+
+/// Parses `module.Class` with optional `:key=value,key=value` arguments;
+/// values parse as [`parse_kwarg`]'s.
+pub fn parse_wrapper(text: &str) -> Result<EnvWrapper, String> {
+    let (path, args) = text.split_once(':').unwrap_or((text, ""));
+    let path = path.trim();
+    let dotted = path.split('.').all(|p| !p.is_empty() && p.chars().all(|c| c.is_alphanumeric() || c == '_'));
+    if !dotted || !path.contains('.') {
+        return Err(format!(
+            "'{text}' does not name a wrapper class as module.Class (e.g. --env-wrapper \
+             gymnasium.wrappers.AtariPreprocessing:frame_skip=1,screen_size=84)"
+        ));
+    }
+    let kwargs = args
+        .split(',')
+        .filter(|a| !a.trim().is_empty())
+        .map(|a| parse_kwarg(a).map_err(|e| format!("in '{text}': {e}")))
+        .collect::<Result<_, _>>()?;
+    Ok(EnvWrapper { path: path.to_owned(), kwargs })
 }
 
 /// A keyword argument's value: what `key=value` on the command line means.
@@ -70,5 +102,21 @@ mod tests {
         assert_eq!(parse_kwarg("f=").unwrap(), ("f".into(), KwValue::Str(String::new())));
         assert!(parse_kwarg("novalue").unwrap_err().contains("not key=value"));
         assert!(parse_kwarg("bad key=1").unwrap_err().contains("not a Python keyword"));
+    }
+
+    #[test]
+    fn wrappers_parse_as_a_class_and_its_keyword_arguments() {
+        let w = parse_wrapper("gymnasium.wrappers.AtariPreprocessing:frame_skip=1,terminal_on_life_loss=true").unwrap();
+        assert_eq!(w.path, "gymnasium.wrappers.AtariPreprocessing");
+        assert_eq!(
+            w.kwargs,
+            [("frame_skip".into(), KwValue::Int(1)), ("terminal_on_life_loss".into(), KwValue::Bool(true))]
+        );
+        assert_eq!(parse_wrapper("minigrid.wrappers.ImgObsWrapper").unwrap().kwargs, []);
+        assert_eq!(parse_wrapper("m.W:").unwrap().kwargs, []);
+        for bad in ["ImgObsWrapper", "a..b", "my module.W", ":x=1"] {
+            assert!(parse_wrapper(bad).unwrap_err().contains("as module.Class"), "{bad}");
+        }
+        assert!(parse_wrapper("m.W:frame_skip").unwrap_err().contains("not key=value"));
     }
 }

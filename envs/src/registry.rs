@@ -25,9 +25,10 @@ fn source<'a>(id: &str, entries: &'a [Entry], options: &MakeOptions) -> Result<S
         return gymnasium_source(id);
     }
     match entries.iter().find(|e| e.spec.id == id) {
-        Some(entry) if options.kwargs.is_empty() => Ok(Source::Native(entry)),
+        Some(entry) if options.kwargs.is_empty() && options.wrappers.is_empty() => Ok(Source::Native(entry)),
         Some(_) => {
-            let given = options.kwargs.iter().map(|(k, _)| k.as_str()).collect::<Vec<_>>().join(", ");
+            let kwargs = options.kwargs.iter().map(|(k, _)| k.clone());
+            let given = kwargs.chain(options.wrappers.iter().map(|w| w.path.clone())).collect::<Vec<_>>().join(", ");
             Err(EnvError::NativeKwargs { id: id.to_owned(), given })
         }
         None => gymnasium_source(id).map_err(|_| unknown_native(id)),

@@ -6,8 +6,10 @@ boundary once. Everything that can go wrong in Python raises; Rust turns the
 exception's type and message into an error that names the environment.
 """
 
+import contextlib
 import difflib
 import importlib
+import io
 import pickle
 import warnings
 
@@ -38,11 +40,41 @@ class UnsupportedSpace(Exception):
     """A space natgrad's policies cannot take."""
 
 
+class BadWrapper(Exception):
+    """A wrapper named in --env-wrapper that cannot be found or applied."""
+
+
 class UnknownId(Exception):
     """An id Gymnasium does not know; the message lists its closest ids."""
 
 
+# Packages that register more environments when imported (the set-up
+# installs them): Atari, MiniGrid and BabyAI, Gymnasium-Robotics.
+_PLUGINS = ("ale_py", "minigrid", "gymnasium_robotics")
+_plugins_loaded = False
+
+
+def _load_plugins():
+    """Imports the installed plugin packages once, so that their ids are
+    known; a package that is missing or fails to import is skipped (its ids
+    stay unknown, and the unknown-id error lists what is known)."""
+    global _plugins_loaded
+    if _plugins_loaded:
+        return
+    _plugins_loaded = True
+    for name in _PLUGINS:
+        # Gymnasium-Robotics 1.4.2 prints a notice about Adroit's reward
+        # versions on every import; natgrad's guide says it once.
+        with warnings.catch_warnings(), contextlib.redirect_stderr(io.StringIO()):
+            warnings.simplefilter("ignore")
+            try:
+                importlib.import_module(name)
+            except Exception:
+                pass
+
+
 def registered_ids():
+    _load_plugins()
     return sorted(gym.registry.keys())
 
 
@@ -65,7 +97,15 @@ _UNKNOWN = (gym.error.NameNotFound, gym.error.VersionNotFound, gym.error.Namespa
 
 def _make(env_id, make):
     """`make()`, with Gymnasium's unknown-id errors as UnknownId (Rust adds
-    the closest ids); Gymnasium decides what it knows (versionless ids too)."""
+    the closest ids); Gymnasium decides what it knows (versionless ids too).
+    An id Gymnasium does not know yet is tried again once the plugin
+    packages (`ALE/Pong-v5`, `MiniGrid-Empty-5x5-v0`, ...) are imported."""
+    try:
+        return make()
+    except _UNKNOWN as e:
+        if _plugins_loaded:
+            raise UnknownId(f"{env_id}: {e}") from e
+    _load_plugins()
     try:
         return make()
     except _UNKNOWN as e:
@@ -133,11 +173,14 @@ def _describe_key(key, space):
             "keys, as Stable-Baselines3 does: flatten the inner one with gymnasium.wrappers.FlattenObservation "
             "or keep the keys you need with gymnasium.wrappers.FilterObservation"
         )
-    if isinstance(space, gym.spaces.Text):
+    vector = (gym.spaces.Box, gym.spaces.Discrete, gym.spaces.MultiDiscrete, gym.spaces.MultiBinary)
+    if not isinstance(space, vector):
+        # Text, MiniGrid's MissionSpace (a string), Tuple, Graph, Sequence.
+        kind = "a Text space" if type(space).__name__ in ("Text", "MissionSpace") else "a space"
         raise UnsupportedSpace(
-            f"its observation key '{key}' is a Text space ({_one_line(space)}), which no network takes: drop it "
-            "(MiniGrid: minigrid.wrappers.ImgObsWrapper keeps the image; gymnasium.wrappers.FilterObservation "
-            "keeps the keys you name)"
+            f"its observation key '{key}' is {kind} ({_one_line(space)}) that no network takes: drop it "
+            "(MiniGrid: --env-wrapper minigrid.wrappers.ImgObsWrapper keeps the image alone) or register a "
+            "version of the environment without it (gymnasium.wrappers.FilterObservation)"
         )
     return _describe_space(space, "observation")
 
@@ -148,6 +191,42 @@ def _spec_of(env_id, env):
         return (env_id, None, None)
     threshold = None if spec.reward_threshold is None else float(spec.reward_threshold)
     return (spec.id, spec.max_episode_steps, threshold)
+
+
+def _wrapper_class(path):
+    module, _, name = path.rpartition(".")
+    try:
+        return getattr(importlib.import_module(module), name)
+    except ImportError as e:
+        raise BadWrapper(f"--env-wrapper {path}: module {module} cannot be imported ({e}); is its package installed?") from e
+    except AttributeError as e:
+        raise BadWrapper(f"--env-wrapper {path}: module {module} has no {name}") from e
+
+
+def _user_wrappers(wrappers):
+    """Functions that apply the user's wrappers (path, kwargs), in order."""
+    applied = []
+    for path, kwargs in wrappers:
+        cls = _wrapper_class(path)
+
+        def wrap(env, cls=cls, path=path, kwargs=kwargs):
+            try:
+                return cls(env, **kwargs)
+            except TypeError as e:
+                raise BadWrapper(f"--env-wrapper {path}: {e}") from e
+
+        applied.append(wrap)
+    return applied
+
+
+def _wrapped(env, wrappers):
+    try:
+        for wrap in wrappers:
+            env = wrap(env)
+    except Exception:
+        env.close()
+        raise
+    return env
 
 
 def _start_of(space):
@@ -305,12 +384,14 @@ class Loop:
     without merging every copy's info dict into arrays on every step, which
     natgrad does not read and which cost 14% of a Hopper-v5 step."""
 
-    def __init__(self, env_id, kwargs, num_envs):
+    def __init__(self, env_id, kwargs, num_envs, wrappers):
         env_id = _split_module(env_id)
+        wrappers = _user_wrappers(wrappers)
         self.envs = []
         try:
             for _ in range(num_envs):
-                self.envs.append(Snapshots(_natgrad_observations(_make(env_id, lambda: gym.make(env_id, **kwargs)))))
+                env = _wrapped(_make(env_id, lambda: gym.make(env_id, **kwargs)), wrappers)
+                self.envs.append(Snapshots(_natgrad_observations(env)))
         except Exception:
             self.close()
             raise
@@ -369,8 +450,9 @@ class Copies:
     """N copies in Gymnasium's AsyncVectorEnv (worker processes), with
     same-step autoreset, as natgrad's own vector environment."""
 
-    def __init__(self, env_id, kwargs, num_envs, mode):
+    def __init__(self, env_id, kwargs, num_envs, mode, wrappers):
         env_id = _split_module(env_id)
+        wrappers = _user_wrappers(wrappers)
         self.env = _make(
             env_id,
             lambda: gym.make_vec(
@@ -378,7 +460,7 @@ class Copies:
                 num_envs=num_envs,
                 vectorization_mode=mode,
                 vector_kwargs={"autoreset_mode": AutoresetMode.SAME_STEP},
-                wrappers=[_natgrad_observations, Snapshots],
+                wrappers=[*wrappers, _natgrad_observations, Snapshots],
                 **kwargs,
             ),
         )
@@ -422,9 +504,10 @@ class Copies:
 class Single:
     """One copy from gymnasium.make, without automatic reset, as natgrad's Env."""
 
-    def __init__(self, env_id, kwargs):
+    def __init__(self, env_id, kwargs, wrappers):
         env_id = _split_module(env_id)
-        self.env = Snapshots(_natgrad_observations(_make(env_id, lambda: gym.make(env_id, **kwargs))))
+        env = _wrapped(_make(env_id, lambda: gym.make(env_id, **kwargs)), _user_wrappers(wrappers))
+        self.env = Snapshots(_natgrad_observations(env))
         _describe(self, env_id, self.env.natgrad_observation_space, self.env.action_space, ())
 
     def reset(self, seed):

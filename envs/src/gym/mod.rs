@@ -77,17 +77,36 @@ fn describe(handle: &Bound<'_, PyAny>, id: &str, options: &MakeOptions) -> PyRes
 fn kwargs<'py>(py: Python<'py>, options: &MakeOptions) -> PyResult<Bound<'py, PyDict>> {
     let dict = PyDict::new(py);
     for (key, value) in &options.kwargs {
-        match value {
-            KwValue::Bool(b) => dict.set_item(key, b)?,
-            KwValue::Int(i) => dict.set_item(key, i)?,
-            KwValue::Float(f) => dict.set_item(key, f)?,
-            KwValue::Str(s) => dict.set_item(key, s)?,
-        }
+        set_kwarg(&dict, key, value)?;
     }
     if let Some(limit) = options.max_episode_steps {
         dict.set_item("max_episode_steps", limit)?;
     }
     Ok(dict)
+}
+
+/// The wrappers for `bridge.py`: a list of (`module.Class`, keyword arguments).
+fn wrappers<'py>(py: Python<'py>, options: &MakeOptions) -> PyResult<Vec<(String, Bound<'py, PyDict>)>> {
+    options
+        .wrappers
+        .iter()
+        .map(|w| {
+            let dict = PyDict::new(py);
+            for (key, value) in &w.kwargs {
+                set_kwarg(&dict, key, value)?;
+            }
+            Ok((w.path.clone(), dict))
+        })
+        .collect()
+}
+
+fn set_kwarg(dict: &Bound<'_, PyDict>, key: &str, value: &KwValue) -> PyResult<()> {
+    match value {
+        KwValue::Bool(b) => dict.set_item(key, b),
+        KwValue::Int(i) => dict.set_item(key, i),
+        KwValue::Float(f) => dict.set_item(key, f),
+        KwValue::Str(s) => dict.set_item(key, s),
+    }
 }
 
 /// The id Gymnasium sees: without natgrad's `gym:` prefix.
@@ -121,7 +140,7 @@ impl GymEnv {
     /// or Gymnasium's `module:` one.
     pub fn make(id: &str, options: &MakeOptions) -> Result<Self, EnvError> {
         python::with_bridge(id, "make", |py, bridge| {
-            let handle = bridge.getattr("Single")?.call1((gym_id(id), kwargs(py, options)?))?;
+            let handle = bridge.getattr("Single")?.call1((gym_id(id), kwargs(py, options)?, wrappers(py, options)?))?;
             let described = describe(&handle, id, options)?;
             let obs_dim = described.observation_space.flat_dim();
             Ok(Self { handle: handle.unbind(), described, obs_dim, steps: 0 })
@@ -258,9 +277,13 @@ impl GymVecEnv {
         }
         let make = |py: Python<'_>, bridge: &Bound<'_, PyModule>| -> PyResult<(Py<PyAny>, Described)> {
             let handle = match options.vector_mode {
-                VectorMode::Sync => bridge.getattr("Loop")?.call1((gym_id(id), kwargs(py, options)?, num_envs))?,
+                VectorMode::Sync => {
+                    let args = (gym_id(id), kwargs(py, options)?, num_envs, wrappers(py, options)?);
+                    bridge.getattr("Loop")?.call1(args)?
+                }
                 VectorMode::Async => {
-                    bridge.getattr("Copies")?.call1((gym_id(id), kwargs(py, options)?, num_envs, "async"))?
+                    let args = (gym_id(id), kwargs(py, options)?, num_envs, "async", wrappers(py, options)?);
+                    bridge.getattr("Copies")?.call1(args)?
                 }
             };
             let described = describe(&handle, id, options)?;
