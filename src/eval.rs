@@ -66,10 +66,35 @@ fn locate(target: &Path, best: bool) -> Result<(PathBuf, PathBuf)> {
     }
 }
 
-/// The physical state a GIF frame is drawn from.
-fn env_state(env: &dyn natgrad_envs::Env, id: &str) -> Result<Vec<f64>> {
-    env.state()
-        .ok_or_else(|| anyhow::anyhow!("--gif draws natgrad's native environments only; {id} has no state to draw"))
+/// Whether natgrad draws `id` itself, from its state.
+fn drawn_natively(id: &str) -> bool {
+    natgrad_envs::ids().contains(&id)
+}
+
+/// A GIF frame of the environment now: drawn from a native environment's
+/// state, or rendered by Gymnasium.
+fn capture(env: &mut dyn natgrad_envs::Env, id: &str) -> Result<render::Frame> {
+    if drawn_natively(id) {
+        let state = env.state().ok_or_else(|| anyhow::anyhow!("{id} has no state to draw before its first reset"))?;
+        return render::frame(id, &state);
+    }
+    let image = env.render_rgb()?.ok_or_else(|| anyhow::anyhow!("{id} renders no picture for --gif"))?;
+    render::Frame::from_rgb(&image)
+}
+
+/// At most this many frames of a rendered episode go into a GIF: every
+/// k-th step, k from the time limit (Hopper's 1000 steps: every 5th).
+const MAX_RENDERED_FRAMES: usize = 200;
+
+/// How an evaluation is made: the run's options, with `render_mode=rgb_array`
+/// for a GIF of an environment Gymnasium draws.
+fn eval_make_options(run: &RunConfig, gif: bool) -> Result<natgrad_envs::MakeOptions> {
+    let mut options = run.make_options()?;
+    if gif && !drawn_natively(&run.env) {
+        options.kwargs.retain(|(k, _)| k != "render_mode");
+        options.kwargs.push(("render_mode".into(), natgrad_envs::KwValue::Str("rgb_array".into())));
+    }
+    Ok(options)
 }
 
 /// `req.episodes` episodes of the policy in `req.target`, with the frames of
@@ -87,7 +112,11 @@ pub fn episodes(req: &EvalRequest) -> Result<(Vec<Episode>, Vec<render::Frame>, 
     let checkpoint = Checkpoint::read(&path)?;
     checkpoint.check_matches(&run.algo, &run.env)?;
     let agent_config = run.agent_config()?;
-    let mut env = make_with(&run.env, &run.make_options()?)?;
+    let mut env = make_with(&run.env, &eval_make_options(&run, req.gif.is_some())?)?;
+    let frame_every = match (drawn_natively(&run.env), env.spec().max_episode_steps) {
+        (false, Some(limit)) => limit.div_ceil(MAX_RENDERED_FRAMES).max(1),
+        _ => 1,
+    };
     let encoding = ObsEncoding::of(env.observation_space());
     let agent = agent_config.build(encoding.input_dim(), &env.action_space().clone(), Device::Cpu, run.seed)?;
     checkpoint.load_networks(agent.as_ref())?;
@@ -113,8 +142,8 @@ pub fn episodes(req: &EvalRequest) -> Result<(Vec<Episode>, Vec<render::Frame>, 
     while returns.len() < req.episodes {
         // The GIF shows the first episode, from its first state to its last.
         let recording = req.gif.is_some() && returns.is_empty();
-        if recording {
-            frames.push(render::frame(&run.env, &env_state(env.as_ref(), &run.env)?)?);
+        if recording && length % frame_every == 0 {
+            frames.push(capture(env.as_mut(), &run.env)?);
         }
         let encoded = encoding.encode(&obs);
         let input = match &normalizer {
@@ -139,7 +168,7 @@ pub fn episodes(req: &EvalRequest) -> Result<(Vec<Episode>, Vec<render::Frame>, 
         length += 1;
         if step.terminated || step.truncated {
             if recording {
-                frames.push(render::frame(&run.env, &env_state(env.as_ref(), &run.env)?)?);
+                frames.push(capture(env.as_mut(), &run.env)?);
             }
             returns.push(Episode { ret: running, length, first_obs, first_state });
             (running, length) = (0.0, 0);
@@ -206,8 +235,11 @@ pub fn run(req: &EvalRequest) -> Result<()> {
         req.seed
     );
     if let Some(gif) = &req.gif {
-        render::write_gif(gif, &frames)?;
-        println!("wrote {} ({} frames)", gif.display(), frames.len());
+        // Drawn scenes change little from step to step; rendered ones are thinned out.
+        let delay = if drawn_natively(&run.env) { 2 } else { 4 };
+        render::write_gif(gif, &frames, delay)?;
+        let size = std::fs::metadata(gif).map(|m| m.len()).unwrap_or(0);
+        println!("wrote {} ({} frames, {:.1} MB)", gif.display(), frames.len(), size as f64 / 1e6);
     }
     Ok(())
 }

@@ -1,5 +1,6 @@
 //! Simple 2D drawings of the classic control scenes, in the spirit of
-//! Gymnasium's `rgb_array` renders, and an animated GIF of them.
+//! Gymnasium's `rgb_array` renders, the pictures Gymnasium's own
+//! environments render, and an animated GIF of either.
 
 use std::path::Path;
 
@@ -25,16 +26,52 @@ const PALETTE: [u8; 24] = [
     204, 51, 51, // joints, pendulum rod
 ];
 
-/// One indexed-colour frame.
+/// One indexed-colour frame: indices into the drawings' palette, or into
+/// its own (`palette`, RGB triples) for a rendered picture.
 pub struct Frame {
     pub width: u16,
     pub height: u16,
     pub pixels: Vec<u8>,
+    pub palette: Option<Vec<u8>>,
 }
+
+/// The longer side of a rendered picture in a GIF: Gymnasium's MuJoCo
+/// renders are 480 × 480, which halved keeps a 1000-step Hopper episode
+/// at a few megabytes.
+const MAX_SIDE: usize = 240;
 
 impl Frame {
     fn new(width: u16, height: u16) -> Self {
-        Self { width, height, pixels: vec![WHITE; usize::from(width) * usize::from(height)] }
+        Self { width, height, pixels: vec![WHITE; usize::from(width) * usize::from(height)], palette: None }
+    }
+
+    /// A rendered RGB picture, shrunk by a whole factor (each pixel the mean
+    /// of a square) until its longer side is at most 240 pixels, and
+    /// quantised to its own palette of up to 256 colours (NeuQuant).
+    pub fn from_rgb(image: &natgrad_envs::RgbImage) -> Result<Self> {
+        let factor = image.width.max(image.height).div_ceil(MAX_SIDE).max(1);
+        let (width, height) = (image.width / factor, image.height / factor);
+        if width == 0 || height == 0 || image.pixels.len() != image.width * image.height * 3 {
+            bail!("a rendered picture of {} × {} pixels cannot be drawn", image.width, image.height);
+        }
+        let mut rgb = Vec::with_capacity(width * height * 3);
+        for y in 0..height {
+            for x in 0..width {
+                for c in 0..3 {
+                    let mut sum = 0usize;
+                    for dy in 0..factor {
+                        for dx in 0..factor {
+                            sum +=
+                                usize::from(image.pixels[((y * factor + dy) * image.width + x * factor + dx) * 3 + c]);
+                        }
+                    }
+                    rgb.push((sum / (factor * factor)) as u8);
+                }
+            }
+        }
+        let (w, h) = (u16::try_from(width)?, u16::try_from(height)?);
+        let quantised = gif::Frame::from_rgb_speed(w, h, &rgb, 10);
+        Ok(Self { width: w, height: h, pixels: quantised.buffer.into_owned(), palette: quantised.palette })
     }
 
     fn put(&mut self, x: f64, y: f64, color: u8) {
@@ -156,7 +193,8 @@ fn pendulum(s: &[f64]) -> Frame {
 
 /// Writes `frames` as a looping animated GIF at 50 frames per second
 /// (Gymnasium's render_fps for most of these environments).
-pub fn write_gif(path: &Path, frames: &[Frame]) -> Result<()> {
+/// Writes `frames` as a looping GIF, each shown for `delay` hundredths of a second.
+pub fn write_gif(path: &Path, frames: &[Frame], delay: u16) -> Result<()> {
     let first = frames.first().context("no frame to write")?;
     let file = std::fs::File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
     let mut encoder = gif::Encoder::new(std::io::BufWriter::new(file), first.width, first.height, &PALETTE)
@@ -164,7 +202,8 @@ pub fn write_gif(path: &Path, frames: &[Frame]) -> Result<()> {
     encoder.set_repeat(gif::Repeat::Infinite)?;
     for fr in frames {
         let mut frame = gif::Frame::from_indexed_pixels(fr.width, fr.height, fr.pixels.clone(), None);
-        frame.delay = 2; // hundredths of a second
+        frame.palette = fr.palette.clone();
+        frame.delay = delay;
         encoder.write_frame(&frame).with_context(|| format!("cannot write {}", path.display()))?;
     }
     Ok(())
@@ -187,5 +226,23 @@ mod tests {
             assert_ne!(fa.pixels, fb.pixels, "{id} does not depend on the state");
         }
         assert!(frame("Breakout-v5", &[]).is_err());
+    }
+
+    #[test]
+    fn a_rendered_picture_is_shrunk_by_whole_factors_and_keeps_its_colours() {
+        // 480 × 360, left half red, right half blue: halved to 240 × 180.
+        let (w, h) = (480, 360);
+        let pixels: Vec<u8> = (0..w * h).flat_map(|i| if i % w < w / 2 { [255, 0, 0] } else { [0, 0, 255] }).collect();
+        let frame = Frame::from_rgb(&natgrad_envs::RgbImage { width: w, height: h, pixels }).unwrap();
+        assert_eq!((frame.width, frame.height), (240, 180));
+        let palette = frame.palette.as_ref().unwrap();
+        let colour = |x: usize| {
+            let i = usize::from(frame.pixels[x]) * 3;
+            [palette[i], palette[i + 1], palette[i + 2]]
+        };
+        let close = |a: [u8; 3], b: [u8; 3]| a.iter().zip(b).all(|(x, y)| x.abs_diff(y) <= 8);
+        assert!(close(colour(0), [255, 0, 0]) && close(colour(239), [0, 0, 255]), "{:?} {:?}", colour(0), colour(239));
+        let small = natgrad_envs::RgbImage { width: 64, height: 48, pixels: vec![7; 64 * 48 * 3] };
+        assert_eq!((Frame::from_rgb(&small).unwrap().width, Frame::from_rgb(&small).unwrap().height), (64, 48));
     }
 }

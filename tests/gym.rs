@@ -354,13 +354,15 @@ fn wrappers_apply_inside_each_copy_are_recorded_and_survive_resume() {
 
 /// One short run per ecosystem the set-up installs, by id: Atari (ale-py,
 /// with Gymnasium's AtariPreprocessing), MiniGrid (its preset's
-/// ImgObsWrapper) and Gymnasium-Robotics (PointMaze's Dict observation).
+/// ImgObsWrapper), Gymnasium-Robotics (PointMaze's Dict observation) and
+/// MuJoCo; `natgrad eval --gif` draws what Gymnasium renders (MuJoCo
+/// headless through EGL).
 #[test]
-fn atari_minigrid_and_gymnasium_robotics_ids_train_from_the_set_up() {
+fn atari_minigrid_and_gymnasium_robotics_ids_train_from_the_set_up_and_draw() {
     let dir = TempDir::new("ecosystems");
     let atari = ["--env-wrapper", "gymnasium.wrappers.AtariPreprocessing:frame_skip=1,screen_size=42"];
-    let runs: [(&str, &[&str]); 3] =
-        [("ALE/Pong-v5", &atari), ("MiniGrid-Empty-5x5-v0", &[]), ("PointMaze_UMaze-v3", &[])];
+    let runs: [(&str, &[&str]); 4] =
+        [("ALE/Pong-v5", &atari), ("MiniGrid-Empty-5x5-v0", &[]), ("PointMaze_UMaze-v3", &[]), ("Hopper-v5", &[])];
     for (i, (env, extra)) in runs.into_iter().enumerate() {
         let name = format!("r{i}");
         let mut args = vec!["train", "--algo", "trpo", "--env", env, "--run-name", &name, "--total-steps", "1024"];
@@ -377,6 +379,19 @@ fn atari_minigrid_and_gymnasium_robotics_ids_train_from_the_set_up() {
     }
     let config = std::fs::read_to_string(dir.path().join("runs/r1/config.toml")).unwrap();
     assert!(config.contains("env_wrappers = [\"minigrid.wrappers.ImgObsWrapper\"]"), "{config}");
+    for run in ["r1", "r3"] {
+        let gif = format!("{run}.gif");
+        let out = natgrad_in(dir.path(), &["eval", &format!("runs/{run}"), "--episodes", "1", "--gif", &gif]);
+        assert!(out.status.success(), "{run}: {}", text(&out.stderr));
+        let bytes = std::fs::read(dir.path().join(&gif)).unwrap();
+        assert!(bytes.starts_with(b"GIF89a"), "{run}");
+        // Width and height, little-endian: 480-pixel renders are halved.
+        let (width, height) = (u16::from_le_bytes([bytes[6], bytes[7]]), u16::from_le_bytes([bytes[8], bytes[9]]));
+        assert!((16..=240).contains(&width) && (16..=240).contains(&height), "{run}: {width} x {height}");
+        let frames: usize =
+            text(&out.stdout).split(" frames").next().unwrap().rsplit('(').next().unwrap().parse().unwrap();
+        assert!(frames >= 2, "{run}: {}", text(&out.stdout));
+    }
     // Without its preset's wrapper, MiniGrid's mission string is refused with the way out.
     let mut args = vec!["train", "--algo", "trpo", "--env", "MiniGrid-Empty-5x5-v0", "--env-wrapper", "none"];
     args.extend(["--quiet", "--logdir", "runs", "--run-name", "bare"]);

@@ -62,6 +62,22 @@ pub trait Env: Send {
 
     /// Puts the environment back exactly as [`Env::snapshot`] found it.
     fn restore(&mut self, snapshot: &EnvSnapshot) -> Result<(), EnvError>;
+
+    /// The current scene as Gymnasium's `render()` draws it in `rgb_array`
+    /// mode, for an environment made to render (`render_mode=rgb_array`);
+    /// `None` for one that draws nothing (natgrad's native environments are
+    /// drawn from their state instead).
+    fn render_rgb(&mut self) -> Result<Option<RgbImage>, EnvError> {
+        Ok(None)
+    }
+}
+
+/// An RGB picture, row after row, three bytes a pixel.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RgbImage {
+    pub width: usize,
+    pub height: usize,
+    pub pixels: Vec<u8>,
 }
 
 /// An environment's complete state as 64-bit words (floats by their bits),
@@ -96,5 +112,8 @@ impl<E: Env + ?Sized> Env for Box<E> {
     }
     fn restore(&mut self, snapshot: &EnvSnapshot) -> Result<(), EnvError> {
         (**self).restore(snapshot)
+    }
+    fn render_rgb(&mut self) -> Result<Option<RgbImage>, EnvError> {
+        (**self).render_rgb()
     }
 }

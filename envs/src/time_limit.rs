@@ -88,4 +88,8 @@ impl<E: Env> Env for TimeLimit<E> {
         self.truncated = *truncated == 1;
         Ok(())
     }
+
+    fn render_rgb(&mut self) -> Result<Option<crate::env::RgbImage>, EnvError> {
+        self.inner.render_rgb()
+    }
 }

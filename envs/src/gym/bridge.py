@@ -10,8 +10,14 @@ import contextlib
 import difflib
 import importlib
 import io
+import os
 import pickle
 import warnings
+
+# MuJoCo renders through GLFW by default, which needs a display; without one,
+# EGL renders off-screen (the set-up's Debian packages provide it).
+if "MUJOCO_GL" not in os.environ and not os.environ.get("DISPLAY"):
+    os.environ["MUJOCO_GL"] = "egl"
 
 import numpy as np
 import gymnasium as gym
@@ -501,6 +507,21 @@ class Copies:
         self.env.close()
 
 
+def _follow_tracked_body(unwrapped):
+    """Points a MuJoCo environment's free camera at the body its camera
+    configuration names (`trackbodyid`: Hopper's, Walker2d's, HalfCheetah's
+    torso). Gymnasium 1.4 keeps that camera free, so a walker that moves
+    on leaves the picture after a few metres."""
+    if not _is_mujoco(unwrapped):
+        return
+    renderer = unwrapped.mujoco_renderer
+    body = (renderer.default_cam_config or {}).get("trackbodyid")
+    if body is None or renderer.camera_id not in (None, -1):
+        return
+    viewer = renderer._get_viewer("rgb_array")
+    viewer.cam.lookat[:2] = unwrapped.data.xpos[body][:2]
+
+
 class Single:
     """One copy from gymnasium.make, without automatic reset, as natgrad's Env."""
 
@@ -520,6 +541,22 @@ class Single:
             a = int(a)
         obs, reward, terminated, truncated, _ = self.env.step(a)
         return (np.asarray(obs, dtype=np.float32).reshape(-1).tobytes(), float(reward), bool(terminated), bool(truncated))
+
+    def render(self):
+        """(rgb bytes, height, width) of `env.render()` in rgb_array mode."""
+        if self.env.render_mode != "rgb_array":
+            raise UnsupportedSpace(
+                f"it was made with render_mode={self.env.render_mode!r}; natgrad draws it with "
+                "render_mode='rgb_array' (natgrad eval --gif asks for that itself)"
+            )
+        _follow_tracked_body(self.env.unwrapped)
+        frame = self.env.render()
+        if isinstance(frame, list):  # rgb_array_list
+            frame = frame[-1]
+        frame = np.ascontiguousarray(np.asarray(frame, dtype=np.uint8))
+        if frame.ndim != 3 or frame.shape[2] != 3:
+            raise UnsupportedSpace(f"its render() gave an array of shape {frame.shape}, not an RGB picture")
+        return frame.tobytes(), int(frame.shape[0]), int(frame.shape[1])
 
     def unwrapped_state(self):
         """CartPole-style `env.unwrapped.state` as floats, or None."""

@@ -19,7 +19,7 @@ mod python;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict};
 
-use crate::env::{Env, EnvSnapshot, EnvSpec, Observation, Step};
+use crate::env::{Env, EnvSnapshot, EnvSpec, Observation, RgbImage, Step};
 use crate::error::EnvError;
 use crate::options::{KwValue, MakeOptions, VectorMode};
 use crate::space::{Action, BoxSpace, Space};
@@ -240,6 +240,12 @@ impl Env for GymEnv {
     fn restore(&mut self, snapshot: &EnvSnapshot) -> Result<(), EnvError> {
         let blob = python::words_to_bytes(&snapshot.0)?;
         self.call("restore", |h| h.getattr("env")?.setattr("natgrad_state", PyBytes::new(h.py(), &blob)))
+    }
+
+    fn render_rgb(&mut self) -> Result<Option<RgbImage>, EnvError> {
+        let (pixels, height, width): (Vec<u8>, usize, usize) =
+            self.call("render", |h| h.call_method0("render")?.extract())?;
+        Ok(Some(RgbImage { width, height, pixels }))
     }
 }
 
