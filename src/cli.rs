@@ -297,6 +297,11 @@ struct CompareArgs {
     /// [default: the environment's preset].
     #[arg(long, value_name = "STEPS")]
     eval_freq: Option<usize>,
+    /// Draw one deterministic episode of each algorithm's best final policy
+    /// (by its final evaluation) as ALGO__best.gif beside the report (see
+    /// natgrad eval --gif).
+    #[arg(long)]
+    gif: bool,
     /// Only rebuild the report (evaluations, statistics, curves, charts,
     /// tables) of an existing comparison folder.
     #[arg(
@@ -407,7 +412,7 @@ fn compare_command(args: CompareArgs) -> Result<()> {
         anyhow::bail!("--eval-episodes must be at least 1");
     }
     match (args.report, args.env) {
-        (Some(group), _) => compare::report_existing(&group, args.eval_episodes),
+        (Some(group), _) => compare::report_existing(&group, args.eval_episodes, args.gif),
         (None, Some(env)) => compare::run(&CompareRequest {
             env,
             algos: args.algos,
@@ -420,6 +425,7 @@ fn compare_command(args: CompareArgs) -> Result<()> {
             env_wrappers: args.env_wrappers,
             vector_mode: args.vector_mode,
             eval_freq: args.eval_freq,
+            gif: args.gif,
         }),
         (None, None) => unreachable!("clap requires --env without --report"),
     }

@@ -40,6 +40,8 @@ pub struct CompareRequest {
     pub vector_mode: Option<String>,
     /// `--eval-freq`, passed on to every run (its preset's if `None`).
     pub eval_freq: Option<usize>,
+    /// Draw each algorithm's best final policy as a GIF beside the report.
+    pub gif: bool,
 }
 
 /// One curve of a comparison: an algorithm with, optionally, hyperparameters
@@ -255,13 +257,14 @@ pub fn run(req: &CompareRequest) -> Result<()> {
     }
 
     let eval_episodes = req.eval_episodes.unwrap_or_else(|| config::preset_eval_episodes(&spec.id));
-    report(&group, &spec.id, spec.reward_threshold, &algos, req.seeds, total_steps, eval_episodes)
+    let report = Report { env: &spec.id, threshold: spec.reward_threshold, seeds: req.seeds, total_steps, eval_episodes };
+    report.write(&group, &algos, req.gif)
 }
 
 /// Rebuilds the report of an existing comparison folder (after its runs
 /// finished, or to evaluate with more episodes): the algorithms and seeds are
 /// read from its run folders.
-pub fn report_existing(group: &Path, eval_episodes: Option<usize>) -> Result<()> {
+pub fn report_existing(group: &Path, eval_episodes: Option<usize>, gif: bool) -> Result<()> {
     let mut names: Vec<(String, u64)> = vec![];
     for entry in std::fs::read_dir(group).with_context(|| format!("cannot read {}", group.display()))? {
         let name = entry?.file_name().to_string_lossy().into_owned();
@@ -287,7 +290,9 @@ pub fn report_existing(group: &Path, eval_episodes: Option<usize>) -> Result<()>
     // The order of `natgrad compare`'s default listing: by algorithm, then name.
     algos.sort_by_key(|v| (Algo::ALL.iter().position(|a| *a == v.algo), v.name()));
     let eval_episodes = eval_episodes.unwrap_or_else(|| config::preset_eval_episodes(&spec.id));
-    report(group, &spec.id, spec.reward_threshold, &algos, seeds, run.total_steps, eval_episodes)
+    let report =
+        Report { env: &spec.id, threshold: spec.reward_threshold, seeds, total_steps: run.total_steps, eval_episodes };
+    report.write(group, &algos, gif)
 }
 
 /// Each run's wall time (seconds since its start) at the end of each
@@ -445,8 +450,56 @@ fn write_curves_csv(path: &Path, grid: &[usize], bands: &[Band]) -> Result<()> {
     std::fs::write(path, csv).with_context(|| format!("cannot write {}", path.display()))
 }
 
+/// What a comparison's report covers.
+struct Report<'a> {
+    env: &'a str,
+    threshold: Option<f64>,
+    seeds: usize,
+    total_steps: usize,
+    eval_episodes: usize,
+}
+
+impl Report<'_> {
+    /// The report of `algos`' runs in `group`, with a GIF of each one's
+    /// best final policy if `gif`.
+    fn write(&self, group: &Path, algos: &[Variant], gif: bool) -> Result<()> {
+        let Report { env, threshold, seeds, total_steps, eval_episodes } = *self;
+        let rows = report(group, env, threshold, algos, seeds, total_steps, eval_episodes)?;
+        if gif {
+            draw_best(group, algos, &rows)?;
+        }
+        Ok(())
+    }
+}
+
+/// One deterministic episode of each algorithm's best final policy (by its
+/// final evaluation, the lowest seed among equals) as `ALGO__best.gif` in
+/// the comparison's folder.
+fn draw_best(group: &Path, algos: &[Variant], rows: &[Row]) -> Result<()> {
+    for (variant, row) in algos.iter().zip(rows) {
+        let better = |best: Option<usize>, i: usize| match best {
+            Some(b) if row.evaluations[b] >= row.evaluations[i] => Some(b),
+            _ => Some(i),
+        };
+        let Some(best) = (0..row.evaluations.len()).fold(None, better) else { continue };
+        let seed = best as u64 + 1;
+        eval::run(&EvalRequest {
+            target: group.join(run_name(variant, seed)),
+            episodes: 1,
+            deterministic: true,
+            seed: 0,
+            gif: Some(group.join(format!("{}__best.gif", variant.name()))),
+            csv: None,
+            best: false,
+        })
+        .with_context(|| format!("drawing {} seed {seed}", variant.label()))?;
+    }
+    Ok(())
+}
+
 /// The curves against steps and wall time, the deterministic evaluation of
-/// every run's final policy, curves.csv, the two charts and the table.
+/// every run's final policy, curves.csv, the two charts and the table; the
+/// table's rows.
 fn report(
     group: &Path,
     env: &str,
@@ -455,7 +508,7 @@ fn report(
     seeds: usize,
     total_steps: usize,
     eval_episodes: usize,
-) -> Result<()> {
+) -> Result<Vec<Row>> {
     let grid: Vec<usize> = (1..=GRID_POINTS).map(|i| total_steps * i / GRID_POINTS).collect();
     let all: Vec<AlgoRuns> = algos.iter().map(|a| AlgoRuns::read(group, a, seeds)).collect::<Result<_>>()?;
     let rows: Vec<Row> =
@@ -505,7 +558,7 @@ fn report(
         group.join("curves_wall_time.png").display()
     );
     println!("all runs side by side: tensorboard --logdir {}", group.display());
-    Ok(())
+    Ok(rows)
 }
 
 /// The mean return of a run's final policy over `episodes` deterministic

@@ -805,10 +805,19 @@ fn compare_runs_every_algorithm_and_seed_and_writes_curves() {
     // policy, statistics, episodes and start states.
     assert_eq!(find("10240", "iqm", "npg"), find("final", "iqm", "npg"));
     assert!(stdout.contains("IQM [95% interval]") && stdout.contains("P(row > column)"), "{stdout}");
-    let report = natgrad(&["compare", "--report", group.to_str().unwrap()]);
+    let report = natgrad(&["compare", "--report", group.to_str().unwrap(), "--gif"]);
     assert!(report.status.success(), "{}", text(&report.stderr));
     let table = |out: &str| out.lines().filter(|l| l.starts_with('|')).map(str::to_owned).collect::<Vec<_>>();
     assert_eq!(table(&text(&report.stdout)), table(&stdout));
+    // --gif: each algorithm's best final policy, by its final evaluation (the
+    // lower seed among equals), drawn beside the report.
+    let trpo: Vec<f64> = evaluations[1..].iter().filter(|r| r[0] == "trpo").map(|r| r[3].parse().unwrap()).collect();
+    let best_trpo = if trpo[1] > trpo[0] { "trpo__seed2" } else { "trpo__seed1" };
+    assert!(text(&report.stdout).contains(&format!("{best_trpo}/checkpoint.safetensors")), "{}", text(&report.stdout));
+    for algo in ["trpo", "npg"] {
+        let gif = std::fs::read(group.join(format!("{algo}__best.gif"))).unwrap();
+        assert!(gif.starts_with(b"GIF89a"), "{algo}");
+    }
     fails_with(
         &["compare", "--env", "CartPole-v1", "--algos", "trpo,ppo", "--logdir", tmp.str()],
         "unknown algorithm 'ppo'",
