@@ -257,7 +257,8 @@ pub fn run(req: &CompareRequest) -> Result<()> {
     }
 
     let eval_episodes = req.eval_episodes.unwrap_or_else(|| config::preset_eval_episodes(&spec.id));
-    let report = Report { env: &spec.id, threshold: spec.reward_threshold, seeds: req.seeds, total_steps, eval_episodes };
+    let report =
+        Report { env: &spec.id, threshold: spec.reward_threshold, seeds: req.seeds, total_steps, eval_episodes };
     report.write(&group, &algos, req.gif)
 }
 

@@ -72,6 +72,9 @@ pub struct RunLogger {
     evaluations: Option<File>,
     /// (return, length) of the last `EPISODE_WINDOW` finished episodes.
     recent: VecDeque<(f64, f64)>,
+    /// Whether each of the last `EPISODE_WINDOW` episodes that said so
+    /// succeeded (this process's episodes only: episodes.csv keeps no success).
+    successes: VecDeque<bool>,
 }
 
 /// Which data rows (index, text) of an existing CSV log to keep.
@@ -124,7 +127,7 @@ impl RunLogger {
         let episodes = open_csv(&episodes_path, "total_steps,return,length", keep_episodes.as_ref().map(|f| f as _))?;
         let recent = if resumed_at.is_some() { recent_episodes(&episodes_path)? } else { VecDeque::new() };
         let evaluations = evaluations.then(|| open_evaluations(dir, resumed_at.map(|(_, steps)| steps))).transpose()?;
-        Ok(Self { events, csv, episodes, evaluations, recent })
+        Ok(Self { events, csv, episodes, evaluations, recent, successes: VecDeque::new() })
     }
 
     fn scalar(&mut self, step: usize, tag: &str, value: f64) -> Result<()> {
@@ -192,6 +195,21 @@ impl RunLogger {
             .with_context(|| format!("cannot write {EVALUATIONS_NAME}"))
     }
 
+    /// The share of the last 100 episodes that succeeded, among those whose
+    /// environment says (Gymnasium-Robotics' `is_success`): SB3's
+    /// `rollout/success_rate`, and `charts/success_rate`.
+    fn log_success_rate(&mut self, step: usize, episodes: &[natgrad_envs::EpisodeStats]) -> Result<()> {
+        self.successes.extend(episodes.iter().filter_map(|e| e.success));
+        let excess = self.successes.len().saturating_sub(EPISODE_WINDOW);
+        self.successes.drain(..excess);
+        if self.successes.is_empty() {
+            return Ok(());
+        }
+        let rate = self.successes.iter().filter(|s| **s).count() as f64 / self.successes.len() as f64;
+        self.scalar(step, "rollout/success_rate", rate)?;
+        self.scalar(step, "charts/success_rate", rate)
+    }
+
     /// Logs one iteration (numbered from 0 over the whole run).
     pub fn iteration(&mut self, index: usize, it: &Iteration, sps: f64, wall_time: f64) -> Result<()> {
         for (e, step) in it.episodes.iter().zip(&it.episode_end_steps) {
@@ -212,6 +230,7 @@ impl RunLogger {
             self.scalar(step, "rollout/ep_rew_mean", self.recent.iter().map(|e| e.0).sum::<f64>() / n)?;
             self.scalar(step, "rollout/ep_len_mean", self.recent.iter().map(|e| e.1).sum::<f64>() / n)?;
         }
+        self.log_success_rate(step, &it.episodes)?;
         self.scalar(step, "charts/SPS", sps)?;
         // Where the iteration's time went (measured, like SPS).
         let t = &s.timings;

@@ -6,7 +6,7 @@ use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
 mod common;
-use common::{TempDir, csv_rows, curve, natgrad, natgrad_args, text, trpo_args, wait_for_rows};
+use common::{TempDir, csv_rows, curve, natgrad, natgrad_args, read_events, text, trpo_args, wait_for_rows};
 
 /// A user's environment, registered through Gymnasium's entry-point syntax
 /// (`corridor_env:Corridor-v0`): walk right to the end of a corridor. Its
@@ -159,7 +159,8 @@ fn a_users_discrete_observations_with_a_start_train_and_evaluate() {
 /// the action repeats; `Switches-v0` shows 4 bits and pays 1 per bit the
 /// action flips; `Signals-v0` shows a Dict of a light (`Discrete`, from 1),
 /// two switches and noise, and pays 1 for the action (light + first switch)
-/// mod 3, so that both integer keys must reach the network. Ten steps an
+/// mod 3, so that both integer keys must reach the network, and says in
+/// `info["is_success"]` whether the last action was right. Ten steps an
 /// episode: random play scores 5.8, 20 and 3.3, the best 20, 40 and 10.
 /// `bad` makes spaces natgrad refuses.
 const SPACES: &str = r#"
@@ -228,7 +229,7 @@ class Signals(gym.Env):
     def step(self, action):
         right = (self.current["light"] - 1 + self.current["switches"][0]) % 3
         self.current = self.observation_space.sample()
-        return self.current, float(action == right), False, False, {}
+        return self.current, float(action == right), False, False, {"is_success": bool(action == right)}
 
 
 class Scaled(gym.RewardWrapper):
@@ -276,7 +277,7 @@ fn a_users_multi_discrete_multi_binary_and_dict_environments_learn() {
     for (env, mode, threshold, best) in [
         ("spaces_env:Lock-v0", "sync", 18.0, 20.0),
         ("spaces_env:Switches-v0", "async", 34.0, 40.0),
-        ("spaces_env:Signals-v0", "sync", 9.0, 10.0),
+        ("spaces_env:Signals-v0", "async", 9.0, 10.0),
     ] {
         let name = &env[11..env.len() - 3];
         let out = spaces_train(&dir, env, name, "12288", &["--algo", "trpo", "--vector-mode", mode]);
@@ -284,6 +285,19 @@ fn a_users_multi_discrete_multi_binary_and_dict_environments_learn() {
         let mean = mean_return_of_last(&dir.path().join("runs").join(name), 20);
         assert!(mean > threshold, "{env}: mean return of the last 20 episodes {mean}");
         assert_eq!(deterministic_mean(&dir, &format!("runs/{name}")), best, "{env}");
+        // Signals says whether each episode's last step succeeded; the others say nothing.
+        let (scalars, _) = read_events(&dir.path().join("runs").join(name));
+        match (name, scalars.get("charts/success_rate")) {
+            ("Signals", Some(rate)) => {
+                assert_eq!(scalars.get("rollout/success_rate"), Some(rate));
+                let last = rate.last().unwrap().1;
+                // The policy is right on 98% of steps by then (9.8 of 10).
+                assert!(last > 0.9, "{rate:?}");
+                assert!(rate.first().unwrap().1 < 0.6, "random play succeeds on one step in three: {rate:?}");
+            }
+            ("Signals", None) => panic!("no charts/success_rate for Signals"),
+            (_, rate) => assert!(rate.is_none(), "{env} says nothing of success: {rate:?}"),
+        }
     }
 }
 

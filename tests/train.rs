@@ -6,47 +6,9 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 mod common;
-use common::{TempDir, csv_rows, curve, interrupt_after, natgrad, natgrad_args, send, text, trpo_args};
-
-/// Scalar points by tag: (environment step, value).
-type Scalars = BTreeMap<String, Vec<(i64, f32)>>;
-
-/// Every scalar tag of the run's event files with its points, read back with
-/// a TensorBoard reader; and the text summaries' tags.
-fn read_events(dir: &Path) -> (Scalars, Vec<String>) {
-    use tboard::tensorboard::{event::What, summary::value::Value};
-    let mut scalars = Scalars::new();
-    let mut texts = vec![];
-    // In name order, as TensorBoard reads them: the names start with the time.
-    let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.file_name().unwrap().to_string_lossy().starts_with("events.out.tfevents."))
-        .collect();
-    paths.sort();
-    let files = paths.len();
-    for path in paths {
-        let reader = tboard::SummaryReader::new(std::io::BufReader::new(std::fs::File::open(&path).unwrap()));
-        for event in reader {
-            let event = event.expect("a well-formed event record (length and data CRCs check out)");
-            if let Some(What::Summary(summary)) = event.what {
-                for v in summary.value {
-                    match v.value {
-                        Some(Value::SimpleValue(x)) => scalars.entry(v.tag).or_default().push((event.step, x)),
-                        Some(Value::Tensor(t)) => {
-                            assert_eq!(v.metadata.unwrap().plugin_data.unwrap().plugin_name, "text");
-                            assert!(String::from_utf8(t.string_val[0].clone()).unwrap().contains("|gamma|"));
-                            texts.push(v.tag);
-                        }
-                        other => panic!("unexpected summary value {other:?}"),
-                    }
-                }
-            }
-        }
-    }
-    assert!(files >= 1, "no event file in {}", dir.display());
-    (scalars, texts)
-}
+use common::{
+    Scalars, TempDir, csv_rows, curve, interrupt_after, natgrad, natgrad_args, read_events, send, text, trpo_args,
+};
 
 #[test]
 fn a_short_training_run_writes_its_folder_and_logs() {

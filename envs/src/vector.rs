@@ -77,10 +77,17 @@ impl EpisodeTracker {
 
     /// Counts copy `i`'s reward; when its episode ended, records it.
     pub(crate) fn record(&mut self, i: usize, reward: f64, done: bool) {
+        self.record_with_success(i, reward, done, None);
+    }
+
+    /// [`EpisodeTracker::record`] with whether an ending episode succeeded,
+    /// where the environment says.
+    pub(crate) fn record_with_success(&mut self, i: usize, reward: f64, done: bool, success: Option<bool>) {
         self.returns[i] += reward;
         self.lengths[i] += 1;
         if done {
-            self.finished.push(EpisodeStats { env_index: i, episode_return: self.returns[i], length: self.lengths[i] });
+            let (episode_return, length) = (self.returns[i], self.lengths[i]);
+            self.finished.push(EpisodeStats { env_index: i, episode_return, length, success });
             self.returns[i] = 0.0;
             self.lengths[i] = 0;
         }
@@ -139,6 +146,10 @@ pub struct EpisodeStats {
     pub episode_return: f64,
     /// Its number of steps.
     pub length: usize,
+    /// Whether it reached its goal, where the environment says so in its
+    /// last step's `info` (`is_success`, as Gymnasium-Robotics and
+    /// Stable-Baselines3 read it, or `success`, as PointMaze writes it).
+    pub success: Option<bool>,
 }
 
 /// The result of [`VecEnv::step`], borrowed from the vectorized environment.

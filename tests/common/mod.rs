@@ -1,6 +1,7 @@
 //! What the end-to-end tests share.
 #![allow(dead_code)] // each test crate uses its own part
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
@@ -96,4 +97,44 @@ pub fn trpo_args(env: &str, dir: &TempDir, name: &str, extra: &[&str]) -> Vec<St
 
 pub fn natgrad_args(args: &[String]) -> std::process::Output {
     natgrad(&args.iter().map(String::as_str).collect::<Vec<_>>())
+}
+
+/// Scalar points by tag: (environment step, value).
+pub type Scalars = BTreeMap<String, Vec<(i64, f32)>>;
+
+/// Every scalar tag of the run's event files with its points, read back with
+/// a TensorBoard reader; and the text summaries' tags.
+pub fn read_events(dir: &Path) -> (Scalars, Vec<String>) {
+    use tboard::tensorboard::{event::What, summary::value::Value};
+    let mut scalars = Scalars::new();
+    let mut texts = vec![];
+    // In name order, as TensorBoard reads them: the names start with the time.
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.file_name().unwrap().to_string_lossy().starts_with("events.out.tfevents."))
+        .collect();
+    paths.sort();
+    let files = paths.len();
+    for path in paths {
+        let reader = tboard::SummaryReader::new(std::io::BufReader::new(std::fs::File::open(&path).unwrap()));
+        for event in reader {
+            let event = event.expect("a well-formed event record (length and data CRCs check out)");
+            if let Some(What::Summary(summary)) = event.what {
+                for v in summary.value {
+                    match v.value {
+                        Some(Value::SimpleValue(x)) => scalars.entry(v.tag).or_default().push((event.step, x)),
+                        Some(Value::Tensor(t)) => {
+                            assert_eq!(v.metadata.unwrap().plugin_data.unwrap().plugin_name, "text");
+                            assert!(String::from_utf8(t.string_val[0].clone()).unwrap().contains("|gamma|"));
+                            texts.push(v.tag);
+                        }
+                        other => panic!("unexpected summary value {other:?}"),
+                    }
+                }
+            }
+        }
+    }
+    assert!(files >= 1, "no event file in {}", dir.display());
+    (scalars, texts)
 }

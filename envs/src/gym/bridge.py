@@ -383,6 +383,26 @@ def _decode_actions(holder, raw):
     return indices.astype(holder.action_dtype)
 
 
+def _success_of(info):
+    """An ended episode's success as 1 or 0, from its last `info`; -1 where
+    the environment does not say."""
+    for key in ("is_success", "success"):
+        if key in info:
+            return int(bool(info[key]))
+    return -1
+
+
+def _successes_of(final_info, n):
+    """Per copy, as `_success_of`, from a vector environment's `final_info`
+    (arrays with a mask per key)."""
+    out = np.full(n, -1, dtype=np.int8)
+    for key in ("success", "is_success"):  # is_success wins where both are given
+        if key in final_info:
+            mask = final_info.get("_" + key, np.ones(n, dtype=bool))
+            out[mask] = np.asarray(final_info[key])[mask].astype(bool)
+    return out
+
+
 class Loop:
     """N copies stepped one after another in this process, with same-step
     autoreset: what Gymnasium's SyncVectorEnv does (copy i reset with seed + i,
@@ -425,12 +445,18 @@ class Loop:
         terminated = np.empty(n, dtype=np.bool_)
         truncated = np.empty(n, dtype=np.bool_)
         final = None
+        successes = None
         for i, (env, action) in enumerate(zip(self.envs, _decode_actions(self, actions))):
-            obs[i], rewards[i], terminated[i], truncated[i], _ = env.step(action)
+            obs[i], rewards[i], terminated[i], truncated[i], info = env.step(action)
             if terminated[i] or truncated[i]:
                 if final is None:
                     final = np.zeros((n, self.obs_size), dtype=np.float32)
                 final[i] = np.asarray(obs[i], dtype=np.float32).reshape(-1)
+                success = _success_of(info)
+                if success >= 0:
+                    if successes is None:
+                        successes = np.full(n, -1, dtype=np.int8)
+                    successes[i] = success
                 obs[i], _ = env.reset()
         return (
             self._obs_bytes(obs),
@@ -438,6 +464,7 @@ class Loop:
             terminated.tobytes(),
             truncated.tobytes(),
             None if final is None else final.tobytes(),
+            None if successes is None else successes.tobytes(),
         )
 
     def states(self):
@@ -485,16 +512,21 @@ class Copies:
         a = _decode_actions(self, actions)
         obs, rewards, terminated, truncated, info = self.env.step(a)
         final = None
+        successes = None
         if "_final_obs" in info:
             mask = info["_final_obs"]
             rows = [info["final_obs"][i] if mask[i] else np.zeros_like(obs[i]) for i in range(self.num_envs)]
             final = self._obs_bytes(np.stack(rows))
+        if "final_info" in info:
+            found = _successes_of(info["final_info"], self.num_envs)
+            successes = found.tobytes() if np.any(found >= 0) else None
         return (
             self._obs_bytes(obs),
             np.asarray(rewards, dtype=np.float64).tobytes(),
             np.asarray(terminated, dtype=np.bool_).tobytes(),
             np.asarray(truncated, dtype=np.bool_).tobytes(),
             final,
+            successes,
         )
 
     def states(self):

@@ -347,7 +347,9 @@ impl GymVecEnv {
     }
 }
 
-type StepBytes = (Vec<u8>, Vec<u8>, Vec<u8>, Vec<u8>, Option<Vec<u8>>);
+/// Observations, rewards, terminated and truncated flags, final observations
+/// where an episode ended, and successes (-1, 0 or 1 per copy) where one said.
+type StepBytes = (Vec<u8>, Vec<u8>, Vec<u8>, Vec<u8>, Option<Vec<u8>>, Option<Vec<u8>>);
 
 impl VectorEnv for GymVecEnv {
     fn num_envs(&self) -> usize {
@@ -385,7 +387,7 @@ impl VectorEnv for GymVecEnv {
         }
         check_actions(&self.described.action_space, self.n, self.action_dim, actions)?;
         let bytes = self.action_bytes(actions);
-        let (obs, rewards, terminated, truncated, final_obs): StepBytes =
+        let (obs, rewards, terminated, truncated, final_obs, successes): StepBytes =
             self.call("step", |h| h.call_method1("step", (PyBytes::new(h.py(), &bytes),))?.extract())?;
         self.steps += 1;
         let id = &self.described.spec.id;
@@ -414,7 +416,12 @@ impl VectorEnv for GymVecEnv {
         }
         self.tracker.finished.clear();
         for i in 0..self.n {
-            self.tracker.record(i, self.rewards[i], self.terminated[i] || self.truncated[i]);
+            let success = successes.as_ref().and_then(|s| match s.get(i) {
+                Some(0) => Some(false),
+                Some(1) => Some(true),
+                _ => None,
+            });
+            self.tracker.record_with_success(i, self.rewards[i], self.terminated[i] || self.truncated[i], success);
         }
         Ok(VecStep::new(
             &self.obs,
