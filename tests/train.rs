@@ -1,6 +1,5 @@
 //! End-to-end tests of `natgrad train` and `natgrad eval`: they run the binary.
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
