@@ -174,13 +174,23 @@ impl AgentConfig {
         Ok(config)
     }
 
-    /// A fresh agent with these hyperparameters.
-    pub fn build(&self, obs_dim: usize, action_space: &Space, device: Device, seed: u64) -> Result<Box<dyn Agent>> {
+    /// A fresh agent with these hyperparameters for an environment's
+    /// spaces: the networks read its observations encoded (a `Discrete`
+    /// index one-hot, ...), or images through NatureCNN (`policy`).
+    pub fn build(
+        &self,
+        observation_space: &Space,
+        action_space: &Space,
+        device: Device,
+        seed: u64,
+    ) -> Result<Box<dyn Agent>> {
+        let flat_dim = natgrad_agents::encoding::ObsEncoding::of(observation_space).input_dim();
+        let input = self.common().network_input(observation_space, flat_dim)?;
         Ok(match self {
-            AgentConfig::Trpo(c) => Box::new(Trpo::new(c.clone(), obs_dim, action_space, device, seed)?),
-            AgentConfig::Npg(c) => Box::new(Npg::new(c.clone(), obs_dim, action_space, device, seed)?),
-            AgentConfig::Acktr(c) => Box::new(Acktr::new(c.clone(), obs_dim, action_space, device, seed)?),
-            AgentConfig::Vpg(c) => Box::new(Vpg::new(c.clone(), obs_dim, action_space, device, seed)?),
+            AgentConfig::Trpo(c) => Box::new(Trpo::new(c.clone(), input, action_space, device, seed)?),
+            AgentConfig::Npg(c) => Box::new(Npg::new(c.clone(), input, action_space, device, seed)?),
+            AgentConfig::Acktr(c) => Box::new(Acktr::new(c.clone(), input, action_space, device, seed)?),
+            AgentConfig::Vpg(c) => Box::new(Vpg::new(c.clone(), input, action_space, device, seed)?),
         })
     }
 }
@@ -349,6 +359,11 @@ fn merge_one(table: &mut Table, algo: Algo, key: &str, value: Value, source: &st
     }
     if let ("fvp", Value::String(name)) = (key.as_str(), &value) {
         name.parse::<FvpMethod>().map_err(|e| anyhow!("fvp (from {source}): {e}"))?;
+    }
+    if let ("policy", Value::String(name)) = (key.as_str(), &value)
+        && !["auto", "cnn", "mlp"].contains(&name.as_str())
+    {
+        bail!("policy (from {source}): unknown policy '{name}': use auto, cnn or mlp");
     }
     table.insert(key, value);
     Ok(())

@@ -118,7 +118,8 @@ pub fn episodes(req: &EvalRequest) -> Result<(Vec<Episode>, Vec<render::Frame>, 
         _ => 1,
     };
     let encoding = ObsEncoding::of(env.observation_space());
-    let agent = agent_config.build(encoding.input_dim(), &env.action_space().clone(), Device::Cpu, run.seed)?;
+    let agent =
+        agent_config.build(&env.observation_space().clone(), &env.action_space().clone(), Device::Cpu, run.seed)?;
     checkpoint.load_networks(agent.as_ref())?;
     // The policy saw normalised observations: use the statistics it was trained with, frozen.
     let normalizer = match checkpoint.obs_stats()? {

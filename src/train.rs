@@ -7,7 +7,6 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, Result, anyhow, bail};
 use indicatif::{ProgressBar, ProgressStyle};
-use natgrad_agents::encoding::ObsEncoding;
 use natgrad_agents::evaluation::evaluate;
 use natgrad_agents::{Agent, Collector, Control, Iteration, NonFinite, TrainError, parse_device, train};
 use natgrad_envs::{MakeOptions, Restored, VectorEnv, VectorMode, make_vec, make_with, parse_kwarg, parse_wrapper};
@@ -216,7 +215,9 @@ fn start(req: &TrainRequest, algo: &str, env: &str) -> Result<(RunConfig, PathBu
     let spec = probe.spec().clone();
     let overrides = Overrides { config_file: req.config.as_deref(), sets: &req.sets, flags: &req.flags };
     let agent_config = config::resolve(algo, &spec.id, &overrides)?;
-    agent_config.common().check_action_space(probe.action_space())?;
+    // Every setting against the spaces (gSDE, a CNN, the Fisher), before the
+    // run folder exists: the networks are built once and dropped.
+    agent_config.build(probe.observation_space(), probe.action_space(), tch::Device::Cpu, req.seed)?;
     let total_steps = req.total_steps.unwrap_or_else(|| config::preset_total_steps(&spec.id));
     if total_steps == 0 {
         bail!("--total-steps must be at least 1");
@@ -345,10 +346,8 @@ fn build(run: &RunConfig, checkpoint: Option<&Checkpoint>) -> Result<(Box<dyn Ag
     natgrad_agents::agent::set_parallel_critic(run.parallel_critic);
     let common = agent_config.common().clone();
     let venv = make_vec(&run.env, common.n_envs, &run.make_options()?)?;
-    // The networks take the observations encoded (a Discrete index one-hot).
-    let obs_dim = ObsEncoding::of(venv.observation_space()).input_dim();
-    let action_space = venv.action_space().clone();
-    let mut agent = agent_config.build(obs_dim, &action_space, device, run.seed)?;
+    let (observation_space, action_space) = (venv.observation_space().clone(), venv.action_space().clone());
+    let mut agent = agent_config.build(&observation_space, &action_space, device, run.seed)?;
     let scale = common.scale_rewards.then_some(common.gamma);
     let mut collector = Collector::new(venv, run.seed, common.normalize_observations, scale)?;
     let iterations = match checkpoint {

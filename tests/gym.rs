@@ -162,7 +162,10 @@ fn a_users_discrete_observations_with_a_start_train_and_evaluate() {
 /// mod 3, so that both integer keys must reach the network, and says in
 /// `info["is_success"]` whether the last action was right. Ten steps an
 /// episode: random play scores 5.8, 20 and 3.3, the best 20, 40 and 10.
-/// `bad` makes spaces natgrad refuses.
+/// `Sides-v0` shows a 36x36 grey picture (uint8, channels last, or first
+/// with `chw`) with a bar of light on the left or the right, and pays 1 for
+/// naming the side (random play 5, the best 10). `bad` makes spaces natgrad
+/// refuses.
 const SPACES: &str = r#"
 import numpy as np
 import gymnasium as gym
@@ -241,7 +244,31 @@ class Scaled(gym.RewardWrapper):
         return self.scale * reward
 
 
+class Sides(gym.Env):
+    def __init__(self, size=36, chw=False, floats=False):
+        shape = (1, size, size) if chw else (size, size, 1)
+        self.observation_space = gym.spaces.Box(0, 255, shape, np.float32 if floats else np.uint8)
+        self.action_space = gym.spaces.Discrete(2)
+        self.size, self.chw = size, chw
+
+    def _obs(self):
+        self.side = int(self.np_random.integers(2))
+        image = np.zeros((self.size, self.size), dtype=self.observation_space.dtype)
+        start = 4 if self.side == 0 else self.size - 10
+        image[:, start:start + 6] = 255
+        return image[None] if self.chw else image[:, :, None]
+
+    def reset(self, seed=None, options=None):
+        super().reset(seed=seed)
+        return self._obs(), {}
+
+    def step(self, action):
+        reward = float(action == self.side)
+        return self._obs(), reward, False, False, {}
+
+
 register(id="Lock-v0", entry_point=Lock, max_episode_steps=10)
+register(id="Sides-v0", entry_point=Sides, max_episode_steps=10)
 register(id="Switches-v0", entry_point=Switches, max_episode_steps=10)
 register(id="Signals-v0", entry_point=Signals, max_episode_steps=10)
 "#;
@@ -411,6 +438,50 @@ fn atari_minigrid_and_gymnasium_robotics_ids_train_from_the_set_up_and_draw() {
     args.extend(["--quiet", "--logdir", "runs", "--run-name", "bare"]);
     let out = natgrad_in(dir.path(), &args);
     assert!(text(&out.stderr).contains("minigrid.wrappers.ImgObsWrapper"), "{}", text(&out.stderr));
+}
+
+/// Images reach the policy and the critic through their own NatureCNNs.
+/// Measured on seeds 1-3 (2026-12-04), TRPO with 2 copies x 128 steps scores
+/// 9.96, 9.8 and 9.9 over the last 20 episodes of 4,096 steps; it is at 9
+/// by 2,300 steps on seed 1. Channels first train too, and `policy=mlp`
+/// flattens the picture instead.
+#[test]
+fn a_users_image_environment_learns_through_a_cnn() {
+    let dir = spaces_dir("spaces-images");
+    let out = spaces_train(&dir, "spaces_env:Sides-v0", "hwc", "4096", &["--algo", "trpo"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let mean = mean_return_of_last(&dir.path().join("runs/hwc"), 20);
+    assert!(mean > 9.0, "mean return of the last 20 episodes {mean}");
+    assert_eq!(deterministic_mean(&dir, "runs/hwc"), 10.0);
+    let config = std::fs::read_to_string(dir.path().join("runs/hwc/config.toml")).unwrap();
+    assert!(config.contains("policy = \"auto\""), "{config}");
+    for (name, extra) in [("chw", &["--env-kwargs", "chw=true"][..]), ("mlp", &["--set", "policy=mlp"][..])] {
+        let out = spaces_train(&dir, "spaces_env:Sides-v0", name, "512", &[&["--algo", "trpo"], extra].concat());
+        assert!(out.status.success(), "{name}: {}", text(&out.stderr));
+    }
+}
+
+/// What a CNN policy cannot do is refused before anything is written, each
+/// with the way out.
+#[test]
+fn image_settings_that_cannot_work_are_refused_with_the_way_out() {
+    let dir = spaces_dir("spaces-images-refused");
+    let cases: [(&[&str], &str); 6] = [
+        (&["--algo", "trpo", "--set", "fisher=kfac"], "a CNN policy (image observations) takes the exact Fisher"),
+        (&["--algo", "acktr"], "ACKTR's K-FAC covers dense layers only"),
+        (&["--algo", "trpo", "--set", "normalize_observations=true"], "a CNN scales images to [0, 1] itself"),
+        (&["--algo", "trpo", "--set", "policy=cnn", "--env-kwargs", "size=20"], "cnn (a 20x20 image)"),
+        (&["--algo", "trpo", "--set", "policy=cnn", "--env-kwargs", "floats=true"], "NatureCNN reads images, uint8"),
+        (&["--algo", "trpo", "--set", "policy=convnet"], "unknown policy 'convnet': use auto, cnn or mlp"),
+    ];
+    for (i, (extra, message)) in cases.into_iter().enumerate() {
+        let name = format!("r{i}");
+        let out = spaces_train(&dir, "spaces_env:Sides-v0", &name, "512", extra);
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{extra:?}: {stderr}");
+        assert!(stderr.lines().any(|l| l.starts_with("error") && l.contains(message)), "{extra:?}: {stderr}");
+        assert!(!dir.path().join("runs").join(&name).exists(), "{extra:?}: a refused run writes nothing");
+    }
 }
 
 /// Spaces natgrad cannot take, and gSDE without a Box, are refused before

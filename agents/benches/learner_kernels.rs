@@ -67,12 +67,12 @@ fn floor_ms(sizes: &[i64], products: i64, batch: i64, rate: f64) -> f64 {
 fn critic_step(obs_dim: i64, width: i64, batch: i64, rate: f64) {
     let obs = Tensor::randn([batch, obs_dim], (Kind::Float, Device::Cpu));
     let targets = Tensor::randn([batch], (Kind::Float, Device::Cpu));
-    let mut autograd = ValueFunction::new(obs_dim as usize, &[width, width], 1e-3, 1e-5, Device::Cpu);
+    let mut autograd = ValueFunction::new(obs_dim as usize, &[width, width], 1e-3, 1e-5, Device::Cpu).unwrap();
     let t_autograd = median_ms(50, || {
         let loss = (autograd.forward(&obs) - &targets).square().mean(None::<Kind>);
         autograd.optimizer.minimize(&loss);
     });
-    let value = ValueFunction::new(obs_dim as usize, &[width, width], 1e-3, 1e-5, Device::Cpu);
+    let value = ValueFunction::new(obs_dim as usize, &[width, width], 1e-3, 1e-5, Device::Cpu).unwrap();
     let mut flat = FlatMlp::of(value.network());
     let mut adam = Adam::with_eps(value.parameters(), 1e-3, 1e-5);
     let t_gradient = median_ms(50, || drop(flat.squared_error_gradient(&obs, &targets)));

@@ -8,12 +8,13 @@ use natgrad_envs::{EnvError, EpisodeStats, Rng, Space};
 use tch::{Device, Kind, Tensor};
 use thiserror::Error;
 
+use crate::cnn::{ImageShape, ImageTooSmall, Input};
 use crate::distributions::ActionDist;
 use crate::finite::{NonFinite, ensure_finite, ensure_finite_parameters, hints};
 use crate::hyperparameters::hyperparameters;
 use crate::natural_policy_step::surrogate;
 use crate::optim::Adam;
-use crate::policy::{Policy, Sde};
+use crate::policy::{Policy, PolicyError, Sde};
 use crate::rollout::{Collector, Rollout};
 use crate::value::ValueFunction;
 
@@ -35,6 +36,12 @@ hyperparameters! {
         pub normalize_observations: bool = false,
         /// Divide rewards by the running std of the discounted return.
         pub scale_rewards: bool = false,
+        /// How observations reach the networks: auto (NatureCNN for images,
+        /// uint8 boxes of three dimensions with bounds 0 to 255, of at least
+        /// 36x36; flattened into the MLP otherwise), cnn (NatureCNN, refused
+        /// for anything but such an image), or mlp (always flattened). The
+        /// policy and the value function each get their own CNN.
+        pub policy: PolicyNetwork = PolicyNetwork::Auto,
         /// Hidden layer sizes of the policy network.
         pub policy_hidden: Vec<i64> = vec![64, 64],
         /// Hidden layer sizes of the value network.
@@ -70,6 +77,29 @@ hyperparameters! {
         pub n_critic_updates: usize = 10,
         /// Minibatch size of the value function's updates.
         pub critic_batch_size: usize = 128,
+    }
+}
+
+/// `policy`: how observations reach the networks.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PolicyNetwork {
+    /// NatureCNN for images large enough for its kernels, the MLP otherwise.
+    #[default]
+    Auto,
+    /// NatureCNN, for images only.
+    Cnn,
+    /// The MLP over the flattened, encoded observation.
+    Mlp,
+}
+
+impl std::fmt::Display for PolicyNetwork {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            PolicyNetwork::Auto => "auto",
+            PolicyNetwork::Cnn => "cnn",
+            PolicyNetwork::Mlp => "mlp",
+        })
     }
 }
 
@@ -141,6 +171,34 @@ impl CommonConfig {
             use_expln: self.use_expln,
             learn_features: self.learn_features,
         })
+    }
+
+    /// What the networks read for observations of `space`, `flat_dim`
+    /// values each once encoded: an image for NatureCNN or a flat vector, as
+    /// `policy` says. Refuses a CNN without an image, and running
+    /// normalisation of images (they are scaled to [0, 1] instead).
+    pub fn network_input(&self, space: &Space, flat_dim: usize) -> Result<Input, ConfigError> {
+        let image = ImageShape::of(space);
+        let fits = image.is_some_and(|s| crate::cnn::nature_fits(s.height, s.width));
+        let input = match (self.policy, image) {
+            (PolicyNetwork::Mlp, _) | (PolicyNetwork::Auto, None) => Input::Flat(flat_dim),
+            (PolicyNetwork::Auto, Some(_)) if !fits => Input::Flat(flat_dim),
+            (PolicyNetwork::Auto | PolicyNetwork::Cnn, Some(shape)) => Input::Image(shape),
+            (PolicyNetwork::Cnn, None) => {
+                return Err(ConfigError {
+                    key: "policy",
+                    value: "cnn".into(),
+                    expected: "NatureCNN reads images, uint8 boxes of three dimensions with bounds 0 to 255, and these observations are not one; set policy=mlp (or auto)",
+                });
+            }
+        };
+        check(
+            !(matches!(input, Input::Image(_)) && self.normalize_observations),
+            "normalize_observations",
+            true,
+            "a CNN scales images to [0, 1] itself and never by running statistics; set normalize_observations=false",
+        )?;
+        Ok(input)
     }
 
     /// Refuses settings that do not fit `action_space` (gSDE with discrete actions).
@@ -264,13 +322,13 @@ impl AgentCore {
     /// the agent's stream from it, then makes the two networks.
     pub fn new(
         common: CommonConfig,
-        obs_dim: usize,
+        input: Input,
         action_space: &Space,
         device: Device,
         seed: u64,
     ) -> Result<Self, ConfigError> {
         let rng = seed_agent(seed);
-        let (policy, value) = networks(&common, obs_dim, action_space, device)?;
+        let (policy, value) = networks(&common, input, action_space, device)?;
         Ok(Self { common, policy, value, rng })
     }
 
@@ -384,16 +442,24 @@ pub(crate) fn explained_variance(values: &Tensor, returns: &Tensor) -> f64 {
 /// A fresh policy and value function with `common`'s sizes.
 fn networks(
     common: &CommonConfig,
-    obs_dim: usize,
+    input: Input,
     action_space: &Space,
     device: Device,
 ) -> Result<(Policy, ValueFunction), ConfigError> {
     common.check_action_space(action_space)?;
+    let too_small = |e: ImageTooSmall| ConfigError {
+        key: "policy",
+        value: format!("{} (a {}x{} image)", common.policy, e.height, e.width),
+        expected: "an image of at least 36x36 for NatureCNN's kernels; enlarge it (gymnasium.wrappers.ResizeObservation) or set policy=mlp to flatten it",
+    };
     let hidden = &common.policy_hidden;
-    let policy = Policy::new(obs_dim, action_space, hidden, common.log_std_init, common.sde(), device)
-        .expect("the action space was checked");
-    let value =
-        ValueFunction::new(obs_dim, &common.value_hidden, common.critic_learning_rate, common.critic_adam_eps, device);
+    let policy =
+        Policy::new(input, action_space, hidden, common.log_std_init, common.sde(), device).map_err(|e| match e {
+            PolicyError::ImageTooSmall(e) => too_small(e),
+            PolicyError::SdeNeedsBoxActions => unreachable!("the action space was checked"),
+        })?;
+    let (lr, eps) = (common.critic_learning_rate, common.critic_adam_eps);
+    let value = ValueFunction::new(input, &common.value_hidden, lr, eps, device).map_err(too_small)?;
     Ok((policy, value))
 }
 

@@ -19,7 +19,7 @@ pub mod optim;
 pub use algorithms::{acktr, npg, trpo, vpg};
 pub use experience::{encoding, evaluation, normalize, rollout};
 pub use natural::{classifier, fisher, jacobian_fvp, kfac, natural_gradient, natural_policy_step, policy_fisher};
-pub use networks::{actor, distributions, nn, policy, value};
+pub use networks::{actor, cnn, distributions, nn, policy, value};
 
 pub use acktr::{Acktr, AcktrConfig, AcktrOptimizerConfig};
 pub use agent::{Agent, CommonConfig, ConfigError, Control, Iteration, TrainError, UpdateStats, train};

@@ -26,6 +26,9 @@ pub struct BoxSpace {
     pub low: Vec<f32>,
     pub high: Vec<f32>,
     pub shape: Vec<usize>,
+    /// The environment's values are `uint8` (turned into float32 on the way):
+    /// with three dimensions and bounds 0 to 255, an image.
+    pub uint8: bool,
 }
 
 impl BoxSpace {
@@ -33,7 +36,7 @@ impl BoxSpace {
     pub fn new(low: Vec<f32>, high: Vec<f32>) -> Self {
         assert_eq!(low.len(), high.len(), "BoxSpace bounds of different lengths");
         let shape = vec![low.len()];
-        Self { low, high, shape }
+        Self { low, high, shape, uint8: false }
     }
 
     /// The number of scalars in one element.

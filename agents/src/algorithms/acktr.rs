@@ -37,6 +37,7 @@ use crate::agent::{
     Agent, AgentCore, CommonConfig, ConfigError, NaturalStepStats, Timings, UpdateStats, check, explained_variance,
     measure_policy,
 };
+use crate::cnn::Input;
 use crate::finite::{NonFinite, ensure_finite, ensure_finite_parameters, hints};
 use crate::hyperparameters::{Key, hyperparameters};
 use crate::natural_gradient::{flat_grad, flat_params, set_flat_params};
@@ -148,14 +149,20 @@ impl Acktr {
     /// `seed` drives network initialisation.
     pub fn new(
         config: AcktrConfig,
-        obs_dim: usize,
+        input: impl Into<Input>,
         action_space: &Space,
         device: Device,
         seed: u64,
     ) -> Result<Self, ConfigError> {
         config.validate()?;
         // The core's stream goes unused: ACKTR's critic takes one full-batch step.
-        let core = AgentCore::new(config.common, obs_dim, action_space, device, seed)?;
+        let core = AgentCore::new(config.common, input.into(), action_space, device, seed)?;
+        crate::agent::check(
+            !core.policy.has_cnn(),
+            "policy",
+            &core.common.policy,
+            "ACKTR's K-FAC covers dense layers only and image observations go through a CNN; train trpo, npg or vpg on images, or set policy=mlp to flatten them",
+        )?;
         let o = config.optimizer;
         let kfac = || KfacPreconditioner::new(o.kfac_stats_decay, o.kfac_inverse_update_period);
         let (policy_kfac, value_kfac) = (kfac(), kfac());

@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use tch::{Device, Tensor};
 
 use crate::agent::{Agent, AgentCore, CommonConfig, ConfigError, UpdateStats};
+use crate::cnn::Input;
 use crate::finite::NonFinite;
 use crate::hyperparameters::Key;
 use crate::natural_gradient::{flat_params, set_flat_params};
@@ -51,13 +52,14 @@ impl Npg {
     /// `seed` drives network initialisation and minibatch order.
     pub fn new(
         config: NpgConfig,
-        obs_dim: usize,
+        input: impl Into<Input>,
         action_space: &Space,
         device: Device,
         seed: u64,
     ) -> Result<Self, ConfigError> {
         config.validate()?;
-        let core = AgentCore::new(config.common, obs_dim, action_space, device, seed)?;
+        let core = AgentCore::new(config.common, input.into(), action_space, device, seed)?;
+        crate::natural_policy_step::check_fisher_fits(&core.policy, &config.natural)?;
         let preconditioner = PolicyPreconditioner::new(&config.natural);
         Ok(Self { core, natural: config.natural, preconditioner })
     }

@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 use tch::{Device, Kind, Tensor};
 
 use crate::agent::{Agent, AgentCore, CommonConfig, ConfigError, UpdateStats, check};
+use crate::cnn::Input;
 use crate::finite::NonFinite;
 use crate::hyperparameters::{Key, hyperparameters};
 use crate::natural_gradient::backtracking_line_search;
@@ -71,13 +72,14 @@ impl Trpo {
     /// `seed` drives network initialisation and minibatch order.
     pub fn new(
         config: TrpoConfig,
-        obs_dim: usize,
+        input: impl Into<Input>,
         action_space: &Space,
         device: Device,
         seed: u64,
     ) -> Result<Self, ConfigError> {
         config.validate()?;
-        let core = AgentCore::new(config.common, obs_dim, action_space, device, seed)?;
+        let core = AgentCore::new(config.common, input.into(), action_space, device, seed)?;
+        crate::natural_policy_step::check_fisher_fits(&core.policy, &config.natural)?;
         let preconditioner = PolicyPreconditioner::new(&config.natural);
         Ok(Self { core, natural: config.natural, line_search: config.line_search, preconditioner })
     }

@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use tch::Device;
 
 use crate::agent::{Agent, AgentCore, CommonConfig, ConfigError, PolicyStep, Timings, UpdateStats, check};
+use crate::cnn::Input;
 use crate::finite::NonFinite;
 use crate::hyperparameters::{Key, hyperparameters};
 use crate::natural_policy_step::surrogate;
@@ -59,13 +60,13 @@ impl Vpg {
     /// `seed` drives network initialisation and minibatch order.
     pub fn new(
         config: VpgConfig,
-        obs_dim: usize,
+        input: impl Into<Input>,
         action_space: &Space,
         device: Device,
         seed: u64,
     ) -> Result<Self, ConfigError> {
         config.validate()?;
-        let core = AgentCore::new(config.common, obs_dim, action_space, device, seed)?;
+        let core = AgentCore::new(config.common, input.into(), action_space, device, seed)?;
         let policy_optimizer = Adam::new(core.policy.parameters(), config.policy_optimizer.learning_rate);
         Ok(Self { core, policy_optimizer })
     }

@@ -405,7 +405,7 @@ mod tests {
         let (n, steps, gamma) = (2usize, 12usize, 0.9);
         tch::manual_seed(0);
         let policy = Policy::new(2, &Space::Discrete { n: 3 }, &[8], 0.0, None, Device::Cpu).unwrap();
-        let value = ValueFunction::new(2, &[8], 1e-3, 1e-5, Device::Cpu);
+        let value = ValueFunction::new(2, &[8], 1e-3, 1e-5, Device::Cpu).unwrap();
         let mut collector = Collector::new(make_vec("MountainCar-v0", n, &options).unwrap(), 1, true, None).unwrap();
         let config = CommonConfig { n_envs: n, n_steps: steps, gamma, gae_lambda: 0.5, ..Default::default() };
         let rollout = collector.collect(&policy, &value, &config).unwrap();

@@ -364,6 +364,51 @@ mod tests {
         check_fvp(&Space::MultiBinary { n: 3 }, Kind::Double, 1e-10);
     }
 
+    /// A policy whose observations are 6x6 two-channel images through a small
+    /// CNN (2 filters 3x3 stride 2, 2 filters 2x2, 3 features): the exact
+    /// Fisher-vector product through the convolutions, against the Fisher by
+    /// its definition, with and without damping.
+    #[test]
+    fn fisher_vector_product_equals_the_explicit_fisher_through_a_cnn() {
+        use crate::cnn::{ImageShape, Input};
+        let shape = ImageShape { channels: 2, height: 6, width: 6, channels_last: true };
+        for (space, tolerance) in [(Space::Discrete { n: 3 }, 1e-10), (gaussian_space(), 1e-10)] {
+            tch::manual_seed(3);
+            let mut p = Policy::with_cnn(
+                Input::Image(shape),
+                &[(2, 3, 2), (2, 2, 1)],
+                3,
+                &space,
+                &[4],
+                -0.3,
+                None,
+                Device::Cpu,
+            )
+            .unwrap();
+            p.var_store_mut().set_kind(Kind::Double);
+            tch::no_grad(|| {
+                for mut v in p.parameters() {
+                    let noise = v.randn_like() * 0.5;
+                    v += noise;
+                }
+            });
+            assert!(p.has_cnn());
+            let obs = (Tensor::rand([6, 72], (Kind::Double, Device::Cpu)) * 255.0).floor();
+            let f = match &space {
+                Space::Box(_) => explicit_gaussian_fisher(&p, &obs),
+                _ => explicit_discrete_fisher(&p, &obs, &space),
+            };
+            // The convolutions' parameters come first and carry curvature.
+            let conv = p.parameters()[0].numel() as i64;
+            assert!(f.narrow(0, 0, conv).abs().sum(Kind::Double).double_value(&[]) > 0.0, "{space}");
+            for damping in [0.0, 0.1] {
+                let v = Tensor::randn([f.size()[0]], (Kind::Double, Device::Cpu));
+                let err = rel_err(&fvp_of(&p, &obs, &v, damping), &(f.mv(&v) + &v * damping));
+                assert!(err <= tolerance, "{space} damping {damping}: {err}");
+            }
+        }
+    }
+
     #[test]
     fn fisher_vector_product_equals_the_explicit_gaussian_fisher() {
         check_fvp(&gaussian_space(), Kind::Float, 1e-4);

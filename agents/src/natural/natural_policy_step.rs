@@ -298,6 +298,18 @@ pub fn natural_direction(
     })
 }
 
+/// Refuses an approximate Fisher for a policy with a CNN: K-FAC, the
+/// diagonal and the empirical Fisher are built from the dense layers'
+/// per-state gradients, and the convolutions have none of their own yet.
+pub(crate) fn check_fisher_fits(policy: &Policy, config: &NaturalGradientConfig) -> Result<(), ConfigError> {
+    check(
+        !policy.has_cnn() || config.fisher == FisherKind::Exact,
+        "fisher",
+        config.fisher,
+        "a CNN policy (image observations) takes the exact Fisher; K-FAC, diagonal and empirical cover dense layers only: set fisher=exact, or policy=mlp to flatten the image",
+    )
+}
+
 /// (F + λI)·v with F the Hessian of the mean KL(π_old ‖ π_θ) at θ_old, on
 /// every `fvp_subsample`-th state, computed the way `fvp` says.
 fn exact_fisher_product(
@@ -313,9 +325,12 @@ fn exact_fisher_product(
     } else {
         obs.shallow_clone()
     };
+    // The hand-written JᵀMJ covers the MLP; a CNN policy takes double backprop.
     match config.fvp {
-        FvpMethod::Jacobian => Box::new(JacobianFisherProduct::new(policy, &fvp_obs, config.cg_damping)),
-        FvpMethod::DoubleBackprop => {
+        FvpMethod::Jacobian if !policy.has_cnn() => {
+            Box::new(JacobianFisherProduct::new(policy, &fvp_obs, config.cg_damping))
+        }
+        FvpMethod::Jacobian | FvpMethod::DoubleBackprop => {
             let fvp_old = if subsample { tch::no_grad(|| policy.dist(&fvp_obs)).detach() } else { old_dist.detach() };
             let mean_kl = fvp_old.kl(&policy.dist(&fvp_obs)).mean(None::<Kind>);
             Box::new(FisherVectorProduct::new(&mean_kl, &policy.parameters(), config.cg_damping))
@@ -350,4 +365,51 @@ fn compare_with_exact(
 fn cosine(a: &Tensor, b: &Tensor) -> f64 {
     let norms = a.norm().double_value(&[]) * b.norm().double_value(&[]);
     if norms > 0.0 { a.dot(b).double_value(&[]) / norms } else { 0.0 }
+}
+
+#[cfg(test)]
+mod tests {
+    use natgrad_envs::Space;
+    use tch::{Device, Kind, Tensor};
+
+    use super::*;
+    use crate::cnn::{ImageShape, Input};
+
+    /// The default `fvp = jacobian` covers MLPs; a CNN policy's product is
+    /// taken by double backprop instead, and equals it.
+    #[test]
+    fn a_cnn_policy_takes_the_double_backprop_product() {
+        let shape = ImageShape { channels: 1, height: 6, width: 6, channels_last: false };
+        let space = Space::Discrete { n: 3 };
+        tch::manual_seed(1);
+        let mut p =
+            Policy::with_cnn(Input::Image(shape), &[(2, 3, 2), (2, 2, 1)], 3, &space, &[4], 0.0, None, Device::Cpu)
+                .unwrap();
+        p.var_store_mut().set_kind(Kind::Double);
+        let obs = (Tensor::rand([5, 36], (Kind::Double, Device::Cpu)) * 255.0).floor();
+        let old = tch::no_grad(|| p.dist(&obs)).detach();
+        let config = NaturalGradientConfig::default();
+        assert_eq!(config.fvp, FvpMethod::Jacobian);
+        let product = exact_fisher_product(&p, &obs, &old, &config);
+        let kl = old.kl(&p.dist(&obs)).mean(None::<Kind>);
+        let reference = FisherVectorProduct::new(&kl, &p.parameters(), config.cg_damping);
+        let n: i64 = p.parameters().iter().map(|t| t.numel() as i64).sum();
+        let v = Tensor::randn([n], (Kind::Double, Device::Cpu));
+        let (got, want) = (product.apply(&v), reference.apply(&v));
+        assert!((&got - &want).norm().double_value(&[]) <= 1e-12 * want.norm().double_value(&[]));
+    }
+
+    #[test]
+    fn approximate_fishers_are_refused_for_a_cnn_policy() {
+        let shape = ImageShape { channels: 1, height: 36, width: 36, channels_last: true };
+        let p = Policy::new(Input::Image(shape), &Space::Discrete { n: 2 }, &[8], 0.0, None, Device::Cpu).unwrap();
+        for fisher in FisherKind::ALL {
+            let config = NaturalGradientConfig { fisher, ..Default::default() };
+            let result = check_fisher_fits(&p, &config);
+            assert_eq!(result.is_ok(), fisher == FisherKind::Exact, "{fisher}");
+        }
+        let flat = Policy::new(4, &Space::Discrete { n: 2 }, &[8], 0.0, None, Device::Cpu).unwrap();
+        let kfac = NaturalGradientConfig { fisher: FisherKind::Kfac, ..Default::default() };
+        assert!(check_fisher_fits(&flat, &kfac).is_ok());
+    }
 }

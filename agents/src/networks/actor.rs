@@ -191,9 +191,9 @@ pub struct CpuActor {
 }
 
 impl CpuActor {
-    /// `None` unless the networks are float32 on the CPU.
+    /// `None` unless the networks are float32 MLPs on the CPU.
     pub fn new(policy: &Policy, value: &ValueFunction) -> Option<Self> {
-        if policy.device() != Device::Cpu || policy.kind() != Kind::Float {
+        if policy.device() != Device::Cpu || policy.kind() != Kind::Float || policy.has_cnn() || value.has_cnn() {
             return None;
         }
         let log_std = policy.var_store().variables().get("log_std").map(to_f32).unwrap_or_default();
@@ -343,7 +343,7 @@ mod tests {
                 p += noise;
             }
         });
-        let value = ValueFunction::new(obs_dim, &[64, 64], 1e-3, 1e-5, Device::Cpu);
+        let value = ValueFunction::new(obs_dim, &[64, 64], 1e-3, 1e-5, Device::Cpu).unwrap();
         let mut torch = TorchActor::new(&policy, &value, obs_dim);
         let mut cpu = CpuActor::new(&policy, &value).expect("float32 CPU networks");
         let (mut n1, mut n2) = (Rng::seed_from_u64(3), Rng::seed_from_u64(3));

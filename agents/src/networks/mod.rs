@@ -3,6 +3,7 @@
 //! `VarStore`, and the actors that act with them during rollouts.
 
 pub mod actor;
+pub mod cnn;
 pub mod distributions;
 pub mod nn;
 pub mod policy;

@@ -6,6 +6,7 @@ use natgrad_envs::{Rng, Space};
 use tch::nn;
 use tch::{Device, Kind, Tensor};
 
+use crate::cnn::{Cnn, ImageTooSmall, Input, NATURE_FEATURES, NATURE_LAYERS};
 use crate::distributions::ActionDist;
 use crate::nn::{Mlp, RecordedForward};
 
@@ -122,12 +123,17 @@ pub enum HeadView<'a> {
     },
 }
 
-/// gSDE needs a continuous action space.
+/// A policy that cannot be built for its spaces.
 #[derive(Debug, thiserror::Error, PartialEq)]
-#[error(
-    "use_sde = true: gSDE explores in a continuous (Box) action space, and these actions are discrete; set use_sde = false"
-)]
-pub struct SdeNeedsBoxActions;
+pub enum PolicyError {
+    /// gSDE needs a continuous action space.
+    #[error(
+        "use_sde = true: gSDE explores in a continuous (Box) action space, and these actions are discrete; set use_sde = false"
+    )]
+    SdeNeedsBoxActions,
+    #[error(transparent)]
+    ImageTooSmall(#[from] ImageTooSmall),
+}
 
 /// π_θ(a|s): categorical over logits (one per component of a multi-discrete
 /// space), independent Bernoullis, or a diagonal Gaussian around the MLP's
@@ -136,28 +142,56 @@ pub struct SdeNeedsBoxActions;
 #[derive(Debug)]
 pub struct Policy {
     vs: nn::VarStore,
+    /// Reads image observations into features for `net`.
+    cnn: Option<Cnn>,
     net: Mlp,
     head: Head,
     kind: ActionKind,
 }
 
 impl Policy {
-    /// `log_std_init` is ignored for discrete actions; `sde` turns a Gaussian
-    /// head into gSDE's and is refused for discrete actions.
+    /// `input`: flat observations (`obs_dim`), or images for NatureCNN,
+    /// whose features the MLP takes. `log_std_init` is ignored for discrete
+    /// actions; `sde` turns a Gaussian head into gSDE's and is refused for
+    /// discrete actions.
     pub fn new(
-        obs_dim: usize,
+        input: impl Into<Input>,
         action_space: &Space,
         hidden: &[i64],
         log_std_init: f64,
         sde: Option<Sde>,
         device: Device,
-    ) -> Result<Self, SdeNeedsBoxActions> {
+    ) -> Result<Self, PolicyError> {
+        Self::with_cnn(input.into(), &NATURE_LAYERS, NATURE_FEATURES, action_space, hidden, log_std_init, sde, device)
+    }
+
+    /// [`Policy::new`] with another CNN than NatureCNN for images: `layers`
+    /// (filters, kernel, stride) and `features` (small ones in the tests).
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn with_cnn(
+        input: Input,
+        layers: &[(i64, i64, i64)],
+        features: i64,
+        action_space: &Space,
+        hidden: &[i64],
+        log_std_init: f64,
+        sde: Option<Sde>,
+        device: Device,
+    ) -> Result<Self, PolicyError> {
         let vs = nn::VarStore::new(device);
         let kind = ActionKind::from_space(action_space);
         let root = vs.root();
         let out = kind.outputs();
+        let (cnn, width) = match input {
+            Input::Flat(dim) => (None, dim as i64),
+            Input::Image(shape) => {
+                let cnn = Cnn::new(&(&root / "pi_cnn"), shape, layers, features)?;
+                let features = cnn.features();
+                (Some(cnn), features)
+            }
+        };
         // A small last-layer gain starts the policy near uniform / near zero mean.
-        let net = Mlp::new(&(&root / "pi"), obs_dim as i64, hidden, out, 0.01);
+        let net = Mlp::new(&(&root / "pi"), width, hidden, out, 0.01);
         let head = match (&kind, sde) {
             (ActionKind::Discrete { .. }, None) => Head::Categorical,
             (ActionKind::MultiDiscrete { nvec }, None) => Head::MultiCategorical { nvec: nvec.clone() },
@@ -166,7 +200,7 @@ impl Policy {
                 ActionKind::Discrete { .. } | ActionKind::MultiDiscrete { .. } | ActionKind::MultiBinary { .. },
                 Some(_),
             ) => {
-                return Err(SdeNeedsBoxActions);
+                return Err(PolicyError::SdeNeedsBoxActions);
             }
             (ActionKind::Continuous { .. }, None) => {
                 Head::Gaussian { log_std: root.var("log_std", &[out], nn::Init::Const(log_std_init)) }
@@ -177,7 +211,22 @@ impl Policy {
                 Head::StateDependent { log_std: root.var("log_std", &shape, nn::Init::Const(log_std_init)), sde }
             }
         };
-        Ok(Self { vs, net, head, kind })
+        Ok(Self { vs, cnn, net, head, kind })
+    }
+
+    /// Whether images reach the MLP through a CNN: then the Fisher is taken
+    /// by double backprop, and the per-sample Fishers (K-FAC, diagonal,
+    /// empirical) and the plain-Rust actor do not apply.
+    pub fn has_cnn(&self) -> bool {
+        self.cnn.is_some()
+    }
+
+    /// What the MLP reads: the observations, or the CNN's features of them.
+    fn mlp_input(&self, obs: &Tensor) -> Tensor {
+        match &self.cnn {
+            Some(cnn) => cnn.forward(obs),
+            None => obs.shallow_clone(),
+        }
     }
 
     pub fn action_kind(&self) -> &ActionKind {
@@ -233,7 +282,7 @@ impl Policy {
     /// The action distribution and gSDE's features (the last hidden layer's
     /// activations, cut from the graph unless `learn_features`): `[batch, latent]`.
     pub fn dist_and_features(&self, obs: &Tensor) -> (ActionDist, Tensor) {
-        let (out, latent) = self.net.forward_with_latent(obs);
+        let (out, latent) = self.net.forward_with_latent(&self.mlp_input(obs));
         let dist = match &self.head {
             Head::Categorical => ActionDist::Categorical { logits: out },
             Head::MultiCategorical { nvec } => ActionDist::MultiCategorical { logits: out, nvec: nvec.clone() },
@@ -253,7 +302,7 @@ impl Policy {
     /// gradients need (see [`PerSampleForward`]). The head's leaf carries the
     /// current values but no gradient back to the parameter.
     pub fn per_sample_forward(&self, obs: &Tensor) -> PerSampleForward {
-        let net = self.net.forward_recorded(obs);
+        let net = self.net.forward_recorded(&self.mlp_input(obs));
         let n = obs.size()[0];
         let repeated = |p: &Tensor| {
             let shape: Vec<i64> = std::iter::once(n).chain(p.size()).collect();

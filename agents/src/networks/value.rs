@@ -1,25 +1,50 @@
-//! The value function V(s): its own MLP, `VarStore` and Adam optimizer.
+//! The value function V(s): its own MLP (after its own CNN for images),
+//! `VarStore` and Adam optimizer.
 
 use natgrad_envs::Rng;
 use tch::nn::{self, Module};
 use tch::{Device, Tensor};
 
+use crate::cnn::{Cnn, ImageTooSmall, Input};
 use crate::nn::{FlatMlp, Mlp, RecordedForward};
 use crate::optim::Adam;
 
 pub struct ValueFunction {
     vs: nn::VarStore,
+    /// Reads image observations into features for `net`; never shared with
+    /// the policy's.
+    cnn: Option<Cnn>,
     net: Mlp,
     pub optimizer: Adam,
 }
 
 impl ValueFunction {
-    /// A fresh value network with its Adam (learning rate, ε).
-    pub fn new(obs_dim: usize, hidden: &[i64], learning_rate: f64, adam_eps: f64, device: Device) -> Self {
+    /// A fresh value network with its Adam (learning rate, ε), over flat
+    /// observations (`obs_dim`) or, through its own NatureCNN, images.
+    pub fn new(
+        input: impl Into<Input>,
+        hidden: &[i64],
+        learning_rate: f64,
+        adam_eps: f64,
+        device: Device,
+    ) -> Result<Self, ImageTooSmall> {
         let vs = nn::VarStore::new(device);
-        let net = Mlp::new(&(vs.root() / "vf"), obs_dim as i64, hidden, 1, 1.0);
+        let (cnn, width) = match input.into() {
+            Input::Flat(dim) => (None, dim as i64),
+            Input::Image(shape) => {
+                let cnn = Cnn::nature(&(vs.root() / "vf_cnn"), shape)?;
+                let features = cnn.features();
+                (Some(cnn), features)
+            }
+        };
+        let net = Mlp::new(&(vs.root() / "vf"), width, hidden, 1, 1.0);
         let optimizer = Adam::with_eps(vs.trainable_variables(), learning_rate, adam_eps);
-        Self { vs, net, optimizer }
+        Ok(Self { vs, cnn, net, optimizer })
+    }
+
+    /// Whether images reach the MLP through a CNN (see [`crate::policy::Policy::has_cnn`]).
+    pub fn has_cnn(&self) -> bool {
+        self.cnn.is_some()
     }
 
     pub fn var_store(&self) -> &nn::VarStore {
@@ -42,18 +67,29 @@ impl ValueFunction {
     /// The forward pass with every layer's input and pre-activation (K-FAC);
     /// the output is `[batch, 1]`.
     pub fn forward_recorded(&self, obs: &Tensor) -> RecordedForward {
-        self.net.forward_recorded(obs)
+        self.net.forward_recorded(&self.mlp_input(obs))
     }
 
     /// V(s) for a batch `[batch, obs_dim]`: `[batch]`.
     pub fn forward(&self, obs: &Tensor) -> Tensor {
-        self.net.forward(obs).squeeze_dim(-1)
+        self.net.forward(&self.mlp_input(obs)).squeeze_dim(-1)
+    }
+
+    /// What the MLP reads: the observations, or the CNN's features of them.
+    fn mlp_input(&self, obs: &Tensor) -> Tensor {
+        match &self.cnn {
+            Some(cnn) => cnn.forward(obs),
+            None => obs.shallow_clone(),
+        }
     }
 
     /// Regresses V onto `targets` by minimising the mean squared error with
     /// Adam, `epochs` passes over minibatches of `batch_size`, shuffled with
     /// `rng`. Returns the mean loss of the last epoch.
     pub fn fit(&mut self, obs: &Tensor, targets: &Tensor, epochs: usize, batch_size: usize, rng: &mut Rng) -> f64 {
+        if self.cnn.is_some() {
+            return self.fit_by_autograd(obs, targets, epochs, batch_size, rng);
+        }
         let n = obs.size()[0];
         let batch_size = (batch_size as i64).clamp(1, n.max(1));
         let mut flat = FlatMlp::of(&self.net);
@@ -81,6 +117,41 @@ impl ValueFunction {
     }
 }
 
+impl ValueFunction {
+    /// [`ValueFunction::fit`] through libtorch's autograd, for a network
+    /// with a CNN (the hand-written gradient covers the MLP alone): the same
+    /// minibatches in the same order, the same Adam.
+    fn fit_by_autograd(
+        &mut self,
+        obs: &Tensor,
+        targets: &Tensor,
+        epochs: usize,
+        batch_size: usize,
+        rng: &mut Rng,
+    ) -> f64 {
+        let n = obs.size()[0];
+        let batch_size = (batch_size as i64).clamp(1, n.max(1));
+        let mut last_epoch_loss = 0.0;
+        for epoch in 0..epochs {
+            let order = Tensor::from_slice(&permutation(n as usize, rng)).to_device(obs.device());
+            let (obs, targets) = (obs.index_select(0, &order), targets.index_select(0, &order));
+            let (mut sum, mut batches) = (0.0, 0);
+            for start in (0..n).step_by(batch_size as usize) {
+                let rows = batch_size.min(n - start);
+                let error = self.forward(&obs.narrow(0, start, rows)) - targets.narrow(0, start, rows);
+                let loss = error.square().mean(None::<tch::Kind>);
+                self.optimizer.minimize(&loss);
+                if epoch + 1 == epochs {
+                    sum += loss.double_value(&[]);
+                }
+                batches += 1;
+            }
+            last_epoch_loss = sum / batches.max(1) as f64;
+        }
+        last_epoch_loss
+    }
+}
+
 /// A uniformly random permutation of 0..n (Fisher–Yates).
 pub fn permutation(n: usize, rng: &mut Rng) -> Vec<i64> {
     let mut p: Vec<i64> = (0..n as i64).collect();
@@ -99,7 +170,7 @@ mod tests {
 
     fn value_function(hidden: &[i64], kind: Kind) -> ValueFunction {
         tch::manual_seed(7);
-        let mut v = ValueFunction::new(3, hidden, 3e-3, 1e-5, Device::Cpu);
+        let mut v = ValueFunction::new(3, hidden, 3e-3, 1e-5, Device::Cpu).unwrap();
         v.var_store_mut().set_kind(kind);
         // set_kind replaces the tensors: the optimizer must see the new ones.
         v.optimizer = Adam::with_eps(v.parameters(), 3e-3, 1e-5);

@@ -149,11 +149,11 @@ def _describe_space(space, what):
         return ("dict", [(str(key), _describe_key(key, sub)) for key, sub in space.spaces.items()])
     if isinstance(space, gym.spaces.Box):
         size = int(np.prod(space.shape))
-        if what == "observation" and size > MAX_OBS_VALUES:
+        if what == "observation" and size > MAX_OBS_VALUES and not _is_image(space):
             raise UnsupportedSpace(
                 f"its observation space {_one_line(space)} holds {size} values per observation, too many for natgrad's MLP "
-                f"policies (at most {MAX_OBS_VALUES}); wrap the environment to make it smaller (for images: "
-                "gymnasium.wrappers.GrayscaleObservation and ResizeObservation) and register the wrapped version"
+                f"policies (at most {MAX_OBS_VALUES}) and not an image (a uint8 Box of three dimensions, bounds 0 to "
+                "255, which a CNN takes); make it smaller with a wrapper (--env-wrapper)"
             )
         if what == "action" and not np.issubdtype(space.dtype, np.floating):
             raise UnsupportedSpace(
@@ -162,12 +162,24 @@ def _describe_space(space, what):
             )
         low = np.asarray(space.low, dtype=np.float32).reshape(-1).tolist()
         high = np.asarray(space.high, dtype=np.float32).reshape(-1).tolist()
-        return ("box", low, high, [int(d) for d in space.shape])
+        return ("box", low, high, [int(d) for d in space.shape], bool(space.dtype == np.uint8))
     raise UnsupportedSpace(
         f"its {what} space is {_one_line(space)}, which natgrad does not take: observations must be a Box (any shape, "
         "flattened), Discrete or MultiDiscrete (one-hot) or MultiBinary, and actions Discrete, MultiDiscrete, "
         "MultiBinary or a Box; flatten it with gymnasium.wrappers.FlattenObservation (Dict, Tuple) or wrap "
         "the environment to use one of those spaces"
+    )
+
+
+def _is_image(space):
+    """Stable-Baselines3's `is_image_space`: a uint8 Box of three dimensions
+    with bounds 0 and 255 (channels first or last)."""
+    return (
+        isinstance(space, gym.spaces.Box)
+        and len(space.shape) == 3
+        and space.dtype == np.uint8
+        and bool(np.all(space.low == 0))
+        and bool(np.all(space.high == 255))
     )
 
 

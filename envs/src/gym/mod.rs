@@ -56,7 +56,8 @@ fn space_of(value: &Bound<'_, PyAny>) -> PyResult<Space> {
     let low: Vec<f32> = value.get_item(1)?.extract()?;
     let high: Vec<f32> = value.get_item(2)?.extract()?;
     let shape: Vec<usize> = value.get_item(3)?.extract()?;
-    Ok(Space::Box(BoxSpace { low, high, shape }))
+    let uint8: bool = value.get_item(4)?.extract()?;
+    Ok(Space::Box(BoxSpace { low, high, shape, uint8 }))
 }
 
 fn describe(handle: &Bound<'_, PyAny>, id: &str, options: &MakeOptions) -> PyResult<Described> {
