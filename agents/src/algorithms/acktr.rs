@@ -160,7 +160,7 @@ impl Acktr {
         crate::agent::check(
             !core.policy.has_cnn(),
             "policy",
-            &core.common.policy,
+            core.common.policy,
             "ACKTR's K-FAC covers dense layers only and image observations go through a CNN; train trpo, npg or vpg on images, or set policy=mlp to flatten them",
         )?;
         let o = config.optimizer;
