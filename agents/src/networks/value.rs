@@ -85,71 +85,60 @@ impl ValueFunction {
 
     /// Regresses V onto `targets` by minimising the mean squared error with
     /// Adam, `epochs` passes over minibatches of `batch_size`, shuffled with
-    /// `rng`. Returns the mean loss of the last epoch.
+    /// `rng`. Returns the mean loss of the last epoch. An MLP takes its
+    /// hand-written gradient on a flat copy of its weights; a network with a
+    /// CNN, libtorch's autograd: the same minibatches, the same Adam.
     pub fn fit(&mut self, obs: &Tensor, targets: &Tensor, epochs: usize, batch_size: usize, rng: &mut Rng) -> f64 {
         if self.cnn.is_some() {
-            return self.fit_by_autograd(obs, targets, epochs, batch_size, rng);
+            return minibatch_epochs(obs, targets, epochs, batch_size, rng, |obs, targets| {
+                let error = self.forward(obs) - targets;
+                self.optimizer.minimize(&error.square().mean(None::<tch::Kind>));
+                error.detach()
+            });
         }
-        let n = obs.size()[0];
-        let batch_size = (batch_size as i64).clamp(1, n.max(1));
         let mut flat = FlatMlp::of(&self.net);
-        let mut last_epoch_loss = 0.0;
-        for epoch in 0..epochs {
-            // Shuffled once per epoch, so that each minibatch is a view.
-            let order = Tensor::from_slice(&permutation(n as usize, rng)).to_device(obs.device());
-            let (obs, targets) = (obs.index_select(0, &order), targets.index_select(0, &order));
-            let (mut sum, mut batches) = (0.0, 0);
-            for start in (0..n).step_by(batch_size as usize) {
-                let rows = batch_size.min(n - start);
-                let (error, grad) =
-                    flat.squared_error_gradient(&obs.narrow(0, start, rows), &targets.narrow(0, start, rows));
-                self.optimizer.step_flat(&mut flat.params, &grad);
-                // Only the last epoch's loss is reported: reading it is a sync on a GPU.
-                if epoch + 1 == epochs {
-                    sum += error.square().mean(None::<tch::Kind>).double_value(&[]);
-                }
-                batches += 1;
-            }
-            last_epoch_loss = sum / batches.max(1) as f64;
-        }
+        let optimizer = &mut self.optimizer;
+        let loss = minibatch_epochs(obs, targets, epochs, batch_size, rng, |obs, targets| {
+            let (error, grad) = flat.squared_error_gradient(obs, targets);
+            optimizer.step_flat(&mut flat.params, &grad);
+            error
+        });
         flat.write_back(&self.net);
-        last_epoch_loss
+        loss
     }
 }
 
-impl ValueFunction {
-    /// [`ValueFunction::fit`] through libtorch's autograd, for a network
-    /// with a CNN (the hand-written gradient covers the MLP alone): the same
-    /// minibatches in the same order, the same Adam.
-    fn fit_by_autograd(
-        &mut self,
-        obs: &Tensor,
-        targets: &Tensor,
-        epochs: usize,
-        batch_size: usize,
-        rng: &mut Rng,
-    ) -> f64 {
-        let n = obs.size()[0];
-        let batch_size = (batch_size as i64).clamp(1, n.max(1));
-        let mut last_epoch_loss = 0.0;
-        for epoch in 0..epochs {
-            let order = Tensor::from_slice(&permutation(n as usize, rng)).to_device(obs.device());
-            let (obs, targets) = (obs.index_select(0, &order), targets.index_select(0, &order));
-            let (mut sum, mut batches) = (0.0, 0);
-            for start in (0..n).step_by(batch_size as usize) {
-                let rows = batch_size.min(n - start);
-                let error = self.forward(&obs.narrow(0, start, rows)) - targets.narrow(0, start, rows);
-                let loss = error.square().mean(None::<tch::Kind>);
-                self.optimizer.minimize(&loss);
-                if epoch + 1 == epochs {
-                    sum += loss.double_value(&[]);
-                }
-                batches += 1;
+/// Runs `step` on every minibatch of `batch_size` rows, `epochs` times over
+/// the rows shuffled with `rng`; `step` takes its step and returns the
+/// residuals. Returns the mean squared residual of the last epoch.
+fn minibatch_epochs(
+    obs: &Tensor,
+    targets: &Tensor,
+    epochs: usize,
+    batch_size: usize,
+    rng: &mut Rng,
+    mut step: impl FnMut(&Tensor, &Tensor) -> Tensor,
+) -> f64 {
+    let n = obs.size()[0];
+    let batch_size = (batch_size as i64).clamp(1, n.max(1));
+    let mut last_epoch_loss = 0.0;
+    for epoch in 0..epochs {
+        // Shuffled once per epoch, so that each minibatch is a view.
+        let order = Tensor::from_slice(&permutation(n as usize, rng)).to_device(obs.device());
+        let (obs, targets) = (obs.index_select(0, &order), targets.index_select(0, &order));
+        let (mut sum, mut batches) = (0.0, 0);
+        for start in (0..n).step_by(batch_size as usize) {
+            let rows = batch_size.min(n - start);
+            let error = step(&obs.narrow(0, start, rows), &targets.narrow(0, start, rows));
+            // Only the last epoch's loss is reported: reading it is a sync on a GPU.
+            if epoch + 1 == epochs {
+                sum += error.square().mean(None::<tch::Kind>).double_value(&[]);
             }
-            last_epoch_loss = sum / batches.max(1) as f64;
+            batches += 1;
         }
-        last_epoch_loss
+        last_epoch_loss = sum / batches.max(1) as f64;
     }
+    last_epoch_loss
 }
 
 /// A uniformly random permutation of 0..n (Fisher–Yates).
