@@ -384,13 +384,20 @@ fn wrappers_apply_inside_each_copy_are_recorded_and_survive_resume() {
         ("CartPole-v1", "spaces_env.Scaled", "use --env gym:CartPole-v1"),
     ];
     for (i, (env, wrapper, message)) in cases.into_iter().enumerate() {
-        let name = format!("bad{i}");
-        let out = spaces_train(&dir, env, &name, "1024", &["--algo", "trpo", "--env-wrapper", wrapper]);
-        let stderr = text(&out.stderr);
-        assert_eq!(out.status.code(), Some(1), "{wrapper}: {stderr}");
-        assert!(stderr.lines().any(|l| l.starts_with("error") && l.contains(message)), "{wrapper}: {stderr}");
-        assert!(!dir.path().join("runs").join(&name).exists(), "{wrapper}: a refused run writes nothing");
+        assert_refused(&dir, env, &format!("bad{i}"), &["--algo", "trpo", "--env-wrapper", wrapper], message);
     }
+}
+
+/// `natgrad train` of `env` with `args` into run `name` stops with exit
+/// status 1 and a one-line error holding `message` (however a space prints
+/// itself), never a panic, and writes no run folder.
+fn assert_refused(dir: &TempDir, env: &str, name: &str, args: &[&str], message: &str) {
+    let out = spaces_train(dir, env, name, "1024", args);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{env} {args:?}: {stderr}");
+    assert!(stderr.lines().any(|l| l.starts_with("error") && l.contains(message)), "{env} {args:?}: {stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(!dir.path().join("runs").join(name).exists(), "{env} {args:?}: a refused run writes nothing");
 }
 
 /// One short run per ecosystem the set-up installs, by id: Atari (ale-py,
@@ -475,12 +482,7 @@ fn image_settings_that_cannot_work_are_refused_with_the_way_out() {
         (&["--algo", "trpo", "--set", "policy=convnet"], "unknown policy 'convnet': use auto, cnn or mlp"),
     ];
     for (i, (extra, message)) in cases.into_iter().enumerate() {
-        let name = format!("r{i}");
-        let out = spaces_train(&dir, "spaces_env:Sides-v0", &name, "512", extra);
-        let stderr = text(&out.stderr);
-        assert_eq!(out.status.code(), Some(1), "{extra:?}: {stderr}");
-        assert!(stderr.lines().any(|l| l.starts_with("error") && l.contains(message)), "{extra:?}: {stderr}");
-        assert!(!dir.path().join("runs").join(&name).exists(), "{extra:?}: a refused run writes nothing");
+        assert_refused(&dir, "spaces_env:Sides-v0", &format!("r{i}"), extra, message);
     }
 }
 
@@ -497,14 +499,7 @@ fn spaces_natgrad_cannot_take_and_gsde_without_a_box_are_refused_with_the_way_ou
         ("spaces_env:Signals-v0", &["--env-kwargs", "bad=text"], "key 'mission' is a Text space"),
     ];
     for (i, (env, extra, message)) in cases.into_iter().enumerate() {
-        let name = format!("r{i}");
-        let out = spaces_train(&dir, env, &name, "1024", &[&["--algo", "trpo"], extra].concat());
-        let stderr = text(&out.stderr);
-        assert_eq!(out.status.code(), Some(1), "{env} {extra:?}: {stderr}");
-        // One line, however the space prints itself.
-        assert!(stderr.lines().any(|l| l.starts_with("error") && l.contains(message)), "{env} {extra:?}: {stderr}");
-        assert!(!stderr.contains("panicked"), "{stderr}");
-        assert!(!dir.path().join("runs").join(&name).exists(), "{env} {extra:?}: a refused run writes nothing");
+        assert_refused(&dir, env, &format!("r{i}"), &[&["--algo", "trpo"], extra].concat(), message);
     }
 }
 
