@@ -37,6 +37,15 @@ pub struct Episode {
     /// The physical state it started from (natgrad's own environments only),
     /// to start another implementation's episode from the same one.
     pub first_state: Option<Vec<f64>>,
+    /// Whether it ended at the goal, where the environment says (`is_success`).
+    pub success: Option<bool>,
+}
+
+/// The share of `episodes` that ended at the goal, among those whose
+/// environment says; `None` where none says.
+pub fn success_rate(episodes: &[Episode]) -> Option<f64> {
+    let said: Vec<bool> = episodes.iter().filter_map(|e| e.success).collect();
+    (!said.is_empty()).then(|| said.iter().filter(|s| **s).count() as f64 / said.len() as f64)
 }
 
 /// The run folder and checkpoint file that `target` names; with `best`, the
@@ -171,7 +180,7 @@ pub fn episodes(req: &EvalRequest) -> Result<(Vec<Episode>, Vec<render::Frame>, 
             if recording {
                 frames.push(capture(env.as_mut(), &run.env)?);
             }
-            returns.push(Episode { ret: running, length, first_obs, first_state });
+            returns.push(Episode { ret: running, length, first_obs, first_state, success: env.success() });
             (running, length) = (0.0, 0);
             obs = env.reset(None)?.to_vec();
             first_obs = obs.clone();
@@ -235,6 +244,9 @@ pub fn run(req: &EvalRequest) -> Result<()> {
         returns.len(),
         req.seed
     );
+    if let Some(rate) = success_rate(&episodes) {
+        println!("success rate {:.1}% (info[\"is_success\"] at each episode's end)", 100.0 * rate);
+    }
     if let Some(gif) = &req.gif {
         // Drawn scenes change little from step to step; rendered ones are thinned out.
         let delay = if drawn_natively(&run.env) { 2 } else { 4 };

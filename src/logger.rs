@@ -184,10 +184,14 @@ impl RunLogger {
 
     /// Logs an evaluation during training, at `step` environment steps:
     /// `eval/mean_reward` and `eval/mean_ep_length` (Stable-Baselines3's
-    /// tags) and a row of `evaluations.csv`.
+    /// tags), `eval/success_rate` where the environment reports success, and
+    /// a row of `evaluations.csv`.
     pub fn evaluation(&mut self, step: usize, e: &Evaluation) -> Result<()> {
         self.scalar(step, "eval/mean_reward", e.mean_return())?;
         self.scalar(step, "eval/mean_ep_length", e.mean_length())?;
+        if let Some(rate) = e.success_rate() {
+            self.scalar(step, "eval/success_rate", rate)?;
+        }
         self.events.flush().map_err(|err| anyhow::anyhow!("TensorBoard log: {err}"))?;
         let file = self.evaluations.as_mut().context("the run was opened without evaluations")?;
         let returns = e.returns.iter().map(|r| format!("{r:?}")).collect::<Vec<_>>().join(" ");

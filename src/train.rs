@@ -354,8 +354,9 @@ fn build(run: &RunConfig, checkpoint: Option<&Checkpoint>) -> Result<(Box<dyn Ag
         Some(c) => {
             if c.restore(agent.as_mut(), &mut collector)? == Restored::EpisodesRestart {
                 eprintln!(
-                    "note: {} cannot save its state (Gymnasium can snapshot MuJoCo environments only), so the \
-                     episodes in progress at the checkpoint restart; the agent continues exactly",
+                    "note: {} cannot save its state (natgrad snapshots MuJoCo environments, and others that \
+                     define natgrad_get_state() and natgrad_set_state(state)), so the episodes in progress at \
+                     the checkpoint restart; the agent continues exactly",
                     run.env
                 );
             }

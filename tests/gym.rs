@@ -266,6 +266,13 @@ class Sides(gym.Env):
         reward = float(action == self.side)
         return self._obs(), reward, False, False, {}
 
+    # What the generator does not hold (natgrad saves that itself).
+    def natgrad_get_state(self):
+        return self.side
+
+    def natgrad_set_state(self, side):
+        self.side = side
+
 
 register(id="Lock-v0", entry_point=Lock, max_episode_steps=10)
 register(id="Sides-v0", entry_point=Sides, max_episode_steps=10)
@@ -288,10 +295,18 @@ fn spaces_train(dir: &TempDir, env: &str, name: &str, total: &str, extra: &[&str
 }
 
 fn deterministic_mean(dir: &TempDir, run: &str) -> f64 {
+    deterministic_eval(dir, run).0
+}
+
+/// The mean return of 5 deterministic episodes, and their success rate in
+/// percent where the environment reports one.
+fn deterministic_eval(dir: &TempDir, run: &str) -> (f64, Option<f64>) {
     let eval = natgrad_in(dir.path(), &["eval", run, "--episodes", "5", "--deterministic"]);
     assert!(eval.status.success(), "{}", text(&eval.stderr));
     let stdout = text(&eval.stdout);
-    stdout.split("mean return ").nth(1).and_then(|t| t.split(' ').next()).unwrap().parse().unwrap()
+    let number_after =
+        |label: &str| stdout.split(label).nth(1).and_then(|t| t.split([' ', '%']).next()).map(|n| n.parse().unwrap());
+    (number_after("mean return ").unwrap(), number_after("success rate "))
 }
 
 /// TRPO learns each in 12,288 steps. Measured on seeds 1-4 (2026-12-04),
@@ -307,11 +322,19 @@ fn a_users_multi_discrete_multi_binary_and_dict_environments_learn() {
         ("spaces_env:Signals-v0", "async", 9.0, 10.0),
     ] {
         let name = &env[11..env.len() - 3];
-        let out = spaces_train(&dir, env, name, "12288", &["--algo", "trpo", "--vector-mode", mode]);
+        let evaluate = ["--eval-freq", "12288", "--eval-episodes", "4"];
+        let out = spaces_train(
+            &dir,
+            env,
+            name,
+            "12288",
+            &[&["--algo", "trpo", "--vector-mode", mode], &evaluate[..]].concat(),
+        );
         assert!(out.status.success(), "{env}: {}", text(&out.stderr));
         let mean = mean_return_of_last(&dir.path().join("runs").join(name), 20);
         assert!(mean > threshold, "{env}: mean return of the last 20 episodes {mean}");
-        assert_eq!(deterministic_mean(&dir, &format!("runs/{name}")), best, "{env}");
+        let (deterministic, success_rate) = deterministic_eval(&dir, &format!("runs/{name}"));
+        assert_eq!(deterministic, best, "{env}");
         // Signals says whether each episode's last step succeeded; the others say nothing.
         let (scalars, _) = read_events(&dir.path().join("runs").join(name));
         match (name, scalars.get("charts/success_rate")) {
@@ -321,9 +344,17 @@ fn a_users_multi_discrete_multi_binary_and_dict_environments_learn() {
                 // The policy is right on 98% of steps by then (9.8 of 10).
                 assert!(last > 0.9, "{rate:?}");
                 assert!(rate.first().unwrap().1 < 0.6, "random play succeeds on one step in three: {rate:?}");
+                // Its best policy is right on every step, the last one too.
+                assert_eq!(success_rate, Some(100.0));
+                assert_eq!(scalars.get("eval/success_rate").map(|r| r.last().unwrap().1), Some(1.0));
             }
             ("Signals", None) => panic!("no charts/success_rate for Signals"),
-            (_, rate) => assert!(rate.is_none(), "{env} says nothing of success: {rate:?}"),
+            (_, rate) => {
+                assert!(rate.is_none(), "{env} says nothing of success: {rate:?}");
+                assert_eq!(success_rate, None, "{env}");
+                assert!(!scalars.contains_key("eval/success_rate"), "{env}");
+                assert!(scalars.contains_key("eval/mean_reward"), "{env}");
+            }
         }
     }
 }
@@ -402,15 +433,21 @@ fn assert_refused(dir: &TempDir, env: &str, name: &str, args: &[&str], message: 
 
 /// One short run per ecosystem the set-up installs, by id: Atari (ale-py,
 /// with Gymnasium's AtariPreprocessing), MiniGrid (its preset's
-/// ImgObsWrapper), Gymnasium-Robotics (PointMaze's Dict observation) and
+/// ImgObsWrapper), Gymnasium-Robotics (PointMaze's and Fetch's Dict
+/// observations; Fetch through natgrad's mend of its joint-type check) and
 /// MuJoCo; `natgrad eval --gif` draws what Gymnasium renders (MuJoCo
-/// headless through EGL).
+/// headless through EGL), and reports Fetch's success rate.
 #[test]
 fn atari_minigrid_and_gymnasium_robotics_ids_train_from_the_set_up_and_draw() {
     let dir = TempDir::new("ecosystems");
     let atari = ["--env-wrapper", "gymnasium.wrappers.AtariPreprocessing:frame_skip=1,screen_size=42"];
-    let runs: [(&str, &[&str]); 4] =
-        [("ALE/Pong-v5", &atari), ("MiniGrid-Empty-5x5-v0", &[]), ("PointMaze_UMaze-v3", &[]), ("Hopper-v5", &[])];
+    let runs: [(&str, &[&str]); 5] = [
+        ("ALE/Pong-v5", &atari),
+        ("MiniGrid-Empty-5x5-v0", &[]),
+        ("PointMaze_UMaze-v3", &[]),
+        ("Hopper-v5", &[]),
+        ("FetchReachDense-v4", &[]),
+    ];
     for (i, (env, extra)) in runs.into_iter().enumerate() {
         let name = format!("r{i}");
         let mut args = vec!["train", "--algo", "trpo", "--env", env, "--run-name", &name, "--total-steps", "1024"];
@@ -440,6 +477,9 @@ fn atari_minigrid_and_gymnasium_robotics_ids_train_from_the_set_up_and_draw() {
             text(&out.stdout).split(" frames").next().unwrap().rsplit('(').next().unwrap().parse().unwrap();
         assert!(frames >= 2, "{run}: {}", text(&out.stdout));
     }
+    let out = natgrad_in(dir.path(), &["eval", "runs/r4", "--episodes", "2"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("success rate "), "{}", text(&out.stdout));
     // Without its preset's wrapper, MiniGrid's mission string is refused with the way out.
     let mut args = vec!["train", "--algo", "trpo", "--env", "MiniGrid-Empty-5x5-v0", "--env-wrapper", "none"];
     args.extend(["--quiet", "--logdir", "runs", "--run-name", "bare"]);
@@ -466,6 +506,25 @@ fn a_users_image_environment_learns_through_a_cnn() {
         let out = spaces_train(&dir, "spaces_env:Sides-v0", name, "512", &[&["--algo", "trpo"], extra].concat());
         assert!(out.status.success(), "{name}: {}", text(&out.stderr));
     }
+}
+
+/// Both CNNs, their optimiser and the environments' generators are in the
+/// checkpoint: stopped after three iterations and resumed, an image run takes
+/// the same steps as the straight one.
+#[test]
+fn an_image_run_stopped_and_resumed_reproduces_the_straight_run() {
+    let dir = spaces_dir("spaces-images-resume");
+    for (name, total) in [("straight", "1536"), ("split", "768")] {
+        let out = spaces_train(&dir, "spaces_env:Sides-v0", name, total, &["--algo", "trpo", "--seed", "3"]);
+        assert!(out.status.success(), "{name}: {}", text(&out.stderr));
+    }
+    let resumed = natgrad_in(dir.path(), &["train", "--resume", "runs/split", "--total-steps", "1536", "--quiet"]);
+    assert!(resumed.status.success(), "{}", text(&resumed.stderr));
+    assert!(!text(&resumed.stderr).contains("restart"), "{}", text(&resumed.stderr));
+    let (straight, split) = (dir.path().join("runs/straight"), dir.path().join("runs/split"));
+    assert_eq!(curve(&split).len(), 1 + 6);
+    assert_eq!(curve(&split), curve(&straight));
+    assert_eq!(deterministic_mean(&dir, "runs/split"), deterministic_mean(&dir, "runs/straight"));
 }
 
 /// What a CNN policy cannot do is refused before anything is written, each

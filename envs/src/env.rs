@@ -70,6 +70,13 @@ pub trait Env: Send {
     fn render_rgb(&mut self) -> Result<Option<RgbImage>, EnvError> {
         Ok(None)
     }
+
+    /// Whether the last step reached the task's goal, where the environment
+    /// says so in its `info` (Gymnasium-Robotics' `is_success`, PointMaze's
+    /// `success`); `None` where it does not.
+    fn success(&self) -> Option<bool> {
+        None
+    }
 }
 
 /// An RGB picture, row after row, three bytes a pixel.
@@ -115,5 +122,8 @@ impl<E: Env + ?Sized> Env for Box<E> {
     }
     fn render_rgb(&mut self) -> Result<Option<RgbImage>, EnvError> {
         (**self).render_rgb()
+    }
+    fn success(&self) -> Option<bool> {
+        (**self).success()
     }
 }

@@ -54,7 +54,7 @@ pub enum EnvError {
     BadSnapshot(&'static str),
 
     #[error(
-        "'{id}' cannot save its state (Gymnasium can snapshot MuJoCo environments only); its episodes in progress restart on resume"
+        "'{id}' cannot save its state (natgrad snapshots MuJoCo environments, and others that define natgrad_get_state() and natgrad_set_state(state)); its episodes in progress restart on resume"
     )]
     NotRestorable { id: String },
 

@@ -92,4 +92,8 @@ impl<E: Env> Env for TimeLimit<E> {
     fn render_rgb(&mut self) -> Result<Option<crate::env::RgbImage>, EnvError> {
         self.inner.render_rgb()
     }
+
+    fn success(&self) -> Option<bool> {
+        self.inner.success()
+    }
 }

@@ -16,6 +16,9 @@ use crate::rollout::{ActionScratch, env_actions};
 pub struct Evaluation {
     pub returns: Vec<f64>,
     pub lengths: Vec<usize>,
+    /// Whether each episode ended at the goal, for the episodes whose
+    /// environment says so (`is_success` in `info`).
+    pub successes: Vec<bool>,
 }
 
 impl Evaluation {
@@ -31,6 +34,12 @@ impl Evaluation {
 
     pub fn mean_length(&self) -> f64 {
         mean(&self.lengths.iter().map(|l| *l as f64).collect::<Vec<_>>())
+    }
+
+    /// The share of episodes that ended at the goal, where the environment says.
+    pub fn success_rate(&self) -> Option<f64> {
+        (!self.successes.is_empty())
+            .then(|| self.successes.iter().filter(|s| **s).count() as f64 / self.successes.len() as f64)
     }
 }
 
@@ -85,6 +94,7 @@ pub fn evaluate(
                 played[e.env_index] += 1;
                 result.returns.push(e.episode_return);
                 result.lengths.push(e.length);
+                result.successes.extend(e.success);
             }
         }
         obs.copy_from_slice(step.obs);
@@ -108,9 +118,11 @@ mod tests {
 
     #[test]
     fn the_statistics_are_those_of_the_returns() {
-        let e = Evaluation { returns: vec![1.0, 3.0], lengths: vec![10, 30] };
-        assert_eq!((e.mean_return(), e.std_return(), e.mean_length()), (2.0, 1.0, 20.0));
+        let e = Evaluation { returns: vec![1.0, 3.0], lengths: vec![10, 30], successes: vec![] };
+        assert_eq!((e.mean_return(), e.std_return(), e.mean_length(), e.success_rate()), (2.0, 1.0, 20.0, None));
         assert!(Evaluation::default().mean_return().is_nan());
+        let goals = Evaluation { successes: vec![true, false, true, true], ..e };
+        assert_eq!(goals.success_rate(), Some(0.75));
     }
 
     fn pendulum_policy() -> (Policy, natgrad_envs::BoxSpace) {

@@ -77,6 +77,38 @@ def _load_plugins():
                 importlib.import_module(name)
             except Exception:
                 pass
+    _mend_robotics_joint_types()
+
+
+class _MujocoWithIntEnums:
+    """The `mujoco` module, with its joint and equality enums as plain ints."""
+
+    def __init__(self, module):
+        self._module = module
+
+    def __getattr__(self, name):
+        value = getattr(self._module, name)
+        if name in ("mjtJoint", "mjtEq"):
+            return type(name, (), {k: int(v) for k, v in value.__members__.items()})
+        return value
+
+
+def _mend_robotics_joint_types():
+    """Gymnasium-Robotics 1.4.2 asserts `model.jnt_type[j] in (mjJNT_HINGE,
+    mjJNT_SLIDE)`. Under MuJoCo 4.0.0 an enum member compared with a numpy
+    int answers False instead of deferring, so every Fetch environment
+    fails in its constructor. Its joint helpers get the enums as ints; the
+    physics is untouched. Applied only while the two disagree."""
+    try:
+        import mujoco
+        from gymnasium_robotics.utils import mujoco_utils
+    except Exception:
+        return
+    if mujoco.mjtJoint.mjJNT_HINGE == np.int32(int(mujoco.mjtJoint.mjJNT_HINGE)):
+        return
+    if isinstance(mujoco_utils.mujoco, _MujocoWithIntEnums):
+        return
+    mujoco_utils.mujoco = _MujocoWithIntEnums(mujoco_utils.mujoco)
 
 
 def registered_ids():
@@ -305,8 +337,11 @@ class Snapshots(gym.Wrapper):
     """Outermost wrapper of every copy: saves and restores the state of a
     MuJoCo environment (physics with the solver's warm start, random generator,
     time limit), exactly, as `natgrad_state` (bytes, or None where it cannot).
-    It also holds the observation space natgrad describes, where vector
-    environments can read it (`get_attr`)."""
+    Any other environment is saved the same way if it defines
+    `natgrad_get_state()` (returning something picklable) and
+    `natgrad_set_state(state)`: natgrad keeps its random generator and the
+    wrappers' counters itself. It also holds the observation space natgrad
+    describes, where vector environments can read it (`get_attr`)."""
 
     def __init__(self, env):
         super().__init__(env)
@@ -315,16 +350,21 @@ class Snapshots(gym.Wrapper):
     @property
     def natgrad_state(self):
         unwrapped = self.env.unwrapped
-        if not _is_mujoco(unwrapped):
-            return None
-        import mujoco
+        if _is_mujoco(unwrapped):
+            import mujoco
 
-        spec = mujoco.mjtState.mjSTATE_INTEGRATION
-        physics = np.empty(mujoco.mj_stateSize(unwrapped.model, spec))
-        mujoco.mj_getState(unwrapped.model, unwrapped.data, physics, spec)
+            spec = mujoco.mjtState.mjSTATE_INTEGRATION
+            physics = np.empty(mujoco.mj_stateSize(unwrapped.model, spec))
+            mujoco.mj_getState(unwrapped.model, unwrapped.data, physics, spec)
+            own = None
+        elif _saves_itself(unwrapped):
+            physics, own = None, unwrapped.natgrad_get_state()
+        else:
+            return None
         return pickle.dumps(
             {
                 "physics": physics,
+                "own": own,
                 "rng": unwrapped.np_random.bit_generator.state,
                 "wrappers": [_wrapper_state(w) for w in _wrapper_chain(self.env)],
             }
@@ -332,13 +372,16 @@ class Snapshots(gym.Wrapper):
 
     @natgrad_state.setter
     def natgrad_state(self, blob):
-        import mujoco
-
         saved = pickle.loads(blob)
         unwrapped = self.env.unwrapped
-        spec = mujoco.mjtState.mjSTATE_INTEGRATION
-        mujoco.mj_setState(unwrapped.model, unwrapped.data, saved["physics"], spec)
-        mujoco.mj_forward(unwrapped.model, unwrapped.data)
+        if saved["physics"] is not None:
+            import mujoco
+
+            spec = mujoco.mjtState.mjSTATE_INTEGRATION
+            mujoco.mj_setState(unwrapped.model, unwrapped.data, saved["physics"], spec)
+            mujoco.mj_forward(unwrapped.model, unwrapped.data)
+        else:
+            unwrapped.natgrad_set_state(saved["own"])
         unwrapped.np_random.bit_generator.state = saved["rng"]
         for wrapper, state in zip(_wrapper_chain(self.env), saved["wrappers"]):
             wrapper.__dict__.update(state)
@@ -350,6 +393,13 @@ def _is_mujoco(unwrapped):
     except Exception:
         return False
     return isinstance(unwrapped, MujocoEnv)
+
+
+def _saves_itself(unwrapped):
+    """Whether a user's environment offers natgrad its own state."""
+    return callable(getattr(unwrapped, "natgrad_get_state", None)) and callable(
+        getattr(unwrapped, "natgrad_set_state", None)
+    )
 
 
 def _wrapper_chain(env):
@@ -583,8 +633,9 @@ class Single:
         a = _decode_actions(self, action)
         if self.discrete_start is not None:
             a = int(a)
-        obs, reward, terminated, truncated, _ = self.env.step(a)
-        return (np.asarray(obs, dtype=np.float32).reshape(-1).tobytes(), float(reward), bool(terminated), bool(truncated))
+        obs, reward, terminated, truncated, info = self.env.step(a)
+        obs = np.asarray(obs, dtype=np.float32).reshape(-1).tobytes()
+        return (obs, float(reward), bool(terminated), bool(truncated), _success_of(info))
 
     def render(self):
         """(rgb bytes, height, width) of `env.render()` in rgb_array mode."""

@@ -134,6 +134,7 @@ pub struct GymEnv {
     described: Described,
     obs_dim: usize,
     steps: u64,
+    success: Option<bool>,
 }
 
 impl GymEnv {
@@ -144,7 +145,7 @@ impl GymEnv {
             let handle = bridge.getattr("Single")?.call1((gym_id(id), kwargs(py, options)?, wrappers(py, options)?))?;
             let described = describe(&handle, id, options)?;
             let obs_dim = described.observation_space.flat_dim();
-            Ok(Self { handle: handle.unbind(), described, obs_dim, steps: 0 })
+            Ok(Self { handle: handle.unbind(), described, obs_dim, steps: 0, success: None })
         })
     }
 
@@ -201,6 +202,7 @@ impl Env for GymEnv {
 
     fn reset(&mut self, seed: Option<u64>) -> Result<Observation, EnvError> {
         let bytes: Vec<u8> = self.call("reset", |h| h.call_method1("reset", (seed,))?.extract())?;
+        self.success = None;
         let obs: Observation = f32s(&bytes).collect();
         self.check_obs(&obs, "reset")?;
         Ok(obs)
@@ -213,9 +215,10 @@ impl Env for GymEnv {
             Action::Continuous(x) => f32_bytes(x),
             Action::Indices(a) => a.iter().flat_map(|v| v.to_ne_bytes()).collect(),
         };
-        let (obs, reward, terminated, truncated): (Vec<u8>, f64, bool, bool) =
+        let (obs, reward, terminated, truncated, success): (Vec<u8>, f64, bool, bool, i8) =
             self.call("step", |h| h.call_method1("step", (PyBytes::new(h.py(), &bytes),))?.extract())?;
         self.steps += 1;
+        self.success = (success >= 0).then_some(success == 1);
         let obs: Observation = f32s(&obs).collect();
         self.check_obs(&obs, "step")?;
         check_finite(&self.described.spec.id, "reward", &[reward], self.steps, 0)?;
@@ -247,6 +250,10 @@ impl Env for GymEnv {
         let (pixels, height, width): (Vec<u8>, usize, usize) =
             self.call("render", |h| h.call_method0("render")?.extract())?;
         Ok(Some(RgbImage { width, height, pixels }))
+    }
+
+    fn success(&self) -> Option<bool> {
+        self.success
     }
 }
 
