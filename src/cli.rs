@@ -160,6 +160,14 @@ struct TrainArgs {
     /// Continue the run in RUN_DIR from its last checkpoint.
     #[arg(long, value_name = "RUN_DIR")]
     resume: Option<PathBuf>,
+    /// With --run-name: if that run folder exists, continue it from its
+    /// checkpoint (the settings given must be those it started with; exit at
+    /// once if it is complete) instead of refusing; a folder without a
+    /// checkpoint is moved aside to NAME.incomplete-UNIXTIME and the run
+    /// starts afresh. For job arrays and requeued jobs: the same command,
+    /// resubmitted, finishes what is missing.
+    #[arg(long, conflicts_with = "resume")]
+    resume_existing: bool,
     /// Evaluate the policy every this many environment steps during training
     /// (deterministic actions, copies of their own, the observation
     /// statistics of the moment; eval/mean_reward in TensorBoard,
@@ -450,6 +458,7 @@ fn train_command(args: TrainArgs) -> Result<ExitCode> {
         flags: args.hyperparameters.0,
         quiet: args.quiet,
         resume: args.resume,
+        resume_existing: args.resume_existing,
         env_kwargs: args.env_kwargs,
         env_wrappers: args.env_wrappers,
         vector_mode: args.vector_mode,

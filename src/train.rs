@@ -91,6 +91,27 @@ pub fn make_options(env_kwargs: &[String], env_wrappers: &[String], vector_mode:
 }
 
 impl RunConfig {
+    /// The settings that make `self` another run than `other`: everything
+    /// but what a resume may change (total steps, threads, device, the
+    /// critic's thread) and the version that wrote it.
+    fn settings_differing_from(&self, other: &RunConfig) -> Vec<&'static str> {
+        [
+            (self.algo != other.algo, "algo"),
+            (self.env != other.env, "env"),
+            (self.seed != other.seed, "seed"),
+            (self.env_kwargs != other.env_kwargs, "env_kwargs"),
+            (self.env_wrappers != other.env_wrappers, "env_wrappers"),
+            (self.vector_mode != other.vector_mode, "vector_mode"),
+            (self.eval_freq != other.eval_freq, "eval_freq"),
+            (self.eval_episodes != other.eval_episodes, "eval_episodes"),
+            (self.n_eval_envs != other.n_eval_envs, "n_eval_envs"),
+            (self.hyperparameters != other.hyperparameters, "hyperparameters"),
+        ]
+        .into_iter()
+        .filter_map(|(differs, name)| differs.then_some(name))
+        .collect()
+    }
+
     pub fn read(run_dir: &Path) -> Result<Self> {
         let path = run_dir.join("config.toml");
         let text = std::fs::read_to_string(&path)
@@ -130,6 +151,8 @@ pub struct TrainRequest {
     pub flags: Vec<(String, String)>,
     pub quiet: bool,
     pub resume: Option<PathBuf>,
+    /// Continue the `run_name` folder if it exists (job arrays, requeues).
+    pub resume_existing: bool,
     pub env_kwargs: Vec<String>,
     /// `--env-wrapper`, as given; empty: the preset's; `none` alone: none.
     pub env_wrappers: Vec<String>,
@@ -145,12 +168,15 @@ pub struct TrainRequest {
 #[derive(Debug, PartialEq, Eq)]
 pub enum Outcome {
     Finished,
-    /// Stopped by Ctrl-C after checkpointing.
+    /// Stopped by Ctrl-C or SIGTERM after checkpointing.
     Interrupted,
 }
 
-/// Ctrl-C: the first press asks the run to stop after the current iteration;
-/// a second one ends the process at once (status 130).
+/// Ctrl-C, SIGTERM or SIGHUP: the first asks the run to stop after the
+/// current iteration and write its checkpoint; a second ends the process at
+/// once (status 130). SIGTERM is how Slurm preempts a job or ends one at its
+/// time limit (then SIGKILL after its KillWait, 30 s by default), and how
+/// `scancel` and `kill` stop one.
 fn interrupt_flag() -> Arc<AtomicBool> {
     let stop = Arc::new(AtomicBool::new(false));
     let presses = Arc::new(AtomicUsize::new(0));
@@ -158,7 +184,9 @@ fn interrupt_flag() -> Arc<AtomicBool> {
     let installed = ctrlc::set_handler(move || {
         if presses.fetch_add(1, Ordering::SeqCst) == 0 {
             flag.store(true, Ordering::SeqCst);
-            eprintln!("\nstopping after this iteration and writing a checkpoint (press Ctrl-C again to stop at once)");
+            eprintln!(
+                "\nstopping after this iteration and writing a checkpoint (a second Ctrl-C or SIGTERM stops at once)"
+            );
         } else {
             eprintln!("\nstopped at once, without writing a new checkpoint");
             // _exit, not exit: exit would run libtorch's static destructors
@@ -208,6 +236,18 @@ pub fn env_wrappers(given: &[String], env: &str) -> Vec<String> {
 
 /// Resolves a fresh run's configuration and creates its folder, locked.
 fn start(req: &TrainRequest, algo: &str, env: &str) -> Result<(RunConfig, PathBuf, RunLock)> {
+    let (run, name) = fresh_config(req, algo, env)?;
+    let dir = create_run_dir(&req.logdir, &name)?;
+    let lock = RunLock::acquire(&dir)?;
+    let text = format!("# natgrad {} run configuration\n{}", run.natgrad_version, toml::to_string(&run)?);
+    std::fs::write(dir.join("config.toml"), text)
+        .with_context(|| format!("cannot write {}/config.toml", dir.display()))?;
+    Ok((run, dir, lock))
+}
+
+/// A fresh run's configuration, every setting checked, and its folder's
+/// name; nothing is written.
+fn fresh_config(req: &TrainRequest, algo: &str, env: &str) -> Result<(RunConfig, String)> {
     let algo = Algo::parse(algo)?;
     let vector_mode = req.vector_mode.clone().unwrap_or_else(default_vector_mode);
     let env_wrappers = env_wrappers(&req.env_wrappers, env);
@@ -259,12 +299,53 @@ fn start(req: &TrainRequest, algo: &str, env: &str) -> Result<(RunConfig, PathBu
         n_eval_envs,
         hyperparameters: agent_config.to_table(),
     };
-    let dir = create_run_dir(&req.logdir, &name)?;
+    Ok((run, name))
+}
+
+/// `--resume-existing`: the run folder `--run-name` names, if it exists, for
+/// a job that may be a resubmission of itself. A folder with a checkpoint is
+/// resumed when it was started with the settings given; one without (killed
+/// before its first checkpoint) is moved aside, never deleted, and `None`
+/// says to start afresh.
+fn open_existing(req: &TrainRequest, algo: &str, env: &str) -> Result<Option<OpenRun>> {
+    let Some(name) = &req.run_name else {
+        bail!("--resume-existing needs --run-name: it continues the run folder of that name if it exists");
+    };
+    validate_run_name(name)?;
+    let dir = req.logdir.join(name);
+    if !dir.exists() {
+        return Ok(None);
+    }
     let lock = RunLock::acquire(&dir)?;
-    let text = format!("# natgrad {} run configuration\n{}", run.natgrad_version, toml::to_string(&run)?);
-    std::fs::write(dir.join("config.toml"), text)
-        .with_context(|| format!("cannot write {}/config.toml", dir.display()))?;
-    Ok((run, dir, lock))
+    if !dir.join(checkpoint::FILE_NAME).exists() {
+        let now = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+        let aside = req.logdir.join(format!("{name}.incomplete-{now}"));
+        drop(lock);
+        std::fs::rename(&dir, &aside)
+            .with_context(|| format!("cannot move {} (no checkpoint) aside to {}", dir.display(), aside.display()))?;
+        eprintln!(
+            "note: {} had no checkpoint (stopped before its first); moved to {} and started afresh",
+            dir.display(),
+            aside.display()
+        );
+        return Ok(None);
+    }
+    let (given, _) = fresh_config(req, algo, env)?;
+    let mut run = RunConfig::read(&dir)?;
+    let differing = run.settings_differing_from(&given);
+    if !differing.is_empty() {
+        bail!(
+            "{} was started with other settings ({}); --resume-existing continues a run only with the settings it \
+             was started with: give the same ones, or another --run-name",
+            dir.display(),
+            differing.join(", ")
+        );
+    }
+    (run.total_steps, run.threads, run.device, run.parallel_critic) =
+        (given.total_steps, given.threads, given.device, given.parallel_critic);
+    let checkpoint = Checkpoint::read(&dir)?;
+    checkpoint.check_matches(&run.algo, &run.env)?;
+    Ok(Some(OpenRun { run, dir, _lock: lock, checkpoint: Some(checkpoint) }))
 }
 
 /// Options that may change when a run is resumed; everything else is fixed
@@ -331,6 +412,11 @@ fn open_run(req: &TrainRequest) -> Result<OpenRun> {
             let (Some(algo), Some(env)) = (&req.algo, &req.env) else {
                 bail!("natgrad train needs --algo and --env (or --resume RUN_DIR); see natgrad train --help");
             };
+            if req.resume_existing
+                && let Some(open) = open_existing(req, algo, env)?
+            {
+                return Ok(open);
+            }
             let (run, dir, lock) = start(req, algo, env)?;
             Ok(OpenRun { run, dir, _lock: lock, checkpoint: None })
         }
@@ -524,6 +610,13 @@ impl Session<'_> {
 /// Runs `natgrad train`.
 pub fn run(req: &TrainRequest) -> Result<Outcome> {
     let OpenRun { run, dir, _lock, checkpoint } = open_run(req)?;
+    if req.resume_existing
+        && let Some(c) = &checkpoint
+        && c.meta.total_steps >= run.total_steps
+    {
+        println!("{}: complete ({} steps); nothing to do", dir.display(), c.meta.total_steps);
+        return Ok(Outcome::Finished);
+    }
     let (mut agent, mut collector, first_iteration) = build(&run, checkpoint.as_ref())?;
     let resumed_at = checkpoint.as_ref().map(|c| (c.meta.iterations, c.meta.total_steps));
     let mut logger = RunLogger::open(&dir, resumed_at, run.eval_freq > 0)?;

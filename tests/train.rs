@@ -304,6 +304,40 @@ fn a_run_evaluates_during_training_without_changing_what_it_learns() {
     assert!(!tmp.path().join("zero").exists());
 }
 
+/// What a Slurm task lives through: SIGTERM (preemption, the time limit,
+/// `scancel`) stops the run after its iteration with a checkpoint; the same
+/// command, resubmitted, resumes it and ends equal to a straight run; once
+/// more, it finds the run complete and does nothing. A resubmission with
+/// other settings is refused.
+#[test]
+fn a_job_stopped_by_sigterm_and_resubmitted_reproduces_the_straight_run() {
+    let tmp = TempDir::new("resume-existing");
+    let args = |name: &str, extra: &[&str]| {
+        let settings = [&["--total-steps", "20480", "--seed", "2", "--resume-existing"], extra].concat();
+        trpo_args("Acrobot-v1", &tmp, name, &settings)
+    };
+    let straight = natgrad_args(&args("straight", &[]));
+    assert!(straight.status.success(), "{}", text(&straight.stderr));
+    let job = tmp.path().join("job");
+    let stopped = interrupt_after(&args("job", &[]), &job.join("progress.csv"), 2, libc::SIGTERM);
+    assert_eq!(stopped.status.code(), Some(130), "{}", text(&stopped.stderr));
+    assert!(csv_rows(&job.join("progress.csv")).len() - 1 < 10, "the run should have stopped early");
+    let other = natgrad_args(&args("job", &["--set", "gamma=0.9"]));
+    assert_eq!(other.status.code(), Some(1));
+    assert!(
+        text(&other.stderr).contains("was started with other settings (hyperparameters)"),
+        "{}",
+        text(&other.stderr)
+    );
+    let resubmitted = natgrad_args(&args("job", &[]));
+    assert!(resubmitted.status.success(), "{}", text(&resubmitted.stderr));
+    assert_eq!(curve(&job), curve(&tmp.path().join("straight")));
+    let again = natgrad_args(&args("job", &[]));
+    assert!(again.status.success(), "{}", text(&again.stderr));
+    assert!(text(&again.stdout).contains("complete (20480 steps); nothing to do"), "{}", text(&again.stdout));
+    assert_eq!(curve(&job), curve(&tmp.path().join("straight")));
+}
+
 #[test]
 fn a_gsde_run_stopped_and_resumed_draws_the_same_exploration_matrices() {
     // Pendulum's preset explores with gSDE, a new matrix every 4 steps.

@@ -306,7 +306,7 @@ impl GymVecEnv {
         let (handle, described) = match options.vector_mode {
             // Worker processes must not see the terminal's Ctrl-C: natgrad
             // finishes its iteration and closes them itself.
-            VectorMode::Async => python::with_sigint_blocked(|| python::with_bridge(id, "make_vec", make))?,
+            VectorMode::Async => python::with_stop_signals_blocked(|| python::with_bridge(id, "make_vec", make))?,
             VectorMode::Sync => python::with_bridge(id, "make_vec", make)?,
         };
         let obs_dim = described.observation_space.flat_dim();

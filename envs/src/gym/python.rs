@@ -123,16 +123,20 @@ pub(crate) fn registered_ids(during: &str) -> Result<Vec<String>, EnvError> {
     with_bridge("", during, |_, bridge| bridge.getattr("registered_ids")?.call0()?.extract())
 }
 
-/// Blocks SIGINT on this thread while `f` runs, so that processes forked
-/// meanwhile (Gymnasium's async workers) inherit it blocked and never see a
-/// terminal's Ctrl-C; a Ctrl-C that arrives meanwhile is delivered after.
-pub(crate) fn with_sigint_blocked<T>(f: impl FnOnce() -> T) -> T {
+/// Blocks SIGINT, SIGTERM and SIGHUP on this thread while `f` runs, so that
+/// processes forked meanwhile (Gymnasium's async workers) inherit them
+/// blocked and never see a terminal's Ctrl-C or the SIGTERM that Slurm sends
+/// every process of a job it preempts: natgrad stops them itself after its
+/// checkpoint. A signal that arrives meanwhile is delivered after.
+pub(crate) fn with_stop_signals_blocked<T>(f: impl FnOnce() -> T) -> T {
     // SAFETY: plain signal-mask calls on a zero-initialised, then filled, set.
     unsafe {
         let mut set: libc::sigset_t = std::mem::zeroed();
         let mut old: libc::sigset_t = std::mem::zeroed();
         libc::sigemptyset(&mut set);
-        libc::sigaddset(&mut set, libc::SIGINT);
+        for signal in [libc::SIGINT, libc::SIGTERM, libc::SIGHUP] {
+            libc::sigaddset(&mut set, signal);
+        }
         libc::pthread_sigmask(libc::SIG_BLOCK, &set, &mut old);
         let out = f();
         libc::pthread_sigmask(libc::SIG_SETMASK, &old, std::ptr::null_mut());
