@@ -11,6 +11,7 @@ use crate::compare::{self, CompareRequest};
 use crate::config;
 use crate::demo::{self, NgdRequest};
 use crate::eval::{self, EvalRequest};
+use crate::launch::{Launcher, SlurmOptions};
 use crate::scores;
 use crate::train::{self, Outcome, TrainRequest};
 
@@ -281,9 +282,39 @@ struct CompareArgs {
     /// Environment steps per run [default: the environment's preset].
     #[arg(long)]
     total_steps: Option<usize>,
-    /// Runs at a time [default: the number of CPU cores].
+    /// Runs at a time, with --launcher local [default: the number of CPU cores].
     #[arg(long)]
     jobs: Option<usize>,
+    /// Where the runs run: local (a process pool on this machine), print
+    /// (write one complete natgrad train command line per run to stdout and
+    /// commands.txt, for GNU parallel or any scheduler; run nothing) or slurm
+    /// (write one sbatch job-array script into the comparison folder and
+    /// submit it). Run folders must be on a file system every node sees;
+    /// each command is safe to run again: it resumes an unfinished run and
+    /// leaves a finished one alone.
+    #[arg(long, value_parser = ["local", "print", "slurm"], default_value = "local")]
+    launcher: String,
+    /// Slurm partition of the job array.
+    #[arg(long, value_name = "NAME")]
+    slurm_partition: Option<String>,
+    /// CPUs per Slurm task; with 2 or more the critic fits on a core of its own.
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    cpus_per_task: usize,
+    /// Time limit of each Slurm task (sbatch --time, e.g. 2:00:00); at it
+    /// Slurm sends SIGTERM and the run checkpoints.
+    #[arg(long, value_name = "TIME")]
+    slurm_time: Option<String>,
+    /// At most this many Slurm tasks at once (the array's %K).
+    #[arg(long, value_name = "K")]
+    slurm_max_running: Option<usize>,
+    /// A further sbatch option for the array, as on sbatch's command line
+    /// (e.g. --slurm-option=--mem=4G or --slurm-option=--requeue); repeatable.
+    #[arg(long = "slurm-option", value_name = "OPTION", allow_hyphen_values = true)]
+    slurm_options: Vec<String>,
+    /// With --launcher slurm: wait for the array (polling squeue), then write
+    /// the report.
+    #[arg(long)]
+    wait: bool,
     /// Folder under which the comparison's folder is created.
     #[arg(long, default_value = "runs")]
     logdir: PathBuf,
@@ -315,7 +346,7 @@ struct CompareArgs {
     #[arg(
         long,
         value_name = "COMPARE_DIR",
-        conflicts_with_all = ["env", "total_steps", "jobs", "env_kwargs", "env_wrappers", "vector_mode", "eval_freq"]
+        conflicts_with_all = ["env", "total_steps", "jobs", "env_kwargs", "env_wrappers", "vector_mode", "eval_freq", "launcher"]
     )]
     report: Option<PathBuf>,
 }
@@ -415,10 +446,45 @@ fn statistics_command(path: &Path, csv: Option<&Path>, plot: Option<&Path>) -> R
     Ok(())
 }
 
+/// The launcher the compare options describe; Slurm's options only with Slurm.
+fn launcher(args: &CompareArgs) -> Result<Launcher> {
+    let slurm_given = [
+        (args.slurm_partition.is_some(), "--slurm-partition"),
+        (args.cpus_per_task != 1, "--cpus-per-task"),
+        (args.slurm_time.is_some(), "--slurm-time"),
+        (args.slurm_max_running.is_some(), "--slurm-max-running"),
+        (!args.slurm_options.is_empty(), "--slurm-option"),
+        (args.wait, "--wait"),
+    ];
+    if args.launcher != "slurm"
+        && let Some((_, flag)) = slurm_given.iter().find(|(given, _)| *given)
+    {
+        anyhow::bail!("{flag} is an option of --launcher slurm, not of --launcher {}", args.launcher);
+    }
+    if args.launcher != "local" && args.jobs.is_some() {
+        anyhow::bail!("--jobs is an option of --launcher local; Slurm's limit is --slurm-max-running");
+    }
+    Ok(match args.launcher.as_str() {
+        "print" => Launcher::Print,
+        "slurm" => Launcher::Slurm(SlurmOptions {
+            partition: args.slurm_partition.clone(),
+            cpus_per_task: args.cpus_per_task,
+            time: args.slurm_time.clone(),
+            max_running: args.slurm_max_running,
+            options: args.slurm_options.clone(),
+            wait: args.wait,
+        }),
+        _ => Launcher::Local {
+            jobs: args.jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())),
+        },
+    })
+}
+
 fn compare_command(args: CompareArgs) -> Result<()> {
     if args.eval_episodes == Some(0) {
         anyhow::bail!("--eval-episodes must be at least 1");
     }
+    let launcher = launcher(&args)?;
     match (args.report, args.env) {
         (Some(group), _) => compare::report_existing(&group, args.eval_episodes, args.gif),
         (None, Some(env)) => compare::run(&CompareRequest {
@@ -426,7 +492,7 @@ fn compare_command(args: CompareArgs) -> Result<()> {
             algos: args.algos,
             seeds: args.seeds,
             total_steps: args.total_steps,
-            jobs: args.jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())),
+            launcher,
             logdir: args.logdir,
             eval_episodes: args.eval_episodes,
             env_kwargs: args.env_kwargs,

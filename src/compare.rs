@@ -13,6 +13,7 @@ use natgrad_envs::make_with;
 
 use crate::config::{self, Algo};
 use crate::eval::{self, EvalRequest};
+use crate::launch::{self, Launcher};
 use crate::logger::{self, CSV_NAME as PROGRESS_NAME, EPISODES_NAME};
 use crate::plot::{self, Band, XAxis};
 use crate::run_lock::RunLock;
@@ -30,7 +31,8 @@ pub struct CompareRequest {
     pub algos: String,
     pub seeds: usize,
     pub total_steps: Option<usize>,
-    pub jobs: usize,
+    /// Where the runs run: this machine, a printed list, or Slurm.
+    pub launcher: Launcher,
     pub logdir: PathBuf,
     /// Deterministic episodes per run in the final evaluation (the preset's if `None`).
     pub eval_episodes: Option<usize>,
@@ -149,15 +151,6 @@ pub fn run(req: &CompareRequest) -> Result<()> {
     let wrappers = crate::train::env_wrappers(&req.env_wrappers, &req.env);
     let options = crate::train::make_options(&req.env_kwargs, &wrappers, vector_mode)?;
     let spec = make_with(&req.env, &options)?.spec().clone();
-    let eval_freq = req.eval_freq.map(|f| f.to_string());
-    let env_args: Vec<&str> = req
-        .env_kwargs
-        .iter()
-        .flat_map(|kv| ["--env-kwargs", kv.as_str()])
-        .chain(req.env_wrappers.iter().flat_map(|w| ["--env-wrapper", w.as_str()]))
-        .chain(["--vector-mode", vector_mode])
-        .chain(eval_freq.iter().flat_map(|f| ["--eval-freq", f.as_str()]))
-        .collect();
     let algos: Vec<Variant> = req
         .algos
         .split(',')
@@ -170,64 +163,162 @@ pub fn run(req: &CompareRequest) -> Result<()> {
     if algos.is_empty() {
         bail!("--algos is empty; give a comma-separated list such as trpo,vpg");
     }
-    if req.seeds == 0 || req.jobs == 0 {
-        bail!("--seeds and --jobs must be at least 1");
+    if req.seeds == 0 {
+        bail!("--seeds must be at least 1");
+    }
+    match &req.launcher {
+        Launcher::Local { jobs: 0 } => bail!("--jobs must be at least 1"),
+        Launcher::Slurm(o) if o.cpus_per_task == 0 || o.max_running == Some(0) => {
+            bail!("--cpus-per-task and --slurm-max-running must be at least 1")
+        }
+        _ => {}
     }
     let total_steps = req.total_steps.unwrap_or_else(|| config::preset_total_steps(&spec.id));
     if total_steps == 0 {
         bail!("--total-steps must be at least 1");
     }
-    std::fs::create_dir_all(&req.logdir).with_context(|| {
-        format!("cannot create the log folder {}; choose a writable --logdir", req.logdir.display())
-    })?;
+    let group = create_group(&req.logdir, &spec.id)?;
+    // Held while the runs write into the group; each run locks its own folder too.
+    let _lock = RunLock::acquire(&group)?;
+    let jobs: Vec<Job> =
+        algos.iter().flat_map(|a| (1..=req.seeds as u64).map(|seed| Job { variant: a.clone(), seed })).collect();
+    let exe = std::env::current_exe().context("cannot find the natgrad executable")?;
+    let runs = RunCommand { exe: &exe, req, env: &spec.id, vector_mode, total_steps, group: &group };
+    let commands: Vec<Vec<String>> = jobs.iter().map(|job| runs.train(job)).collect();
+    launch::write_commands(&group, &commands)?;
+    let names = algos.iter().map(Variant::name).collect::<Vec<_>>().join(", ");
+    let what = format!("{names} on {} with {} seeds, {total_steps} steps each", spec.id, req.seeds);
+    let report_hint = format!("natgrad compare --report {}", group.display());
+    match &req.launcher {
+        Launcher::Print => {
+            for line in std::fs::read_to_string(group.join(launch::COMMANDS_NAME))?.lines() {
+                println!("{line}");
+            }
+            eprintln!(
+                "{} runs of {what}: one command a line, also in {}/{}; then: {report_hint}",
+                commands.len(),
+                group.display(),
+                launch::COMMANDS_NAME
+            );
+            return Ok(());
+        }
+        Launcher::Slurm(o) => {
+            let id = launch::submit_slurm(&group, commands.len(), o)?;
+            println!(
+                "comparing {what}: submitted Slurm job array {id} ({} tasks) from {}/{}",
+                commands.len(),
+                group.display(),
+                launch::SLURM_SCRIPT_NAME
+            );
+            if !o.wait {
+                println!("watch with: squeue -j {id}; then: {report_hint}");
+                return Ok(());
+            }
+            launch::wait_for_slurm(&group, &id, commands.len())?;
+        }
+        Launcher::Local { jobs: parallel } => run_locally(&jobs, &commands, *parallel, &group, &what)?,
+    }
+    let missing = launch::unfinished(&group)?;
+    if !missing.is_empty() {
+        bail!(
+            "{} of {} runs did not finish: {}; their output is in {}/slurm/ (Slurm) or above; submit the same \
+             commands again to finish them, then: {report_hint}",
+            missing.len(),
+            commands.len(),
+            missing.join(", "),
+            group.display()
+        );
+    }
+    let eval_episodes = req.eval_episodes.unwrap_or_else(|| config::preset_eval_episodes(&spec.id));
+    let report =
+        Report { env: &spec.id, threshold: spec.reward_threshold, seeds: req.seeds, total_steps, eval_episodes };
+    report.write(&group, &algos, req.gif)
+}
+
+/// A new comparison folder for `env` under `logdir`.
+fn create_group(logdir: &Path, env: &str) -> Result<PathBuf> {
+    std::fs::create_dir_all(logdir)
+        .with_context(|| format!("cannot create the log folder {}; choose a writable --logdir", logdir.display()))?;
+    // Absolute, so that the command lines work from wherever a scheduler starts them.
+    let logdir = std::path::absolute(logdir).with_context(|| format!("cannot resolve {}", logdir.display()))?;
     let now = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
-    let group = req.logdir.join(format!("compare__{}__{now}", spec.id.replace(':', "-")));
+    let group = logdir.join(format!("compare__{}__{now}", env.replace(':', "-")));
     std::fs::create_dir(&group).with_context(|| {
         format!(
             "cannot create {}; if it exists, another compare started in the same second: run again",
             group.display()
         )
     })?;
-    // Held while the runs write into the group; each run locks its own folder too.
-    let _lock = RunLock::acquire(&group)?;
+    Ok(group)
+}
 
-    let queue: Mutex<VecDeque<Job>> = Mutex::new(
-        algos.iter().flat_map(|a| (1..=req.seeds as u64).map(|seed| Job { variant: a.clone(), seed })).collect(),
-    );
-    let total_runs = algos.len() * req.seeds;
+/// What every run's `natgrad train` command line shares.
+struct RunCommand<'a> {
+    exe: &'a Path,
+    req: &'a CompareRequest,
+    env: &'a str,
+    vector_mode: &'a str,
+    total_steps: usize,
+    group: &'a Path,
+}
+
+impl RunCommand<'_> {
+    /// The complete command line of `job`'s run: one libtorch thread (a
+    /// second core for the critic only where the launcher gives each run
+    /// two), `--resume-existing` so that running it again finishes it.
+    fn train(&self, job: &Job) -> Vec<String> {
+        let req = self.req;
+        let parallel_critic = match &req.launcher {
+            Launcher::Slurm(o) if o.cpus_per_task > 1 => "on",
+            Launcher::Local { jobs: 1 } => "on",
+            _ => "off",
+        };
+        let mut args: Vec<String> = vec![self.exe.display().to_string(), "train".into()];
+        let mut push = |flag: &str, value: &str| args.extend([flag.to_owned(), value.to_owned()]);
+        push("--algo", job.variant.algo.name());
+        push("--env", self.env);
+        push("--seed", &job.seed.to_string());
+        push("--total-steps", &self.total_steps.to_string());
+        push("--threads", "1");
+        push("--parallel-critic", parallel_critic);
+        for setting in &job.variant.settings {
+            push("--set", setting);
+        }
+        for kv in &req.env_kwargs {
+            push("--env-kwargs", kv);
+        }
+        for wrapper in &req.env_wrappers {
+            push("--env-wrapper", wrapper);
+        }
+        push("--vector-mode", self.vector_mode);
+        if let Some(freq) = req.eval_freq {
+            push("--eval-freq", &freq.to_string());
+        }
+        push("--logdir", &self.group.display().to_string());
+        push("--run-name", &run_name(&job.variant, job.seed));
+        args.extend(["--resume-existing".to_owned(), "--quiet".to_owned()]);
+        args
+    }
+}
+
+/// Runs `commands` (those of `jobs`) on this machine, `parallel` at a time,
+/// each as a child process; fails listing the runs that failed.
+fn run_locally(jobs: &[Job], commands: &[Vec<String>], parallel: usize, group: &Path, what: &str) -> Result<()> {
+    let total_runs = commands.len();
+    let queue: Mutex<VecDeque<(&Job, &Vec<String>)>> = Mutex::new(jobs.iter().zip(commands).collect());
     let finished: Mutex<Vec<Finished>> = Mutex::new(vec![]);
-    let exe = std::env::current_exe().context("cannot find the natgrad executable")?;
-    println!(
-        "comparing {} on {} with {} seeds, {total_steps} steps each, {} at a time; runs in {}",
-        algos.iter().map(Variant::name).collect::<Vec<_>>().join(", "),
-        spec.id,
-        req.seeds,
-        req.jobs.min(total_runs),
-        group.display()
-    );
-    // Runs side by side keep to a core each; a lone run may use a second one.
-    let parallel_critic = if req.jobs.min(total_runs) > 1 { "off" } else { "on" };
+    println!("comparing {what}, {} at a time; runs in {}", parallel.min(total_runs), group.display());
     std::thread::scope(|scope| {
-        for _ in 0..req.jobs.min(total_runs) {
+        for _ in 0..parallel.min(total_runs) {
             scope.spawn(|| {
                 loop {
                     // Taken in its own statement: a guard in the `while let`
                     // condition would hold the queue for the whole run,
                     // serialising the jobs.
                     let next = queue.lock().expect("queue").pop_front();
-                    let Some(job) = next else { break };
+                    let Some((job, command)) = next else { break };
                     let start = Instant::now();
-                    let algo = job.variant.algo.name();
-                    let output = Command::new(&exe)
-                        .args(["train", "--algo", algo, "--env", &spec.id, "--seed", &job.seed.to_string()])
-                        .args(["--total-steps", &total_steps.to_string(), "--threads", "1", "--quiet"])
-                        .args(["--parallel-critic", parallel_critic])
-                        .args(job.variant.settings.iter().flat_map(|s| ["--set", s.as_str()]))
-                        .args(&env_args)
-                        .arg("--logdir")
-                        .arg(&group)
-                        .args(["--run-name", &run_name(&job.variant, job.seed)])
-                        .output();
+                    let output = Command::new(&command[0]).args(&command[1..]).output();
                     let failure = match output {
                         Ok(o) if o.status.success() => None,
                         Ok(o) => Some(String::from_utf8_lossy(&o.stderr).trim().to_owned()),
@@ -242,30 +333,43 @@ pub fn run(req: &CompareRequest) -> Result<()> {
                         job.variant.name(),
                         job.seed
                     );
-                    done.push(Finished { variant: job.variant, seed: job.seed, failure });
+                    done.push(Finished { variant: job.variant.clone(), seed: job.seed, failure });
                 }
             });
         }
     });
-    let finished = finished.into_inner().expect("results");
     let failures: Vec<String> = finished
+        .into_inner()
+        .expect("results")
         .iter()
         .filter_map(|f| f.failure.as_ref().map(|e| format!("{} seed {}: {e}", f.variant.name(), f.seed)))
         .collect();
     if !failures.is_empty() {
         bail!("{} of {total_runs} runs failed:\n{}", failures.len(), failures.join("\n"));
     }
-
-    let eval_episodes = req.eval_episodes.unwrap_or_else(|| config::preset_eval_episodes(&spec.id));
-    let report =
-        Report { env: &spec.id, threshold: spec.reward_threshold, seeds: req.seeds, total_steps, eval_episodes };
-    report.write(&group, &algos, req.gif)
+    Ok(())
 }
 
 /// Rebuilds the report of an existing comparison folder (after its runs
 /// finished, or to evaluate with more episodes): the algorithms and seeds are
 /// read from its run folders.
 pub fn report_existing(group: &Path, eval_episodes: Option<usize>, gif: bool) -> Result<()> {
+    let missing = launch::unfinished(group)?;
+    if !missing.is_empty() {
+        let planned = launch::planned_runs(group)?.map_or(0, |r| r.len());
+        let again = if group.join(launch::SLURM_SCRIPT_NAME).exists() {
+            format!("sbatch {}", group.join(launch::SLURM_SCRIPT_NAME).display())
+        } else {
+            format!("the lines of {}", group.join(launch::COMMANDS_NAME).display())
+        };
+        bail!(
+            "{} of {planned} runs of {} have not finished: {}; run their commands ({again}: finished runs exit at once, \
+             stopped ones resume), then report",
+            missing.len(),
+            group.display(),
+            missing.join(", ")
+        );
+    }
     let mut names: Vec<(String, u64)> = vec![];
     for entry in std::fs::read_dir(group).with_context(|| format!("cannot read {}", group.display()))? {
         let name = entry?.file_name().to_string_lossy().into_owned();

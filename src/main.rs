@@ -7,6 +7,7 @@ mod compare;
 mod config;
 mod demo;
 mod eval;
+mod launch;
 mod logger;
 mod plot;
 mod render;
