@@ -84,6 +84,11 @@ enum Command {
         #[arg(long, value_name = "FILE.png")]
         plot: Option<PathBuf>,
     },
+    /// Tune hyperparameters with Optuna (TPE sampler, median pruner), each
+    /// trial a natgrad train run; workers anywhere share one study through
+    /// its storage.
+    #[command(after_help = TUNE_EXAMPLES)]
+    Tune(TuneArgs),
     /// Demonstrations of the ideas behind the agents.
     #[command(subcommand)]
     Demo(DemoCommand),
@@ -98,6 +103,88 @@ enum Command {
         #[arg(long, default_value_t = 0)]
         seed: u64,
     },
+}
+
+const TUNE_EXAMPLES: &str = "Examples:
+  natgrad tune --env Pendulum-v1 --algo trpo --trials 50 --study-name pendulum --storage sqlite:///pendulum.db
+  natgrad tune --env Hopper-v5 --algo trpo --trials 100 --total-steps 200000 --study-name hopper \\
+      --storage postgresql://me@db/optuna          # the same command on every machine: one shared study
+  natgrad tune --env CartPole-v1 --algo trpo --trials 20 --study-name cp --storage /shared/cp.log --space space.toml
+then: natgrad train --algo trpo --env Pendulum-v1 --config runs/tune/pendulum/best.toml
+
+A --space file holds one table per hyperparameter (natgrad's names):
+  gamma = { choices = [0.98, 0.99, 0.995] }
+  critic_learning_rate = { low = 1e-5, high = 1e-2, log = true }
+  policy_hidden = { choices = [[64, 64], [256, 256]] }
+  net_arch = { choices = [\"small\", \"medium\"] }   # zoo's: both networks [64, 64] or [256, 256]";
+
+#[derive(Args, Debug)]
+struct TuneArgs {
+    /// Environment id, as for natgrad train.
+    #[arg(long)]
+    env: String,
+    /// Algorithm: trpo, npg, acktr or vpg.
+    #[arg(long)]
+    algo: String,
+    /// Trials of the study in all, over every worker sharing it (pruned ones count).
+    #[arg(long)]
+    trials: usize,
+    /// The study's name in its storage; also the folder of its trials' runs under --logdir.
+    #[arg(long)]
+    study_name: String,
+    /// Optuna storage: sqlite:///FILE.db on one machine, postgresql://... or
+    /// mysql://... for many, or a JournalFile path ending in .log on a file
+    /// system every worker sees.
+    #[arg(long)]
+    storage: String,
+    /// Trials at a time in this process (each a natgrad train process with one thread).
+    #[arg(long, default_value_t = 1)]
+    n_jobs: usize,
+    /// Environment steps per trial [default: the environment's preset].
+    #[arg(long)]
+    total_steps: Option<usize>,
+    /// Evaluate each trial every this many steps; the pruner compares these
+    /// evaluations, and a trial's value is its last [default: a fifth of
+    /// --total-steps].
+    #[arg(long, value_name = "STEPS")]
+    eval_freq: Option<usize>,
+    /// Deterministic episodes per evaluation (zoo's n_eval_episodes).
+    #[arg(long, default_value_t = 5)]
+    eval_episodes: usize,
+    /// Seed of every trial's run (the same for all: trials differ in their
+    /// hyperparameters only).
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Seed of the sampler, for a repeatable study with one worker; workers
+    /// that share a study need different ones, or none (the default).
+    #[arg(long)]
+    sampler_seed: Option<u64>,
+    /// A TOML search space instead of the algorithm's default (zoo's
+    /// sample_trpo_params for trpo and npg; see below).
+    #[arg(long, value_name = "FILE.toml")]
+    space: Option<PathBuf>,
+    /// tpe (Optuna's TPESampler) or random.
+    #[arg(long, value_parser = ["tpe", "random"], default_value = "tpe")]
+    sampler: String,
+    /// median (Optuna's MedianPruner) or none.
+    #[arg(long, value_parser = ["median", "none"], default_value = "median")]
+    pruner: String,
+    /// Trials the sampler draws at random and the pruner lets finish before
+    /// they start to work.
+    #[arg(long, default_value_t = 5)]
+    n_startup_trials: usize,
+    /// Steps of a trial before the pruner may stop it.
+    #[arg(long, default_value_t = 0)]
+    pruner_warmup_steps: usize,
+    /// Folder under which the study's folder (its trials' run folders and best.toml) is created.
+    #[arg(long, default_value = "runs/tune")]
+    logdir: PathBuf,
+    /// Keyword argument for gymnasium.make, for every trial; repeatable.
+    #[arg(long = "env-kwargs", value_name = "KEY=VALUE")]
+    env_kwargs: Vec<String>,
+    /// A Gymnasium wrapper for every trial (see natgrad train --env-wrapper); repeatable.
+    #[arg(long = "env-wrapper", value_name = "MODULE.CLASS[:KEY=VALUE,...]")]
+    env_wrappers: Vec<String>,
 }
 
 #[derive(Args, Debug)]
@@ -387,6 +474,7 @@ pub fn main() -> ExitCode {
         Command::Envs { random_episode, seed } => envs(random_episode, seed).map(|()| ExitCode::SUCCESS),
         Command::Train(args) => train_command(args),
         Command::Compare(args) => compare_command(args).map(|()| ExitCode::SUCCESS),
+        Command::Tune(args) => tune_command(args).map(|()| ExitCode::SUCCESS),
         Command::Statistics { scores, csv, plot } => {
             statistics_command(&scores, csv.as_deref(), plot.as_deref()).map(|()| ExitCode::SUCCESS)
         }
@@ -503,6 +591,36 @@ fn compare_command(args: CompareArgs) -> Result<()> {
         }),
         (None, None) => unreachable!("clap requires --env without --report"),
     }
+}
+
+#[cfg(feature = "gym")]
+fn tune_command(args: TuneArgs) -> Result<()> {
+    crate::tune::run(&crate::tune::TuneRequest {
+        env: args.env,
+        algo: args.algo,
+        trials: args.trials,
+        study_name: args.study_name,
+        storage: args.storage,
+        n_jobs: args.n_jobs,
+        total_steps: args.total_steps,
+        eval_freq: args.eval_freq,
+        eval_episodes: args.eval_episodes,
+        seed: args.seed,
+        sampler_seed: args.sampler_seed,
+        space: args.space,
+        sampler: args.sampler,
+        pruner: args.pruner,
+        n_startup_trials: args.n_startup_trials,
+        pruner_warmup_steps: args.pruner_warmup_steps,
+        logdir: args.logdir,
+        env_kwargs: args.env_kwargs,
+        env_wrappers: args.env_wrappers,
+    })
+}
+
+#[cfg(not(feature = "gym"))]
+fn tune_command(_: TuneArgs) -> Result<()> {
+    anyhow::bail!("natgrad tune runs Optuna in the embedded Python: build natgrad with its default gym feature")
 }
 
 fn train_command(args: TrainArgs) -> Result<ExitCode> {

@@ -15,6 +15,8 @@ mod run_lock;
 mod scores;
 mod statistics;
 mod train;
+#[cfg(feature = "gym")]
+mod tune;
 
 fn main() -> std::process::ExitCode {
     natgrad_agents::allocator::keep_freed_memory();

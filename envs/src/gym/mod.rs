@@ -30,6 +30,15 @@ pub fn gym_ids() -> Result<Vec<String>, EnvError> {
     python::registered_ids("natgrad envs")
 }
 
+/// Runs `function(argument)` of the Python module `code` (named `name`) in
+/// the embedded interpreter that runs Gymnasium, with the same packages:
+/// for the application's own uses of Python (Optuna). Text in, text out, so
+/// that nothing above this crate deals with Python objects; an exception
+/// is a one-line [`EnvError::Python`].
+pub fn run_python(code: &str, name: &str, function: &str, argument: &str) -> Result<String, EnvError> {
+    python::run_module(code, name, function, argument)
+}
+
 /// What Python told us about an environment when making it.
 struct Described {
     spec: EnvSpec,

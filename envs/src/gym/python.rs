@@ -70,6 +70,23 @@ pub(crate) fn with_bridge<T>(
     })
 }
 
+/// `function(argument)` of module `code`, with the interpreter started as for
+/// Gymnasium.
+pub(crate) fn run_module(code: &str, name: &str, function: &str, argument: &str) -> Result<String, EnvError> {
+    let python_error = |py: Python<'_>, e: PyErr| {
+        let (kind, message) = describe_exception(py, &e);
+        EnvError::Python { id: name.to_owned(), during: function.to_owned(), kind, message }
+    };
+    Python::attach(|py| {
+        bridge(py, "")?;
+        let code = std::ffi::CString::new(code).expect("no NUL in embedded Python");
+        let file = std::ffi::CString::new(format!("{name}.py")).expect("no NUL in a module name");
+        let module_name = std::ffi::CString::new(name).expect("no NUL in a module name");
+        let module = PyModule::from_code(py, &code, &file, &module_name).map_err(|e| python_error(py, e))?;
+        module.getattr(function).and_then(|f| f.call1((argument,))?.extract()).map_err(|e| python_error(py, e))
+    })
+}
+
 /// Runs `f` on an environment the bridge already made.
 pub(crate) fn call<T>(id: &str, during: &str, f: impl FnOnce(Python<'_>) -> PyResult<T>) -> Result<T, EnvError> {
     with_bridge(id, during, |py, _| f(py))
