@@ -474,7 +474,9 @@ pub fn main() -> ExitCode {
         Command::Envs { random_episode, seed } => envs(random_episode, seed).map(|()| ExitCode::SUCCESS),
         Command::Train(args) => train_command(args),
         Command::Compare(args) => compare_command(args).map(|()| ExitCode::SUCCESS),
-        Command::Tune(args) => tune_command(args).map(|()| ExitCode::SUCCESS),
+        Command::Tune(args) => {
+            tune_command(args).map(|done| if done { ExitCode::SUCCESS } else { ExitCode::from(130) })
+        }
         Command::Statistics { scores, csv, plot } => {
             statistics_command(&scores, csv.as_deref(), plot.as_deref()).map(|()| ExitCode::SUCCESS)
         }
@@ -593,8 +595,9 @@ fn compare_command(args: CompareArgs) -> Result<()> {
     }
 }
 
+/// `Ok(false)`: stopped by Ctrl-C or SIGTERM.
 #[cfg(feature = "gym")]
-fn tune_command(args: TuneArgs) -> Result<()> {
+fn tune_command(args: TuneArgs) -> Result<bool> {
     crate::tune::run(&crate::tune::TuneRequest {
         env: args.env,
         algo: args.algo,
@@ -619,7 +622,7 @@ fn tune_command(args: TuneArgs) -> Result<()> {
 }
 
 #[cfg(not(feature = "gym"))]
-fn tune_command(_: TuneArgs) -> Result<()> {
+fn tune_command(_: TuneArgs) -> Result<bool> {
     anyhow::bail!("natgrad tune runs Optuna in the embedded Python: build natgrad with its default gym feature")
 }
 

@@ -685,7 +685,7 @@ fn report(session: &Session, collector: &Collector, steps: usize) {
     });
     let threshold =
         collector.venv.spec().reward_threshold.map_or(String::new(), |t| format!(" (reward threshold {t})"));
-    let status = if session.interrupted { "stopped by Ctrl-C at" } else { "finished" };
+    let status = if session.interrupted { "stopped (Ctrl-C or SIGTERM) at" } else { "finished" };
     let [rollouts, policy, critic] = session.time_split;
     let beside = if run.parallel_critic { " beside them" } else { "" };
     let (eval_time, eval) = match &session.evaluator {

@@ -97,7 +97,8 @@ fn read_space(path: Option<&Path>, algo: Algo) -> Result<(serde_json::Map<String
     Ok((space, format!("--space {}", path.display())))
 }
 
-pub fn run(req: &TuneRequest) -> Result<()> {
+/// Runs `natgrad tune`; `Ok(false)` when Ctrl-C or SIGTERM stopped it.
+pub fn run(req: &TuneRequest) -> Result<bool> {
     let algo = Algo::parse(&req.algo)?;
     check_storage(&req.storage)?;
     if req.trials == 0 || req.n_jobs == 0 || req.eval_episodes == 0 {
@@ -157,7 +158,9 @@ pub fn run(req: &TuneRequest) -> Result<()> {
             natgrad_envs::EnvError::Python { kind, message, .. } if kind == "TuneError" => anyhow::anyhow!("{message}"),
             e => anyhow::anyhow!("{e}"),
         })?;
-    report(&serde_json::from_str(&summary)?, algo, &spec.id, &req.study_name, &req.storage)
+    let summary: Value = serde_json::from_str(&summary)?;
+    report(&summary, algo, &spec.id, &req.study_name, &req.storage)?;
+    Ok(summary["interrupted"] != Value::Bool(true))
 }
 
 /// Prints the study's counts and writes its best trial as a preset-format

@@ -126,6 +126,27 @@ fn two_workers_share_a_journal_study_and_a_killed_workers_trial_fails() {
     assert!(Path::new(&other.path().join("cp/trial_0000")).exists(), "the failed trial's run folder stays");
 }
 
+/// SIGTERM (or Ctrl-C) stops a worker: its trial checkpoints and is failed,
+/// no new one starts, and the status is 130.
+#[test]
+fn a_stopped_worker_checkpoints_its_trial_and_fails_it() {
+    let dir = TempDir::new("tune-stopped");
+    let storage = format!("sqlite:///{}/study.db", dir.str());
+    let mut args = tune_args(&dir, &storage, "3", &[]);
+    let steps = args.iter().position(|a| *a == "2048").unwrap();
+    args[steps] = "100000";
+    let worker = spawn(&args);
+    wait_for_rows(&dir.path().join("cp/trial_0000/progress.csv"), 2);
+    send(&worker, libc::SIGTERM);
+    let out = worker.wait_with_output().unwrap();
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(130), "{stdout}{}", text(&out.stderr));
+    assert!(stdout.contains("trial 0") && stdout.contains("failed: interrupted"), "{stdout}");
+    assert!(stdout.contains("0 complete, 0 pruned, 1 failed, 0 running"), "{stdout}");
+    assert!(dir.path().join("cp/trial_0000/checkpoint.safetensors").exists());
+    assert!(!dir.path().join("cp/trial_0001").exists(), "no new trial after the signal");
+}
+
 #[test]
 fn bad_tuning_settings_are_one_clear_line() {
     let dir = TempDir::new("tune-bad");
