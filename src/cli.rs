@@ -356,7 +356,9 @@ struct NgdArgs {
 
 #[derive(Args, Debug)]
 struct CompareArgs {
-    /// Environment id, e.g. CartPole-v1 or Hopper-v5.
+    /// Environment id, e.g. CartPole-v1 or Hopper-v5; several, separated by
+    /// commas, make one grid (one job array) with a comparison folder and a
+    /// report for each.
     #[arg(long, required_unless_present = "report")]
     env: Option<String>,
     /// Comma-separated algorithms, each with settings of its own if wanted:

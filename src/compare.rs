@@ -9,7 +9,7 @@ use std::sync::Mutex;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, Result, bail};
-use natgrad_envs::make_with;
+use natgrad_envs::{EnvSpec, make_with};
 
 use crate::config::{self, Algo};
 use crate::eval::{self, EvalRequest};
@@ -85,15 +85,11 @@ impl Variant {
     }
 }
 
+/// One run of a comparison: a variant on a seed, on environment `env` of its plans.
 struct Job {
+    env: usize,
     variant: Variant,
     seed: u64,
-}
-
-struct Finished {
-    variant: Variant,
-    seed: u64,
-    failure: Option<String>,
 }
 
 fn run_name(variant: &Variant, seed: u64) -> String {
@@ -146,11 +142,20 @@ fn median(mut values: Vec<f64>) -> f64 {
     if n % 2 == 1 { values[n / 2] } else { (values[n / 2 - 1] + values[n / 2]) / 2.0 }
 }
 
-pub fn run(req: &CompareRequest) -> Result<()> {
-    let vector_mode = req.vector_mode.as_deref().unwrap_or("sync");
-    let wrappers = crate::train::env_wrappers(&req.env_wrappers, &req.env);
+/// One environment of a comparison: what its runs are and where they go.
+struct EnvPlan {
+    spec: EnvSpec,
+    algos: Vec<Variant>,
+    total_steps: usize,
+    /// Its comparison folder: the group itself, or a folder in it per environment.
+    folder: PathBuf,
+}
+
+/// Checks `env`'s variants and steps before anything is written.
+fn plan_env(req: &CompareRequest, env: &str, vector_mode: &str) -> Result<EnvPlan> {
+    let wrappers = crate::train::env_wrappers(&req.env_wrappers, env);
     let options = crate::train::make_options(&req.env_kwargs, &wrappers, vector_mode)?;
-    let spec = make_with(&req.env, &options)?.spec().clone();
+    let spec = make_with(env, &options)?.spec().clone();
     let algos: Vec<Variant> = req
         .algos
         .split(',')
@@ -163,6 +168,29 @@ pub fn run(req: &CompareRequest) -> Result<()> {
     if algos.is_empty() {
         bail!("--algos is empty; give a comma-separated list such as trpo,vpg");
     }
+    let total_steps = req.total_steps.unwrap_or_else(|| config::preset_total_steps(&spec.id));
+    if total_steps == 0 {
+        bail!("--total-steps must be at least 1");
+    }
+    Ok(EnvPlan { spec, algos, total_steps, folder: PathBuf::new() })
+}
+
+/// The environments of `--env A,B,...`, each once.
+fn env_ids(env: &str) -> Result<Vec<&str>> {
+    let ids: Vec<&str> = env.split(',').map(str::trim).filter(|e| !e.is_empty()).collect();
+    if ids.is_empty() {
+        bail!("--env is empty; give an id, or several separated by commas (CartPole-v1,Acrobot-v1)");
+    }
+    if let Some((i, twice)) = ids.iter().enumerate().find(|(i, e)| ids[..*i].contains(e)) {
+        bail!("--env names {twice} twice (entry {}); give each environment once", i + 1);
+    }
+    Ok(ids)
+}
+
+pub fn run(req: &CompareRequest) -> Result<()> {
+    let vector_mode = req.vector_mode.as_deref().unwrap_or("sync");
+    let mut plans: Vec<EnvPlan> =
+        env_ids(&req.env)?.into_iter().map(|env| plan_env(req, env, vector_mode)).collect::<Result<_>>()?;
     if req.seeds == 0 {
         bail!("--seeds must be at least 1");
     }
@@ -173,21 +201,35 @@ pub fn run(req: &CompareRequest) -> Result<()> {
         }
         _ => {}
     }
-    let total_steps = req.total_steps.unwrap_or_else(|| config::preset_total_steps(&spec.id));
-    if total_steps == 0 {
-        bail!("--total-steps must be at least 1");
-    }
-    let group = create_group(&req.logdir, &spec.id)?;
+    let ids: Vec<String> = plans.iter().map(|p| folder_name(&p.spec.id)).collect();
+    let group = create_group(&req.logdir, &ids.join("+"))?;
     // Held while the runs write into the group; each run locks its own folder too.
     let _lock = RunLock::acquire(&group)?;
-    let jobs: Vec<Job> =
-        algos.iter().flat_map(|a| (1..=req.seeds as u64).map(|seed| Job { variant: a.clone(), seed })).collect();
+    for (plan, id) in plans.iter_mut().zip(&ids) {
+        plan.folder = if ids.len() == 1 { group.clone() } else { group.join(id) };
+        std::fs::create_dir_all(&plan.folder).with_context(|| format!("cannot create {}", plan.folder.display()))?;
+    }
+    let jobs: Vec<Job> = plans
+        .iter()
+        .enumerate()
+        .flat_map(|(env, plan)| {
+            plan.algos
+                .iter()
+                .flat_map(move |a| (1..=req.seeds as u64).map(move |seed| Job { env, variant: a.clone(), seed }))
+        })
+        .collect();
     let exe = std::env::current_exe().context("cannot find the natgrad executable")?;
-    let runs = RunCommand { exe: &exe, req, env: &spec.id, vector_mode, total_steps, group: &group };
-    let commands: Vec<Vec<String>> = jobs.iter().map(|job| runs.train(job)).collect();
+    let runs = RunCommand { exe: &exe, req, vector_mode };
+    let commands: Vec<Vec<String>> = jobs.iter().map(|job| runs.train(job, &plans[job.env])).collect();
     launch::write_commands(&group, &commands)?;
-    let names = algos.iter().map(Variant::name).collect::<Vec<_>>().join(", ");
-    let what = format!("{names} on {} with {} seeds, {total_steps} steps each", spec.id, req.seeds);
+    let what = plans
+        .iter()
+        .map(|p| {
+            let names = p.algos.iter().map(Variant::name).collect::<Vec<_>>().join(", ");
+            format!("{names} on {} with {} seeds, {} steps each", p.spec.id, req.seeds, p.total_steps)
+        })
+        .collect::<Vec<_>>()
+        .join("; ");
     let report_hint = format!("natgrad compare --report {}", group.display());
     match &req.launcher {
         Launcher::Print => {
@@ -216,7 +258,17 @@ pub fn run(req: &CompareRequest) -> Result<()> {
             }
             launch::wait_for_slurm(&group, &id, commands.len())?;
         }
-        Launcher::Local { jobs: parallel } => run_locally(&jobs, &commands, *parallel, &group, &what)?,
+        Launcher::Local { jobs: parallel } => {
+            let labels: Vec<String> = jobs
+                .iter()
+                .map(|j| {
+                    let env = if plans.len() > 1 { format!("{} ", plans[j.env].spec.id) } else { String::new() };
+                    format!("{env}{} seed {}", j.variant.name(), j.seed)
+                })
+                .collect();
+            println!("comparing {what}, {} at a time; runs in {}", (*parallel).min(commands.len()), group.display());
+            run_locally(&labels, &commands, *parallel)?
+        }
     }
     let missing = launch::unfinished(&group)?;
     if !missing.is_empty() {
@@ -229,20 +281,33 @@ pub fn run(req: &CompareRequest) -> Result<()> {
             group.display()
         );
     }
-    let eval_episodes = req.eval_episodes.unwrap_or_else(|| config::preset_eval_episodes(&spec.id));
-    let report =
-        Report { env: &spec.id, threshold: spec.reward_threshold, seeds: req.seeds, total_steps, eval_episodes };
-    report.write(&group, &algos, req.gif)
+    for plan in &plans {
+        let eval_episodes = req.eval_episodes.unwrap_or_else(|| config::preset_eval_episodes(&plan.spec.id));
+        let report = Report {
+            env: &plan.spec.id,
+            threshold: plan.spec.reward_threshold,
+            seeds: req.seeds,
+            total_steps: plan.total_steps,
+            eval_episodes,
+        };
+        report.write(&plan.folder, &plan.algos, req.gif)?;
+    }
+    Ok(())
 }
 
-/// A new comparison folder for `env` under `logdir`.
-fn create_group(logdir: &Path, env: &str) -> Result<PathBuf> {
+/// An environment id as a folder name (`gym:` and `module:` ids hold ':').
+fn folder_name(env: &str) -> String {
+    env.replace([':', '/'], "-")
+}
+
+/// A new comparison folder named after `envs` under `logdir`.
+fn create_group(logdir: &Path, envs: &str) -> Result<PathBuf> {
     std::fs::create_dir_all(logdir)
         .with_context(|| format!("cannot create the log folder {}; choose a writable --logdir", logdir.display()))?;
     // Absolute, so that the command lines work from wherever a scheduler starts them.
     let logdir = std::path::absolute(logdir).with_context(|| format!("cannot resolve {}", logdir.display()))?;
     let now = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
-    let group = logdir.join(format!("compare__{}__{now}", env.replace(':', "-")));
+    let group = logdir.join(format!("compare__{envs}__{now}"));
     std::fs::create_dir(&group).with_context(|| {
         format!(
             "cannot create {}; if it exists, another compare started in the same second: run again",
@@ -256,17 +321,15 @@ fn create_group(logdir: &Path, env: &str) -> Result<PathBuf> {
 struct RunCommand<'a> {
     exe: &'a Path,
     req: &'a CompareRequest,
-    env: &'a str,
     vector_mode: &'a str,
-    total_steps: usize,
-    group: &'a Path,
 }
 
 impl RunCommand<'_> {
-    /// The complete command line of `job`'s run: one libtorch thread (a
-    /// second core for the critic only where the launcher gives each run
-    /// two), `--resume-existing` so that running it again finishes it.
-    fn train(&self, job: &Job) -> Vec<String> {
+    /// The complete command line of `job`'s run on `plan`'s environment:
+    /// one libtorch thread (a second core for the critic only where the
+    /// launcher gives each run two), `--resume-existing` so that running it
+    /// again finishes it.
+    fn train(&self, job: &Job, plan: &EnvPlan) -> Vec<String> {
         let req = self.req;
         let parallel_critic = match &req.launcher {
             Launcher::Slurm(o) if o.cpus_per_task > 1 => "on",
@@ -276,9 +339,9 @@ impl RunCommand<'_> {
         let mut args: Vec<String> = vec![self.exe.display().to_string(), "train".into()];
         let mut push = |flag: &str, value: &str| args.extend([flag.to_owned(), value.to_owned()]);
         push("--algo", job.variant.algo.name());
-        push("--env", self.env);
+        push("--env", &plan.spec.id);
         push("--seed", &job.seed.to_string());
-        push("--total-steps", &self.total_steps.to_string());
+        push("--total-steps", &plan.total_steps.to_string());
         push("--threads", "1");
         push("--parallel-critic", parallel_critic);
         for setting in &job.variant.settings {
@@ -294,20 +357,21 @@ impl RunCommand<'_> {
         if let Some(freq) = req.eval_freq {
             push("--eval-freq", &freq.to_string());
         }
-        push("--logdir", &self.group.display().to_string());
+        push("--logdir", &plan.folder.display().to_string());
         push("--run-name", &run_name(&job.variant, job.seed));
         args.extend(["--resume-existing".to_owned(), "--quiet".to_owned()]);
         args
     }
 }
 
-/// Runs `commands` (those of `jobs`) on this machine, `parallel` at a time,
-/// each as a child process; fails listing the runs that failed.
-fn run_locally(jobs: &[Job], commands: &[Vec<String>], parallel: usize, group: &Path, what: &str) -> Result<()> {
+/// Runs `commands` on this machine, `parallel` at a time, each as a child
+/// process with its line of progress under its label; fails listing the
+/// runs that failed.
+fn run_locally(labels: &[String], commands: &[Vec<String>], parallel: usize) -> Result<()> {
     let total_runs = commands.len();
-    let queue: Mutex<VecDeque<(&Job, &Vec<String>)>> = Mutex::new(jobs.iter().zip(commands).collect());
-    let finished: Mutex<Vec<Finished>> = Mutex::new(vec![]);
-    println!("comparing {what}, {} at a time; runs in {}", parallel.min(total_runs), group.display());
+    let queue: Mutex<VecDeque<(&String, &Vec<String>)>> = Mutex::new(labels.iter().zip(commands).collect());
+    let failures: Mutex<Vec<String>> = Mutex::new(vec![]);
+    let done = Mutex::new(0);
     std::thread::scope(|scope| {
         for _ in 0..parallel.min(total_runs) {
             scope.spawn(|| {
@@ -316,7 +380,7 @@ fn run_locally(jobs: &[Job], commands: &[Vec<String>], parallel: usize, group: &
                     // condition would hold the queue for the whole run,
                     // serialising the jobs.
                     let next = queue.lock().expect("queue").pop_front();
-                    let Some((job, command)) = next else { break };
+                    let Some((label, command)) = next else { break };
                     let start = Instant::now();
                     let output = Command::new(&command[0]).args(&command[1..]).output();
                     let failure = match output {
@@ -325,25 +389,18 @@ fn run_locally(jobs: &[Job], commands: &[Vec<String>], parallel: usize, group: &
                         Err(e) => Some(e.to_string()),
                     };
                     let seconds = start.elapsed().as_secs_f64();
-                    let mut done = finished.lock().expect("results");
+                    let mut done = done.lock().expect("count");
+                    *done += 1;
                     let status = failure.as_ref().map_or("finished".to_owned(), |e| format!("FAILED: {e}"));
-                    println!(
-                        "[{}/{total_runs}] {} seed {} {status} in {seconds:.1} s",
-                        done.len() + 1,
-                        job.variant.name(),
-                        job.seed
-                    );
-                    done.push(Finished { variant: job.variant.clone(), seed: job.seed, failure });
+                    println!("[{}/{total_runs}] {label} {status} in {seconds:.1} s", *done);
+                    if let Some(e) = failure {
+                        failures.lock().expect("failures").push(format!("{label}: {e}"));
+                    }
                 }
             });
         }
     });
-    let failures: Vec<String> = finished
-        .into_inner()
-        .expect("results")
-        .iter()
-        .filter_map(|f| f.failure.as_ref().map(|e| format!("{} seed {}: {e}", f.variant.name(), f.seed)))
-        .collect();
+    let failures = failures.into_inner().expect("failures");
     if !failures.is_empty() {
         bail!("{} of {total_runs} runs failed:\n{}", failures.len(), failures.join("\n"));
     }
@@ -370,14 +427,38 @@ pub fn report_existing(group: &Path, eval_episodes: Option<usize>, gif: bool) ->
             missing.join(", ")
         );
     }
+    let names = run_folder_names(group)?;
+    if names.is_empty() {
+        // A comparison over several environments: a comparison folder for each.
+        let mut folders: Vec<PathBuf> = std::fs::read_dir(group)
+            .with_context(|| format!("cannot read {}", group.display()))?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.is_dir() && run_folder_names(p).is_ok_and(|n| !n.is_empty()))
+            .collect();
+        folders.sort();
+        if folders.is_empty() {
+            bail!("{} holds no runs of natgrad compare (folders named ALGO__seedN)", group.display());
+        }
+        return folders.iter().try_for_each(|folder| report_one(folder, run_folder_names(folder)?, eval_episodes, gif));
+    }
+    report_one(group, names, eval_episodes, gif)
+}
+
+/// The (variant, seed) of each run folder (`ALGO__seedN`) in `folder`, sorted.
+fn run_folder_names(folder: &Path) -> Result<Vec<(String, u64)>> {
     let mut names: Vec<(String, u64)> = vec![];
-    for entry in std::fs::read_dir(group).with_context(|| format!("cannot read {}", group.display()))? {
+    for entry in std::fs::read_dir(folder).with_context(|| format!("cannot read {}", folder.display()))? {
         let name = entry?.file_name().to_string_lossy().into_owned();
         if let Some((variant, seed)) = name.split_once("__seed") {
             names.push((variant.to_owned(), seed.parse().with_context(|| format!("bad run folder name {name}"))?));
         }
     }
     names.sort();
+    Ok(names)
+}
+
+/// The report of one environment's comparison folder, whose run folders are `names`.
+fn report_one(group: &Path, names: Vec<(String, u64)>, eval_episodes: Option<usize>, gif: bool) -> Result<()> {
     let Some((first, first_seed)) = names.first().cloned() else {
         bail!("{} holds no runs of natgrad compare (folders named ALGO__seedN)", group.display());
     };

@@ -67,6 +67,33 @@ fn printed_commands_run_anywhere_and_give_the_local_grid() {
     assert_eq!(table(&group), table(&group_in(&local)));
 }
 
+/// `--env A,B`: one grid, one commands.txt, a comparison folder and a
+/// report for each environment; `--report` on the grid reports each again.
+#[test]
+fn several_environments_make_one_grid_with_a_report_each() {
+    let tmp = TempDir::new("launch-envs");
+    let args =
+        ["compare", "--env", "CartPole-v1,Acrobot-v1", "--algos", "trpo", "--seeds", "2", "--total-steps", "2048"];
+    let out = natgrad(&[&args[..], &["--logdir", tmp.str(), "--eval-episodes", "3"]].concat());
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let group = group_in(tmp.path());
+    assert!(group.file_name().unwrap().to_str().unwrap().starts_with("compare__CartPole-v1+Acrobot-v1__"));
+    assert_eq!(std::fs::read_to_string(group.join("commands.txt")).unwrap().lines().count(), 4);
+    for env in ["CartPole-v1", "Acrobot-v1"] {
+        for file in ["statistics.csv", "curves.png", "trpo__seed2/checkpoint.safetensors"] {
+            assert!(group.join(env).join(file).exists(), "{env}/{file}");
+        }
+        let config = std::fs::read_to_string(group.join(env).join("trpo__seed1/config.toml")).unwrap();
+        assert!(config.contains(&format!("env = \"{env}\"")), "{config}");
+    }
+    std::fs::remove_file(group.join("Acrobot-v1/statistics.csv")).unwrap();
+    let report = natgrad(&["compare", "--report", group.to_str().unwrap(), "--eval-episodes", "3"]);
+    assert!(report.status.success(), "{}", text(&report.stderr));
+    assert!(group.join("Acrobot-v1/statistics.csv").exists());
+    let twice = natgrad(&["compare", "--env", "CartPole-v1, CartPole-v1", "--logdir", tmp.str()]);
+    assert!(text(&twice.stderr).contains("--env names CartPole-v1 twice"), "{}", text(&twice.stderr));
+}
+
 #[test]
 fn slurm_options_without_slurm_are_clear_errors() {
     let tmp = TempDir::new("launch-no-slurm");
