@@ -151,10 +151,16 @@ struct TuneArgs {
     /// Deterministic episodes per evaluation (zoo's n_eval_episodes).
     #[arg(long, default_value_t = 5)]
     eval_episodes: usize,
-    /// Seed of every trial's run (the same for all: trials differ in their
-    /// hyperparameters only).
+    /// Seed of every trial's first run (the same for all: trials differ in
+    /// their hyperparameters only).
     #[arg(long, default_value_t = 1)]
     seed: u64,
+    /// Runs per trial, side by side on seeds --seed, --seed + 1, ...; the
+    /// pruner and the trial's value take the mean of their evaluations.
+    /// One seed's evaluation is a noisy score: the best of many trials is
+    /// then mostly the luckiest.
+    #[arg(long, default_value_t = 1)]
+    trial_seeds: usize,
     /// Seed of the sampler, for a repeatable study with one worker; workers
     /// that share a study need different ones, or none (the default).
     #[arg(long)]
@@ -611,6 +617,7 @@ fn tune_command(args: TuneArgs) -> Result<bool> {
         eval_freq: args.eval_freq,
         eval_episodes: args.eval_episodes,
         seed: args.seed,
+        trial_seeds: args.trial_seeds,
         sampler_seed: args.sampler_seed,
         space: args.space,
         sampler: args.sampler,

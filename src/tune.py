@@ -1,10 +1,12 @@
 """natgrad tune: Optuna's ask-and-tell loop in natgrad's embedded Python.
 
-Each trial is an ordinary `natgrad train` child process, in a run folder of
-its own (`LOGDIR/STUDY/trial_NNNN`). Its evaluations during training
-(evaluations.csv) are reported to Optuna as they appear, so that the pruner
-can stop it (SIGTERM: natgrad checkpoints and exits); its value is its last
-evaluation's mean return, as rl-baselines3-zoo's objective. Several workers,
+Each trial is one ordinary `natgrad train` child process per seed, each in
+a run folder of its own (`LOGDIR/STUDY/trial_NNNN`, or `trial_NNNN__seedS`
+for several seeds). Their evaluations during training (evaluations.csv),
+averaged over the seeds, are reported to Optuna as they appear, so that the
+pruner can stop them (SIGTERM: natgrad checkpoints and exits); the trial's
+value is its last evaluation's mean return, as rl-baselines3-zoo's
+objective. Several workers,
 threads here or processes anywhere, share one study through its storage.
 """
 
@@ -234,9 +236,9 @@ class Tuner:
                     f"study {self.cfg['study_name']!r} tunes {key} {known!r}, not {value!r}; give another --study-name"
                 )
 
-    def _command(self, settings, run_name):
+    def _command(self, settings, run_name, seed):
         c = self.cfg
-        command = [c["exe"], "train", "--algo", c["algo"], "--env", c["env"], "--seed", str(c["seed"])]
+        command = [c["exe"], "train", "--algo", c["algo"], "--env", c["env"], "--seed", str(seed)]
         command += ["--total-steps", str(c["total_steps"]), "--eval-freq", str(c["eval_freq"])]
         command += ["--eval-episodes", str(c["eval_episodes"]), "--threads", "1", "--parallel-critic", "off"]
         command += ["--logdir", self.folder, "--run-name", run_name, "--quiet"]
@@ -245,43 +247,68 @@ class Tuner:
             command += ["--set", f"{key}={value}"]
         return command
 
+    def _runs_of(self, trial):
+        """(seed, run name) of each run of a trial: `trial_NNNN` for one
+        seed, `trial_NNNN__seedS` for each of several."""
+        base = f"trial_{trial.number:04d}"
+        seeds = [self.cfg["seed"] + i for i in range(self.cfg["trial_seeds"])]
+        if len(seeds) == 1:
+            return [(seeds[0], base)]
+        return [(seed, f"{base}__seed{seed}") for seed in seeds]
+
     def _run_trial(self, trial):
+        """Trains the trial's settings on each of its seeds at once; reports
+        the mean over seeds of each evaluation all of them have reached."""
         settings = _settings(trial, self.space)
-        run_name = f"trial_{trial.number:04d}"
-        run_dir = os.path.join(self.folder, run_name)
-        trial.set_user_attr("run", run_dir)
+        runs = self._runs_of(trial)
+        dirs = [os.path.join(self.folder, name) for _, name in runs]
+        trial.set_user_attr("run", ", ".join(dirs))
         trial.set_user_attr("settings", settings)
-        log_path = os.path.join(self.folder, run_name + ".log")
-        with open(log_path, "w") as log:
-            child = subprocess.Popen(self._command(settings, run_name), stdout=log, stderr=subprocess.STDOUT)
+        logs = [os.path.join(self.folder, name + ".log") for _, name in runs]
+        children = []
+        for (seed, name), log_path in zip(runs, logs):
+            with open(log_path, "w") as log:
+                command = self._command(settings, name, seed)
+                children.append(subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT))
         with self.lock:
-            self.children.add(child)
+            self.children.update(children)
+
+        def mean_evaluations():
+            per_run = [_evaluations(d) for d in dirs]
+            common = min(len(rows) for rows in per_run)
+            return [(per_run[0][i][0], sum(rows[i][1] for rows in per_run) / len(per_run)) for i in range(common)]
+
         reported = 0
         pruned_at = None
         try:
-            while child.poll() is None:
+            while any(c.poll() is None for c in children):
                 time.sleep(0.2)
-                rows = _evaluations(run_dir)
+                rows = mean_evaluations()
                 for step, value in rows[reported:]:
                     trial.report(value, step)
                 reported = len(rows)
                 if pruned_at is None and reported and trial.should_prune():
                     pruned_at = rows[-1]
-                    child.send_signal(signal.SIGTERM)
-            child.wait()
+                    for c in children:
+                        if c.poll() is None:
+                            c.send_signal(signal.SIGTERM)
+            for c in children:
+                c.wait()
         finally:
             with self.lock:
-                self.children.discard(child)
-        rows = _evaluations(run_dir)
+                self.children.difference_update(children)
+        rows = mean_evaluations()
         for step, value in rows[reported:]:
             trial.report(value, step)
         if pruned_at is not None:
             self.study.tell(trial, state=TrialState.PRUNED)
             return f"pruned at {pruned_at[0]} steps (evaluation {pruned_at[1]:.1f})"
-        if child.returncode != 0 or not rows:
+        failed = [(c, log) for c, log in zip(children, logs) if c.returncode != 0]
+        if failed or not rows or any(len(_evaluations(d)) != len(rows) for d in dirs):
             self.study.tell(trial, state=TrialState.FAIL)
             if self.stop.is_set():
-                return f"failed: interrupted (its run folder {run_dir} holds a checkpoint)"
+                return f"failed: interrupted (its run folders hold checkpoints: {', '.join(dirs)})"
+            child, log_path = failed[0] if failed else (children[0], logs[0])
             with open(log_path) as f:
                 last = (f.read().strip().splitlines() or ["no output"])[-1]
             return f"failed (exit status {child.returncode}): {last}"

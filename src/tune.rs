@@ -26,6 +26,8 @@ pub struct TuneRequest {
     pub eval_freq: Option<usize>,
     pub eval_episodes: usize,
     pub seed: u64,
+    /// Runs per trial, on seeds `seed`, `seed + 1`, ...; the trial scores their mean.
+    pub trial_seeds: usize,
     pub sampler_seed: Option<u64>,
     pub space: Option<PathBuf>,
     pub sampler: String,
@@ -101,8 +103,8 @@ fn read_space(path: Option<&Path>, algo: Algo) -> Result<(serde_json::Map<String
 pub fn run(req: &TuneRequest) -> Result<bool> {
     let algo = Algo::parse(&req.algo)?;
     check_storage(&req.storage)?;
-    if req.trials == 0 || req.n_jobs == 0 || req.eval_episodes == 0 {
-        bail!("--trials, --n-jobs and --eval-episodes must be at least 1");
+    if req.trials == 0 || req.n_jobs == 0 || req.eval_episodes == 0 || req.trial_seeds == 0 {
+        bail!("--trials, --n-jobs, --eval-episodes and --trial-seeds must be at least 1");
     }
     if req.study_name.is_empty() || req.study_name.contains(['/', '\\']) {
         bail!("--study-name '{}': use a plain name, without '/' (it names the study's folder too)", req.study_name);
@@ -135,20 +137,21 @@ pub fn run(req: &TuneRequest) -> Result<bool> {
     let cfg = json!({
         "exe": exe, "algo": algo.name(), "env": spec.id, "seed": req.seed, "total_steps": total_steps,
         "eval_freq": eval_freq, "eval_episodes": req.eval_episodes, "env_args": env_args,
-        "sampler_seed": req.sampler_seed,
+        "sampler_seed": req.sampler_seed, "trial_seeds": req.trial_seeds,
         "logdir": logdir, "study_name": req.study_name, "storage": req.storage, "n_trials": req.trials,
         "n_jobs": req.n_jobs, "sampler": req.sampler, "pruner": req.pruner,
         "n_startup_trials": req.n_startup_trials, "pruner_warmup_steps": req.pruner_warmup_steps,
         "space_file": req.space.as_ref().map(std::path::absolute).transpose()?,
     });
     println!(
-        "tuning {} on {} in study {} ({}): {} trials of {total_steps} steps, {} at a time here, evaluated every \
-         {eval_freq} steps over {} episodes; runs in {}",
+        "tuning {} on {} in study {} ({}): {} trials of {total_steps} steps on {} seed(s) each, {} at a time here, \
+         evaluated every {eval_freq} steps over {} episodes; runs in {}",
         algo.name(),
         spec.id,
         req.study_name,
         req.storage,
         req.trials,
+        req.trial_seeds,
         req.n_jobs,
         req.eval_episodes,
         logdir.join(&req.study_name).display()
@@ -181,7 +184,8 @@ fn report(summary: &Value, algo: Algo, env: &str, study: &str, storage: &str) ->
     };
     let mut toml = format!(
         "# natgrad tune: the best trial so far of study {study} ({storage}): trial {}, value {:.3} (its last \
-         deterministic evaluation), {} on {env}; run folder {}\n# natgrad train --algo {} --env {env} --config {}\n",
+         deterministic evaluation, the mean over its seeds), {} on {env}; run folders {}\n# natgrad train --algo {} \
+         --env {env} --config {}\n",
         best["number"],
         best["value"].as_f64().unwrap_or(f64::NAN),
         algo.name(),

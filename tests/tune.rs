@@ -126,6 +126,25 @@ fn two_workers_share_a_journal_study_and_a_killed_workers_trial_fails() {
     assert!(Path::new(&other.path().join("cp/trial_0000")).exists(), "the failed trial's run folder stays");
 }
 
+/// With --trial-seeds 2 a trial trains on seeds 1 and 2 side by side and
+/// scores the mean of their last evaluations.
+#[test]
+fn a_trial_on_several_seeds_scores_their_mean() {
+    let dir = TempDir::new("tune-seeds");
+    let storage = format!("sqlite:///{}/study.db", dir.str());
+    let out = natgrad(&tune_args(&dir, &storage, "1", &["--trial-seeds", "2", "--pruner", "none"]));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let value: f64 = trials_run(&out)[0].1.strip_prefix("complete, value ").unwrap().parse().unwrap();
+    let last = |seed: u64| -> f64 {
+        let run = dir.path().join(format!("cp/trial_0000__seed{seed}"));
+        let config = std::fs::read_to_string(run.join("config.toml")).unwrap();
+        assert!(config.contains(&format!("seed = {seed}")), "{config}");
+        let csv = std::fs::read_to_string(run.join("evaluations.csv")).unwrap();
+        csv.lines().last().unwrap().split(',').nth(1).unwrap().parse().unwrap()
+    };
+    assert!((value - (last(1) + last(2)) / 2.0).abs() < 0.01, "{value} against {} and {}", last(1), last(2));
+}
+
 /// SIGTERM (or Ctrl-C) stops a worker: its trial checkpoints and is failed,
 /// no new one starts, and the status is 130.
 #[test]
@@ -155,7 +174,7 @@ fn bad_tuning_settings_are_one_clear_line() {
     let cases: [(&[&str], &str); 4] = [
         (&["--storage", "study.db"], "give an Optuna storage URL"),
         (&["--space", space.to_str().unwrap()], "gama"),
-        (&["--trials", "0"], "--trials, --n-jobs and --eval-episodes must be at least 1"),
+        (&["--trials", "0"], "--trials, --n-jobs, --eval-episodes and --trial-seeds must be at least 1"),
         (&["--algo", "ppo"], "ppo"),
     ];
     for (extra, message) in cases {
