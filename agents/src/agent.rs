@@ -8,7 +8,7 @@ use natgrad_envs::{EnvError, EpisodeStats, Rng, Space};
 use tch::{Device, Kind, Tensor};
 use thiserror::Error;
 
-use crate::cnn::{ImageShape, ImageTooSmall, Input};
+use crate::cnn::{Column, ImageShape, ImageTooSmall, Input};
 use crate::distributions::ActionDist;
 use crate::finite::{NonFinite, ensure_finite, ensure_finite_parameters, hints};
 use crate::hyperparameters::hyperparameters;
@@ -178,6 +178,12 @@ impl CommonConfig {
     /// `policy` says. Refuses a CNN without an image, and running
     /// normalisation of images (they are scaled to [0, 1] instead).
     pub fn network_input(&self, space: &Space, flat_dim: usize) -> Result<Input, ConfigError> {
+        if let Space::Dict { keys } = space
+            && self.policy != PolicyNetwork::Mlp
+            && let Some(input) = self.dict_input(keys)?
+        {
+            return Ok(input);
+        }
         let image = ImageShape::of(space);
         let fits = image.is_some_and(|s| crate::cnn::nature_fits(s.height, s.width));
         let input = match (self.policy, image) {
@@ -199,6 +205,28 @@ impl CommonConfig {
             "a CNN scales images to [0, 1] itself and never by running statistics; set normalize_observations=false",
         )?;
         Ok(input)
+    }
+
+    /// A `Dict`'s input with a CNN for each image key (CombinedExtractor),
+    /// or `None` where no key is an image (the keys then go in flat). Under
+    /// `auto`, an image too small for NatureCNN is flattened with the rest;
+    /// `cnn` leaves it to NatureCNN, which refuses it.
+    fn dict_input(&self, keys: &[(String, Space)]) -> Result<Option<Input>, ConfigError> {
+        let widths = crate::encoding::key_widths(keys);
+        let mut columns: Vec<Column> = vec![];
+        for ((_, space), width) in keys.iter().zip(widths) {
+            let image = ImageShape::of(space)
+                .filter(|s| self.policy == PolicyNetwork::Cnn || crate::cnn::nature_fits(s.height, s.width));
+            match (image, columns.last_mut()) {
+                (Some(shape), _) => columns.push(Column::Image(shape)),
+                (None, Some(Column::Flat(dim))) => *dim += width,
+                (None, _) => columns.push(Column::Flat(width)),
+            }
+        }
+        if !columns.iter().any(|c| matches!(c, Column::Image(_))) {
+            return Ok(None);
+        }
+        Ok(Some(Input::Combined(columns)))
     }
 
     /// Refuses settings that do not fit `action_space` (gSDE with discrete actions).
@@ -453,11 +481,12 @@ fn networks(
         expected: "an image of at least 36x36 for NatureCNN's kernels; enlarge it (gymnasium.wrappers.ResizeObservation) or set policy=mlp to flatten it",
     };
     let hidden = &common.policy_hidden;
-    let policy =
-        Policy::new(input, action_space, hidden, common.log_std_init, common.sde(), device).map_err(|e| match e {
+    let policy = Policy::new(input.clone(), action_space, hidden, common.log_std_init, common.sde(), device).map_err(
+        |e| match e {
             PolicyError::ImageTooSmall(e) => too_small(e),
             PolicyError::SdeNeedsBoxActions => unreachable!("the action space was checked"),
-        })?;
+        },
+    )?;
     let (lr, eps) = (common.critic_learning_rate, common.critic_adam_eps);
     let value = ValueFunction::new(input, &common.value_hidden, lr, eps, device).map_err(too_small)?;
     Ok((policy, value))
@@ -626,4 +655,49 @@ pub fn train(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use natgrad_envs::BoxSpace;
+
+    use super::*;
+
+    fn image(side: usize) -> Space {
+        let n = side * side;
+        Space::Box(BoxSpace { low: vec![0.0; n], high: vec![255.0; n], shape: vec![side, side, 1], uint8: true })
+    }
+
+    /// A Dict with an image key gets a CNN for it, the other keys' encoded
+    /// columns beside it (adjacent ones merged); policy=mlp, a Dict without
+    /// images and, under auto, an image too small for NatureCNN go in flat.
+    #[test]
+    fn a_dict_with_images_gets_a_cnn_per_image_key() {
+        let shape = ImageShape { channels: 1, height: 36, width: 36, channels_last: true };
+        let dict = |picture: Space| Space::Dict {
+            keys: vec![
+                ("a".into(), Space::Discrete { n: 3 }),
+                ("b".into(), Space::Box(BoxSpace::new(vec![-1.0; 2], vec![1.0; 2]))),
+                ("c".into(), picture),
+                ("d".into(), Space::MultiBinary { n: 4 }),
+            ],
+        };
+        let auto = CommonConfig::default();
+        let space = dict(image(36));
+        let input = auto.network_input(&space, 3 + 2 + 1296 + 4).unwrap();
+        assert_eq!(input, Input::Combined(vec![Column::Flat(5), Column::Image(shape), Column::Flat(4)]));
+        let mlp = CommonConfig { policy: PolicyNetwork::Mlp, ..CommonConfig::default() };
+        assert_eq!(mlp.network_input(&space, 1305).unwrap(), Input::Flat(1305));
+        assert_eq!(auto.network_input(&dict(image(8)), 73).unwrap(), Input::Flat(73));
+        let cnn = CommonConfig { policy: PolicyNetwork::Cnn, ..CommonConfig::default() };
+        let small = ImageShape { height: 8, width: 8, ..shape };
+        let forced = cnn.network_input(&dict(image(8)), 73).unwrap();
+        assert_eq!(forced, Input::Combined(vec![Column::Flat(5), Column::Image(small), Column::Flat(4)]));
+        // Images are never normalised by running statistics; the Box key is.
+        let normalized = CommonConfig { normalize_observations: true, ..CommonConfig::default() };
+        assert!(normalized.network_input(&space, 1305).is_ok());
+        let columns = crate::encoding::ObsEncoding::of(&space).normalizable_columns();
+        assert_eq!(columns.iter().filter(|c| **c).count(), 2);
+        assert!(columns[3] && columns[4] && !columns[5]);
+    }
 }

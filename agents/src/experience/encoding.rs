@@ -16,6 +16,8 @@ use std::borrow::Cow;
 
 use natgrad_envs::Space;
 
+use crate::cnn::ImageShape;
+
 /// One stretch of an observation and how it becomes the networks' input.
 #[derive(Clone, Debug, PartialEq, Eq)]
 enum Part {
@@ -111,8 +113,18 @@ fn push_parts(space: &Space, parts: &mut Vec<Part>) {
         Space::MultiBinary { n } => parts.push(Part::Values { dim: *n, normalizable: false }),
         Space::Discrete { n } => parts.push(Part::OneHot { n: *n }),
         Space::MultiDiscrete { nvec } => parts.extend(nvec.iter().map(|n| Part::OneHot { n: *n })),
-        Space::Dict { keys } => keys.iter().for_each(|(_, space)| push_parts(space, parts)),
+        Space::Dict { keys } => keys.iter().for_each(|(_, space)| match ImageShape::of(space) {
+            // An image key is scaled by its CNN, never by running statistics
+            // (SB3's norm_obs_keys leave images out).
+            Some(shape) => parts.push(Part::Values { dim: shape.values(), normalizable: false }),
+            None => push_parts(space, parts),
+        }),
     }
+}
+
+/// The encoded width of each key of a `Dict`, in key order.
+pub fn key_widths(keys: &[(String, Space)]) -> Vec<usize> {
+    keys.iter().map(|(_, space)| ObsEncoding::of(space).input_dim()).collect()
 }
 
 /// Appends `n` values, a 1 at `index`.

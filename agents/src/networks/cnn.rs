@@ -10,13 +10,47 @@ use natgrad_envs::Space;
 use tch::Tensor;
 use tch::nn::{self, ConvConfig, Init, LinearConfig, Module};
 
-/// What the networks read: a flat vector, or an image.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// What the networks read: a flat vector, an image, or a `Dict` of both.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Input {
     /// `dim` values (encoded and, where enabled, normalised).
     Flat(usize),
     /// An image, read by a CNN.
     Image(ImageShape),
+    /// A `Dict` holding images: its encoded columns in key order, each image
+    /// read by a CNN of its own and the rest passed on as they are, all
+    /// concatenated (Stable-Baselines3's `CombinedExtractor`).
+    Combined(Vec<Column>),
+}
+
+/// One key's stretch of a `Dict` observation's encoded columns.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Column {
+    /// `dim` values that go on as they are.
+    Flat(usize),
+    /// An image, flattened in the environment's layout.
+    Image(ImageShape),
+}
+
+impl Column {
+    /// Encoded values it takes.
+    pub fn width(&self) -> usize {
+        match self {
+            Column::Flat(dim) => *dim,
+            Column::Image(shape) => shape.values(),
+        }
+    }
+}
+
+impl Input {
+    /// Whether a CNN reads (part of) the observations.
+    pub fn has_image(&self) -> bool {
+        match self {
+            Input::Flat(_) => false,
+            Input::Image(_) => true,
+            Input::Combined(columns) => columns.iter().any(|c| matches!(c, Column::Image(_))),
+        }
+    }
 }
 
 impl From<usize> for Input {
@@ -167,6 +201,69 @@ impl Cnn {
     }
 }
 
+/// What stands between the observations and the MLP where images come in:
+/// one CNN, or, for a `Dict`, a CNN per image key beside the other keys.
+#[derive(Debug)]
+pub enum Extractor {
+    Image(Cnn),
+    Combined(Vec<(Column, Option<Cnn>)>),
+}
+
+impl Extractor {
+    /// The extractor `input` needs, under `path` (CNN i of a `Dict` under
+    /// `path_i`), each CNN of `layers` and `features`; `None` for flat input.
+    pub fn new(
+        path: &nn::Path,
+        input: &Input,
+        layers: &[(i64, i64, i64)],
+        features: i64,
+    ) -> Result<Option<Self>, ImageTooSmall> {
+        Ok(match input {
+            Input::Flat(_) => None,
+            Input::Image(shape) => Some(Extractor::Image(Cnn::new(path, *shape, layers, features)?)),
+            Input::Combined(columns) => {
+                let mut parts = vec![];
+                for (i, column) in columns.iter().enumerate() {
+                    let cnn = match column {
+                        Column::Flat(_) => None,
+                        Column::Image(shape) => Some(Cnn::new(&(path / i), *shape, layers, features)?),
+                    };
+                    parts.push((column.clone(), cnn));
+                }
+                Some(Extractor::Combined(parts))
+            }
+        })
+    }
+
+    /// Features per observation: the MLP's input width.
+    pub fn features(&self) -> i64 {
+        match self {
+            Extractor::Image(cnn) => cnn.features(),
+            Extractor::Combined(parts) => {
+                parts.iter().map(|(column, cnn)| cnn.as_ref().map_or(column.width() as i64, Cnn::features)).sum()
+            }
+        }
+    }
+
+    /// Features `[batch, features]` of encoded observations `[batch, values]`.
+    pub fn forward(&self, obs: &Tensor) -> Tensor {
+        match self {
+            Extractor::Image(cnn) => cnn.forward(obs),
+            Extractor::Combined(parts) => {
+                let mut at = 0;
+                let mut pieces = vec![];
+                for (column, cnn) in parts {
+                    let width = column.width() as i64;
+                    let values = obs.narrow(1, at, width);
+                    pieces.push(cnn.as_ref().map_or(values.shallow_clone(), |cnn| cnn.forward(&values)));
+                    at += width;
+                }
+                Tensor::cat(&pieces, 1)
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use natgrad_envs::BoxSpace;
@@ -238,5 +335,27 @@ mod tests {
         let e = Cnn::nature(&vs.root(), ImageShape { height: 35, ..minigrid }).unwrap_err();
         assert_eq!((e.height, e.width), (35, 7));
         assert!(nature_fits(36, 36) && nature_fits(84, 84) && !nature_fits(35, 36) && !nature_fits(36, 35));
+    }
+
+    /// A Dict's columns: the flat keys pass through unchanged beside the
+    /// features each image's own CNN gives of its stretch alone.
+    #[test]
+    fn a_combined_extractor_reads_each_image_with_its_own_cnn_and_passes_the_rest_on() {
+        tch::manual_seed(0);
+        let vs = nn::VarStore::new(Device::Cpu);
+        let shape = ImageShape { channels: 1, height: 6, width: 6, channels_last: true };
+        let input = Input::Combined(vec![Column::Flat(2), Column::Image(shape), Column::Flat(3)]);
+        let layers = [(2, 3, 2)];
+        let extractor = Extractor::new(&vs.root(), &input, &layers, 4).unwrap().unwrap();
+        assert_eq!(extractor.features(), 2 + 4 + 3);
+        let obs = Tensor::rand([5, 2 + 36 + 3], (Kind::Float, Device::Cpu)) * 255.0;
+        let features = extractor.forward(&obs);
+        assert_eq!(features.size(), [5, 9]);
+        assert!(features.narrow(1, 0, 2).equal(&obs.narrow(1, 0, 2)));
+        assert!(features.narrow(1, 6, 3).equal(&obs.narrow(1, 38, 3)));
+        let Extractor::Combined(parts) = &extractor else { panic!("a combined extractor") };
+        let image_features = parts[1].1.as_ref().unwrap().forward(&obs.narrow(1, 2, 36));
+        assert!(features.narrow(1, 2, 4).equal(&image_features));
+        assert!(input.has_image() && !Input::Flat(3).has_image());
     }
 }

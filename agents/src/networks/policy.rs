@@ -6,7 +6,7 @@ use natgrad_envs::{Rng, Space};
 use tch::nn;
 use tch::{Device, Kind, Tensor};
 
-use crate::cnn::{Cnn, ImageTooSmall, Input, NATURE_FEATURES, NATURE_LAYERS};
+use crate::cnn::{Extractor, ImageTooSmall, Input, NATURE_FEATURES, NATURE_LAYERS};
 use crate::distributions::ActionDist;
 use crate::nn::{Mlp, RecordedForward};
 
@@ -143,7 +143,7 @@ pub enum PolicyError {
 pub struct Policy {
     vs: nn::VarStore,
     /// Reads image observations into features for `net`.
-    cnn: Option<Cnn>,
+    cnn: Option<Extractor>,
     net: Mlp,
     head: Head,
     kind: ActionKind,
@@ -182,13 +182,11 @@ impl Policy {
         let kind = ActionKind::from_space(action_space);
         let root = vs.root();
         let out = kind.outputs();
-        let (cnn, width) = match input {
-            Input::Flat(dim) => (None, dim as i64),
-            Input::Image(shape) => {
-                let cnn = Cnn::new(&(&root / "pi_cnn"), shape, layers, features)?;
-                let features = cnn.features();
-                (Some(cnn), features)
-            }
+        let cnn = Extractor::new(&(&root / "pi_cnn"), &input, layers, features)?;
+        let width = match (&cnn, &input) {
+            (Some(cnn), _) => cnn.features(),
+            (None, Input::Flat(dim)) => *dim as i64,
+            (None, _) => unreachable!("images always get an extractor"),
         };
         // A small last-layer gain starts the policy near uniform / near zero mean.
         let net = Mlp::new(&(&root / "pi"), width, hidden, out, 0.01);

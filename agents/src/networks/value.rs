@@ -5,7 +5,7 @@ use natgrad_envs::Rng;
 use tch::nn::{self, Module};
 use tch::{Device, Tensor};
 
-use crate::cnn::{Cnn, ImageTooSmall, Input};
+use crate::cnn::{Extractor, ImageTooSmall, Input, NATURE_FEATURES, NATURE_LAYERS};
 use crate::nn::{FlatMlp, Mlp, RecordedForward};
 use crate::optim::Adam;
 
@@ -13,7 +13,7 @@ pub struct ValueFunction {
     vs: nn::VarStore,
     /// Reads image observations into features for `net`; never shared with
     /// the policy's.
-    cnn: Option<Cnn>,
+    cnn: Option<Extractor>,
     net: Mlp,
     pub optimizer: Adam,
 }
@@ -29,13 +29,12 @@ impl ValueFunction {
         device: Device,
     ) -> Result<Self, ImageTooSmall> {
         let vs = nn::VarStore::new(device);
-        let (cnn, width) = match input.into() {
-            Input::Flat(dim) => (None, dim as i64),
-            Input::Image(shape) => {
-                let cnn = Cnn::nature(&(vs.root() / "vf_cnn"), shape)?;
-                let features = cnn.features();
-                (Some(cnn), features)
-            }
+        let input = input.into();
+        let cnn = Extractor::new(&(vs.root() / "vf_cnn"), &input, &NATURE_LAYERS, NATURE_FEATURES)?;
+        let width = match (&cnn, &input) {
+            (Some(cnn), _) => cnn.features(),
+            (None, Input::Flat(dim)) => *dim as i64,
+            (None, _) => unreachable!("images always get an extractor"),
         };
         let net = Mlp::new(&(vs.root() / "vf"), width, hidden, 1, 1.0);
         let optimizer = Adam::with_eps(vs.trainable_variables(), learning_rate, adam_eps);
