@@ -231,44 +231,15 @@ pub fn run(req: &CompareRequest) -> Result<()> {
         .collect::<Vec<_>>()
         .join("; ");
     let report_hint = format!("natgrad compare --report {}", group.display());
-    match &req.launcher {
-        Launcher::Print => {
-            for line in std::fs::read_to_string(group.join(launch::COMMANDS_NAME))?.lines() {
-                println!("{line}");
-            }
-            eprintln!(
-                "{} runs of {what}: one command a line, also in {}/{}; then: {report_hint}",
-                commands.len(),
-                group.display(),
-                launch::COMMANDS_NAME
-            );
-            return Ok(());
-        }
-        Launcher::Slurm(o) => {
-            let id = launch::submit_slurm(&group, commands.len(), o)?;
-            println!(
-                "comparing {what}: submitted Slurm job array {id} ({} tasks) from {}/{}",
-                commands.len(),
-                group.display(),
-                launch::SLURM_SCRIPT_NAME
-            );
-            if !o.wait {
-                println!("watch with: squeue -j {id}; then: {report_hint}");
-                return Ok(());
-            }
-            launch::wait_for_slurm(&group, &id, commands.len())?;
-        }
-        Launcher::Local { jobs: parallel } => {
-            let labels: Vec<String> = jobs
-                .iter()
-                .map(|j| {
-                    let env = if plans.len() > 1 { format!("{} ", plans[j.env].spec.id) } else { String::new() };
-                    format!("{env}{} seed {}", j.variant.name(), j.seed)
-                })
-                .collect();
-            println!("comparing {what}, {} at a time; runs in {}", (*parallel).min(commands.len()), group.display());
-            run_locally(&labels, &commands, *parallel)?
-        }
+    let labels: Vec<String> = jobs
+        .iter()
+        .map(|j| {
+            let env = if plans.len() > 1 { format!("{} ", plans[j.env].spec.id) } else { String::new() };
+            format!("{env}{} seed {}", j.variant.name(), j.seed)
+        })
+        .collect();
+    if !launch_runs(&req.launcher, &group, &commands, &labels, &what, &report_hint)? {
+        return Ok(());
     }
     let missing = launch::unfinished(&group)?;
     if !missing.is_empty() {
@@ -293,6 +264,53 @@ pub fn run(req: &CompareRequest) -> Result<()> {
         report.write(&plan.folder, &plan.algos, req.gif)?;
     }
     Ok(())
+}
+
+/// Runs the grid's `commands` with `launcher`; `false` where they were only
+/// handed over (printed, or submitted without `--wait`) and nothing is left
+/// to report yet.
+fn launch_runs(
+    launcher: &Launcher,
+    group: &Path,
+    commands: &[Vec<String>],
+    labels: &[String],
+    what: &str,
+    report_hint: &str,
+) -> Result<bool> {
+    match launcher {
+        Launcher::Print => {
+            for line in std::fs::read_to_string(group.join(launch::COMMANDS_NAME))?.lines() {
+                println!("{line}");
+            }
+            eprintln!(
+                "{} runs of {what}: one command a line, also in {}/{}; then: {report_hint}",
+                commands.len(),
+                group.display(),
+                launch::COMMANDS_NAME
+            );
+            Ok(false)
+        }
+        Launcher::Slurm(o) => {
+            let id = launch::submit_slurm(group, commands.len(), o)?;
+            println!(
+                "comparing {what}: submitted Slurm job array {id} ({} tasks) from {}/{}",
+                commands.len(),
+                group.display(),
+                launch::SLURM_SCRIPT_NAME
+            );
+            if !o.wait {
+                println!("watch with: squeue -j {id}; then: {report_hint}");
+                return Ok(false);
+            }
+            launch::wait_for_slurm(group, &id, commands.len())?;
+            Ok(true)
+        }
+        Launcher::Local { jobs } => {
+            println!("comparing {what}, {} at a time; runs in {}", (*jobs).min(commands.len()), group.display());
+            run_locally(labels, commands, *jobs)?;
+            Ok(true)
+        }
+    }
 }
 
 /// An environment id as a folder name (`gym:` and `module:` ids hold ':').
