@@ -100,6 +100,29 @@ fn two_workers_share_a_sqlite_study() {
     shared_study(&dir, &storage);
 }
 
+/// PostgreSQL, the storage of a study shared by machines, in a database of
+/// its own on the server `NATGRAD_TEST_POSTGRES` names (an admin URL;
+/// `.ci/run` starts one with scripts/postgres-test-server). Without it the
+/// test says so and passes; `.ci/run` always sets it.
+#[test]
+fn two_workers_share_a_postgresql_study() {
+    let Ok(admin) = std::env::var("NATGRAD_TEST_POSTGRES") else {
+        eprintln!("NATGRAD_TEST_POSTGRES is not set: skipped; scripts/postgres-test-server start gives a server");
+        return;
+    };
+    let database = format!("natgrad_test_{}", std::process::id());
+    let psql = |sql: &str| {
+        let out = Command::new("psql").args([admin.as_str(), "-q", "-c", sql]).output().unwrap();
+        assert!(out.status.success(), "{sql}: {}", text(&out.stderr));
+    };
+    psql(&format!("DROP DATABASE IF EXISTS {database}"));
+    psql(&format!("CREATE DATABASE {database}"));
+    let url = format!("{}/{database}", admin.rsplit_once('/').unwrap().0);
+    let dir = TempDir::new("tune-postgres");
+    shared_study(&dir, &url);
+    psql(&format!("DROP DATABASE {database}"));
+}
+
 /// Optuna's JournalFile storage (for a shared file system), and a worker
 /// killed (SIGKILL) mid-trial: the next worker on the machine fails that
 /// trial, which is never counted complete, and the study still gets its
