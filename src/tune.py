@@ -26,37 +26,44 @@ from optuna.trial import TrialState
 # names: zoo's batch_size and learning_rate are sb3-contrib's critic's,
 # cg_max_steps is cg_iters. natgrad's networks are tanh only, so zoo's
 # activation_fn is not searched.
+_N_STEPS = {"choices": [8, 16, 32, 64, 128, 256, 512, 1024, 2048]}
+_GAMMA = {"choices": [0.9, 0.95, 0.98, 0.99, 0.995, 0.999, 0.9999]}
+_GAE_LAMBDA = {"choices": [0.8, 0.9, 0.92, 0.95, 0.98, 0.99, 1.0]}
+_LEARNING_RATE = {"low": 1e-5, "high": 1.0, "log": True}
+_EPOCHS = {"choices": [5, 10, 20, 25, 30]}
+_NET_ARCHS = {"choices": ["small", "medium"]}
+# Keys in zoo's order of suggestion: a seeded study draws them in this order.
 _TRPO = {
-    "n_steps": {"choices": [8, 16, 32, 64, 128, 256, 512, 1024, 2048]},
+    "n_steps": _N_STEPS,
     "critic_batch_size": {"choices": [8, 16, 32, 64, 128, 256, 512]},
-    "gamma": {"choices": [0.9, 0.95, 0.98, 0.99, 0.995, 0.999, 0.9999]},
-    "critic_learning_rate": {"low": 1e-5, "high": 1.0, "log": True},
-    "n_critic_updates": {"choices": [5, 10, 20, 25, 30]},
-    "cg_iters": {"choices": [5, 10, 20, 25, 30]},
+    "gamma": _GAMMA,
+    "critic_learning_rate": _LEARNING_RATE,
+    "n_critic_updates": _EPOCHS,
+    "cg_iters": _EPOCHS,
     "target_kl": {"choices": [0.1, 0.05, 0.03, 0.02, 0.01, 0.005, 0.001]},
-    "gae_lambda": {"choices": [0.8, 0.9, 0.92, 0.95, 0.98, 0.99, 1.0]},
-    "net_arch": {"choices": ["small", "medium"]},
+    "gae_lambda": _GAE_LAMBDA,
+    "net_arch": _NET_ARCHS,
 }
 # NPG takes TRPO's step without the line search: the same space.
 _NPG = dict(_TRPO)
 # VPG and ACKTR: zoo's A2C space where natgrad has the setting.
 _VPG = {
-    "n_steps": {"choices": [8, 16, 32, 64, 128, 256, 512, 1024, 2048]},
-    "gamma": {"choices": [0.9, 0.95, 0.98, 0.99, 0.995, 0.999, 0.9999]},
-    "gae_lambda": {"choices": [0.8, 0.9, 0.92, 0.95, 0.98, 0.99, 1.0]},
-    "learning_rate": {"low": 1e-5, "high": 1.0, "log": True},
-    "critic_learning_rate": {"low": 1e-5, "high": 1.0, "log": True},
-    "n_critic_updates": {"choices": [5, 10, 20, 25, 30]},
-    "net_arch": {"choices": ["small", "medium"]},
+    "n_steps": _N_STEPS,
+    "gamma": _GAMMA,
+    "gae_lambda": _GAE_LAMBDA,
+    "learning_rate": _LEARNING_RATE,
+    "critic_learning_rate": _LEARNING_RATE,
+    "n_critic_updates": _EPOCHS,
+    "net_arch": _NET_ARCHS,
 }
 _ACKTR = {
-    "n_steps": {"choices": [8, 16, 32, 64, 128, 256, 512, 1024, 2048]},
-    "gamma": {"choices": [0.9, 0.95, 0.98, 0.99, 0.995, 0.999, 0.9999]},
-    "gae_lambda": {"choices": [0.8, 0.9, 0.92, 0.95, 0.98, 0.99, 1.0]},
-    "learning_rate": {"low": 1e-5, "high": 1.0, "log": True},
+    "n_steps": _N_STEPS,
+    "gamma": _GAMMA,
+    "gae_lambda": _GAE_LAMBDA,
+    "learning_rate": _LEARNING_RATE,
     "ent_coef": {"low": 1e-8, "high": 0.1, "log": True},
     "max_grad_norm": {"choices": [0.3, 0.5, 0.6, 0.7, 0.8, 0.9, 1, 2, 5]},
-    "net_arch": {"choices": ["small", "medium"]},
+    "net_arch": _NET_ARCHS,
 }
 SPACES = {"trpo": _TRPO, "npg": _NPG, "vpg": _VPG, "acktr": _ACKTR}
 
