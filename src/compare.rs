@@ -254,10 +254,11 @@ pub fn run(req: &CompareRequest) -> Result<()> {
     }
     for plan in &plans {
         let eval_episodes = req.eval_episodes.unwrap_or_else(|| config::preset_eval_episodes(&plan.spec.id));
+        let seeds = vec![(1..=req.seeds as u64).collect(); plan.algos.len()];
         let report = Report {
             env: &plan.spec.id,
             threshold: plan.spec.reward_threshold,
-            seeds: req.seeds,
+            seeds: &seeds,
             total_steps: plan.total_steps,
             eval_episodes,
         };
@@ -437,9 +438,9 @@ pub fn report_existing(group: &Path, eval_episodes: Option<usize>, gif: bool) ->
         } else {
             format!("the lines of {}", group.join(launch::COMMANDS_NAME).display())
         };
-        bail!(
-            "{} of {planned} runs of {} have not finished: {}; run their commands ({again}: finished runs exit at once, \
-             stopped ones resume), then report",
+        eprintln!(
+            "note: {} of {planned} runs of {} have not finished: {}; the report covers the finished ones; run their \
+             commands ({again}: finished runs exit at once, stopped ones resume), then report again",
             missing.len(),
             group.display(),
             missing.join(", ")
@@ -455,19 +456,22 @@ pub fn report_existing(group: &Path, eval_episodes: Option<usize>, gif: bool) ->
             .collect();
         folders.sort();
         if folders.is_empty() {
-            bail!("{} holds no runs of natgrad compare (folders named ALGO__seedN)", group.display());
+            bail!("{} holds no finished runs of natgrad compare (folders named ALGO__seedN)", group.display());
         }
         return folders.iter().try_for_each(|folder| report_one(folder, run_folder_names(folder)?, eval_episodes, gif));
     }
     report_one(group, names, eval_episodes, gif)
 }
 
-/// The (variant, seed) of each run folder (`ALGO__seedN`) in `folder`, sorted.
+/// The (variant, seed) of each finished run folder (`ALGO__seedN`) in `folder`, sorted.
 fn run_folder_names(folder: &Path) -> Result<Vec<(String, u64)>> {
     let mut names: Vec<(String, u64)> = vec![];
     for entry in std::fs::read_dir(folder).with_context(|| format!("cannot read {}", folder.display()))? {
         let name = entry?.file_name().to_string_lossy().into_owned();
-        if let Some((variant, seed)) = name.split_once("__seed") {
+        // Only finished runs: a report of runs still going would mix budgets.
+        if let Some((variant, seed)) = name.split_once("__seed")
+            && launch::is_complete(&folder.join(&name))
+        {
             names.push((variant.to_owned(), seed.parse().with_context(|| format!("bad run folder name {name}"))?));
         }
     }
@@ -478,25 +482,31 @@ fn run_folder_names(folder: &Path) -> Result<Vec<(String, u64)>> {
 /// The report of one environment's comparison folder, whose run folders are `names`.
 fn report_one(group: &Path, names: Vec<(String, u64)>, eval_episodes: Option<usize>, gif: bool) -> Result<()> {
     let Some((first, first_seed)) = names.first().cloned() else {
-        bail!("{} holds no runs of natgrad compare (folders named ALGO__seedN)", group.display());
+        bail!("{} holds no finished runs of natgrad compare (folders named ALGO__seedN)", group.display());
     };
-    let seeds = names.iter().filter(|(v, _)| *v == first).count();
     let first_run = group.join(format!("{first}__seed{first_seed}"));
     let run = RunConfig::read(&first_run)?;
     let spec = make_with(&run.env, &run.make_options()?)?.spec().clone();
-    let mut algos: Vec<Variant> = vec![];
-    for (name, _) in &names {
+    let mut algos: Vec<(Variant, Vec<u64>)> = vec![];
+    for (name, seed) in &names {
         let variant = Variant::parse(name, &spec.id)?;
-        if !algos.contains(&variant) {
-            algos.push(variant);
+        match algos.iter_mut().find(|(v, _)| *v == variant) {
+            Some((_, seeds)) => seeds.push(*seed),
+            None => algos.push((variant, vec![*seed])),
         }
     }
     // The order of `natgrad compare`'s default listing: by algorithm, then name.
-    algos.sort_by_key(|v| (Algo::ALL.iter().position(|a| *a == v.algo), v.name()));
+    algos.sort_by_key(|(v, _)| (Algo::ALL.iter().position(|a| *a == v.algo), v.name()));
+    let (variants, seeds): (Vec<Variant>, Vec<Vec<u64>>) = algos.into_iter().unzip();
     let eval_episodes = eval_episodes.unwrap_or_else(|| config::preset_eval_episodes(&spec.id));
-    let report =
-        Report { env: &spec.id, threshold: spec.reward_threshold, seeds, total_steps: run.total_steps, eval_episodes };
-    report.write(group, &algos, gif)
+    let report = Report {
+        env: &spec.id,
+        threshold: spec.reward_threshold,
+        seeds: &seeds,
+        total_steps: run.total_steps,
+        eval_episodes,
+    };
+    report.write(group, &variants, gif)
 }
 
 /// Each run's wall time (seconds since its start) at the end of each
@@ -556,6 +566,8 @@ fn band(label: &str, runs: &[Vec<(usize, f64)>], ends: &[usize], grid: &[usize],
 /// deterministic evaluation.
 struct Row {
     algo: String,
+    /// The seed of each run, in the order of the per-run columns below.
+    seeds: Vec<u64>,
     final_text: String,
     reach_text: String,
     eval_text: String,
@@ -566,6 +578,7 @@ struct Row {
 
 /// What a comparison's report reads of one algorithm's runs.
 struct AlgoRuns {
+    seeds: Vec<u64>,
     dirs: Vec<PathBuf>,
     /// Each run's episodes: (step at its end, return).
     episodes: Vec<Vec<(usize, f64)>>,
@@ -574,11 +587,11 @@ struct AlgoRuns {
 }
 
 impl AlgoRuns {
-    fn read(group: &Path, variant: &Variant, seeds: usize) -> Result<Self> {
-        let dirs: Vec<PathBuf> = (1..=seeds as u64).map(|seed| group.join(run_name(variant, seed))).collect();
+    fn read(group: &Path, variant: &Variant, seeds: &[u64]) -> Result<Self> {
+        let dirs: Vec<PathBuf> = seeds.iter().map(|seed| group.join(run_name(variant, *seed))).collect();
         let episodes = dirs.iter().map(|d| read_episodes(d)).collect::<Result<_>>()?;
         let walls = dirs.iter().map(|d| read_wall_times(d)).collect::<Result<_>>()?;
-        Ok(Self { dirs, episodes, walls })
+        Ok(Self { seeds: seeds.to_vec(), dirs, episodes, walls })
     }
 
     /// The episodes re-timed by wall clock, with each run's end (ms).
@@ -618,7 +631,17 @@ impl AlgoRuns {
         let per_seed: Vec<String> = evals.iter().map(|e| format!("{e:.0}")).collect();
         let eval_text = format!("{m:.1} ± {s:.1} ({})", per_seed.join(", "));
         let seconds = mean_std(&self.walls.iter().filter_map(|w| w.last().map(|(_, t)| *t)).collect::<Vec<_>>()).0;
-        Ok(Row { algo: variant.name(), final_text, reach_text, eval_text, seconds, last_episodes, evaluations: evals })
+        let seeds = self.seeds.clone();
+        Ok(Row {
+            algo: variant.name(),
+            seeds,
+            final_text,
+            reach_text,
+            eval_text,
+            seconds,
+            last_episodes,
+            evaluations: evals,
+        })
     }
 }
 
@@ -627,9 +650,9 @@ impl AlgoRuns {
 fn write_evaluations_csv(path: &Path, rows: &[Row]) -> Result<()> {
     let mut csv = format!("algo,seed,last_{WINDOW}_training_episodes,deterministic_evaluation\n");
     for row in rows {
-        for (i, (last, evaluation)) in row.last_episodes.iter().zip(&row.evaluations).enumerate() {
+        for ((last, evaluation), seed) in row.last_episodes.iter().zip(&row.evaluations).zip(&row.seeds) {
             let last = last.map_or(String::new(), |v| v.to_string());
-            csv += &format!("{},{},{last},{evaluation}\n", row.algo, i + 1);
+            csv += &format!("{},{seed},{last},{evaluation}\n", row.algo);
         }
     }
     std::fs::write(path, csv).with_context(|| format!("cannot write {}", path.display()))
@@ -658,7 +681,8 @@ fn write_curves_csv(path: &Path, grid: &[usize], bands: &[Band]) -> Result<()> {
 struct Report<'a> {
     env: &'a str,
     threshold: Option<f64>,
-    seeds: usize,
+    /// The seeds of each variant's runs (the finished ones).
+    seeds: &'a [Vec<u64>],
     total_steps: usize,
     eval_episodes: usize,
 }
@@ -667,8 +691,7 @@ impl Report<'_> {
     /// The report of `algos`' runs in `group`, with a GIF of each one's
     /// best final policy if `gif`.
     fn write(&self, group: &Path, algos: &[Variant], gif: bool) -> Result<()> {
-        let Report { env, threshold, seeds, total_steps, eval_episodes } = *self;
-        let rows = report(group, env, threshold, algos, seeds, total_steps, eval_episodes)?;
+        let rows = report(group, self, algos)?;
         if gif {
             draw_best(group, algos, &rows)?;
         }
@@ -686,7 +709,7 @@ fn draw_best(group: &Path, algos: &[Variant], rows: &[Row]) -> Result<()> {
             _ => Some(i),
         };
         let Some(best) = (0..row.evaluations.len()).fold(None, better) else { continue };
-        let seed = best as u64 + 1;
+        let seed = row.seeds[best];
         eval::run(&EvalRequest {
             target: group.join(run_name(variant, seed)),
             episodes: 1,
@@ -704,17 +727,11 @@ fn draw_best(group: &Path, algos: &[Variant], rows: &[Row]) -> Result<()> {
 /// The curves against steps and wall time, the deterministic evaluation of
 /// every run's final policy, curves.csv, the two charts and the table; the
 /// table's rows.
-fn report(
-    group: &Path,
-    env: &str,
-    threshold: Option<f64>,
-    algos: &[Variant],
-    seeds: usize,
-    total_steps: usize,
-    eval_episodes: usize,
-) -> Result<Vec<Row>> {
+fn report(group: &Path, what: &Report<'_>, algos: &[Variant]) -> Result<Vec<Row>> {
+    let Report { env, threshold, seeds, total_steps, eval_episodes } = *what;
     let grid: Vec<usize> = (1..=GRID_POINTS).map(|i| total_steps * i / GRID_POINTS).collect();
-    let all: Vec<AlgoRuns> = algos.iter().map(|a| AlgoRuns::read(group, a, seeds)).collect::<Result<_>>()?;
+    let all: Vec<AlgoRuns> =
+        algos.iter().zip(seeds).map(|(a, s)| AlgoRuns::read(group, a, s)).collect::<Result<_>>()?;
     let rows: Vec<Row> =
         algos.iter().zip(&all).map(|(a, r)| r.row(a, &grid, threshold, eval_episodes)).collect::<Result<_>>()?;
     let points = evaluation_points(&rows, &all)?;
@@ -725,7 +742,7 @@ fn report(
         .map(|((a, r), row)| Band {
             final_evaluation: Some(mean_std(&row.evaluations)),
             evaluations: evaluation_curve(&points, &row.algo),
-            ..band(&a.label(), &r.episodes, &vec![total_steps; seeds], &grid, 1.0)
+            ..band(&a.label(), &r.episodes, &vec![total_steps; r.dirs.len()], &grid, 1.0)
         })
         .collect();
     // One wall-time grid for every algorithm: up to the slowest run's end.
@@ -741,7 +758,9 @@ fn report(
     scores::write_statistics_csv(&group.join("statistics.csv"), &table)?;
     let names = algos.iter().map(Variant::label).collect::<Vec<_>>().join(" vs ");
     let names = if names.len() > 60 { format!("{} variants", algos.len()) } else { names };
-    let title = format!("{env}: {names} ({seeds} seeds, mean ± 1 std)");
+    let (fewest, most) = (seeds.iter().map(Vec::len).min().unwrap_or(0), seeds.iter().map(Vec::len).max().unwrap_or(0));
+    let counted = if fewest == most { format!("{most} seeds") } else { format!("{fewest} to {most} seeds") };
+    let title = format!("{env}: {names} ({counted}, mean ± 1 std)");
     plot::draw(&group.join("curves.png"), &title, plot::TRAINING_RETURN, &bands, threshold, XAxis::Steps)?;
     plot::draw(
         &group.join("curves_wall_time.png"),
