@@ -316,6 +316,8 @@ fn open_existing(req: &TrainRequest, algo: &str, env: &str) -> Result<Option<Ope
     if !dir.exists() {
         return Ok(None);
     }
+    // Every setting checked first: a refused command moves nothing.
+    let (given, _) = fresh_config(req, algo, env)?;
     let lock = RunLock::acquire(&dir)?;
     if !dir.join(checkpoint::FILE_NAME).exists() {
         let now = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
@@ -330,7 +332,6 @@ fn open_existing(req: &TrainRequest, algo: &str, env: &str) -> Result<Option<Ope
         );
         return Ok(None);
     }
-    let (given, _) = fresh_config(req, algo, env)?;
     let mut run = RunConfig::read(&dir)?;
     let differing = run.settings_differing_from(&given);
     if !differing.is_empty() {
