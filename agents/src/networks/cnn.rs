@@ -235,6 +235,15 @@ impl Extractor {
         })
     }
 
+    /// The MLP's input width behind `extractor`, built for `input`.
+    pub fn mlp_width(extractor: Option<&Extractor>, input: &Input) -> i64 {
+        match (extractor, input) {
+            (Some(extractor), _) => extractor.features(),
+            (None, Input::Flat(dim)) => *dim as i64,
+            (None, _) => unreachable!("images always get an extractor"),
+        }
+    }
+
     /// Features per observation: the MLP's input width.
     pub fn features(&self) -> i64 {
         match self {

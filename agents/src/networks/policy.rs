@@ -183,11 +183,7 @@ impl Policy {
         let root = vs.root();
         let out = kind.outputs();
         let cnn = Extractor::new(&(&root / "pi_cnn"), &input, layers, features)?;
-        let width = match (&cnn, &input) {
-            (Some(cnn), _) => cnn.features(),
-            (None, Input::Flat(dim)) => *dim as i64,
-            (None, _) => unreachable!("images always get an extractor"),
-        };
+        let width = Extractor::mlp_width(cnn.as_ref(), &input);
         // A small last-layer gain starts the policy near uniform / near zero mean.
         let net = Mlp::new(&(&root / "pi"), width, hidden, out, 0.01);
         let head = match (&kind, sde) {

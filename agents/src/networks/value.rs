@@ -31,11 +31,7 @@ impl ValueFunction {
         let vs = nn::VarStore::new(device);
         let input = input.into();
         let cnn = Extractor::new(&(vs.root() / "vf_cnn"), &input, &NATURE_LAYERS, NATURE_FEATURES)?;
-        let width = match (&cnn, &input) {
-            (Some(cnn), _) => cnn.features(),
-            (None, Input::Flat(dim)) => *dim as i64,
-            (None, _) => unreachable!("images always get an extractor"),
-        };
+        let width = Extractor::mlp_width(cnn.as_ref(), &input);
         let net = Mlp::new(&(vs.root() / "vf"), width, hidden, 1, 1.0);
         let optimizer = Adam::with_eps(vs.trainable_variables(), learning_rate, adam_eps);
         Ok(Self { vs, cnn, net, optimizer })
