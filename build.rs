@@ -16,6 +16,11 @@ fn main() {
     if let Some(dir) = std::env::var_os("DEP_NATGRAD_PYTHON_LIBDIR") {
         println!("cargo:rustc-link-arg=-Wl,-rpath,{}", PathBuf::from(dir).display());
     }
+    // And the MuJoCo library of the native MuJoCo environments (envs/build.rs).
+    println!("cargo:rerun-if-env-changed=DEP_NATGRAD_PYTHON_MUJOCO_LIBDIR");
+    if let Some(dir) = std::env::var_os("DEP_NATGRAD_PYTHON_MUJOCO_LIBDIR") {
+        println!("cargo:rustc-link-arg=-Wl,-rpath,{}", PathBuf::from(dir).display());
+    }
     println!("cargo:rerun-if-env-changed=DEP_TCH_LIBTORCH_LIB");
     let Some(dir) = std::env::var_os("DEP_TCH_LIBTORCH_LIB") else {
         // torch-sys built with `doc-only`: nothing is linked.

@@ -6,6 +6,12 @@ envs/tests/fixtures/gymnasium/README.md, which the parity tests
 natgrad's own environments. Run it through scripts/gym-fixtures, which sets up
 the pinned Gymnasium first.
 
+MuJoCo tasks (v5) are recorded in a schema of their own ("mujoco-replay",
+see the README): a trajectory is a seed and its actions, with everything
+Gymnasium returned and the physical state after each step, replayed from
+reset, since a MuJoCo state (the solver's warm start among it) cannot be
+written back from qpos and qvel alone.
+
 Everything is seeded: trajectory i of an environment is reset with seed + i and
 draws its actions from numpy's PCG64 seeded with (seed, i), so a seed and a
 trajectory count name one fixture set. The actions come from a few behaviours
@@ -33,6 +39,18 @@ STATE_LAYOUT = {
     "MountainCarContinuous-v0": ["position", "velocity"],
     "Pendulum-v1": ["theta", "theta_dot"],
 }
+
+MUJOCO = [
+    "Hopper-v5", "Walker2d-v5", "HalfCheetah-v5", "Swimmer-v5", "Ant-v5",
+    "InvertedPendulum-v5", "InvertedDoublePendulum-v5", "Reacher-v5",
+]
+
+MUJOCO_SCHEMA = (
+    "mujoco-replay: trajectories[i]: seed (reset(seed=seed)), max_episode_steps (the TimeLimit it ran "
+    "under), initial_obs, initial_state (qpos then qvel), steps[j]: action (float32 values, may be out "
+    "of bounds), obs, reward, terminated, truncated, state (qpos then qvel after the step). All floats "
+    "are Python repr of float64 values. See README.md."
+)
 
 SCHEMA = (
     "trajectories[i]: initial_state (written to env.unwrapped.state after reset), initial_obs, "
@@ -96,6 +114,71 @@ POLICIES = {
     "MountainCarContinuous-v0": (mountain_car_continuous_action, 3),
     "Pendulum-v1": (pendulum_action, 1),
 }
+
+
+def mujoco_action(kind, env, rng):
+    """Random actions inside the bounds, beyond them, on them, and none."""
+    low, high = env.action_space.low, env.action_space.high
+    u = rng.random()
+    if kind != 0 and u < 0.7:  # small actions: the body stays up for longer
+        return (0.1 * rng.uniform(low, high)).astype(np.float32)
+    if u < 0.6:
+        return rng.uniform(low, high).astype(np.float32)
+    if u < 0.75:  # beyond the bounds: MuJoCo clamps the control, the cost does not
+        return rng.uniform(3 * low, 3 * high).astype(np.float32)
+    if u < 0.9:
+        return np.where(rng.random(low.shape) < 0.5, low, high).astype(np.float32)
+    return np.zeros(low.shape, dtype=np.float32)
+
+
+def mujoco_record(env_id, seed, index):
+    rng = np.random.default_rng([seed, index])
+    kind = index % 3
+    # Every third trajectory runs under a short time limit, so each set holds
+    # truncations as well as the terminations of falling bodies.
+    limit = 6 + index if kind == 2 else None
+    env = gymnasium.make(env_id, max_episode_steps=limit) if limit else gymnasium.make(env_id)
+    state = lambda: floats(np.concatenate([env.unwrapped.data.qpos, env.unwrapped.data.qvel]))
+    try:
+        obs, _ = env.reset(seed=seed + index)
+        trajectory = {
+            "seed": seed + index,
+            "max_episode_steps": env.spec.max_episode_steps,
+            "initial_obs": floats(obs),
+            "initial_state": state(),
+        }
+        steps = []
+        while True:
+            action = mujoco_action(kind, env, rng)
+            obs, reward, terminated, truncated, _ = env.step(action)
+            steps.append(
+                {
+                    "action": [float(a) for a in action],
+                    "obs": floats(obs),
+                    "reward": float(reward),
+                    "terminated": bool(terminated),
+                    "truncated": bool(truncated),
+                    "state": state(),
+                }
+            )
+            if terminated or truncated:
+                break
+    finally:
+        env.close()
+    trajectory["steps"] = steps
+    return trajectory
+
+
+def mujoco_fixture(env_id, seed, count):
+    return {
+        "schema": MUJOCO_SCHEMA,
+        "env": env_id,
+        "gymnasium_version": gymnasium.__version__,
+        "numpy_version": np.__version__,
+        "mujoco_version": __import__("mujoco").__version__,
+        "generator": {"script": "scripts/gym_fixtures.py", "seed": seed, "trajectories": count},
+        "trajectories": [mujoco_record(env_id, seed, i) for i in range(count)],
+    }
 
 
 def floats(values):
@@ -177,7 +260,7 @@ def main():
     parser.add_argument("--out", required=True, help="folder to write <env>.json (or .json.gz) into; created if missing")
     parser.add_argument("--seed", type=int, default=0, help="seed of the whole set (default 0)")
     parser.add_argument("--trajectories", type=int, default=20, help="trajectories per environment (default 20)")
-    parser.add_argument("--envs", default=",".join(STATE_LAYOUT), help="comma-separated ids (default: all five)")
+    parser.add_argument("--envs", default=",".join([*STATE_LAYOUT, *MUJOCO]), help="comma-separated ids (default: all)")
     parser.add_argument("--gzip", action="store_true", help="write <env>.json.gz (the repository's own set is stored so)")
     args = parser.parse_args()
 
@@ -188,13 +271,14 @@ def main():
     if args.seed < 0:
         sys.exit("gym_fixtures: --seed must be 0 or more (Gymnasium refuses negative seeds)")
     ids = [e.strip() for e in args.envs.split(",") if e.strip()]
-    unknown = [e for e in ids if e not in STATE_LAYOUT]
+    unknown = [e for e in ids if e not in STATE_LAYOUT and e not in MUJOCO]
     if unknown:
-        sys.exit(f"gym_fixtures: unknown environment {', '.join(unknown)}; choose from {', '.join(STATE_LAYOUT)}")
+        sys.exit(f"gym_fixtures: unknown environment {', '.join(unknown)}; choose from {', '.join([*STATE_LAYOUT, *MUJOCO])}")
 
     os.makedirs(args.out, exist_ok=True)
     for env_id in ids:
-        data = fixture(env_id, args.seed, args.trajectories)
+        make = mujoco_fixture if env_id in MUJOCO else fixture
+        data = make(env_id, args.seed, args.trajectories)
         name = f"{env_id}.json.gz" if args.gzip else f"{env_id}.json"
         path = os.path.join(args.out, name)
         write(data, path, args.gzip)

@@ -87,6 +87,25 @@ pub enum EnvError {
     )]
     NativeKwargs { id: String, given: String },
 
+    #[error(
+        "the native {id} takes no wrappers (got {given}); use --env gym:{id} to make Gymnasium's own version with them"
+    )]
+    NativeWrappers { id: String, given: String },
+
+    #[error("the native {id} has no keyword argument '{key}'; it takes {accepted} (or use --env gym:{id})")]
+    UnknownKwarg { id: String, key: String, accepted: String },
+
+    #[error("{id}'s keyword argument {key} must be {expected} (got {got})")]
+    KwargValue { id: String, key: String, expected: String, got: String },
+
+    #[error("MuJoCo could not load {path}: {message}")]
+    MujocoLoad { path: String, message: String },
+
+    #[error(
+        "natgrad was built against MuJoCo {built} but loaded MuJoCo {loaded}; rebuild natgrad (cargo build) after changing the mujoco wheel"
+    )]
+    MujocoVersion { built: i32, loaded: i32 },
+
     #[error("a vectorized environment needs at least one copy (got 0)")]
     NoEnvs,
 

@@ -32,6 +32,8 @@ mod env;
 mod error;
 #[cfg(feature = "gym")]
 pub mod gym;
+#[cfg(feature = "mujoco")]
+mod mujoco;
 mod native;
 mod options;
 mod registry;

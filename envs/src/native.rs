@@ -1,13 +1,21 @@
-//! The five native environments, as the registry lists them.
+//! The native environments, as the registry lists them: the five classic
+//! control ones, and with the `mujoco` feature Gymnasium's MuJoCo v5 tasks.
 
 use crate::classic::{Acrobot, CartPole, ClassicEnv, Dynamics, MountainCar, MountainCarContinuous, Pendulum};
 use crate::env::{Env, EnvSpec};
+use crate::error::EnvError;
+use crate::options::KwValue;
+
+/// Makes a native environment from Gymnasium's keyword arguments.
+pub(crate) type Build = fn(&[(String, KwValue)]) -> Result<Box<dyn Env>, EnvError>;
 
 /// A native environment: its id, its registered spec and how to build it.
 pub(crate) struct Entry {
     pub(crate) id: &'static str,
     pub(crate) spec: EnvSpec,
-    pub(crate) build: fn() -> Box<dyn Env>,
+    /// Whether it takes keyword arguments (MuJoCo tasks do, as Gymnasium's).
+    pub(crate) takes_kwargs: bool,
+    pub(crate) build: Build,
 }
 
 fn entry<D: Dynamics>() -> Entry {
@@ -18,18 +26,49 @@ fn entry<D: Dynamics>() -> Entry {
             max_episode_steps: Some(D::MAX_EPISODE_STEPS),
             reward_threshold: D::REWARD_THRESHOLD,
         },
-        build: || Box::new(ClassicEnv::<D>::new()),
+        takes_kwargs: false,
+        build: |_| Ok(Box::new(ClassicEnv::<D>::new())),
     }
 }
 
-pub(crate) fn entries() -> [Entry; 5] {
-    [
+#[cfg(feature = "mujoco")]
+fn mujoco_entry<T: crate::mujoco::Task>() -> Entry {
+    Entry {
+        id: T::ID,
+        spec: EnvSpec {
+            id: T::ID.into(),
+            max_episode_steps: Some(T::MAX_EPISODE_STEPS),
+            reward_threshold: T::REWARD_THRESHOLD,
+        },
+        takes_kwargs: true,
+        build: crate::mujoco::build::<T>,
+    }
+}
+
+pub(crate) fn entries() -> Vec<Entry> {
+    #[allow(unused_mut)]
+    let mut entries = vec![
         entry::<CartPole>(),
         entry::<Acrobot>(),
         entry::<MountainCar>(),
         entry::<MountainCarContinuous>(),
         entry::<Pendulum>(),
-    ]
+    ];
+    #[cfg(feature = "mujoco")]
+    {
+        use crate::mujoco::*;
+        entries.extend([
+            mujoco_entry::<Hopper>(),
+            mujoco_entry::<Walker2d>(),
+            mujoco_entry::<HalfCheetah>(),
+            mujoco_entry::<Swimmer>(),
+            mujoco_entry::<Ant>(),
+            mujoco_entry::<InvertedPendulum>(),
+            mujoco_entry::<InvertedDoublePendulum>(),
+            mujoco_entry::<Reacher>(),
+        ]);
+    }
+    entries
 }
 
 /// The native ids, in registration order.

@@ -26,6 +26,11 @@ fn source<'a>(id: &str, entries: &'a [Entry], options: &MakeOptions) -> Result<S
     }
     match entries.iter().find(|e| e.spec.id == id) {
         Some(entry) if options.kwargs.is_empty() && options.wrappers.is_empty() => Ok(Source::Native(entry)),
+        Some(entry) if entry.takes_kwargs && options.wrappers.is_empty() => Ok(Source::Native(entry)),
+        Some(entry) if entry.takes_kwargs => {
+            let given = options.wrappers.iter().map(|w| w.path.clone()).collect::<Vec<_>>().join(", ");
+            Err(EnvError::NativeWrappers { id: id.to_owned(), given })
+        }
         Some(_) => {
             let kwargs = options.kwargs.iter().map(|(k, _)| k.clone());
             let given = kwargs.chain(options.wrappers.iter().map(|w| w.path.clone())).collect::<Vec<_>>().join(", ");
@@ -99,7 +104,7 @@ pub fn make_with(id: &str, options: &MakeOptions) -> Result<Box<dyn Env>, EnvErr
         return Err(EnvError::ZeroMaxEpisodeSteps);
     }
     let limit = options.max_episode_steps.or(entry.spec.max_episode_steps).expect("registered with a limit");
-    Ok(Box::new(TimeLimit::new((entry.build)(), limit)?))
+    Ok(Box::new(TimeLimit::new((entry.build)(&options.kwargs)?, limit)?))
 }
 
 #[cfg(test)]
@@ -114,7 +119,24 @@ mod tests {
             let env = make(&spec.id).unwrap();
             assert_eq!(env.spec(), &spec);
         }
-        assert_eq!(ids(), ["CartPole-v1", "Acrobot-v1", "MountainCar-v0", "MountainCarContinuous-v0", "Pendulum-v1"]);
+        let classic = ["CartPole-v1", "Acrobot-v1", "MountainCar-v0", "MountainCarContinuous-v0", "Pendulum-v1"];
+        assert_eq!(ids()[..5], classic);
+        #[cfg(feature = "mujoco")]
+        assert_eq!(
+            ids()[5..],
+            [
+                "Hopper-v5",
+                "Walker2d-v5",
+                "HalfCheetah-v5",
+                "Swimmer-v5",
+                "Ant-v5",
+                "InvertedPendulum-v5",
+                "InvertedDoublePendulum-v5",
+                "Reacher-v5"
+            ]
+        );
+        #[cfg(not(feature = "mujoco"))]
+        assert_eq!(ids().len(), 5);
     }
 
     #[test]

@@ -15,9 +15,9 @@
 //! observation, which NumPy computes with its own float32 cos/sin. Each test
 //! prints its counts (`-- --nocapture`).
 
-use std::io::Read;
-use std::path::{Path, PathBuf};
+mod common;
 
+use common::{bit_exact_required, fixture_dir, read_fixture};
 use natgrad_envs::{
     Acrobot, Action, CartPole, ClassicEnv, Dynamics, Env, MountainCar, MountainCarContinuous, Pendulum, Space,
     TimeLimit,
@@ -55,43 +55,6 @@ struct FixtureStep {
 enum FixtureAction {
     Discrete(i64),
     Continuous(Vec<f64>),
-}
-
-fn fixture_dir() -> PathBuf {
-    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    match std::env::var_os("NATGRAD_GYM_FIXTURES") {
-        Some(dir) => manifest.join("..").join(dir),
-        None => manifest.join("tests/fixtures/gymnasium"),
-    }
-}
-
-/// Whether every value must be reproduced bit for bit: always for the
-/// repository's own set, and for another set on request.
-fn bit_exact_required() -> bool {
-    std::env::var_os("NATGRAD_GYM_FIXTURES").is_none()
-        || std::env::var_os("NATGRAD_GYM_EXACT").is_some_and(|v| v == "1")
-}
-
-/// The text of `<id>.json.gz` or, failing that, `<id>.json` in `dir`.
-fn read_fixture(dir: &Path, id: &str) -> (PathBuf, String) {
-    let gz = dir.join(format!("{id}.json.gz"));
-    let plain = dir.join(format!("{id}.json"));
-    let mut text = String::new();
-    if let Ok(file) = std::fs::File::open(&gz) {
-        flate2::read::GzDecoder::new(file)
-            .read_to_string(&mut text)
-            .unwrap_or_else(|e| panic!("{} is not a gzipped text file: {e}", gz.display()));
-        return (gz, text);
-    }
-    match std::fs::read_to_string(&plain) {
-        Ok(text) => (plain, text),
-        Err(e) => panic!(
-            "no fixture file for {id}: neither {} nor {} can be read ({e}). Write a set with `scripts/gym-fixtures --out DIR` \
-             and point NATGRAD_GYM_FIXTURES at it, or unset NATGRAD_GYM_FIXTURES to use the repository's own set.",
-            gz.display(),
-            plain.display()
-        ),
-    }
 }
 
 fn load(id: &str) -> Fixture {

@@ -1,0 +1,293 @@
+//! Gymnasium's MuJoCo environments (v5) in Rust, over the MuJoCo library of
+//! the `mujoco==4.0.0` wheel that Gymnasium itself runs: the same physics bits,
+//! without Python around each step. Each task file mirrors Gymnasium 1.4.0's
+//! `<task>_v5.py` (observation, reward terms, termination, reset noise, keyword
+//! arguments), down to NumPy's float32 and summation order where they decide a
+//! bit; [`MujocoEnv`] is Gymnasium's `MujocoEnv` (seeding, reset, frame skip).
+//! `envs/tests/mujoco_parity.rs` replays Gymnasium's own trajectories.
+
+mod ant;
+mod ffi;
+mod half_cheetah;
+mod hopper;
+mod inverted_double_pendulum;
+mod inverted_pendulum;
+mod numpy_ops;
+mod numpy_rng;
+mod params;
+mod reacher;
+mod sim;
+mod swimmer;
+mod walker2d;
+
+use std::path::PathBuf;
+
+pub use numpy_rng::Pcg64;
+pub(crate) use params::Params;
+
+use crate::env::{Env, EnvSnapshot, EnvSpec, Observation, Step};
+use crate::error::EnvError;
+use crate::options::KwValue;
+use crate::space::{Action, BoxSpace, Space};
+use sim::Sim;
+
+/// One MuJoCo task: what Gymnasium's `<Task>Env` class adds to `MujocoEnv`.
+pub(crate) trait Task: Sized + Send + 'static {
+    const ID: &'static str;
+    const MAX_EPISODE_STEPS: usize;
+    const REWARD_THRESHOLD: Option<f64>;
+    /// The default `xml_file`.
+    const XML: &'static str;
+    const FRAME_SKIP: i64;
+
+    /// Reads the task's keyword arguments (`xml_file` and `frame_skip` are
+    /// read before the model is loaded).
+    fn configure(params: &mut Params<'_>, sim: &Sim) -> Result<Self, EnvError>;
+    /// The number of observation values.
+    fn obs_dim(&self, sim: &Sim) -> usize;
+    /// `reset_model`: draws the start state and calls `set_state`.
+    fn reset_model(&mut self, sim: &mut Sim, rng: &mut Pcg64, init: &InitialState);
+    /// `_get_obs`, appended to `obs`.
+    fn observe(&self, sim: &Sim, obs: &mut Observation);
+    /// `step` without the observation: simulates, returns (reward, terminated).
+    fn step(&mut self, sim: &mut Sim, action: &[f32]) -> (f64, bool);
+    /// Values of the task's own that a snapshot must hold.
+    fn extra_state(&self) -> Vec<f64> {
+        Vec::new()
+    }
+    fn set_extra_state(&mut self, _values: &[f64]) {}
+}
+
+/// `init_qpos` and `init_qvel`: the model's state right after `MjData(model)`.
+pub(crate) struct InitialState {
+    pub(crate) qpos: Vec<f64>,
+    pub(crate) qvel: Vec<f64>,
+}
+
+/// Gymnasium's `uniform(low, high, size=n)` added to `init`, elementwise.
+pub(crate) fn init_plus_uniform(init: &[f64], rng: &mut Pcg64, low: f64, high: f64) -> Vec<f64> {
+    init.iter().map(|v| v + rng.uniform(low, high)).collect()
+}
+
+/// `init + scale * standard_normal(n)`.
+pub(crate) fn init_plus_normal(init: &[f64], rng: &mut Pcg64, scale: f64) -> Vec<f64> {
+    init.iter().map(|v| v + scale * rng.standard_normal()).collect()
+}
+
+/// Where a relative `xml_file` is looked for: Gymnasium's own assets folder
+/// (found when natgrad was built; `NATGRAD_MUJOCO_ASSETS` overrides it).
+fn assets_dir() -> PathBuf {
+    std::env::var_os("NATGRAD_MUJOCO_ASSETS")
+        .map_or_else(|| PathBuf::from(env!("NATGRAD_MUJOCO_ASSETS")), PathBuf::from)
+}
+
+/// Gymnasium's `expand_model_path`: paths starting with `.` or `/` as given,
+/// `~` expanded, anything else inside the assets folder.
+fn model_path(id: &str, xml_file: &str) -> Result<PathBuf, EnvError> {
+    let path = if xml_file.starts_with('.') || xml_file.starts_with('/') {
+        PathBuf::from(xml_file)
+    } else if let Some(rest) = xml_file.strip_prefix('~') {
+        let home = std::env::var_os("HOME").map(PathBuf::from).unwrap_or_default();
+        home.join(rest.trim_start_matches('/'))
+    } else {
+        assets_dir().join(xml_file)
+    };
+    if path.exists() {
+        Ok(path)
+    } else {
+        Err(EnvError::MujocoLoad {
+            path: path.display().to_string(),
+            message: format!(
+                "no such file (xml_file={xml_file} of {id}; a relative name is looked for in Gymnasium's assets folder)"
+            ),
+        })
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Phase {
+    NeverReset,
+    Running,
+    Terminated,
+}
+
+/// A MuJoCo task without a time limit (Gymnasium's `env.unwrapped`);
+/// [`crate::make`] adds the [`crate::TimeLimit`].
+pub struct MujocoEnv<T: Task> {
+    sim: Sim,
+    task: T,
+    init: InitialState,
+    spec: EnvSpec,
+    observation_space: Space,
+    action_space: Space,
+    rng: Option<Pcg64>,
+    phase: Phase,
+}
+
+impl<T: Task> MujocoEnv<T> {
+    /// The task with Gymnasium's keyword arguments (none: its defaults).
+    pub(crate) fn with_kwargs(kwargs: &[(String, KwValue)]) -> Result<Self, EnvError> {
+        let mut params = Params::new(T::ID, kwargs);
+        let xml_file = params.string("xml_file", T::XML)?;
+        let frame_skip = params.int("frame_skip", T::FRAME_SKIP)?;
+        let frame_skip = i32::try_from(frame_skip).ok().filter(|f| *f >= 1).ok_or_else(|| EnvError::KwargValue {
+            id: T::ID.into(),
+            key: "frame_skip".into(),
+            expected: "an integer of at least 1".into(),
+            got: frame_skip.to_string(),
+        })?;
+        let sim = Sim::load(&model_path(T::ID, &xml_file)?, frame_skip)?;
+        let task = T::configure(&mut params, &sim)?;
+        params.finish()?;
+        let init = InitialState { qpos: sim.qpos().to_vec(), qvel: sim.qvel().to_vec() };
+        let dim = task.obs_dim(&sim);
+        let observation_space = Space::Box(BoxSpace::new(vec![f32::NEG_INFINITY; dim], vec![f32::INFINITY; dim]));
+        let (low, high) = sim.ctrl_range().into_iter().map(|(l, h)| (l as f32, h as f32)).unzip();
+        Ok(Self {
+            sim,
+            task,
+            init,
+            spec: EnvSpec { id: T::ID.into(), max_episode_steps: None, reward_threshold: T::REWARD_THRESHOLD },
+            observation_space,
+            action_space: Space::Box(BoxSpace::new(low, high)),
+            rng: None,
+            phase: Phase::NeverReset,
+        })
+    }
+
+    fn observation(&self) -> Observation {
+        let mut obs = Observation::new();
+        self.task.observe(&self.sim, &mut obs);
+        obs
+    }
+}
+
+impl Phase {
+    fn code(self) -> u64 {
+        match self {
+            Phase::NeverReset => 0,
+            Phase::Running => 1,
+            Phase::Terminated => 2,
+        }
+    }
+    fn from_code(code: u64) -> Option<Self> {
+        [Phase::NeverReset, Phase::Running, Phase::Terminated].get(code as usize).copied()
+    }
+}
+
+impl<T: Task> Env for MujocoEnv<T> {
+    fn spec(&self) -> &EnvSpec {
+        &self.spec
+    }
+    fn observation_space(&self) -> &Space {
+        &self.observation_space
+    }
+    fn action_space(&self) -> &Space {
+        &self.action_space
+    }
+
+    fn reset(&mut self, seed: Option<u64>) -> Result<Observation, EnvError> {
+        let rng = match seed {
+            Some(seed) => self.rng.insert(Pcg64::from_seed(seed)),
+            None => self.rng.get_or_insert_with(|| Pcg64::from_seed(rand::random())),
+        };
+        self.sim.reset_data();
+        self.task.reset_model(&mut self.sim, rng, &self.init);
+        self.phase = Phase::Running;
+        Ok(self.observation())
+    }
+
+    fn step(&mut self, action: Action<'_>) -> Result<Step, EnvError> {
+        match self.phase {
+            Phase::NeverReset => return Err(EnvError::NotReset),
+            Phase::Terminated => return Err(EnvError::EpisodeOver { reason: "terminated" }),
+            Phase::Running => {}
+        }
+        self.action_space.check_action(action)?;
+        let Action::Continuous(action) = action else { unreachable!("checked against a Box space") };
+        let (reward, terminated) = self.task.step(&mut self.sim, action);
+        if terminated {
+            self.phase = Phase::Terminated;
+        }
+        Ok(Step { obs: self.observation(), reward, terminated, truncated: false })
+    }
+
+    /// Gymnasium's `state_vector()`: qpos then qvel.
+    fn state(&self) -> Option<Vec<f64>> {
+        (self.phase != Phase::NeverReset).then(|| [self.sim.qpos(), self.sim.qvel()].concat())
+    }
+
+    /// Gymnasium's `set_state(qpos, qvel)`, from one vector of both.
+    fn set_state(&mut self, state: &[f64]) -> Result<(), EnvError> {
+        if self.phase == Phase::NeverReset {
+            return Err(EnvError::NotReset);
+        }
+        let (nq, nv) = (self.sim.nq(), self.sim.nv());
+        if state.len() != nq + nv {
+            let layout = format!("qpos ({nq} values) then qvel ({nv} values)");
+            return Err(EnvError::StateDimension { expected: nq + nv, got: state.len(), layout });
+        }
+        if let Some(index) = state.iter().position(|v| !v.is_finite()) {
+            return Err(EnvError::NonFiniteState { index, value: state[index] });
+        }
+        self.sim.set_qpos_qvel(&state[..nq], &state[nq..]);
+        self.phase = Phase::Running;
+        Ok(())
+    }
+
+    /// Phase, generator (a flag and its six words), the task's own values
+    /// (their count first), then MuJoCo's integration state.
+    fn snapshot(&self) -> Result<EnvSnapshot, EnvError> {
+        let mut words = vec![self.phase.code(), u64::from(self.rng.is_some())];
+        words.extend(self.rng.as_ref().map_or([0; 6], Pcg64::words));
+        let extra = self.task.extra_state();
+        words.push(extra.len() as u64);
+        words.extend(extra.iter().map(|v| v.to_bits()));
+        words.extend(self.sim.integration_state().iter().map(|v| v.to_bits()));
+        Ok(EnvSnapshot(words))
+    }
+
+    fn restore(&mut self, snapshot: &EnvSnapshot) -> Result<(), EnvError> {
+        let words = &snapshot.0;
+        if words.len() < 9 {
+            return Err(EnvError::BadSnapshot("too short"));
+        }
+        let phase = Phase::from_code(words[0]).ok_or(EnvError::BadSnapshot("unknown episode phase"))?;
+        let rng = match words[1] {
+            0 => None,
+            1 => Some(
+                Pcg64::from_words(words[2..8].try_into().expect("six words"))
+                    .ok_or(EnvError::BadSnapshot("bad generator"))?,
+            ),
+            _ => return Err(EnvError::BadSnapshot("bad generator flag")),
+        };
+        let n_extra = words[8] as usize;
+        let rest = &words[9..];
+        if rest.len() < n_extra || n_extra != self.task.extra_state().len() {
+            return Err(EnvError::BadSnapshot("wrong task state"));
+        }
+        let to_f64 = |w: &[u64]| w.iter().map(|w| f64::from_bits(*w)).collect::<Vec<_>>();
+        let extra = to_f64(&rest[..n_extra]);
+        if !self.sim.set_integration_state(&to_f64(&rest[n_extra..])) {
+            return Err(EnvError::BadSnapshot("wrong MuJoCo state size"));
+        }
+        self.task.set_extra_state(&extra);
+        self.phase = phase;
+        self.rng = rng;
+        Ok(())
+    }
+}
+
+/// Constructors by id, for the registry.
+pub(crate) fn build<T: Task>(kwargs: &[(String, KwValue)]) -> Result<Box<dyn Env>, EnvError> {
+    Ok(Box::new(MujocoEnv::<T>::with_kwargs(kwargs)?))
+}
+
+pub(crate) use ant::Ant;
+pub(crate) use half_cheetah::HalfCheetah;
+pub(crate) use hopper::Hopper;
+pub(crate) use inverted_double_pendulum::InvertedDoublePendulum;
+pub(crate) use inverted_pendulum::InvertedPendulum;
+pub(crate) use reacher::Reacher;
+pub(crate) use swimmer::Swimmer;
+pub(crate) use walker2d::Walker2d;
