@@ -77,7 +77,15 @@ fn locate(target: &Path, best: bool) -> Result<(PathBuf, PathBuf)> {
 
 /// Whether natgrad draws `id` itself, from its state.
 fn drawn_natively(id: &str) -> bool {
-    natgrad_envs::ids().contains(&id)
+    render::DRAWN.contains(&id)
+}
+
+/// The environment a GIF is recorded in: the run's own, or for a native
+/// environment natgrad does not draw (the MuJoCo tasks) Gymnasium's version,
+/// whose renderer draws it. Its transitions are the native ones bit for bit
+/// (envs/tests/mujoco_parity.rs), so the episode is the same.
+fn recorded_env_id(id: &str, gif: bool) -> String {
+    if gif && !drawn_natively(id) && natgrad_envs::ids().contains(&id) { format!("gym:{id}") } else { id.to_owned() }
 }
 
 /// A GIF frame of the environment now: drawn from a native environment's
@@ -121,7 +129,8 @@ pub fn episodes(req: &EvalRequest) -> Result<(Vec<Episode>, Vec<render::Frame>, 
     let checkpoint = Checkpoint::read(&path)?;
     checkpoint.check_matches(&run.algo, &run.env)?;
     let agent_config = run.agent_config()?;
-    let mut env = make_with(&run.env, &eval_make_options(&run, req.gif.is_some())?)?;
+    let mut env =
+        make_with(&recorded_env_id(&run.env, req.gif.is_some()), &eval_make_options(&run, req.gif.is_some())?)?;
     let frame_every = match (drawn_natively(&run.env), env.spec().max_episode_steps) {
         (false, Some(limit)) => limit.div_ceil(MAX_RENDERED_FRAMES).max(1),
         _ => 1,

@@ -119,6 +119,9 @@ impl Frame {
 }
 
 /// Draws the scene of `env_id` in the physical state `state`.
+/// The ids [`frame`] draws.
+pub const DRAWN: [&str; 5] = ["CartPole-v1", "Acrobot-v1", "MountainCar-v0", "MountainCarContinuous-v0", "Pendulum-v1"];
+
 pub fn frame(env_id: &str, state: &[f64]) -> Result<Frame> {
     Ok(match env_id {
         "CartPole-v1" => cartpole(state),

@@ -688,9 +688,22 @@ fn bad_environment_ids_and_missing_gymnasium_are_one_clear_line() {
     assert!(text(&out.stderr).contains("Tuple"), "{}", text(&out.stderr));
     let out = natgrad(&["train", "--algo", "trpo", "--env", "Pendulum-v1", "--env-kwargs", "g=3"]);
     assert!(text(&out.stderr).contains("use --env gym:Pendulum-v1"), "{}", text(&out.stderr));
+    // The native MuJoCo tasks take Gymnasium's keyword arguments, and name them.
+    let out = natgrad(&["train", "--algo", "trpo", "--env", "Hopper-v5", "--env-kwargs", "ctrl_cost=0.1"]);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("no keyword argument 'ctrl_cost'") && stderr.contains("ctrl_cost_weight"), "{stderr}");
+    let out = natgrad(&["train", "--algo", "trpo", "--env", "Hopper-v5", "--env-kwargs", "frame_skip=0"]);
+    assert!(text(&out.stderr).contains("frame_skip must be an integer of at least 1"), "{}", text(&out.stderr));
+    let out = natgrad(&["train", "--algo", "trpo", "--env", "Hopper-v5", "--env-kwargs", "xml_file=nothere.xml"]);
+    assert!(
+        text(&out.stderr).contains("nothere.xml") && text(&out.stderr).contains("no such file"),
+        "{}",
+        text(&out.stderr)
+    );
     // Without the venv's packages the interpreter has no Gymnasium.
     let out = Command::new(env!("CARGO_BIN_EXE_natgrad"))
-        .args(["train", "--algo", "trpo", "--env", "Hopper-v5"])
+        .args(["train", "--algo", "trpo", "--env", "gym:Hopper-v5"])
         .env("NATGRAD_PYTHON_SITE", "/nonexistent")
         .output()
         .unwrap();
@@ -699,22 +712,50 @@ fn bad_environment_ids_and_missing_gymnasium_are_one_clear_line() {
     assert!(stderr.contains("not set up") && stderr.contains("run scripts/bootstrap"), "{stderr}");
 }
 
+/// natgrad's own MuJoCo tasks and Gymnasium's make the same runs, down to
+/// every logged number but the clock; both resume exactly.
 #[test]
-fn mujoco_runs_are_reproducible_and_resume_exactly() {
+fn native_mujoco_runs_equal_gymnasiums_and_resume_exactly() {
     let tmp = TempDir::new("mujoco-resume");
-    let args = |name: &str, total: &str| {
-        trpo_args("InvertedDoublePendulum-v5", &tmp, name, &["--total-steps", total, "--seed", "4", "--n-steps", "256"])
-    };
-    for name in ["a", "b"] {
-        assert!(natgrad_args(&args(name, "6144")).status.success());
+    for id in ["InvertedDoublePendulum-v5", "gym:InvertedDoublePendulum-v5"] {
+        let folder = id.replace(':', "_");
+        let logdir = format!("{}/{folder}", tmp.str());
+        let args = |name: &str, total: &str| {
+            let mut args = trpo_args(id, &tmp, name, &["--total-steps", total, "--seed", "4", "--n-steps", "256"]);
+            let at = args.iter().position(|a| a == "--logdir").expect("trpo_args names a logdir");
+            args[at + 1] = logdir.clone();
+            args
+        };
+        for name in ["a", "b"] {
+            let out = natgrad_args(&args(name, "6144"));
+            assert!(out.status.success(), "{id}: {}", text(&out.stderr));
+        }
+        let run = |name: &str| tmp.path().join(&folder).join(name);
+        assert_eq!(curve(&run("a")), curve(&run("b")), "{id}: same seed, same run");
+        // Stopped after 6 iterations (a checkpoint mid-episode), resumed to 12.
+        let out = natgrad_args(&args("c", "3072"));
+        assert!(out.status.success(), "{id}: {}", text(&out.stderr));
+        let resumed = natgrad(&["train", "--resume", run("c").to_str().unwrap(), "--total-steps", "6144", "--quiet"]);
+        assert!(resumed.status.success(), "{id}: {}", text(&resumed.stderr));
+        assert!(!text(&resumed.stderr).contains("restart"), "{id}: MuJoCo resumes exactly: {}", text(&resumed.stderr));
+        assert_eq!(curve(&run("c")), curve(&run("a")), "{id}: resumed = straight");
     }
-    assert_eq!(curve(&tmp.path().join("a")), curve(&tmp.path().join("b")), "same seed, same run");
-    // Stopped after 6 iterations (a checkpoint mid-episode), resumed to 12.
-    assert!(natgrad_args(&args("c", "3072")).status.success());
-    let resumed = natgrad(&["train", "--resume", &format!("{}/c", tmp.str()), "--total-steps", "6144", "--quiet"]);
-    assert!(resumed.status.success(), "{}", text(&resumed.stderr));
-    assert!(!text(&resumed.stderr).contains("restart"), "MuJoCo resumes exactly: {}", text(&resumed.stderr));
-    assert_eq!(curve(&tmp.path().join("c")), curve(&tmp.path().join("a")), "resumed = straight");
+    let native = tmp.path().join("InvertedDoublePendulum-v5/a");
+    assert_eq!(curve(&native), curve(&tmp.path().join("gym_InvertedDoublePendulum-v5/a")), "native = Gymnasium");
+    // Hopper, with an evaluation: the same progress, evaluations and episodes.
+    for id in ["Hopper-v5", "gym:Hopper-v5"] {
+        let name = id.replace(':', "_");
+        let extra = ["--total-steps", "4096", "--seed", "3", "--eval-freq", "2048", "--eval-episodes", "3"];
+        assert!(natgrad_args(&trpo_args(id, &tmp, &name, &extra)).status.success(), "{id}");
+    }
+    let (native, gym) = (tmp.path().join("Hopper-v5"), tmp.path().join("gym_Hopper-v5"));
+    assert_eq!(curve(&native), curve(&gym), "Hopper: native = Gymnasium");
+    assert!(curve(&native).len() == 3, "two iterations");
+    for file in ["evaluations.csv", "episodes.csv"] {
+        let rows = csv_rows(&native.join(file));
+        assert!(rows.len() > 1, "{file}");
+        assert_eq!(rows, csv_rows(&gym.join(file)), "Hopper {file}: native = Gymnasium");
+    }
 }
 
 #[test]
@@ -735,7 +776,7 @@ fn a_resumed_box2d_run_says_its_episodes_restart() {
 fn ctrl_c_while_python_steps_checkpoints_and_exits_130() {
     for mode in ["sync", "async"] {
         let tmp = TempDir::new(&format!("gym-ctrl-c-{mode}"));
-        let args = trpo_args("Hopper-v5", &tmp, "r", &["--vector-mode", mode, "--n-steps", "256"]);
+        let args = trpo_args("gym:Hopper-v5", &tmp, "r", &["--vector-mode", mode, "--n-steps", "256"]);
         let out = interrupt_group_after(&args, &tmp.path().join("r/progress.csv"), 1);
         let stderr = text(&out.stderr);
         assert_eq!(out.status.code(), Some(130), "{mode}: {stderr}");
