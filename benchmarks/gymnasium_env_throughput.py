@@ -3,7 +3,10 @@
 automatic reset, median of 7 timed rounds.
 
     python3 -m venv /tmp/gym && /tmp/gym/bin/pip install gymnasium==1.4.0
-    /tmp/gym/bin/python benchmarks/gymnasium_env_throughput.py [--seconds S]
+    /tmp/gym/bin/python benchmarks/gymnasium_env_throughput.py [--seconds S] [--envs IDS]
+
+(--envs Hopper-v5,... needs gymnasium[mujoco]==1.4.0 mujoco==4.0.0; the
+project's .venv has them.)
 """
 
 import argparse
@@ -61,11 +64,12 @@ def vectorized(env_id, budget):
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=float, default=2.0)
+    parser.add_argument("--envs", default=",".join(IDS), help="comma-separated ids (default: the classic five)")
     args = parser.parse_args()
     print(f"gymnasium {gym.__version__}, numpy {np.__version__}; steps per second, median of {ROUNDS} rounds")
     print(f"| environment | single env | vectorized ({COPIES} copies, sync) |")
     print("|---|---:|---:|")
-    for env_id in IDS:
+    for env_id in args.envs.split(","):
         print(f"| {env_id} | {single(env_id, args.seconds) / 1e3:.0f} k | {vectorized(env_id, args.seconds) / 1e3:.0f} k |")
 
 

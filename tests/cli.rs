@@ -18,9 +18,10 @@ fn envs_lists_every_environment_with_spaces_limits_and_thresholds() {
     let out = natgrad(&["envs"]);
     assert!(out.status.success(), "{}", stderr(&out));
     let text = stdout(&out);
-    for id in ["CartPole-v1", "Acrobot-v1", "MountainCar-v0", "MountainCarContinuous-v0", "Pendulum-v1"] {
+    for id in ["CartPole-v1", "Acrobot-v1", "MountainCar-v0", "MountainCarContinuous-v0", "Pendulum-v1", "Hopper-v5"] {
         assert!(text.lines().any(|l| l == id), "{id} missing from:\n{text}");
     }
+    assert!(text.contains("observation  Box(-inf, inf, [11])"), "{text}");
     assert!(text.contains("action       Discrete(2)"), "{text}");
     assert!(text.contains("action       Box([-2], [2], [1])"), "{text}");
     assert!(text.contains("at most 500 steps; reward threshold 475"), "{text}");
@@ -33,7 +34,8 @@ fn random_episodes_print_returns_and_are_reproducible() {
     let a = natgrad(&["envs", "--random-episode", "--seed", "3"]);
     assert!(a.status.success(), "{}", stderr(&a));
     let text = stdout(&a);
-    assert_eq!(text.matches("random play  return ").count(), 5, "{text}");
+    // The five classic environments and the eight MuJoCo tasks.
+    assert_eq!(text.matches("random play  return ").count(), 13, "{text}");
     // MountainCar never reaches the flag by chance in 200 steps.
     assert!(text.contains("return -200.00 over 200 steps (seed 3)"), "{text}");
     let b = natgrad(&["envs", "--random-episode", "--seed", "3"]);

@@ -1,6 +1,7 @@
-//! Environment steps per second, single and vectorized, random actions with
-//! automatic reset. Run with
-//! `cargo bench -p natgrad-envs --bench env_throughput [-- --seconds S] [--env ID]`.
+//! Environment steps per second, single and vectorized (on 1 and 2 threads),
+//! random actions with automatic reset. Run with
+//! `cargo bench -p natgrad-envs --features mujoco --bench env_throughput [-- --seconds S] [--env ID]`
+//! (without `--features mujoco`: the classic environments only).
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
@@ -51,9 +52,10 @@ fn single(id: &str, budget: Duration) -> f64 {
     })
 }
 
-fn vectorized(id: &str, budget: Duration) -> f64 {
+fn vectorized(id: &str, budget: Duration, threads: usize) -> f64 {
     const ITERS: usize = 100;
-    let mut venv = VecEnv::make(id, VEC_COPIES, &MakeOptions::default()).expect("registered id");
+    let venv = VecEnv::make(id, VEC_COPIES, &MakeOptions::default()).expect("registered id");
+    let mut venv = venv.with_threads(threads);
     venv.reset(Some(0)).unwrap();
     let space = venv.action_space().clone();
     let mut rng = Rng::seed_from_u64(0);
@@ -66,22 +68,36 @@ fn vectorized(id: &str, budget: Duration) -> f64 {
     })
 }
 
+/// Millions of steps per second for the classic environments, thousands for MuJoCo's.
+fn rate(steps_per_second: f64) -> String {
+    if steps_per_second >= 1e6 {
+        format!("{:.1} M", steps_per_second / 1e6)
+    } else {
+        format!("{:.1} k", steps_per_second / 1e3)
+    }
+}
+
 fn main() {
     let mut seconds = 2.0f64;
     let args: Vec<String> = std::env::args().collect();
     if let Some(i) = args.iter().position(|a| a == "--seconds") {
         seconds = args.get(i + 1).and_then(|s| s.parse().ok()).expect("--seconds needs a number");
     }
-    let only = args.iter().position(|a| a == "--env").map(|i| args.get(i + 1).expect("--env needs an id").clone());
+    // --env ID[,ID...]: those environments only.
+    let only: Option<Vec<String>> = args
+        .iter()
+        .position(|a| a == "--env")
+        .map(|i| args.get(i + 1).expect("--env needs an id").split(',').map(str::to_owned).collect());
     let budget = Duration::from_secs_f64(seconds);
     println!(
         "environment steps per second, random actions, automatic reset (median of {ROUNDS} rounds, {seconds} s per figure)"
     );
-    println!("| environment | single env | vectorized ({VEC_COPIES} copies) |");
-    println!("|---|---:|---:|");
-    for id in ids().into_iter().filter(|id| only.as_deref().is_none_or(|o| o == *id)) {
+    println!("| environment | single env | {VEC_COPIES} copies, 1 thread | {VEC_COPIES} copies, 2 threads |");
+    println!("|---|---:|---:|---:|");
+    for id in ids().into_iter().filter(|id| only.as_ref().is_none_or(|o| o.iter().any(|o| o == id))) {
         let s = single(id, budget);
-        let v = vectorized(id, budget);
-        println!("| {id} | {:.1} M | {:.1} M |", s / 1e6, v / 1e6);
+        let v1 = vectorized(id, budget, 1);
+        let v2 = vectorized(id, budget, 2);
+        println!("| {id} | {} | {} | {} |", rate(s), rate(v1), rate(v2));
     }
 }

@@ -20,6 +20,14 @@ pub struct Step {
     pub truncated: bool,
 }
 
+/// What [`Env::step_into`] returns beside the observation it wrote.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct StepOutcome {
+    pub reward: f64,
+    pub terminated: bool,
+    pub truncated: bool,
+}
+
 /// Static facts about an environment, as Gymnasium's `EnvSpec`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct EnvSpec {
@@ -44,6 +52,16 @@ pub trait Env: Send {
 
     /// Advances one step. Errors leave the environment exactly as it was.
     fn step(&mut self, action: Action<'_>) -> Result<Step, EnvError>;
+
+    /// [`Env::step`] writing the observation into `obs` (as many values as
+    /// the observation space's flat size) instead of returning it: what
+    /// vector environments call, so that an environment with a long
+    /// observation (the MuJoCo tasks) steps without allocating.
+    fn step_into(&mut self, action: Action<'_>, obs: &mut [f32]) -> Result<StepOutcome, EnvError> {
+        let step = self.step(action)?;
+        obs.copy_from_slice(&step.obs);
+        Ok(StepOutcome { reward: step.reward, terminated: step.terminated, truncated: step.truncated })
+    }
 
     /// The internal physical state (Gymnasium's `env.unwrapped.state`), as
     /// float64 values; `None` before the first reset.
@@ -107,6 +125,9 @@ impl<E: Env + ?Sized> Env for Box<E> {
     }
     fn step(&mut self, action: Action<'_>) -> Result<Step, EnvError> {
         (**self).step(action)
+    }
+    fn step_into(&mut self, action: Action<'_>, obs: &mut [f32]) -> Result<StepOutcome, EnvError> {
+        (**self).step_into(action, obs)
     }
     fn state(&self) -> Option<Vec<f64>> {
         (**self).state()

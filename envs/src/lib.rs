@@ -44,7 +44,7 @@ mod time_limit;
 mod vector;
 
 pub use classic::{Acrobot, CartPole, ClassicEnv, Dynamics, MountainCar, MountainCarContinuous, Pendulum};
-pub use env::{Env, EnvSnapshot, EnvSpec, Observation, RgbImage, Step};
+pub use env::{Env, EnvSnapshot, EnvSpec, Observation, RgbImage, Step, StepOutcome};
 pub use error::EnvError;
 pub use native::{ids, specs};
 pub use options::{EnvWrapper, KwValue, MakeOptions, VectorMode, parse_kwarg, parse_wrapper};

@@ -215,7 +215,13 @@ impl fmt::Display for Space {
             Space::Box(b) => {
                 let lo: Vec<String> = b.low.iter().map(|v| bound(*v)).collect();
                 let hi: Vec<String> = b.high.iter().map(|v| bound(*v)).collect();
-                write!(f, "Box([{}], [{}], {:?})", lo.join(", "), hi.join(", "), b.shape)
+                // One bound for all, as Gymnasium prints it, where all share it.
+                let same = |v: &[String]| v.len() > 1 && v.iter().all(|x| *x == v[0]);
+                if same(&lo) && same(&hi) {
+                    write!(f, "Box({}, {}, {:?})", lo[0], hi[0], b.shape)
+                } else {
+                    write!(f, "Box([{}], [{}], {:?})", lo.join(", "), hi.join(", "), b.shape)
+                }
             }
             Space::MultiDiscrete { nvec } => {
                 let nvec: Vec<String> = nvec.iter().map(ToString::to_string).collect();

@@ -1,6 +1,6 @@
 //! Gymnasium's `TimeLimit` wrapper.
 
-use crate::env::{Env, EnvSnapshot, EnvSpec, Observation, Step};
+use crate::env::{Env, EnvSnapshot, EnvSpec, Observation, Step, StepOutcome};
 use crate::error::EnvError;
 use crate::space::{Action, Space};
 
@@ -63,6 +63,19 @@ impl<E: Env> Env for TimeLimit<E> {
             self.truncated = true;
         }
         Ok(step)
+    }
+
+    fn step_into(&mut self, action: Action<'_>, obs: &mut [f32]) -> Result<StepOutcome, EnvError> {
+        if self.truncated {
+            return Err(EnvError::EpisodeOver { reason: "truncated by the time limit" });
+        }
+        let mut outcome = self.inner.step_into(action, obs)?;
+        self.elapsed_steps += 1;
+        if self.elapsed_steps >= self.max_episode_steps {
+            outcome.truncated = true;
+            self.truncated = true;
+        }
+        Ok(outcome)
     }
 
     fn state(&self) -> Option<Vec<f64>> {

@@ -203,6 +203,7 @@ pub struct VecEnv {
     truncated: Vec<bool>,
     tracker: EpisodeTracker,
     was_reset: bool,
+    threads: usize,
 }
 
 impl VecEnv {
@@ -228,7 +229,18 @@ impl VecEnv {
             truncated: vec![false; n],
             tracker: EpisodeTracker::new(n),
             was_reset: false,
+            threads: 1,
         })
+    }
+
+    /// Steps the copies on `threads` threads (the calling one among them),
+    /// each taking a contiguous share of the copies. Every copy has its own
+    /// state and generator, so the results are the same for any count; it
+    /// pays where a copy's step is long against starting a thread (MuJoCo
+    /// tasks with several copies per thread), not for the classic ones.
+    pub fn with_threads(mut self, threads: usize) -> Self {
+        self.threads = threads.clamp(1, self.envs.len());
+        self
     }
 
     pub fn obs_dim(&self) -> usize {
@@ -251,6 +263,40 @@ impl VecEnv {
             }
         }
         Ok(Some(snapshots))
+    }
+}
+
+/// The copies one thread steps, with their rows of the results.
+struct Share<'a> {
+    first: usize,
+    envs: &'a mut [Box<dyn Env>],
+    obs: &'a mut [f32],
+    final_obs: &'a mut [f32],
+    rewards: &'a mut [f64],
+    terminated: &'a mut [bool],
+    truncated: &'a mut [bool],
+}
+
+impl Share<'_> {
+    /// Steps each copy with its action; a copy whose episode ends keeps its
+    /// last observation in `final_obs` and starts the next episode.
+    fn step(self, actions: VecActions<'_>, action_dim: usize, d: usize) -> Result<(), EnvError> {
+        for (j, env) in self.envs.iter_mut().enumerate() {
+            let i = self.first + j;
+            let in_copy = |e| EnvError::InCopy { index: i, source: Box::new(e) };
+            let row = j * d..(j + 1) * d;
+            let step =
+                env.step_into(copy_action(actions, action_dim, i), &mut self.obs[row.clone()]).map_err(in_copy)?;
+            self.rewards[j] = step.reward;
+            self.terminated[j] = step.terminated;
+            self.truncated[j] = step.truncated;
+            if step.terminated || step.truncated {
+                self.final_obs[row.clone()].copy_from_slice(&self.obs[row.clone()]);
+                let first = env.reset(None).map_err(in_copy)?;
+                self.obs[row].copy_from_slice(&first);
+            }
+        }
+        Ok(())
     }
 }
 
@@ -333,22 +379,47 @@ impl VectorEnv for VecEnv {
         check_actions(self.envs[0].action_space(), self.envs.len(), self.action_dim, actions)?;
         self.tracker.finished.clear();
         let d = self.obs_dim;
-        for i in 0..self.envs.len() {
-            let in_copy = |e| EnvError::InCopy { index: i, source: Box::new(e) };
-            let step = self.envs[i].step(copy_action(actions, self.action_dim, i)).map_err(in_copy)?;
-            self.rewards[i] = step.reward;
-            self.terminated[i] = step.terminated;
-            self.truncated[i] = step.truncated;
-            let done = step.terminated || step.truncated;
-            self.tracker.record(i, step.reward, done);
-            let row = i * d..(i + 1) * d;
-            if done {
-                self.final_obs[row.clone()].copy_from_slice(&step.obs);
-                let first = self.envs[i].reset(None).map_err(in_copy)?;
-                self.obs[row].copy_from_slice(&first);
-            } else {
-                self.obs[row].copy_from_slice(&step.obs);
+        let per_thread = self.envs.len().div_ceil(self.threads);
+        let shares = self
+            .envs
+            .chunks_mut(per_thread)
+            .zip(self.obs.chunks_mut(per_thread * d))
+            .zip(self.final_obs.chunks_mut(per_thread * d))
+            .zip(self.rewards.chunks_mut(per_thread))
+            .zip(self.terminated.chunks_mut(per_thread))
+            .zip(self.truncated.chunks_mut(per_thread))
+            .enumerate()
+            .map(|(k, (((((envs, obs), final_obs), rewards), terminated), truncated))| Share {
+                first: k * per_thread,
+                envs,
+                obs,
+                final_obs,
+                rewards,
+                terminated,
+                truncated,
+            });
+        let action_dim = self.action_dim;
+        if self.threads == 1 {
+            // In place, without collecting anything: a step allocates nothing.
+            for share in shares {
+                share.step(actions, action_dim, d)?;
             }
+        } else {
+            let results: Vec<Result<(), EnvError>> = std::thread::scope(|scope| {
+                let mut shares = shares;
+                let own = shares.next().expect("at least one copy");
+                let others: Vec<_> =
+                    shares.map(|share| scope.spawn(move || share.step(actions, action_dim, d))).collect();
+                let mine = own.step(actions, action_dim, d);
+                std::iter::once(mine)
+                    .chain(others.into_iter().map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p))))
+                    .collect()
+            });
+            results.into_iter().collect::<Result<(), EnvError>>()?;
+        }
+        // Episode statistics in copy order, whatever the threads did first.
+        for i in 0..self.envs.len() {
+            self.tracker.record(i, self.rewards[i], self.terminated[i] || self.truncated[i]);
         }
         Ok(VecStep::new(
             &self.obs,

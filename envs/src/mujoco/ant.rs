@@ -4,8 +4,7 @@
 
 use super::numpy_ops::{clip, control_cost, sum_of_clipped_squares};
 use super::sim::Sim;
-use super::{InitialState, Params, Pcg64, Task, init_plus_normal, init_plus_uniform};
-use crate::env::Observation;
+use super::{InitialState, ObsWriter, Params, Pcg64, Task, init_plus_normal, init_plus_uniform};
 use crate::error::EnvError;
 use crate::options::KwValue;
 
@@ -90,7 +89,7 @@ impl Task for Ant {
         self.xy = self.main_body_xy(sim);
     }
 
-    fn observe(&self, sim: &Sim, obs: &mut Observation) {
+    fn observe(&self, sim: &Sim, obs: &mut ObsWriter<'_>) {
         let skip = 2 * usize::from(self.exclude_current_positions);
         obs.extend(sim.qpos()[skip..].iter().chain(sim.qvel()).map(|&v| v as f32));
         if self.include_cfrc_ext {

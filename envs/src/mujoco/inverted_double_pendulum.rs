@@ -3,9 +3,8 @@
 
 use super::numpy_ops::clip;
 use super::sim::Sim;
-use super::{InitialState, Params, Pcg64, Task, init_plus_normal, init_plus_uniform};
+use super::{InitialState, ObsWriter, Params, Pcg64, Task, init_plus_normal, init_plus_uniform};
 use crate::classic::numpy_square;
-use crate::env::Observation;
 use crate::error::EnvError;
 
 pub(crate) struct InvertedDoublePendulum {
@@ -39,7 +38,7 @@ impl Task for InvertedDoublePendulum {
         sim.set_qpos_qvel(&qpos, &qvel);
     }
 
-    fn observe(&self, sim: &Sim, obs: &mut Observation) {
+    fn observe(&self, sim: &Sim, obs: &mut ObsWriter<'_>) {
         let qpos = sim.qpos();
         obs.push(qpos[0] as f32);
         obs.extend(qpos[1..].iter().map(|v| v.sin() as f32));

@@ -2,8 +2,7 @@
 //! in MuJoCo, as Gymnasium 1.4.0's `inverted_pendulum_v5.py`.
 
 use super::sim::Sim;
-use super::{InitialState, Params, Pcg64, Task, init_plus_uniform};
-use crate::env::Observation;
+use super::{InitialState, ObsWriter, Params, Pcg64, Task, init_plus_uniform};
 use crate::error::EnvError;
 
 pub(crate) struct InvertedPendulum {
@@ -32,7 +31,7 @@ impl Task for InvertedPendulum {
         sim.set_qpos_qvel(&qpos, &qvel);
     }
 
-    fn observe(&self, sim: &Sim, obs: &mut Observation) {
+    fn observe(&self, sim: &Sim, obs: &mut ObsWriter<'_>) {
         obs.extend(sim.qpos().iter().chain(sim.qvel()).map(|&v| v as f32));
     }
 

@@ -25,7 +25,7 @@ use std::path::PathBuf;
 pub use numpy_rng::Pcg64;
 pub(crate) use params::Params;
 
-use crate::env::{Env, EnvSnapshot, EnvSpec, Observation, Step};
+use crate::env::{Env, EnvSnapshot, EnvSpec, Observation, Step, StepOutcome};
 use crate::error::EnvError;
 use crate::options::KwValue;
 use crate::space::{Action, BoxSpace, Space};
@@ -47,8 +47,8 @@ pub(crate) trait Task: Sized + Send + 'static {
     fn obs_dim(&self, sim: &Sim) -> usize;
     /// `reset_model`: draws the start state and calls `set_state`.
     fn reset_model(&mut self, sim: &mut Sim, rng: &mut Pcg64, init: &InitialState);
-    /// `_get_obs`, appended to `obs`.
-    fn observe(&self, sim: &Sim, obs: &mut Observation);
+    /// `_get_obs`, written into `obs`.
+    fn observe(&self, sim: &Sim, obs: &mut ObsWriter<'_>);
     /// `step` without the observation: simulates, returns (reward, terminated).
     fn step(&mut self, sim: &mut Sim, action: &[f32]) -> (f64, bool);
     /// Values of the task's own that a snapshot must hold.
@@ -56,6 +56,26 @@ pub(crate) trait Task: Sized + Send + 'static {
         Vec::new()
     }
     fn set_extra_state(&mut self, _values: &[f64]) {}
+}
+
+/// Where a task writes its observation: a slice filled from the front, so
+/// that stepping writes straight into a vector environment's buffer.
+pub(crate) struct ObsWriter<'a> {
+    buf: &'a mut [f32],
+    len: usize,
+}
+
+impl ObsWriter<'_> {
+    pub(crate) fn push(&mut self, value: f32) {
+        self.buf[self.len] = value;
+        self.len += 1;
+    }
+
+    pub(crate) fn extend(&mut self, values: impl IntoIterator<Item = f32>) {
+        for v in values {
+            self.push(v);
+        }
+    }
 }
 
 /// `init_qpos` and `init_qvel`: the model's state right after `MjData(model)`.
@@ -122,6 +142,7 @@ pub struct MujocoEnv<T: Task> {
     action_space: Space,
     rng: Option<Pcg64>,
     phase: Phase,
+    obs_dim: usize,
 }
 
 impl<T: Task> MujocoEnv<T> {
@@ -152,13 +173,36 @@ impl<T: Task> MujocoEnv<T> {
             action_space: Space::Box(BoxSpace::new(low, high)),
             rng: None,
             phase: Phase::NeverReset,
+            obs_dim: dim,
         })
     }
 
     fn observation(&self) -> Observation {
-        let mut obs = Observation::new();
-        self.task.observe(&self.sim, &mut obs);
+        let mut obs = Observation::from_elem(0.0, self.obs_dim);
+        self.write_observation(&mut obs);
         obs
+    }
+
+    fn write_observation(&self, buf: &mut [f32]) {
+        let mut writer = ObsWriter { buf, len: 0 };
+        self.task.observe(&self.sim, &mut writer);
+        debug_assert_eq!(writer.len, self.obs_dim, "{} wrote another observation size", T::ID);
+    }
+
+    /// Checks and applies one step; the observation is left to the caller.
+    fn advance(&mut self, action: Action<'_>) -> Result<(f64, bool), EnvError> {
+        match self.phase {
+            Phase::NeverReset => return Err(EnvError::NotReset),
+            Phase::Terminated => return Err(EnvError::EpisodeOver { reason: "terminated" }),
+            Phase::Running => {}
+        }
+        self.action_space.check_action(action)?;
+        let Action::Continuous(action) = action else { unreachable!("checked against a Box space") };
+        let (reward, terminated) = self.task.step(&mut self.sim, action);
+        if terminated {
+            self.phase = Phase::Terminated;
+        }
+        Ok((reward, terminated))
     }
 }
 
@@ -198,18 +242,22 @@ impl<T: Task> Env for MujocoEnv<T> {
     }
 
     fn step(&mut self, action: Action<'_>) -> Result<Step, EnvError> {
-        match self.phase {
-            Phase::NeverReset => return Err(EnvError::NotReset),
-            Phase::Terminated => return Err(EnvError::EpisodeOver { reason: "terminated" }),
-            Phase::Running => {}
-        }
-        self.action_space.check_action(action)?;
-        let Action::Continuous(action) = action else { unreachable!("checked against a Box space") };
-        let (reward, terminated) = self.task.step(&mut self.sim, action);
-        if terminated {
-            self.phase = Phase::Terminated;
-        }
+        let (reward, terminated) = self.advance(action)?;
         Ok(Step { obs: self.observation(), reward, terminated, truncated: false })
+    }
+
+    fn step_into(&mut self, action: Action<'_>, obs: &mut [f32]) -> Result<StepOutcome, EnvError> {
+        if obs.len() != self.obs_dim {
+            return Err(EnvError::ObservationSize {
+                id: T::ID.into(),
+                during: "step_into",
+                expected: self.obs_dim,
+                got: obs.len(),
+            });
+        }
+        let (reward, terminated) = self.advance(action)?;
+        self.write_observation(obs);
+        Ok(StepOutcome { reward, terminated, truncated: false })
     }
 
     /// Gymnasium's `state_vector()`: qpos then qvel.

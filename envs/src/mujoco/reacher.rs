@@ -3,8 +3,7 @@
 
 use super::numpy_ops::{norm, sum_of_squares_f32};
 use super::sim::Sim;
-use super::{InitialState, Params, Pcg64, Task};
-use crate::env::Observation;
+use super::{InitialState, ObsWriter, Params, Pcg64, Task};
 use crate::error::EnvError;
 
 pub(crate) struct Reacher {
@@ -63,7 +62,7 @@ impl Task for Reacher {
         sim.set_qpos_qvel(&qpos, &qvel);
     }
 
-    fn observe(&self, sim: &Sim, obs: &mut Observation) {
+    fn observe(&self, sim: &Sim, obs: &mut ObsWriter<'_>) {
         let qpos = sim.qpos();
         obs.extend(qpos[..2].iter().map(|v| v.cos() as f32));
         obs.extend(qpos[..2].iter().map(|v| v.sin() as f32));

@@ -3,8 +3,7 @@
 
 use super::numpy_ops::control_cost;
 use super::sim::Sim;
-use super::{InitialState, Params, Pcg64, Task, init_plus_uniform};
-use crate::env::Observation;
+use super::{InitialState, ObsWriter, Params, Pcg64, Task, init_plus_uniform};
 use crate::error::EnvError;
 
 pub(crate) struct Swimmer {
@@ -41,7 +40,7 @@ impl Task for Swimmer {
         sim.set_qpos_qvel(&qpos, &qvel);
     }
 
-    fn observe(&self, sim: &Sim, obs: &mut Observation) {
+    fn observe(&self, sim: &Sim, obs: &mut ObsWriter<'_>) {
         let skip = 2 * usize::from(self.exclude_current_positions);
         obs.extend(sim.qpos()[skip..].iter().chain(sim.qvel()).map(|&v| v as f32));
     }

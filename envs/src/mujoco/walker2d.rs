@@ -4,8 +4,7 @@
 
 use super::numpy_ops::{clip, control_cost};
 use super::sim::Sim;
-use super::{InitialState, Params, Pcg64, Task, init_plus_uniform};
-use crate::env::Observation;
+use super::{InitialState, ObsWriter, Params, Pcg64, Task, init_plus_uniform};
 use crate::error::EnvError;
 
 /// The healthy ranges are Gymnasium's defaults: tuples cannot be given as
@@ -61,7 +60,7 @@ impl Task for Walker2d {
         sim.set_qpos_qvel(&qpos, &qvel);
     }
 
-    fn observe(&self, sim: &Sim, obs: &mut Observation) {
+    fn observe(&self, sim: &Sim, obs: &mut ObsWriter<'_>) {
         let skip = usize::from(self.exclude_current_positions);
         obs.extend(sim.qpos()[skip..].iter().map(|&v| v as f32));
         obs.extend(sim.qvel().iter().map(|&v| clip(v, -10.0, 10.0) as f32));
