@@ -42,7 +42,7 @@ STATE_LAYOUT = {
 
 MUJOCO = [
     "Hopper-v5", "Walker2d-v5", "HalfCheetah-v5", "Swimmer-v5", "Ant-v5",
-    "InvertedPendulum-v5", "InvertedDoublePendulum-v5", "Reacher-v5",
+    "InvertedPendulum-v5", "InvertedDoublePendulum-v5", "Reacher-v5", "Humanoid-v5",
 ]
 
 MUJOCO_SCHEMA = (

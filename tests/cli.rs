@@ -34,8 +34,8 @@ fn random_episodes_print_returns_and_are_reproducible() {
     let a = natgrad(&["envs", "--random-episode", "--seed", "3"]);
     assert!(a.status.success(), "{}", stderr(&a));
     let text = stdout(&a);
-    // The five classic environments and the eight MuJoCo tasks.
-    assert_eq!(text.matches("random play  return ").count(), 13, "{text}");
+    // The five classic environments and the nine MuJoCo tasks.
+    assert_eq!(text.matches("random play  return ").count(), 14, "{text}");
     // MountainCar never reaches the flag by chance in 200 steps.
     assert!(text.contains("return -200.00 over 200 steps (seed 3)"), "{text}");
     let b = natgrad(&["envs", "--random-episode", "--seed", "3"]);

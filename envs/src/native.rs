@@ -66,6 +66,7 @@ pub(crate) fn entries() -> Vec<Entry> {
             mujoco_entry::<InvertedPendulum>(),
             mujoco_entry::<InvertedDoublePendulum>(),
             mujoco_entry::<Reacher>(),
+            mujoco_entry::<Humanoid>(),
         ]);
     }
     entries

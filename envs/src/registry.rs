@@ -132,7 +132,8 @@ mod tests {
                 "Ant-v5",
                 "InvertedPendulum-v5",
                 "InvertedDoublePendulum-v5",
-                "Reacher-v5"
+                "Reacher-v5",
+                "Humanoid-v5"
             ]
         );
         #[cfg(not(feature = "mujoco"))]

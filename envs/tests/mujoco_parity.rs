@@ -152,3 +152,8 @@ fn inverted_double_pendulum_matches_gymnasium() {
 fn reacher_matches_gymnasium() {
     check("Reacher-v5");
 }
+
+#[test]
+fn humanoid_matches_gymnasium() {
+    check("Humanoid-v5");
+}

@@ -1,4 +1,4 @@
-//! Gymnasium's MuJoCo environments (v5) in Rust, over the MuJoCo library of
+//! Nine of Gymnasium's MuJoCo environments (v5) in Rust, over the MuJoCo library of
 //! the `mujoco==4.0.0` wheel that Gymnasium itself runs: the same physics bits,
 //! without Python around each step. Each task file mirrors Gymnasium 1.4.0's
 //! `<task>_v5.py` (observation, reward terms, termination, reset noise, keyword
@@ -10,6 +10,7 @@ mod ant;
 mod ffi;
 mod half_cheetah;
 mod hopper;
+mod humanoid;
 mod inverted_double_pendulum;
 mod inverted_pendulum;
 mod numpy_ops;
@@ -334,6 +335,7 @@ pub(crate) fn build<T: Task>(kwargs: &[(String, KwValue)]) -> Result<Box<dyn Env
 pub(crate) use ant::Ant;
 pub(crate) use half_cheetah::HalfCheetah;
 pub(crate) use hopper::Hopper;
+pub(crate) use humanoid::Humanoid;
 pub(crate) use inverted_double_pendulum::InvertedDoublePendulum;
 pub(crate) use inverted_pendulum::InvertedPendulum;
 pub(crate) use reacher::Reacher;

@@ -40,6 +40,16 @@ pub(crate) fn control_cost(weight: f64, action: &[f32]) -> f32 {
     (weight as f32) * sum_of_squares_f32(action)
 }
 
+/// `np.sum(values)` of at most 128 float64 values.
+pub(crate) fn sum(values: &[f64]) -> f64 {
+    pairwise_sum(values)
+}
+
+/// `np.sum(np.square(values))` in float64.
+pub(crate) fn sum_of_squares(values: &[f64]) -> f64 {
+    sum_of_clipped_squares(values, f64::NEG_INFINITY, f64::INFINITY)
+}
+
 /// `np.sum(np.square(np.clip(values, low, high)))` in float64.
 pub(crate) fn sum_of_clipped_squares(values: &[f64], low: f64, high: f64) -> f64 {
     let mut squares = [0f64; 128];

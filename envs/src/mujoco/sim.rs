@@ -119,6 +119,36 @@ impl Sim {
         let p = unsafe { std::slice::from_raw_parts(self.d.site_xpos, 3) };
         [p[0], p[1], p[2]]
     }
+    /// `data.cinert`, nbody x 10 values.
+    pub(crate) fn cinert(&self) -> &[f64] {
+        // SAFETY: nbody x 10 values owned by the data.
+        unsafe { std::slice::from_raw_parts(self.d.cinert, 10 * self.nbody()) }
+    }
+    /// `data.cvel`, nbody x 6 values.
+    pub(crate) fn cvel(&self) -> &[f64] {
+        // SAFETY: nbody x 6 values owned by the data.
+        unsafe { std::slice::from_raw_parts(self.d.cvel, 6 * self.nbody()) }
+    }
+    /// `data.qfrc_actuator`, nv values.
+    pub(crate) fn qfrc_actuator(&self) -> &[f64] {
+        // SAFETY: nv values owned by the data.
+        unsafe { std::slice::from_raw_parts(self.d.qfrc_actuator, self.nv()) }
+    }
+    /// `data.ctrl`, nu values.
+    pub(crate) fn ctrl(&self) -> &[f64] {
+        // SAFETY: nu values owned by the data.
+        unsafe { std::slice::from_raw_parts(self.d.ctrl, self.nu()) }
+    }
+    /// `data.xipos`, nbody x 3 values.
+    pub(crate) fn xipos(&self) -> &[f64] {
+        // SAFETY: nbody x 3 values owned by the data.
+        unsafe { std::slice::from_raw_parts(self.d.xipos, 3 * self.nbody()) }
+    }
+    /// `model.body_mass`, nbody values.
+    pub(crate) fn body_mass(&self) -> &[f64] {
+        // SAFETY: nbody values owned by the model.
+        unsafe { std::slice::from_raw_parts(self.m.body_mass, self.nbody()) }
+    }
     /// `data.cfrc_ext`, nbody x 6 values.
     pub(crate) fn cfrc_ext(&self) -> &[f64] {
         // SAFETY: nbody x 6 values owned by the data.
@@ -152,6 +182,7 @@ impl Sim {
     pub(crate) fn do_simulation(&mut self, action: &[f32]) {
         // SAFETY: nu values owned by the data.
         let ctrl = unsafe { std::slice::from_raw_parts_mut(self.d.ctrl, self.nu()) };
+        debug_assert_eq!(action.len(), ctrl.len());
         for (c, a) in ctrl.iter_mut().zip(action) {
             *c = f64::from(*a);
         }
