@@ -62,8 +62,9 @@ pub trait Dynamics: Send + Default + 'static {
     fn restore(&mut self, values: &[f64]);
 }
 
+/// Where a native environment's episode is; recorded in its snapshots.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Phase {
+pub(crate) enum Phase {
     NeverReset,
     Running,
     Terminated,
@@ -124,14 +125,14 @@ fn check_state<D: Dynamics>(state: &[f64]) -> Result<(), EnvError> {
 }
 
 impl Phase {
-    fn code(self) -> u64 {
+    pub(crate) fn code(self) -> u64 {
         match self {
             Phase::NeverReset => 0,
             Phase::Running => 1,
             Phase::Terminated => 2,
         }
     }
-    fn from_code(code: u64) -> Option<Self> {
+    pub(crate) fn from_code(code: u64) -> Option<Self> {
         [Phase::NeverReset, Phase::Running, Phase::Terminated].get(code as usize).copied()
     }
 }

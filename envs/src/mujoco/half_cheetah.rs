@@ -3,7 +3,10 @@
 
 use super::numpy_ops::control_cost;
 use super::sim::Sim;
-use super::{InitialState, ObsWriter, Params, Pcg64, Task, init_plus_normal, init_plus_uniform};
+use super::{
+    InitialState, ObsWriter, Params, Pcg64, Task, init_plus_normal, init_plus_uniform,
+    observe_positions_and_velocities, step_forward,
+};
 use crate::error::EnvError;
 
 pub(crate) struct HalfCheetah {
@@ -41,14 +44,11 @@ impl Task for HalfCheetah {
     }
 
     fn observe(&self, sim: &Sim, obs: &mut ObsWriter<'_>) {
-        let skip = usize::from(self.exclude_current_positions);
-        obs.extend(sim.qpos()[skip..].iter().chain(sim.qvel()).map(|&v| v as f32));
+        observe_positions_and_velocities(sim, obs, usize::from(self.exclude_current_positions), None);
     }
 
     fn step(&mut self, sim: &mut Sim, action: &[f32]) -> (f64, bool) {
-        let x_before = sim.qpos()[0];
-        sim.do_simulation(action);
-        let x_velocity = (sim.qpos()[0] - x_before) / sim.dt();
+        let x_velocity = step_forward(sim, action);
         let forward_reward = self.forward_reward_weight * x_velocity;
         (forward_reward - f64::from(control_cost(self.ctrl_cost_weight, action)), false)
     }

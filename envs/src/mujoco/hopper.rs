@@ -2,18 +2,17 @@
 //! predictive control for periodic tasks with contacts", as Gymnasium 1.4.0's
 //! `hopper_v5.py`.
 
-use super::numpy_ops::{clip, control_cost};
 use super::sim::Sim;
-use super::{InitialState, ObsWriter, Params, Pcg64, Task, init_plus_uniform};
+use super::{
+    InitialState, ObsWriter, Params, Pcg64, Task, WalkerReward, observe_positions_and_velocities,
+    reset_with_uniform_noise, step_forward,
+};
 use crate::error::EnvError;
 
 /// The healthy ranges are Gymnasium's defaults: tuples cannot be given as
 /// keyword arguments on natgrad's command line.
 pub(crate) struct Hopper {
-    forward_reward_weight: f64,
-    ctrl_cost_weight: f64,
-    healthy_reward: f64,
-    terminate_when_unhealthy: bool,
+    reward: WalkerReward,
     healthy_state_range: (f64, f64),
     healthy_z_range: (f64, f64),
     healthy_angle_range: (f64, f64),
@@ -41,10 +40,7 @@ impl Task for Hopper {
 
     fn configure(p: &mut Params<'_>, _sim: &Sim) -> Result<Self, EnvError> {
         Ok(Self {
-            forward_reward_weight: p.float("forward_reward_weight", 1.0)?,
-            ctrl_cost_weight: p.float("ctrl_cost_weight", 1e-3)?,
-            healthy_reward: p.float("healthy_reward", 1.0)?,
-            terminate_when_unhealthy: p.bool("terminate_when_unhealthy", true)?,
+            reward: WalkerReward::configure(p)?,
             healthy_state_range: (-100.0, 100.0),
             healthy_z_range: (0.7, f64::INFINITY),
             healthy_angle_range: (-0.2, 0.2),
@@ -58,26 +54,15 @@ impl Task for Hopper {
     }
 
     fn reset_model(&mut self, sim: &mut Sim, rng: &mut Pcg64, init: &InitialState) {
-        let s = self.reset_noise_scale;
-        let qpos = init_plus_uniform(&init.qpos, rng, -s, s);
-        let qvel = init_plus_uniform(&init.qvel, rng, -s, s);
-        sim.set_qpos_qvel(&qpos, &qvel);
+        reset_with_uniform_noise(sim, rng, init, self.reset_noise_scale);
     }
 
     fn observe(&self, sim: &Sim, obs: &mut ObsWriter<'_>) {
-        let skip = usize::from(self.exclude_current_positions);
-        obs.extend(sim.qpos()[skip..].iter().map(|&v| v as f32));
-        obs.extend(sim.qvel().iter().map(|&v| clip(v, -10.0, 10.0) as f32));
+        observe_positions_and_velocities(sim, obs, usize::from(self.exclude_current_positions), Some(10.0));
     }
 
     fn step(&mut self, sim: &mut Sim, action: &[f32]) -> (f64, bool) {
-        let x_before = sim.qpos()[0];
-        sim.do_simulation(action);
-        let x_velocity = (sim.qpos()[0] - x_before) / sim.dt();
-        let healthy = self.is_healthy(sim);
-        let forward_reward = self.forward_reward_weight * x_velocity;
-        let healthy_reward = if healthy { self.healthy_reward } else { 0.0 };
-        let reward = (forward_reward + healthy_reward) - f64::from(control_cost(self.ctrl_cost_weight, action));
-        (reward, !healthy && self.terminate_when_unhealthy)
+        let x_velocity = step_forward(sim, action);
+        self.reward.reward(x_velocity, self.is_healthy(sim), action)
     }
 }

@@ -4,7 +4,7 @@
 
 use super::numpy_ops::{clip, sum_of_squares};
 use super::sim::Sim;
-use super::{InitialState, ObsWriter, Params, Pcg64, Task, init_plus_uniform};
+use super::{InitialState, ObsWriter, Params, Pcg64, Task, reset_with_uniform_noise};
 use crate::error::EnvError;
 
 /// The healthy and contact-cost ranges are Gymnasium's defaults: tuples
@@ -81,10 +81,7 @@ impl Task for Humanoid {
     }
 
     fn reset_model(&mut self, sim: &mut Sim, rng: &mut Pcg64, init: &InitialState) {
-        let s = self.reset_noise_scale;
-        let qpos = init_plus_uniform(&init.qpos, rng, -s, s);
-        let qvel = init_plus_uniform(&init.qvel, rng, -s, s);
-        sim.set_qpos_qvel(&qpos, &qvel);
+        reset_with_uniform_noise(sim, rng, init, self.reset_noise_scale);
         self.xy = mass_center(sim);
     }
 

@@ -2,7 +2,7 @@
 //! in MuJoCo, as Gymnasium 1.4.0's `inverted_pendulum_v5.py`.
 
 use super::sim::Sim;
-use super::{InitialState, ObsWriter, Params, Pcg64, Task, init_plus_uniform};
+use super::{InitialState, ObsWriter, Params, Pcg64, Task, observe_positions_and_velocities, reset_with_uniform_noise};
 use crate::error::EnvError;
 
 pub(crate) struct InvertedPendulum {
@@ -25,14 +25,11 @@ impl Task for InvertedPendulum {
     }
 
     fn reset_model(&mut self, sim: &mut Sim, rng: &mut Pcg64, init: &InitialState) {
-        let s = self.reset_noise_scale;
-        let qpos = init_plus_uniform(&init.qpos, rng, -s, s);
-        let qvel = init_plus_uniform(&init.qvel, rng, -s, s);
-        sim.set_qpos_qvel(&qpos, &qvel);
+        reset_with_uniform_noise(sim, rng, init, self.reset_noise_scale);
     }
 
     fn observe(&self, sim: &Sim, obs: &mut ObsWriter<'_>) {
-        obs.extend(sim.qpos().iter().chain(sim.qvel()).map(|&v| v as f32));
+        observe_positions_and_velocities(sim, obs, 0, None);
     }
 
     fn step(&mut self, sim: &mut Sim, action: &[f32]) -> (f64, bool) {

@@ -26,6 +26,7 @@ use std::path::PathBuf;
 pub use numpy_rng::Pcg64;
 pub(crate) use params::Params;
 
+use crate::classic::Phase;
 use crate::env::{Env, EnvSnapshot, EnvSpec, Observation, Step, StepOutcome};
 use crate::error::EnvError;
 use crate::options::KwValue;
@@ -90,6 +91,65 @@ pub(crate) fn init_plus_uniform(init: &[f64], rng: &mut Pcg64, low: f64, high: f
     init.iter().map(|v| v + rng.uniform(low, high)).collect()
 }
 
+/// The reset most tasks share: `init_qpos` and `init_qvel` each plus
+/// `uniform(-scale, scale)` noise, then `set_state`.
+pub(crate) fn reset_with_uniform_noise(sim: &mut Sim, rng: &mut Pcg64, init: &InitialState, scale: f64) {
+    let qpos = init_plus_uniform(&init.qpos, rng, -scale, scale);
+    let qvel = init_plus_uniform(&init.qvel, rng, -scale, scale);
+    sim.set_qpos_qvel(&qpos, &qvel);
+}
+
+/// Simulates one step of `action` and returns the x velocity of the root:
+/// `(qpos[0] after - qpos[0] before) / dt`, as the planar walkers, the
+/// cheetah and the swimmer measure progress.
+pub(crate) fn step_forward(sim: &mut Sim, action: &[f32]) -> f64 {
+    let x_before = sim.qpos()[0];
+    sim.do_simulation(action);
+    (sim.qpos()[0] - x_before) / sim.dt()
+}
+
+/// The usual observation: `qpos` without its first `skip` values, then
+/// `qvel`, clipped to ±`clip_velocity` where the task clips it.
+pub(crate) fn observe_positions_and_velocities(
+    sim: &Sim,
+    obs: &mut ObsWriter<'_>,
+    skip: usize,
+    clip_velocity: Option<f64>,
+) {
+    obs.extend(sim.qpos()[skip..].iter().map(|&v| v as f32));
+    let limit = clip_velocity.unwrap_or(f64::INFINITY);
+    obs.extend(sim.qvel().iter().map(|&v| numpy_ops::clip(v, -limit, limit) as f32));
+}
+
+/// The reward of the planar walkers (Hopper, Walker2d): forward progress
+/// plus a reward for being healthy, less the float32 control cost.
+pub(crate) struct WalkerReward {
+    forward_reward_weight: f64,
+    ctrl_cost_weight: f64,
+    healthy_reward: f64,
+    pub(crate) terminate_when_unhealthy: bool,
+}
+
+impl WalkerReward {
+    /// Reads the keyword arguments both walkers take, with their defaults.
+    pub(crate) fn configure(p: &mut Params<'_>) -> Result<Self, EnvError> {
+        Ok(Self {
+            forward_reward_weight: p.float("forward_reward_weight", 1.0)?,
+            ctrl_cost_weight: p.float("ctrl_cost_weight", 1e-3)?,
+            healthy_reward: p.float("healthy_reward", 1.0)?,
+            terminate_when_unhealthy: p.bool("terminate_when_unhealthy", true)?,
+        })
+    }
+
+    /// `_get_rew`: `(forward + healthy) - ctrl_cost`; and `terminated`.
+    pub(crate) fn reward(&self, x_velocity: f64, healthy: bool, action: &[f32]) -> (f64, bool) {
+        let forward_reward = self.forward_reward_weight * x_velocity;
+        let healthy_reward = if healthy { self.healthy_reward } else { 0.0 };
+        let cost = f64::from(numpy_ops::control_cost(self.ctrl_cost_weight, action));
+        ((forward_reward + healthy_reward) - cost, !healthy && self.terminate_when_unhealthy)
+    }
+}
+
 /// `init + scale * standard_normal(n)`.
 pub(crate) fn init_plus_normal(init: &[f64], rng: &mut Pcg64, scale: f64) -> Vec<f64> {
     init.iter().map(|v| v + scale * rng.standard_normal()).collect()
@@ -123,13 +183,6 @@ fn model_path(id: &str, xml_file: &str) -> Result<PathBuf, EnvError> {
             ),
         })
     }
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Phase {
-    NeverReset,
-    Running,
-    Terminated,
 }
 
 /// A MuJoCo task without a time limit (Gymnasium's `env.unwrapped`);
@@ -204,19 +257,6 @@ impl<T: Task> MujocoEnv<T> {
             self.phase = Phase::Terminated;
         }
         Ok((reward, terminated))
-    }
-}
-
-impl Phase {
-    fn code(self) -> u64 {
-        match self {
-            Phase::NeverReset => 0,
-            Phase::Running => 1,
-            Phase::Terminated => 2,
-        }
-    }
-    fn from_code(code: u64) -> Option<Self> {
-        [Phase::NeverReset, Phase::Running, Phase::Terminated].get(code as usize).copied()
     }
 }
 

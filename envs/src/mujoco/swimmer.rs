@@ -3,7 +3,10 @@
 
 use super::numpy_ops::control_cost;
 use super::sim::Sim;
-use super::{InitialState, ObsWriter, Params, Pcg64, Task, init_plus_uniform};
+use super::{
+    InitialState, ObsWriter, Params, Pcg64, Task, observe_positions_and_velocities, reset_with_uniform_noise,
+    step_forward,
+};
 use crate::error::EnvError;
 
 pub(crate) struct Swimmer {
@@ -34,21 +37,15 @@ impl Task for Swimmer {
     }
 
     fn reset_model(&mut self, sim: &mut Sim, rng: &mut Pcg64, init: &InitialState) {
-        let s = self.reset_noise_scale;
-        let qpos = init_plus_uniform(&init.qpos, rng, -s, s);
-        let qvel = init_plus_uniform(&init.qvel, rng, -s, s);
-        sim.set_qpos_qvel(&qpos, &qvel);
+        reset_with_uniform_noise(sim, rng, init, self.reset_noise_scale);
     }
 
     fn observe(&self, sim: &Sim, obs: &mut ObsWriter<'_>) {
-        let skip = 2 * usize::from(self.exclude_current_positions);
-        obs.extend(sim.qpos()[skip..].iter().chain(sim.qvel()).map(|&v| v as f32));
+        observe_positions_and_velocities(sim, obs, 2 * usize::from(self.exclude_current_positions), None);
     }
 
     fn step(&mut self, sim: &mut Sim, action: &[f32]) -> (f64, bool) {
-        let x_before = sim.qpos()[0];
-        sim.do_simulation(action);
-        let x_velocity = (sim.qpos()[0] - x_before) / sim.dt();
+        let x_velocity = step_forward(sim, action);
         let forward_reward = self.forward_reward_weight * x_velocity;
         (forward_reward - f64::from(control_cost(self.ctrl_cost_weight, action)), false)
     }

@@ -1,19 +1,18 @@
-//! Walker2d-v5: the planar walker of Erez, Tassa and Todorov (2011), "Infinite-horizon model
-//! predictive control for periodic tasks with contacts", as Gymnasium 1.4.0's
-//! `walker2d_v5.py`.
+//! Walker2d-v5: the planar walker of Erez, Tassa and Todorov (2011),
+//! "Infinite-horizon model predictive control for periodic tasks with
+//! contacts", as Gymnasium 1.4.0's `walker2d_v5.py`.
 
-use super::numpy_ops::{clip, control_cost};
 use super::sim::Sim;
-use super::{InitialState, ObsWriter, Params, Pcg64, Task, init_plus_uniform};
+use super::{
+    InitialState, ObsWriter, Params, Pcg64, Task, WalkerReward, observe_positions_and_velocities,
+    reset_with_uniform_noise, step_forward,
+};
 use crate::error::EnvError;
 
 /// The healthy ranges are Gymnasium's defaults: tuples cannot be given as
 /// keyword arguments on natgrad's command line.
 pub(crate) struct Walker2d {
-    forward_reward_weight: f64,
-    ctrl_cost_weight: f64,
-    healthy_reward: f64,
-    terminate_when_unhealthy: bool,
+    reward: WalkerReward,
     healthy_z_range: (f64, f64),
     healthy_angle_range: (f64, f64),
     reset_noise_scale: f64,
@@ -38,10 +37,7 @@ impl Task for Walker2d {
 
     fn configure(p: &mut Params<'_>, _sim: &Sim) -> Result<Self, EnvError> {
         Ok(Self {
-            forward_reward_weight: p.float("forward_reward_weight", 1.0)?,
-            ctrl_cost_weight: p.float("ctrl_cost_weight", 1e-3)?,
-            healthy_reward: p.float("healthy_reward", 1.0)?,
-            terminate_when_unhealthy: p.bool("terminate_when_unhealthy", true)?,
+            reward: WalkerReward::configure(p)?,
             healthy_z_range: (0.8, 2.0),
             healthy_angle_range: (-1.0, 1.0),
             reset_noise_scale: p.float("reset_noise_scale", 5e-3)?,
@@ -54,26 +50,15 @@ impl Task for Walker2d {
     }
 
     fn reset_model(&mut self, sim: &mut Sim, rng: &mut Pcg64, init: &InitialState) {
-        let s = self.reset_noise_scale;
-        let qpos = init_plus_uniform(&init.qpos, rng, -s, s);
-        let qvel = init_plus_uniform(&init.qvel, rng, -s, s);
-        sim.set_qpos_qvel(&qpos, &qvel);
+        reset_with_uniform_noise(sim, rng, init, self.reset_noise_scale);
     }
 
     fn observe(&self, sim: &Sim, obs: &mut ObsWriter<'_>) {
-        let skip = usize::from(self.exclude_current_positions);
-        obs.extend(sim.qpos()[skip..].iter().map(|&v| v as f32));
-        obs.extend(sim.qvel().iter().map(|&v| clip(v, -10.0, 10.0) as f32));
+        observe_positions_and_velocities(sim, obs, usize::from(self.exclude_current_positions), Some(10.0));
     }
 
     fn step(&mut self, sim: &mut Sim, action: &[f32]) -> (f64, bool) {
-        let x_before = sim.qpos()[0];
-        sim.do_simulation(action);
-        let x_velocity = (sim.qpos()[0] - x_before) / sim.dt();
-        let healthy = self.is_healthy(sim);
-        let forward_reward = self.forward_reward_weight * x_velocity;
-        let healthy_reward = if healthy { self.healthy_reward } else { 0.0 };
-        let reward = (forward_reward + healthy_reward) - f64::from(control_cost(self.ctrl_cost_weight, action));
-        (reward, !healthy && self.terminate_when_unhealthy)
+        let x_velocity = step_forward(sim, action);
+        self.reward.reward(x_velocity, self.is_healthy(sim), action)
     }
 }
