@@ -95,12 +95,12 @@ fn gymnasium_vector_envs_match_stepping_copies_one_by_one() {
     }
 }
 
-/// A MuJoCo environment's state is saved and restored exactly: after a
+/// A MuJoCo environment's state in Gymnasium is saved and restored exactly: after a
 /// restore into fresh copies, the same actions give the same transitions.
 #[test]
 fn mujoco_snapshots_restore_exactly_into_fresh_copies() {
     let opts = options();
-    let mut venv = make_vec("InvertedDoublePendulum-v5", 2, &opts).unwrap();
+    let mut venv = make_vec("gym:InvertedDoublePendulum-v5", 2, &opts).unwrap();
     venv.reset(Some(5)).unwrap();
     let actions = [0.3f32, -0.2];
     for _ in 0..7 {
@@ -117,7 +117,7 @@ fn mujoco_snapshots_restore_exactly_into_fresh_copies() {
             .collect()
     };
     let expected = run(venv.as_mut());
-    let mut fresh = make_vec("InvertedDoublePendulum-v5", 2, &opts).unwrap();
+    let mut fresh = make_vec("gym:InvertedDoublePendulum-v5", 2, &opts).unwrap();
     fresh.reset(Some(999)).unwrap();
     assert_eq!(fresh.restore(&snapshot).unwrap(), Restored::Exactly);
     assert_eq!(run(fresh.as_mut()), expected);
@@ -141,11 +141,11 @@ fn spaces_of_any_box_shape_are_flattened_and_float32_is_kept() {
     let env = make_with("LunarLander-v3", &options()).unwrap();
     assert_eq!(env.observation_space().flat_dim(), 8);
     assert_eq!(env.action_space(), &natgrad_envs::Space::Discrete { n: 4 });
-    let hopper = make_with("Hopper-v5", &options()).unwrap();
+    let hopper = make_with("gym:Hopper-v5", &options()).unwrap();
     assert_eq!(hopper.observation_space().flat_dim(), 11);
     assert_eq!(hopper.action_space().flat_dim(), 3);
     assert_eq!(hopper.spec().max_episode_steps, Some(1000));
-    assert_eq!(hopper.spec().id, "Hopper-v5");
+    assert_eq!(hopper.spec().id, "gym:Hopper-v5");
 }
 
 #[test]
@@ -154,7 +154,7 @@ fn kwargs_reach_gymnasium_and_refused_ones_are_named() {
     let env = make_with("gym:Pendulum-v1", &opts).unwrap();
     assert_eq!(env.spec().id, "gym:Pendulum-v1");
     let bad = MakeOptions { kwargs: vec![("gravity_of_mars".into(), KwValue::Float(3.7))], ..options() };
-    let msg = make_with("Hopper-v5", &bad).err().unwrap().to_string();
+    let msg = make_with("gym:Hopper-v5", &bad).err().unwrap().to_string();
     assert!(msg.contains("TypeError") && msg.contains("gravity_of_mars"), "{msg}");
 }
 
