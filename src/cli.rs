@@ -234,6 +234,11 @@ struct TrainArgs {
     /// libtorch threads.
     #[arg(long, default_value_t = 1)]
     threads: usize,
+    /// Threads stepping the copies of a native environment (the results are
+    /// the same for any count) [default: one per copy up to the machine's
+    /// cores for the MuJoCo tasks, one for classic control].
+    #[arg(long, value_name = "N")]
+    env_threads: Option<usize>,
     /// cpu, cuda or cuda:N.
     #[arg(long, default_value = "cpu")]
     device: String,
@@ -647,6 +652,7 @@ fn train_command(args: TrainArgs) -> Result<ExitCode> {
         logdir: args.logdir,
         run_name: args.run_name,
         threads: args.threads,
+        env_threads: args.env_threads,
         device: args.device,
         parallel_critic: args.parallel_critic.map(|v| v == "on"),
         config: args.config,

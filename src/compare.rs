@@ -345,8 +345,8 @@ struct RunCommand<'a> {
 
 impl RunCommand<'_> {
     /// The complete command line of `job`'s run on `plan`'s environment:
-    /// one libtorch thread (a second core for the critic only where the
-    /// launcher gives each run two), `--resume-existing` so that running it
+    /// one libtorch thread (a second core for the critic, and for stepping
+    /// MuJoCo's copies, only where the launcher gives each run two), `--resume-existing` so that running it
     /// again finishes it.
     fn train(&self, job: &Job, plan: &EnvPlan) -> Vec<String> {
         let req = self.req;
@@ -363,6 +363,10 @@ impl RunCommand<'_> {
         push("--total-steps", &plan.total_steps.to_string());
         push("--threads", "1");
         push("--parallel-critic", parallel_critic);
+        if parallel_critic == "off" {
+            // One core per run: the copies step on the run's own thread too.
+            push("--env-threads", "1");
+        }
         for setting in &job.variant.settings {
             push("--set", setting);
         }

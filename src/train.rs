@@ -39,6 +39,10 @@ pub struct RunConfig {
     /// The critic fits beside the policy step, on a second thread.
     #[serde(default)]
     pub parallel_critic: bool,
+    /// Threads stepping a native environment's copies; absent: automatic
+    /// (one per copy up to the cores for MuJoCo, one for classic control).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub env_threads: Option<usize>,
     /// `--env-kwargs` for Gymnasium, as given (`key=value`).
     #[serde(default)]
     pub env_kwargs: Vec<String>,
@@ -87,13 +91,13 @@ pub fn make_options(env_kwargs: &[String], env_wrappers: &[String], vector_mode:
         "async" => VectorMode::Async,
         other => bail!("--vector-mode '{other}' is neither sync nor async"),
     };
-    Ok(MakeOptions { max_episode_steps: None, kwargs, vector_mode, wrappers })
+    Ok(MakeOptions { max_episode_steps: None, kwargs, vector_mode, wrappers, env_threads: None })
 }
 
 impl RunConfig {
     /// The settings that make `self` another run than `other`: everything
     /// but what a resume may change (total steps, threads, device, the
-    /// critic's thread) and the version that wrote it.
+    /// critic's thread, the environment's threads) and the version that wrote it.
     fn settings_differing_from(&self, other: &RunConfig) -> Vec<&'static str> {
         [
             (self.algo != other.algo, "algo"),
@@ -129,7 +133,8 @@ impl RunConfig {
 
     /// How this run's environment is made.
     pub fn make_options(&self) -> Result<MakeOptions> {
-        make_options(&self.env_kwargs, &self.env_wrappers, &self.vector_mode)
+        let options = make_options(&self.env_kwargs, &self.env_wrappers, &self.vector_mode)?;
+        Ok(MakeOptions { env_threads: self.env_threads, ..options })
     }
 }
 
@@ -143,6 +148,8 @@ pub struct TrainRequest {
     pub logdir: PathBuf,
     pub run_name: Option<String>,
     pub threads: usize,
+    /// Threads stepping a native environment's copies; `None`: automatic.
+    pub env_threads: Option<usize>,
     pub device: String,
     /// `None`: on when the machine has more cores than `threads`.
     pub parallel_critic: Option<bool>,
@@ -262,6 +269,9 @@ fn fresh_config(req: &TrainRequest, algo: &str, env: &str) -> Result<(RunConfig,
     if total_steps == 0 {
         bail!("--total-steps must be at least 1");
     }
+    if req.env_threads == Some(0) {
+        bail!("--env-threads must be at least 1 (leave it out to choose automatically)");
+    }
     if req.threads == 0 {
         bail!("--threads must be at least 1");
     }
@@ -289,6 +299,7 @@ fn fresh_config(req: &TrainRequest, algo: &str, env: &str) -> Result<(RunConfig,
         seed: req.seed,
         total_steps,
         threads: req.threads,
+        env_threads: req.env_threads,
         device: req.device.clone(),
         parallel_critic: req.parallel_critic.unwrap_or_else(|| spare_core(req.threads)),
         env_kwargs: req.env_kwargs.clone(),
@@ -342,8 +353,8 @@ fn open_existing(req: &TrainRequest, algo: &str, env: &str) -> Result<Option<Ope
             differing.join(", ")
         );
     }
-    (run.total_steps, run.threads, run.device, run.parallel_critic) =
-        (given.total_steps, given.threads, given.device, given.parallel_critic);
+    (run.total_steps, run.threads, run.env_threads, run.device, run.parallel_critic) =
+        (given.total_steps, given.threads, given.env_threads, given.device, given.parallel_critic);
     let checkpoint = Checkpoint::read(&dir)?;
     checkpoint.check_matches(&run.algo, &run.env)?;
     Ok(Some(OpenRun { run, dir, _lock: lock, checkpoint: Some(checkpoint) }))
@@ -371,7 +382,7 @@ fn resume(req: &TrainRequest, dir: &Path) -> Result<RunConfig> {
     .collect();
     if !changed.is_empty() {
         bail!(
-            "{} cannot be given with --resume: a resumed run keeps its config.toml (only --total-steps, --threads, --device, --parallel-critic and --quiet may change)",
+            "{} cannot be given with --resume: a resumed run keeps its config.toml (only --total-steps, --threads, --env-threads, --device, --parallel-critic and --quiet may change)",
             changed.join(", ")
         );
     }
@@ -380,6 +391,7 @@ fn resume(req: &TrainRequest, dir: &Path) -> Result<RunConfig> {
         run.total_steps = total;
     }
     run.threads = req.threads;
+    run.env_threads = req.env_threads;
     run.device = req.device.clone();
     run.parallel_critic = req.parallel_critic.unwrap_or_else(|| spare_core(req.threads));
     Ok(run)

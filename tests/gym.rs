@@ -742,14 +742,22 @@ fn native_mujoco_runs_equal_gymnasiums_and_resume_exactly() {
     }
     let native = tmp.path().join("InvertedDoublePendulum-v5/a");
     assert_eq!(curve(&native), curve(&tmp.path().join("gym_InvertedDoublePendulum-v5/a")), "native = Gymnasium");
-    // Hopper, with an evaluation: the same progress, evaluations and episodes.
-    for id in ["Hopper-v5", "gym:Hopper-v5"] {
-        let name = id.replace(':', "_");
+    // Hopper, with an evaluation: the same progress, evaluations and episodes,
+    // natively on one thread or on one per copy, and in Gymnasium.
+    for (id, name, threads) in
+        [("Hopper-v5", "Hopper-v5", "2"), ("Hopper-v5", "one-thread", "1"), ("gym:Hopper-v5", "gym_Hopper-v5", "1")]
+    {
         let extra = ["--total-steps", "4096", "--seed", "3", "--eval-freq", "2048", "--eval-episodes", "3"];
-        assert!(natgrad_args(&trpo_args(id, &tmp, &name, &extra)).status.success(), "{id}");
+        let mut args = trpo_args(id, &tmp, name, &extra);
+        args.extend(["--env-threads".to_owned(), threads.to_owned()]);
+        let out = natgrad_args(&args);
+        assert!(out.status.success(), "{id}: {}", text(&out.stderr));
     }
     let (native, gym) = (tmp.path().join("Hopper-v5"), tmp.path().join("gym_Hopper-v5"));
     assert_eq!(curve(&native), curve(&gym), "Hopper: native = Gymnasium");
+    assert_eq!(curve(&native), curve(&tmp.path().join("one-thread")), "Hopper: 2 threads = 1");
+    let config = std::fs::read_to_string(native.join("config.toml")).unwrap();
+    assert!(config.contains("env_threads = 2"), "{config}");
     assert!(curve(&native).len() == 3, "two iterations");
     for file in ["evaluations.csv", "episodes.csv"] {
         let rows = csv_rows(&native.join(file));

@@ -15,6 +15,9 @@ pub(crate) struct Entry {
     pub(crate) spec: EnvSpec,
     /// Whether it takes keyword arguments (MuJoCo tasks do, as Gymnasium's).
     pub(crate) takes_kwargs: bool,
+    /// Whether a step is long enough (a MuJoCo step: tens of microseconds)
+    /// that stepping copies on threads pays.
+    pub(crate) threaded: bool,
     pub(crate) build: Build,
 }
 
@@ -27,6 +30,7 @@ fn entry<D: Dynamics>() -> Entry {
             reward_threshold: D::REWARD_THRESHOLD,
         },
         takes_kwargs: false,
+        threaded: false,
         build: |_| Ok(Box::new(ClassicEnv::<D>::new())),
     }
 }
@@ -41,6 +45,7 @@ fn mujoco_entry<T: crate::mujoco::Task>() -> Entry {
             reward_threshold: T::REWARD_THRESHOLD,
         },
         takes_kwargs: true,
+        threaded: true,
         build: crate::mujoco::build::<T>,
     }
 }

@@ -13,6 +13,11 @@ pub struct MakeOptions {
     /// Gymnasium wrappers applied inside each copy, innermost first
     /// (environments in Python only).
     pub wrappers: Vec<EnvWrapper>,
+    /// Threads that step a native vector environment's copies; `None`: one
+    /// per copy up to the machine's cores for the MuJoCo tasks, whose steps
+    /// are long enough to pay for it, one for the classic ones. The results
+    /// are the same for any count.
+    pub env_threads: Option<usize>,
 }
 
 /// A Python wrapper class and its keyword arguments: `--env-wrapper

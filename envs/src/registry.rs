@@ -65,7 +65,11 @@ fn gymnasium_source<'a>(id: &str) -> Result<Source<'a>, EnvError> {
 pub fn make_vec(id: &str, num_envs: usize, options: &MakeOptions) -> Result<Box<dyn VectorEnv>, EnvError> {
     let entries = entries();
     match source(id, &entries, options)? {
-        Source::Native(_) => Ok(Box::new(VecEnv::make(id, num_envs, options)?)),
+        Source::Native(entry) => {
+            let cores = std::thread::available_parallelism().map_or(1, usize::from);
+            let auto = if entry.threaded { cores.min(num_envs) } else { 1 };
+            Ok(Box::new(VecEnv::make(id, num_envs, options)?.with_threads(options.env_threads.unwrap_or(auto))))
+        }
         #[cfg(feature = "gym")]
         Source::Gymnasium => Ok(Box::new(crate::gym::GymVecEnv::make(id, num_envs, options)?)),
         #[cfg(not(feature = "gym"))]
