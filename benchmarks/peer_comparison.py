@@ -100,6 +100,8 @@ def run_natgrad(exe, env, seed, steps, logdir, eval_episodes, without_sde, paral
     # One thread, as sb3-contrib's side, unless asked to fit the critic on a second core; evaluation during
     # training as sb3-contrib's side does it (`curve`: every so many steps, so many episodes; none at 0).
     extra += ["--parallel-critic", "on" if parallel_critic else "off", "--eval-freq", str(curve.freq)]
+    # On one core, natgrad's native MuJoCo copies step on that core too (by default they take one each).
+    extra += [] if parallel_critic else ["--env-threads", "1"]
     if curve.freq:
         extra += ["--eval-episodes", str(curve.episodes)]
     summary = subprocess.run([exe, "train", "--algo", "trpo", "--env", env, "--seed", str(seed), "--total-steps",
