@@ -198,8 +198,8 @@ struct TrainArgs {
     /// Algorithm: trpo, npg, acktr or vpg.
     #[arg(long)]
     algo: Option<String>,
-    /// Environment id: one of the five native ones (CartPole-v1, ...), any id
-    /// Gymnasium knows (Hopper-v5, LunarLander-v3, my_package:MyEnv-v0), or
+    /// Environment id: a native one (CartPole-v1, Hopper-v5, ...), any id
+    /// Gymnasium knows (LunarLander-v3, ALE/Pong-v5, my_package:MyEnv-v0), or
     /// gym:ID for Gymnasium's version of a native one (see natgrad envs).
     #[arg(long)]
     env: Option<String>,

@@ -1,5 +1,6 @@
-//! `make("CartPole-v1")`: environments by Gymnasium id. The five native ids
-//! make natgrad's own environments; with the `gym` feature any other id (or
+//! `make("CartPole-v1")`: environments by Gymnasium id. The native ids (the
+//! classic five, and with the `mujoco` feature the MuJoCo tasks) make
+//! natgrad's own environments; with the `gym` feature any other id (or
 //! `gym:<id>`, to force Gymnasium's version of a native one) is made by
 //! Gymnasium in Python.
 
