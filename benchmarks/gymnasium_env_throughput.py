@@ -70,7 +70,7 @@ def main():
     print(f"| environment | single env | vectorized ({COPIES} copies, sync) |")
     print("|---|---:|---:|")
     for env_id in args.envs.split(","):
-        print(f"| {env_id} | {single(env_id, args.seconds) / 1e3:.0f} k | {vectorized(env_id, args.seconds) / 1e3:.0f} k |")
+        print(f"| {env_id} | {single(env_id, args.seconds) / 1e3:.1f} k | {vectorized(env_id, args.seconds) / 1e3:.1f} k |")
 
 
 if __name__ == "__main__":

@@ -13,10 +13,10 @@ pub struct MakeOptions {
     /// Gymnasium wrappers applied inside each copy, innermost first
     /// (environments in Python only).
     pub wrappers: Vec<EnvWrapper>,
-    /// Threads that step a native vector environment's copies; `None`: one
-    /// per copy up to the machine's cores for the MuJoCo tasks, whose steps
-    /// are long enough to pay for it, one for the classic ones. The results
-    /// are the same for any count.
+    /// Threads that step a native vector environment's copies; `None`: for
+    /// the MuJoCo tasks one per four copies up to the machine's cores (a
+    /// hand-over to another thread costs about one MuJoCo step), for the
+    /// classic ones one. The results are the same for any count.
     pub env_threads: Option<usize>,
 }
 

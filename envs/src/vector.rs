@@ -204,6 +204,10 @@ pub struct VecEnv {
     tracker: EpisodeTracker,
     was_reset: bool,
     threads: usize,
+    /// The threads beyond the caller's, when `threads` > 1.
+    pool: Option<rayon::ThreadPool>,
+    /// Each share's outcome of the last threaded step.
+    share_results: Vec<Result<(), EnvError>>,
 }
 
 impl VecEnv {
@@ -230,16 +234,30 @@ impl VecEnv {
             tracker: EpisodeTracker::new(n),
             was_reset: false,
             threads: 1,
+            pool: None,
+            share_results: Vec::new(),
         })
     }
 
-    /// Steps the copies on `threads` threads (the calling one among them),
-    /// each taking a contiguous share of the copies. Every copy has its own
+    /// Steps the copies on `threads` threads (the calling one and a pool of
+    /// persistent ones), each taking a contiguous share of the copies. Every copy has its own
     /// state and generator, so the results are the same for any count; it
     /// pays where a copy's step is long against starting a thread (MuJoCo
     /// tasks with several copies per thread), not for the classic ones.
     pub fn with_threads(mut self, threads: usize) -> Self {
         self.threads = threads.clamp(1, self.envs.len());
+        let shares = self.envs.len().div_ceil(self.envs.len().div_ceil(self.threads));
+        self.share_results = (0..shares).map(|_| Ok(())).collect();
+        // A pool that cannot be started (no threads left) steps on the caller's.
+        self.pool = (shares > 1)
+            .then(|| {
+                rayon::ThreadPoolBuilder::new()
+                    .num_threads(shares - 1)
+                    .thread_name(|i| format!("envs-{i}"))
+                    .build()
+                    .ok()
+            })
+            .flatten();
         self
     }
 
@@ -399,23 +417,29 @@ impl VectorEnv for VecEnv {
                 truncated,
             });
         let action_dim = self.action_dim;
-        if self.threads == 1 {
+        match &self.pool {
             // In place, without collecting anything: a step allocates nothing.
-            for share in shares {
-                share.step(actions, action_dim, d)?;
+            None => {
+                for share in shares {
+                    share.step(actions, action_dim, d)?;
+                }
             }
-        } else {
-            let results: Vec<Result<(), EnvError>> = std::thread::scope(|scope| {
-                let mut shares = shares;
-                let own = shares.next().expect("at least one copy");
-                let others: Vec<_> =
-                    shares.map(|share| scope.spawn(move || share.step(actions, action_dim, d))).collect();
-                let mine = own.step(actions, action_dim, d);
-                std::iter::once(mine)
-                    .chain(others.into_iter().map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p))))
-                    .collect()
-            });
-            results.into_iter().collect::<Result<(), EnvError>>()?;
+            // The calling thread steps the first share while the pool's
+            // threads, started once, step the others.
+            Some(pool) => {
+                let results = &mut self.share_results;
+                pool.in_place_scope(|scope| {
+                    let mut shares = shares.zip(results.iter_mut());
+                    let (own, own_result) = shares.next().expect("at least one copy");
+                    for (share, result) in shares {
+                        scope.spawn(move |_| *result = share.step(actions, action_dim, d));
+                    }
+                    *own_result = own.step(actions, action_dim, d);
+                });
+                if let Some(e) = results.iter_mut().find_map(|r| std::mem::replace(r, Ok(())).err()) {
+                    return Err(e);
+                }
+            }
         }
         // Episode statistics in copy order, whatever the threads did first.
         for i in 0..self.envs.len() {
