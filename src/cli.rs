@@ -235,8 +235,8 @@ struct TrainArgs {
     #[arg(long, default_value_t = 1)]
     threads: usize,
     /// Threads stepping the copies of a native environment (the results are
-    /// the same for any count) [default: one per four copies up to the
-    /// machine's cores for the MuJoCo tasks, one for classic control].
+    /// the same for any count) [default: one per copy up to the machine's
+    /// cores for the MuJoCo tasks, one for classic control].
     #[arg(long, value_name = "N")]
     env_threads: Option<usize>,
     /// cpu, cuda or cuda:N.

@@ -40,7 +40,7 @@ pub struct RunConfig {
     #[serde(default)]
     pub parallel_critic: bool,
     /// Threads stepping a native environment's copies; absent: automatic
-    /// (one per four copies up to the cores for MuJoCo, one for classic control).
+    /// (one per copy up to the cores for MuJoCo, one for classic control).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub env_threads: Option<usize>,
     /// `--env-kwargs` for Gymnasium, as given (`key=value`).

@@ -39,6 +39,7 @@ mod options;
 mod registry;
 mod rng;
 mod space;
+mod spin_pool;
 mod suggest;
 mod time_limit;
 mod vector;

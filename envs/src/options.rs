@@ -14,9 +14,9 @@ pub struct MakeOptions {
     /// (environments in Python only).
     pub wrappers: Vec<EnvWrapper>,
     /// Threads that step a native vector environment's copies; `None`: for
-    /// the MuJoCo tasks one per four copies up to the machine's cores (a
-    /// hand-over to another thread costs about one MuJoCo step), for the
-    /// classic ones one. The results are the same for any count.
+    /// the MuJoCo tasks one per copy up to the machine's cores, for the
+    /// classic ones (steps of tens of nanoseconds) one. The results are the
+    /// same for any count.
     pub env_threads: Option<usize>,
 }
 

@@ -68,10 +68,9 @@ pub fn make_vec(id: &str, num_envs: usize, options: &MakeOptions) -> Result<Box<
     match source(id, &entries, options)? {
         Source::Native(entry) => {
             let cores = std::thread::available_parallelism().map_or(1, usize::from);
-            // Handing a share to another thread and waiting for it costs tens
-            // of microseconds (measured: ~50 us on a 2-core VM), about one
-            // MuJoCo step: a thread pays from four copies on.
-            let auto = if entry.threaded { (num_envs / 4).clamp(1, cores) } else { 1 };
+            // A MuJoCo step (30 to 200 us) is long against a hand-over to a
+            // spinning helper; a classic one (tens of ns) is not.
+            let auto = if entry.threaded { num_envs.clamp(1, cores) } else { 1 };
             Ok(Box::new(VecEnv::make(id, num_envs, options)?.with_threads(options.env_threads.unwrap_or(auto))))
         }
         #[cfg(feature = "gym")]

@@ -10,6 +10,7 @@ use crate::env::{Env, EnvSnapshot, EnvSpec};
 use crate::error::EnvError;
 use crate::rng::Rng;
 use crate::space::{Action, SampleBuffer, Space};
+use crate::spin_pool::SpinPool;
 
 /// N copies of an environment in lockstep, with same-step automatic reset:
 /// the contract every rollout collector relies on, whatever runs the copies.
@@ -205,7 +206,7 @@ pub struct VecEnv {
     was_reset: bool,
     threads: usize,
     /// The threads beyond the caller's, when `threads` > 1.
-    pool: Option<rayon::ThreadPool>,
+    pool: Option<SpinPool>,
     /// Each share's outcome of the last threaded step.
     share_results: Vec<Result<(), EnvError>>,
 }
@@ -239,8 +240,9 @@ impl VecEnv {
         })
     }
 
-    /// Steps the copies on `threads` threads (the calling one and a pool of
-    /// persistent ones), each taking a contiguous share of the copies. Every copy has its own
+    /// Steps the copies on `threads` threads (the calling one and helpers
+    /// started once, [`SpinPool`]), each taking a contiguous share of the
+    /// copies. Every copy has its own
     /// state and generator, so the results are the same for any count; it
     /// pays where a copy's step is long against starting a thread (MuJoCo
     /// tasks with several copies per thread), not for the classic ones.
@@ -249,15 +251,7 @@ impl VecEnv {
         let shares = self.envs.len().div_ceil(self.envs.len().div_ceil(self.threads));
         self.share_results = (0..shares).map(|_| Ok(())).collect();
         // A pool that cannot be started (no threads left) steps on the caller's.
-        self.pool = (shares > 1)
-            .then(|| {
-                rayon::ThreadPoolBuilder::new()
-                    .num_threads(shares - 1)
-                    .thread_name(|i| format!("envs-{i}"))
-                    .build()
-                    .ok()
-            })
-            .flatten();
+        self.pool = (shares > 1).then(|| SpinPool::new(shares - 1)).flatten();
         self
     }
 
@@ -417,7 +411,7 @@ impl VectorEnv for VecEnv {
                 truncated,
             });
         let action_dim = self.action_dim;
-        match &self.pool {
+        match &mut self.pool {
             // In place, without collecting anything: a step allocates nothing.
             None => {
                 for share in shares {
@@ -425,18 +419,25 @@ impl VectorEnv for VecEnv {
                 }
             }
             // The calling thread steps the first share while the pool's
-            // threads, started once, step the others.
+            // helpers, started once, step the others.
             Some(pool) => {
-                let results = &mut self.share_results;
-                pool.in_place_scope(|scope| {
-                    let mut shares = shares.zip(results.iter_mut());
+                {
+                    let mut shares = shares.zip(self.share_results.iter_mut());
                     let (own, own_result) = shares.next().expect("at least one copy");
-                    for (share, result) in shares {
-                        scope.spawn(move |_| *result = share.step(actions, action_dim, d));
-                    }
-                    *own_result = own.step(actions, action_dim, d);
-                });
-                if let Some(e) = results.iter_mut().find_map(|r| std::mem::replace(r, Ok(())).err()) {
+                    let mut jobs: Vec<Box<dyn FnMut() + Send + '_>> = shares
+                        .map(|(share, result)| {
+                            let mut share = Some(share);
+                            Box::new(move || {
+                                if let Some(share) = share.take() {
+                                    *result = share.step(actions, action_dim, d);
+                                }
+                            }) as Box<dyn FnMut() + Send + '_>
+                        })
+                        .collect();
+                    let mut jobs: Vec<&mut (dyn FnMut() + Send)> = jobs.iter_mut().map(|j| &mut **j).collect();
+                    pool.run(&mut jobs, || *own_result = own.step(actions, action_dim, d));
+                }
+                if let Some(e) = self.share_results.iter_mut().find_map(|r| std::mem::replace(r, Ok(())).err()) {
                     return Err(e);
                 }
             }
