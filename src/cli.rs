@@ -203,7 +203,7 @@ struct TrainArgs {
     /// gym:ID for Gymnasium's version of a native one (see natgrad envs).
     #[arg(long)]
     env: Option<String>,
-    /// Keyword argument for gymnasium.make (numbers, true/false, strings); repeatable.
+    /// Keyword argument for gymnasium.make or a native MuJoCo task (numbers, true/false, strings, tuples as "(a,b)"); repeatable.
     #[arg(long = "env-kwargs", value_name = "KEY=VALUE")]
     env_kwargs: Vec<String>,
     /// A Gymnasium wrapper applied inside each copy, as module.Class with

@@ -56,10 +56,14 @@ pub enum KwValue {
     Int(i64),
     Float(f64),
     Str(String),
+    /// `(a, b, ...)`: a Python tuple of the values above (the MuJoCo tasks'
+    /// ranges, `healthy_z_range=(0.8,2.0)`).
+    Tuple(Vec<KwValue>),
 }
 
 /// Parses `key=value`: `true`/`false` (any case) are booleans, then integers,
-/// then floats; anything else is a string.
+/// then floats (`inf` and `-inf` too); `(a, b, ...)` is a tuple of those;
+/// anything else is a string.
 pub fn parse_kwarg(text: &str) -> Result<(String, KwValue), String> {
     let Some((key, value)) = text.split_once('=') else {
         return Err(format!("'{text}' is not key=value (e.g. --env-kwargs ctrl_cost_weight=0.1)"));
@@ -68,7 +72,16 @@ pub fn parse_kwarg(text: &str) -> Result<(String, KwValue), String> {
     if key.is_empty() || !key.chars().all(|c| c.is_alphanumeric() || c == '_') {
         return Err(format!("'{key}' in '{text}' is not a Python keyword name"));
     }
-    let value = if value.eq_ignore_ascii_case("true") {
+    let value = match value.trim().strip_prefix('(').and_then(|v| v.strip_suffix(')')) {
+        Some(inner) => KwValue::Tuple(inner.split(',').filter(|v| !v.trim().is_empty()).map(scalar).collect()),
+        None => scalar(value),
+    };
+    Ok((key.to_owned(), value))
+}
+
+fn scalar(value: &str) -> KwValue {
+    let value = value.trim();
+    if value.eq_ignore_ascii_case("true") {
         KwValue::Bool(true)
     } else if value.eq_ignore_ascii_case("false") {
         KwValue::Bool(false)
@@ -78,8 +91,7 @@ pub fn parse_kwarg(text: &str) -> Result<(String, KwValue), String> {
         KwValue::Float(f)
     } else {
         KwValue::Str(value.to_owned())
-    };
-    Ok((key.to_owned(), value))
+    }
 }
 
 /// How several copies of an environment in Python are stepped: in the main
@@ -105,6 +117,11 @@ mod tests {
         assert_eq!(parse_kwarg("d=false").unwrap(), ("d".into(), KwValue::Bool(false)));
         assert_eq!(parse_kwarg("e=rgb_array").unwrap(), ("e".into(), KwValue::Str("rgb_array".into())));
         assert_eq!(parse_kwarg("f=").unwrap(), ("f".into(), KwValue::Str(String::new())));
+        assert_eq!(
+            parse_kwarg("g=(0.8, inf)").unwrap(),
+            ("g".into(), KwValue::Tuple(vec![KwValue::Float(0.8), KwValue::Float(f64::INFINITY)]))
+        );
+        assert_eq!(parse_kwarg("h=(1,)").unwrap(), ("h".into(), KwValue::Tuple(vec![KwValue::Int(1)])));
         assert!(parse_kwarg("novalue").unwrap_err().contains("not key=value"));
         assert!(parse_kwarg("bad key=1").unwrap_err().contains("not a Python keyword"));
     }

@@ -127,6 +127,23 @@ fn keyword_arguments_and_a_users_model_file() {
     let ant = make_with("Ant-v5", &kw(&[("include_cfrc_ext_in_observation", KwValue::Bool(false))])).unwrap();
     assert_eq!((make("Ant-v5").unwrap().observation_space().flat_dim(), ant.observation_space().flat_dim()), (105, 27));
     let bad = |id: &str, pairs: &[(&str, KwValue)]| make_with(id, &kw(pairs)).err().unwrap().to_string();
+    // Ranges are tuples: a Hopper healthy at any height and angle never falls.
+    let wide = KwValue::Tuple(vec![KwValue::Float(f64::NEG_INFINITY), KwValue::Float(f64::INFINITY)]);
+    let ends = |options: &MakeOptions| {
+        let mut env = make_with("Hopper-v5", options).unwrap();
+        env.reset(Some(4)).unwrap();
+        (0..200)
+            .filter(|t| {
+                env.step(Action::Continuous(&[1.0, -1.0, if t % 2 == 0 { 1.0 } else { -1.0 }]))
+                    .map_or(true, |s| s.terminated)
+            })
+            .count()
+            > 0
+    };
+    assert!(ends(&MakeOptions::default()));
+    assert!(!ends(&kw(&[("healthy_z_range", wide.clone()), ("healthy_angle_range", wide)])));
+    let one = KwValue::Tuple(vec![KwValue::Float(1.0)]);
+    assert!(bad("Hopper-v5", &[("healthy_z_range", one)]).contains("(low, high), two numbers"));
     assert!(bad("Hopper-v5", &[("healthy_z", KwValue::Float(1.0))]).contains("no keyword argument 'healthy_z'"));
     assert!(bad("Hopper-v5", &[("frame_skip", KwValue::Float(2.5))]).contains("frame_skip must be an integer"));
     assert!(bad("Ant-v5", &[("main_body", KwValue::Str("tail".into()))]).contains("main_body"));

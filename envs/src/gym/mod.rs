@@ -111,12 +111,21 @@ fn wrappers<'py>(py: Python<'py>, options: &MakeOptions) -> PyResult<Vec<(String
 }
 
 fn set_kwarg(dict: &Bound<'_, PyDict>, key: &str, value: &KwValue) -> PyResult<()> {
-    match value {
-        KwValue::Bool(b) => dict.set_item(key, b),
-        KwValue::Int(i) => dict.set_item(key, i),
-        KwValue::Float(f) => dict.set_item(key, f),
-        KwValue::Str(s) => dict.set_item(key, s),
-    }
+    dict.set_item(key, python_value(dict.py(), value)?)
+}
+
+/// A keyword argument's value as the Python object Gymnasium gets.
+fn python_value<'py>(py: Python<'py>, value: &KwValue) -> PyResult<Bound<'py, PyAny>> {
+    Ok(match value {
+        KwValue::Bool(b) => b.into_pyobject(py)?.to_owned().into_any(),
+        KwValue::Int(i) => i.into_pyobject(py)?.into_any(),
+        KwValue::Float(f) => f.into_pyobject(py)?.into_any(),
+        KwValue::Str(s) => s.into_pyobject(py)?.into_any(),
+        KwValue::Tuple(items) => {
+            let items = items.iter().map(|v| python_value(py, v)).collect::<PyResult<Vec<_>>>()?;
+            pyo3::types::PyTuple::new(py, items)?.into_any()
+        }
+    })
 }
 
 /// The id Gymnasium sees: without natgrad's `gym:` prefix.

@@ -8,8 +8,6 @@ use super::{InitialState, ObsWriter, Params, Pcg64, Task, init_plus_normal, init
 use crate::error::EnvError;
 use crate::options::KwValue;
 
-/// The healthy and contact-force ranges are Gymnasium's defaults: tuples
-/// cannot be given as keyword arguments on natgrad's command line.
 pub(crate) struct Ant {
     forward_reward_weight: f64,
     ctrl_cost_weight: f64,
@@ -67,8 +65,8 @@ impl Task for Ant {
             healthy_reward: p.float("healthy_reward", 1.0)?,
             main_body,
             terminate_when_unhealthy: p.bool("terminate_when_unhealthy", true)?,
-            healthy_z_range: (0.2, 1.0),
-            contact_force_range: (-1.0, 1.0),
+            healthy_z_range: p.range("healthy_z_range", (0.2, 1.0))?,
+            contact_force_range: p.range("contact_force_range", (-1.0, 1.0))?,
             reset_noise_scale: p.float("reset_noise_scale", 0.1)?,
             exclude_current_positions: p.bool("exclude_current_positions_from_observation", true)?,
             include_cfrc_ext: p.bool("include_cfrc_ext_in_observation", true)?,

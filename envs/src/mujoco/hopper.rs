@@ -9,8 +9,6 @@ use super::{
 };
 use crate::error::EnvError;
 
-/// The healthy ranges are Gymnasium's defaults: tuples cannot be given as
-/// keyword arguments on natgrad's command line.
 pub(crate) struct Hopper {
     reward: WalkerReward,
     healthy_state_range: (f64, f64),
@@ -41,9 +39,9 @@ impl Task for Hopper {
     fn configure(p: &mut Params<'_>, _sim: &Sim) -> Result<Self, EnvError> {
         Ok(Self {
             reward: WalkerReward::configure(p)?,
-            healthy_state_range: (-100.0, 100.0),
-            healthy_z_range: (0.7, f64::INFINITY),
-            healthy_angle_range: (-0.2, 0.2),
+            healthy_state_range: p.range("healthy_state_range", (-100.0, 100.0))?,
+            healthy_z_range: p.range("healthy_z_range", (0.7, f64::INFINITY))?,
+            healthy_angle_range: p.range("healthy_angle_range", (-0.2, 0.2))?,
             reset_noise_scale: p.float("reset_noise_scale", 5e-3)?,
             exclude_current_positions: p.bool("exclude_current_positions_from_observation", true)?,
         })

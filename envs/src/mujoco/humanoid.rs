@@ -7,8 +7,6 @@ use super::sim::Sim;
 use super::{InitialState, ObsWriter, Params, Pcg64, Task, reset_with_uniform_noise};
 use crate::error::EnvError;
 
-/// The healthy and contact-cost ranges are Gymnasium's defaults: tuples
-/// cannot be given as keyword arguments on natgrad's command line.
 pub(crate) struct Humanoid {
     forward_reward_weight: f64,
     ctrl_cost_weight: f64,
@@ -57,10 +55,10 @@ impl Task for Humanoid {
             forward_reward_weight: p.float("forward_reward_weight", 1.25)?,
             ctrl_cost_weight: p.float("ctrl_cost_weight", 0.1)?,
             contact_cost_weight: p.float("contact_cost_weight", 5e-7)?,
-            contact_cost_range: (f64::NEG_INFINITY, 10.0),
+            contact_cost_range: p.range("contact_cost_range", (f64::NEG_INFINITY, 10.0))?,
             healthy_reward: p.float("healthy_reward", 5.0)?,
             terminate_when_unhealthy: p.bool("terminate_when_unhealthy", true)?,
-            healthy_z_range: (1.0, 2.0),
+            healthy_z_range: p.range("healthy_z_range", (1.0, 2.0))?,
             reset_noise_scale: p.float("reset_noise_scale", 1e-2)?,
             exclude_current_positions: p.bool("exclude_current_positions_from_observation", true)?,
             include_cinert: p.bool("include_cinert_in_observation", true)?,

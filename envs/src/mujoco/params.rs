@@ -66,6 +66,25 @@ impl<'a> Params<'a> {
         }
     }
 
+    /// A `(low, high)` range of numbers (`healthy_z_range`, ...).
+    pub(crate) fn range(&mut self, key: &'static str, default: (f64, f64)) -> Result<(f64, f64), EnvError> {
+        let number = |v: &KwValue| match v {
+            KwValue::Float(f) => Some(*f),
+            KwValue::Int(i) => Some(*i as f64),
+            _ => None,
+        };
+        match self.take(key) {
+            None => Ok(default),
+            Some(v @ KwValue::Tuple(items)) => match items.as_slice() {
+                [low, high] => {
+                    number(low).zip(number(high)).ok_or_else(|| self.wrong(key, "(low, high), two numbers", v))
+                }
+                _ => Err(self.wrong(key, "(low, high), two numbers", v)),
+            },
+            Some(other) => Err(self.wrong(key, "(low, high), two numbers", other)),
+        }
+    }
+
     /// A body given by index or by name (Ant's `main_body`).
     pub(crate) fn body(&mut self, key: &'static str, default: i64) -> Result<KwValue, EnvError> {
         match self.take(key) {
@@ -94,5 +113,6 @@ fn shown(value: &KwValue) -> String {
         KwValue::Int(v) => v.to_string(),
         KwValue::Float(v) => v.to_string(),
         KwValue::Str(v) => format!("'{v}'"),
+        KwValue::Tuple(items) => format!("({})", items.iter().map(shown).collect::<Vec<_>>().join(", ")),
     }
 }

@@ -9,8 +9,6 @@ use super::{
 };
 use crate::error::EnvError;
 
-/// The healthy ranges are Gymnasium's defaults: tuples cannot be given as
-/// keyword arguments on natgrad's command line.
 pub(crate) struct Walker2d {
     reward: WalkerReward,
     healthy_z_range: (f64, f64),
@@ -38,8 +36,8 @@ impl Task for Walker2d {
     fn configure(p: &mut Params<'_>, _sim: &Sim) -> Result<Self, EnvError> {
         Ok(Self {
             reward: WalkerReward::configure(p)?,
-            healthy_z_range: (0.8, 2.0),
-            healthy_angle_range: (-1.0, 1.0),
+            healthy_z_range: p.range("healthy_z_range", (0.8, 2.0))?,
+            healthy_angle_range: p.range("healthy_angle_range", (-1.0, 1.0))?,
             reset_noise_scale: p.float("reset_noise_scale", 5e-3)?,
             exclude_current_positions: p.bool("exclude_current_positions_from_observation", true)?,
         })
