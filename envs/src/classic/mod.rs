@@ -125,6 +125,15 @@ fn check_state<D: Dynamics>(state: &[f64]) -> Result<(), EnvError> {
 }
 
 impl Phase {
+    /// Whether an episode is under way, or the error that says why not.
+    pub(crate) fn check_running(self) -> Result<(), EnvError> {
+        match self {
+            Phase::NeverReset => Err(EnvError::NotReset),
+            Phase::Terminated => Err(EnvError::EpisodeOver { reason: "terminated" }),
+            Phase::Running => Ok(()),
+        }
+    }
+
     pub(crate) fn code(self) -> u64 {
         match self {
             Phase::NeverReset => 0,
@@ -160,11 +169,7 @@ impl<D: Dynamics> Env for ClassicEnv<D> {
 
     #[inline]
     fn step(&mut self, action: Action<'_>) -> Result<Step, EnvError> {
-        match self.phase {
-            Phase::NeverReset => return Err(EnvError::NotReset),
-            Phase::Terminated => return Err(EnvError::EpisodeOver { reason: "terminated" }),
-            Phase::Running => {}
-        }
+        self.phase.check_running()?;
         self.action_space.check_action(action)?;
         let (obs, reward, terminated) = self.dynamics.step(action);
         if terminated {

@@ -245,11 +245,7 @@ impl<T: Task> MujocoEnv<T> {
 
     /// Checks and applies one step; the observation is left to the caller.
     fn advance(&mut self, action: Action<'_>) -> Result<(f64, bool), EnvError> {
-        match self.phase {
-            Phase::NeverReset => return Err(EnvError::NotReset),
-            Phase::Terminated => return Err(EnvError::EpisodeOver { reason: "terminated" }),
-            Phase::Running => {}
-        }
+        self.phase.check_running()?;
         self.action_space.check_action(action)?;
         let Action::Continuous(action) = action else { unreachable!("checked against a Box space") };
         let (reward, terminated) = self.task.step(&mut self.sim, action);
