@@ -32,6 +32,17 @@ impl<E: Env> TimeLimit<E> {
     pub fn inner(&self) -> &E {
         &self.inner
     }
+
+    fn check_not_truncated(&self) -> Result<(), EnvError> {
+        if self.truncated { Err(EnvError::EpisodeOver { reason: "truncated by the time limit" }) } else { Ok(()) }
+    }
+
+    /// Counts a step of the inner environment; whether it reached the limit.
+    fn count_step(&mut self) -> bool {
+        self.elapsed_steps += 1;
+        self.truncated = self.elapsed_steps >= self.max_episode_steps;
+        self.truncated
+    }
 }
 
 impl<E: Env> Env for TimeLimit<E> {
@@ -53,28 +64,16 @@ impl<E: Env> Env for TimeLimit<E> {
 
     #[inline]
     fn step(&mut self, action: Action<'_>) -> Result<Step, EnvError> {
-        if self.truncated {
-            return Err(EnvError::EpisodeOver { reason: "truncated by the time limit" });
-        }
+        self.check_not_truncated()?;
         let mut step = self.inner.step(action)?;
-        self.elapsed_steps += 1;
-        if self.elapsed_steps >= self.max_episode_steps {
-            step.truncated = true;
-            self.truncated = true;
-        }
+        step.truncated |= self.count_step();
         Ok(step)
     }
 
     fn step_into(&mut self, action: Action<'_>, obs: &mut [f32]) -> Result<StepOutcome, EnvError> {
-        if self.truncated {
-            return Err(EnvError::EpisodeOver { reason: "truncated by the time limit" });
-        }
+        self.check_not_truncated()?;
         let mut outcome = self.inner.step_into(action, obs)?;
-        self.elapsed_steps += 1;
-        if self.elapsed_steps >= self.max_episode_steps {
-            outcome.truncated = true;
-            self.truncated = true;
-        }
+        outcome.truncated |= self.count_step();
         Ok(outcome)
     }
 
