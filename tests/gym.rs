@@ -526,6 +526,31 @@ fn a_users_image_environment_learns_through_a_cnn() {
     }
 }
 
+/// K-FAC through the convolutions (KFC): ACKTR and TRPO with
+/// `fisher=kfac` learn the picture. Measured on seeds 1-3 (2026-12-04), the
+/// last 20 of 4,096 steps' episodes score 8.05, 8.2 and 8.6 with ACKTR and
+/// 9.95, 9.85 and 9.85 with TRPO's K-FAC (random play 5). The diagonal and
+/// the empirical Fisher run through them too.
+#[test]
+fn kfac_and_acktr_learn_a_users_image_environment_through_the_convolutions() {
+    let dir = spaces_dir("spaces-images-kfac");
+    for (name, args, threshold) in [
+        ("acktr", &["--algo", "acktr"][..], 7.0),
+        ("kfac", &["--algo", "trpo", "--set", "fisher=kfac"][..], 9.0),
+    ] {
+        let out = spaces_train(&dir, "spaces_env:Sides-v0", name, "4096", &[args, &["--seed", "1"]].concat());
+        assert!(out.status.success(), "{name}: {}", text(&out.stderr));
+        let mean = mean_return_of_last(&dir.path().join("runs").join(name), 20);
+        assert!(mean > threshold, "{name}: mean return of the last 20 episodes {mean}");
+    }
+    for fisher in ["diagonal", "empirical"] {
+        let set = format!("fisher={fisher}");
+        let out = spaces_train(&dir, "spaces_env:Sides-v0", fisher, "512", &["--algo", "npg", "--set", &set]);
+        assert!(out.status.success(), "{fisher}: {}", text(&out.stderr));
+        assert_eq!(csv_rows(&dir.path().join("runs").join(fisher).join("progress.csv")).len(), 1 + 2, "{fisher}");
+    }
+}
+
 /// A Dict with an image key: a CNN for the picture (key 1 in Gymnasium's
 /// sorted order), the vector key passed on beside its features, as SB3's
 /// CombinedExtractor. Measured on seeds 1-3 (2026-12-04), the last 20
@@ -574,9 +599,7 @@ fn an_image_run_stopped_and_resumed_reproduces_the_straight_run() {
 #[test]
 fn image_settings_that_cannot_work_are_refused_with_the_way_out() {
     let dir = spaces_dir("spaces-images-refused");
-    let cases: [(&[&str], &str); 6] = [
-        (&["--algo", "trpo", "--set", "fisher=kfac"], "a CNN policy (image observations) takes the exact Fisher"),
-        (&["--algo", "acktr"], "ACKTR's K-FAC covers dense layers only"),
+    let cases: [(&[&str], &str); 4] = [
         (&["--algo", "trpo", "--set", "normalize_observations=true"], "a CNN scales images to [0, 1] itself"),
         (&["--algo", "trpo", "--set", "policy=cnn", "--env-kwargs", "size=20"], "cnn (a 20x20 image)"),
         (&["--algo", "trpo", "--set", "policy=cnn", "--env-kwargs", "floats=true"], "NatureCNN reads images, uint8"),

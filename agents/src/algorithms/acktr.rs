@@ -157,12 +157,6 @@ impl Acktr {
         config.validate()?;
         // The core's stream goes unused: ACKTR's critic takes one full-batch step.
         let core = AgentCore::new(config.common, input.into(), action_space, device, seed)?;
-        crate::agent::check(
-            !core.policy.has_cnn(),
-            "policy",
-            core.common.policy,
-            "ACKTR's K-FAC covers dense layers only and image observations go through a CNN; train trpo, npg or vpg on images, or set policy=mlp to flatten them",
-        )?;
         let o = config.optimizer;
         let kfac = || KfacPreconditioner::new(o.kfac_stats_decay, o.kfac_inverse_update_period);
         let (policy_kfac, value_kfac) = (kfac(), kfac());

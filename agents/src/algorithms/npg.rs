@@ -59,7 +59,6 @@ impl Npg {
     ) -> Result<Self, ConfigError> {
         config.validate()?;
         let core = AgentCore::new(config.common, input.into(), action_space, device, seed)?;
-        crate::natural_policy_step::check_fisher_fits(&core.policy, &config.natural)?;
         let preconditioner = PolicyPreconditioner::new(&config.natural);
         Ok(Self { core, natural: config.natural, preconditioner })
     }

@@ -79,7 +79,6 @@ impl Trpo {
     ) -> Result<Self, ConfigError> {
         config.validate()?;
         let core = AgentCore::new(config.common, input.into(), action_space, device, seed)?;
-        crate::natural_policy_step::check_fisher_fits(&core.policy, &config.natural)?;
         let preconditioner = PolicyPreconditioner::new(&config.natural);
         Ok(Self { core, natural: config.natural, line_search: config.line_search, preconditioner })
     }

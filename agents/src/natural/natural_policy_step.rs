@@ -298,18 +298,6 @@ pub fn natural_direction(
     })
 }
 
-/// Refuses an approximate Fisher for a policy with a CNN: K-FAC, the
-/// diagonal and the empirical Fisher are built from the dense layers'
-/// per-state gradients, and the convolutions have none of their own yet.
-pub(crate) fn check_fisher_fits(policy: &Policy, config: &NaturalGradientConfig) -> Result<(), ConfigError> {
-    check(
-        !policy.has_cnn() || config.fisher == FisherKind::Exact,
-        "fisher",
-        config.fisher,
-        "a CNN policy (image observations) takes the exact Fisher; K-FAC, diagonal and empirical cover dense layers only: set fisher=exact, or policy=mlp to flatten the image",
-    )
-}
-
 /// (F + λI)·v with F the Hessian of the mean KL(π_old ‖ π_θ) at θ_old, on
 /// every `fvp_subsample`-th state, computed the way `fvp` says.
 fn exact_fisher_product(
@@ -397,19 +385,5 @@ mod tests {
         let v = Tensor::randn([n], (Kind::Double, Device::Cpu));
         let (got, want) = (product.apply(&v), reference.apply(&v));
         assert!((&got - &want).norm().double_value(&[]) <= 1e-12 * want.norm().double_value(&[]));
-    }
-
-    #[test]
-    fn approximate_fishers_are_refused_for_a_cnn_policy() {
-        let shape = ImageShape { channels: 1, height: 36, width: 36, channels_last: true };
-        let p = Policy::new(Input::Image(shape), &Space::Discrete { n: 2 }, &[8], 0.0, None, Device::Cpu).unwrap();
-        for fisher in FisherKind::ALL {
-            let config = NaturalGradientConfig { fisher, ..Default::default() };
-            let result = check_fisher_fits(&p, &config);
-            assert_eq!(result.is_ok(), fisher == FisherKind::Exact, "{fisher}");
-        }
-        let flat = Policy::new(4, &Space::Discrete { n: 2 }, &[8], 0.0, None, Device::Cpu).unwrap();
-        let kfac = NaturalGradientConfig { fisher: FisherKind::Kfac, ..Default::default() };
-        assert!(check_fisher_fits(&flat, &kfac).is_ok());
     }
 }

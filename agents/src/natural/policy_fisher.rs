@@ -80,14 +80,32 @@ impl FromStr for FisherKind {
 
 /// Per-state gradients of per-state scalars t_k (`terms`), kept as each
 /// layer's inputs ā and pre-activation gradients g, and the head's gradients.
+/// Every layer is held as a convolution: ā `[n, positions, in + 1]` and g
+/// `[n, positions, out]`, a dense layer having one position. The gradient
+/// of t_nk with respect to W̄ is then Σ_t g_nkt ā_ntᵀ.
 pub struct PerSampleGradients {
-    /// ā per layer, `[n, in + 1]`.
+    /// ā per layer, `[n, positions, in + 1]`.
     inputs: Vec<Tensor>,
-    /// Per term, per layer: g, `[n, out]`.
+    /// Per term, per layer: g, `[n, positions, out]`.
     layer_grads: Vec<Vec<Tensor>>,
     /// Per term: the head parameter's gradient, `[n, head size]`.
     head_grads: Vec<Tensor>,
     n: i64,
+}
+
+/// A dense layer's `[n, width]` as one position, `[n, 1, width]`.
+fn with_positions(t: Tensor) -> Tensor {
+    if t.dim() == 2 { t.unsqueeze(1) } else { t }
+}
+
+/// Each state's gradient of a layer's [W | b̄], Σ_t g_nt ā_ntᵀ: `[n, out, in + 1]`.
+fn per_state_weight_gradients(g: &Tensor, a: &Tensor) -> Tensor {
+    g.transpose(1, 2).matmul(a)
+}
+
+/// A `[n, positions, width]` tensor as rows `[n · positions, width]`.
+fn position_rows(t: &Tensor) -> Tensor {
+    t.reshape([-1, t.size()[2]])
 }
 
 impl PerSampleGradients {
@@ -98,8 +116,9 @@ impl PerSampleGradients {
             .layer_inputs
             .iter()
             .map(|a| {
-                let a = a.detach();
-                Tensor::cat(&[a.shallow_clone(), a.ones_like().narrow(1, 0, 1)], 1)
+                let a = with_positions(a.detach());
+                let ones = a.ones_like().narrow(2, 0, 1);
+                Tensor::cat(&[a, ones], 2)
             })
             .collect();
         let mut wrt: Vec<Tensor> = net.pre_activations.iter().map(Tensor::shallow_clone).collect();
@@ -112,7 +131,7 @@ impl PerSampleGradients {
             if let Some(h) = head {
                 head_grads.push(defined(grads.pop().expect("one gradient per input"), h).reshape([n, -1]));
             }
-            layer_grads.push(grads.into_iter().zip(&wrt).map(|(g, s)| defined(g, s)).collect());
+            layer_grads.push(grads.into_iter().zip(&wrt).map(|(g, s)| with_positions(defined(g, s))).collect());
         }
         Self { inputs, layer_grads, head_grads, n }
     }
@@ -130,8 +149,15 @@ impl PerSampleGradients {
         Self::new(&f.net, f.head.as_ref(), &[f.dist.log_prob(actions)])
     }
 
-    /// K-FAC's factors, A = E[ā āᵀ] and G = E[Σ_k g_k g_kᵀ] per layer, and the
-    /// head's block E[Σ_k h_k h_kᵀ], exact.
+    /// K-FAC's factors per layer, A = E_n[mean_t ā_t ā_tᵀ] and
+    /// G = E_n[Σ_k Σ_t g_kt g_ktᵀ], and the head's block E[Σ_k h_k h_kᵀ],
+    /// exact. For a dense layer (one position) these are Martens and
+    /// Grosse's E[ā āᵀ] and E[Σ_k g_k g_kᵀ]. For a convolution, A ⊗ G is
+    /// KFC's approximation of the block E[vec(Σ_t g_t ā_tᵀ) vec(·)ᵀ]
+    /// (Grosse and Martens, 2016): activations independent of the
+    /// derivatives, statistics the same at every position and derivatives
+    /// uncorrelated across positions make it Σ_t E[ā_t ā_tᵀ] ⊗ E[g_t g_tᵀ] =
+    /// T · Ω ⊗ Γ with Ω and Γ the means over positions, and the T goes into G.
     pub fn kfac_factors(&self) -> KfacFactors {
         let n = self.n as f64;
         let layers = self
@@ -139,8 +165,15 @@ impl PerSampleGradients {
             .iter()
             .enumerate()
             .map(|(l, a)| {
-                let g = total(self.layer_grads.iter().map(|k| k[l].tr().matmul(&k[l]))).expect("at least one term") / n;
-                (a.tr().matmul(a) / n, g)
+                let positions = a.size()[1] as f64;
+                let rows = position_rows(a);
+                let g = total(self.layer_grads.iter().map(|k| {
+                    let g = position_rows(&k[l]);
+                    g.tr().matmul(&g)
+                }))
+                .expect("at least one term")
+                    / n;
+                (rows.tr().matmul(&rows) / (n * positions), g)
             })
             .collect();
         let head = total(self.head_grads.iter().map(|h| h.tr().matmul(h))).map(|h| h / n);
@@ -152,10 +185,16 @@ impl PerSampleGradients {
         let n = self.n as f64;
         let mut parts = vec![];
         for (l, a) in self.inputs.iter().enumerate() {
-            let d = total(self.layer_grads.iter().map(|k| k[l].square().tr().matmul(&a.square())))
-                .expect("at least one term")
-                / n;
-            let inputs = a.size()[1] - 1;
+            let squares = self.layer_grads.iter().map(|k| {
+                if a.size()[1] == 1 {
+                    // One position: (g āᵀ)² = g² (ā²)ᵀ, summed over states by one product.
+                    k[l].squeeze_dim(1).square().tr().matmul(&a.squeeze_dim(1).square())
+                } else {
+                    per_state_weight_gradients(&k[l], a).square().sum_dim_intlist(0, false, a.kind())
+                }
+            });
+            let d = total(squares).expect("at least one term") / n;
+            let inputs = a.size()[2] - 1;
             parts.push(d.select(1, inputs));
             parts.push(d.narrow(1, 0, inputs).reshape([-1]));
         }
@@ -171,8 +210,8 @@ impl PerSampleGradients {
             .map(|k| {
                 let mut parts = vec![];
                 for (g, a) in self.layer_grads[k].iter().zip(&self.inputs) {
-                    let w = g.unsqueeze(2) * a.unsqueeze(1);
-                    let inputs = a.size()[1] - 1;
+                    let w = per_state_weight_gradients(g, a);
+                    let inputs = a.size()[2] - 1;
                     parts.push(w.select(2, inputs));
                     parts.push(w.narrow(2, 0, inputs).reshape([self.n, -1]));
                 }
@@ -184,7 +223,7 @@ impl PerSampleGradients {
     }
 
     /// R·v for the rows R of [`PerSampleGradients::rows`] without forming
-    /// them: per layer ψ_nkᵀv = g_nkᵀ V̄ ā_n, with V̄ = [W | b] read from `v`.
+    /// them: per layer ψ_nkᵀv = Σ_t g_nktᵀ V̄ ā_nt, with V̄ = [W | b] read from `v`.
     pub fn rows_times(&self, v: &Tensor) -> Tensor {
         let blocks = self.layer_blocks(v);
         let head = self.layer_parameters();
@@ -192,7 +231,7 @@ impl PerSampleGradients {
             .map(|k| {
                 let mut out = Tensor::zeros([self.n], (v.kind(), v.device()));
                 for ((g, a), block) in self.layer_grads[k].iter().zip(&self.inputs).zip(&blocks) {
-                    out += (a.matmul(&block.tr()) * g).sum_dim_intlist(1, false, v.kind());
+                    out += (a.matmul(&block.tr()) * g).sum_dim_intlist([1, 2].as_slice(), false, v.kind());
                 }
                 if let Some(h) = self.head_grads.get(k) {
                     out += h.mv(&v.narrow(0, head, h.size()[1]));
@@ -204,17 +243,18 @@ impl PerSampleGradients {
     }
 
     /// Rᵀ·u for `u` of length terms · n, without forming R: per layer
-    /// Σ_n u_nk g_nk ā_nᵀ, flat in parameter order.
+    /// Σ_n u_nk Σ_t g_nkt ā_ntᵀ, flat in parameter order.
     pub fn rows_transposed_times(&self, u: &Tensor) -> Tensor {
         let terms = self.layer_grads.len() as i64;
         let u = u.view([terms, self.n]);
         let mut parts = vec![];
         for (l, a) in self.inputs.iter().enumerate() {
+            let rows = position_rows(a);
             let m = (0..terms as usize)
-                .map(|k| (&self.layer_grads[k][l] * u.get(k as i64).unsqueeze(1)).tr().matmul(a))
+                .map(|k| position_rows(&(&self.layer_grads[k][l] * u.get(k as i64).view([-1, 1, 1]))).tr().matmul(&rows))
                 .reduce(|x, y| x + y)
                 .expect("at least one term");
-            let inputs = a.size()[1] - 1;
+            let inputs = a.size()[2] - 1;
             parts.push(m.select(1, inputs));
             parts.push(m.narrow(1, 0, inputs).reshape([-1]));
         }
@@ -232,7 +272,7 @@ impl PerSampleGradients {
             .iter()
             .zip(&self.layer_grads[0])
             .map(|(a, g)| {
-                let (inputs, outputs) = (a.size()[1] - 1, g.size()[1]);
+                let (inputs, outputs) = (a.size()[2] - 1, g.size()[2]);
                 let b = v.narrow(0, offset, outputs).unsqueeze(1);
                 let w = v.narrow(0, offset + outputs, outputs * inputs).view([outputs, inputs]);
                 offset += outputs * (inputs + 1);
@@ -243,7 +283,7 @@ impl PerSampleGradients {
 
     /// How many of the flat parameters belong to the layers (the head's follow).
     fn layer_parameters(&self) -> i64 {
-        self.inputs.iter().zip(&self.layer_grads[0]).map(|(a, g)| a.size()[1] * g.size()[1]).sum()
+        self.inputs.iter().zip(&self.layer_grads[0]).map(|(a, g)| a.size()[2] * g.size()[2]).sum()
     }
 
     /// The explicit Fisher E_n Σ_k ψ_nk ψ_nkᵀ, `[parameters, parameters]`.
@@ -433,6 +473,7 @@ mod tests {
     use tch::{Device, Kind, Tensor};
 
     use super::*;
+    use crate::cnn::{Column, ImageShape, Input};
     use crate::distributions::ActionDist;
     use crate::natural_gradient::{FisherVectorProduct, flat_grad};
     use crate::policy::Sde;
@@ -651,6 +692,119 @@ mod tests {
                 ),
             ] {
                 assert!(g.dot(&s).double_value(&[]) > 0.0, "{space} {sde:?}: {name}");
+            }
+        }
+    }
+
+    /// Small CNN policies in float64: an image (two convolutions, 4 and 1
+    /// positions, then the features layer), and a `Dict` of a vector, the
+    /// image and another vector.
+    fn cnn_policies(space: &Space, seed: i64) -> Vec<(&'static str, Policy, Tensor)> {
+        let shape = ImageShape { channels: 2, height: 6, width: 6, channels_last: true };
+        let inputs = [
+            ("image", Input::Image(shape), 72),
+            ("dict", Input::Combined(vec![Column::Flat(2), Column::Image(shape), Column::Flat(1)]), 75),
+        ];
+        inputs
+            .into_iter()
+            .map(|(name, input, width)| {
+                tch::manual_seed(seed);
+                let mut p = Policy::with_cnn(input, &[(3, 3, 2), (2, 2, 1)], 3, space, &[4], -0.3, None, Device::Cpu)
+                    .unwrap();
+                p.var_store_mut().set_kind(Kind::Double);
+                tch::no_grad(|| {
+                    for mut v in p.parameters() {
+                        let noise = v.randn_like() * 0.3;
+                        v += noise;
+                    }
+                });
+                let obs = (Tensor::rand([5, width], F64) * 255.0).floor();
+                (name, p, obs)
+            })
+            .collect()
+    }
+
+    /// Every per-state quantity through convolutions: the Fisher the rows
+    /// make is the exact one (so patches, positions and the parameters'
+    /// order agree with libtorch's convolution), the diagonal is its
+    /// diagonal, and the products with the rows are the formed rows'.
+    #[test]
+    fn per_sample_gradients_through_convolutions_are_exact() {
+        for space in [Space::Discrete { n: 3 }, gaussian()] {
+            for (name, p, obs) in cnn_policies(&space, 11) {
+                let batch = PerSampleGradients::fisher(&p, &obs);
+                let exact = fisher_by_fvp(&p, &obs);
+                assert!(rel_err(&batch.matrix(), &exact) < 1e-10, "{space} {name}: matrix");
+                assert!(rel_err(&batch.diagonal(), &exact.diagonal(0, 0, 1)) < 1e-10, "{space} {name}: diagonal");
+                let rows = batch.rows();
+                let v = Tensor::randn([rows.size()[1]], F64);
+                let u = Tensor::randn([rows.size()[0]], F64);
+                assert!(rel_err(&batch.rows_times(&v), &rows.mv(&v)) < 1e-12, "{space} {name}: R v");
+                assert!(rel_err(&batch.rows_transposed_times(&u), &rows.tr().mv(&u)) < 1e-12, "{space} {name}: Rᵀu");
+            }
+        }
+    }
+
+    /// KFC's factors (Grosse and Martens, 2016) from their definitions, with
+    /// the patches cut out by hand: A = E_n[mean_t ā_t ā_tᵀ] and
+    /// G = E_n[Σ_t J_tᵀ M J_t], with J_t the Jacobian of the output in the
+    /// pre-activations at position t and M the categorical's diag(p) − ppᵀ.
+    #[test]
+    fn convolution_factors_are_kfcs() {
+        let (_, p, obs) = cnn_policies(&Space::Discrete { n: 3 }, 12).remove(0);
+        let factors = PerSampleGradients::fisher(&p, &obs).kfac_factors();
+        let (kernel, stride, positions) = (3, 2, 4);
+        let images = obs.view([5, 6, 6, 2]).permute([0, 3, 1, 2]) / 255.0;
+        let mut a_def = Tensor::zeros([2 * 9 + 1, 2 * 9 + 1], F64);
+        let mut g_def = Tensor::zeros([3, 3], F64);
+        for n in 0..5 {
+            for (t, (i, j)) in [(0, 0), (0, 1), (1, 0), (1, 1)].into_iter().enumerate() {
+                let patch = images.get(n).narrow(1, i * stride, kernel).narrow(2, j * stride, kernel).reshape([-1]);
+                let a = Tensor::cat(&[patch, Tensor::ones([1], F64)], 0).unsqueeze(0);
+                a_def += a.tr().matmul(&a) / positions as f64;
+                let row = obs.narrow(0, n, 1);
+                let f = p.per_sample_forward(&row);
+                let ActionDist::Categorical { logits } = &f.dist else { panic!("a categorical head") };
+                let prob = logits.softmax(-1, Kind::Double).squeeze_dim(0).detach();
+                let m = prob.diag(0) - prob.outer(&prob);
+                let jacobian: Vec<Tensor> = (0..3)
+                    .map(|k| {
+                        let out = p.per_sample_forward(&row).net;
+                        let y = out.output.select(1, k).sum(Kind::Double);
+                        let g = Tensor::run_backward(&[y], &[&out.pre_activations[0]], false, false).remove(0);
+                        g.get(0).get(t as i64).unsqueeze(0)
+                    })
+                    .collect();
+                let j = Tensor::cat(&jacobian, 0);
+                g_def += j.tr().matmul(&m).matmul(&j);
+            }
+        }
+        let (a, g) = &factors.layers[0];
+        assert!(rel_err(a, &(a_def / 5.0)) < 1e-12, "A");
+        assert!(rel_err(g, &(g_def / 5.0)) < 1e-12, "G");
+        assert_eq!(factors.layers.len(), 2 + 1 + 2, "two convolutions, the features layer and the MLP's two");
+    }
+
+    /// K-FAC, the diagonal and the empirical Fisher through convolutions
+    /// each give an ascent direction, as for the dense layers.
+    #[test]
+    fn every_approximation_gives_an_ascent_direction_through_convolutions() {
+        for space in [Space::Discrete { n: 3 }, gaussian()] {
+            for (name, p, obs) in cnn_policies(&space, 13) {
+                let (g, actions) = surrogate_gradient(&p, &obs);
+                let fisher = PerSampleGradients::fisher(&p, &obs);
+                let mut kfac = KfacPreconditioner::new(0.95, 1);
+                kfac.observe(fisher.kfac_factors());
+                for (fisher_name, s) in [
+                    ("kfac", kfac.apply(&g, 0.1).unwrap()),
+                    ("diagonal", diagonal_direction(&fisher, &g, 0.1).unwrap()),
+                    (
+                        "empirical",
+                        empirical_direction(&PerSampleGradients::scores(&p, &obs, &actions), &g, 0.1, 3, 0.0).unwrap(),
+                    ),
+                ] {
+                    assert!(g.dot(&s).double_value(&[]) > 0.0, "{space} {name}: {fisher_name}");
+                }
             }
         }
     }

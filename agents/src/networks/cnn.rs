@@ -10,6 +10,8 @@ use natgrad_envs::Space;
 use tch::Tensor;
 use tch::nn::{self, ConvConfig, Init, LinearConfig, Module};
 
+use crate::nn::{Mlp, RecordedForward};
+
 /// What the networks read: a flat vector, an image, or a `Dict` of both.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Input {
@@ -143,6 +145,8 @@ pub struct ImageTooSmall {
 pub struct Cnn {
     shape: ImageShape,
     convs: Vec<nn::Conv2D>,
+    /// Each convolution's stride (tch keeps its own private).
+    strides: Vec<i64>,
     linear: nn::Linear,
 }
 
@@ -162,7 +166,7 @@ impl Cnn {
     ) -> Result<Self, ImageTooSmall> {
         let too_small = ImageTooSmall { height: shape.height, width: shape.width };
         let (mut h, mut w, mut channels) = (shape.height as i64, shape.width as i64, shape.channels as i64);
-        let mut convs = vec![];
+        let (mut convs, mut strides) = (vec![], vec![]);
         for (i, (filters, kernel, stride)) in layers.iter().enumerate() {
             if h < *kernel || w < *kernel {
                 return Err(too_small);
@@ -171,6 +175,7 @@ impl Cnn {
             let conv = nn::conv2d(path / format!("conv{i}"), channels, *filters, *kernel, config);
             orthogonal(&conv.ws, 2f64.sqrt());
             convs.push(conv);
+            strides.push(*stride);
             (h, w, channels) = ((h - kernel) / stride + 1, (w - kernel) / stride + 1, *filters);
         }
         let config = LinearConfig {
@@ -179,7 +184,7 @@ impl Cnn {
             bias: true,
         };
         let linear = nn::linear(path / "features", channels * h * w, features, config);
-        Ok(Self { shape, convs, linear })
+        Ok(Self { shape, convs, strides, linear })
     }
 
     pub fn features(&self) -> i64 {
@@ -189,15 +194,48 @@ impl Cnn {
     /// Features `[batch, features]` of flat images `[batch, values]` in the
     /// environment's layout, pixels 0 to 255.
     pub fn forward(&self, obs: &Tensor) -> Tensor {
-        let ImageShape { channels, height, width, channels_last } = self.shape;
-        let (c, h, w) = (channels as i64, height as i64, width as i64);
-        let images =
-            if channels_last { obs.view([-1, h, w, c]).permute([0, 3, 1, 2]) } else { obs.view([-1, c, h, w]) };
-        let mut x = images / 255.0;
+        let mut x = self.images(obs);
         for conv in &self.convs {
             x = conv.forward(&x).relu();
         }
         self.linear.forward(&x.flatten(1, -1)).relu()
+    }
+
+    /// Flat images `[batch, values]` as `[batch, channels, height, width]`, scaled to [0, 1].
+    fn images(&self, obs: &Tensor) -> Tensor {
+        let ImageShape { channels, height, width, channels_last } = self.shape;
+        let (c, h, w) = (channels as i64, height as i64, width as i64);
+        let images =
+            if channels_last { obs.view([-1, h, w, c]).permute([0, 3, 1, 2]) } else { obs.view([-1, c, h, w]) };
+        images / 255.0
+    }
+
+    /// [`Cnn::forward`] that also records each layer's input and
+    /// pre-activation into `layers`, for the per-sample Fishers. A
+    /// convolution is recorded as what it is, the product of its weight
+    /// `[out, in·k·k]` with every patch of its input (Grosse and Martens,
+    /// 2016, "A Kronecker-factored approximate Fisher matrix for convolution
+    /// layers"): patches `[batch, positions, in·k·k]` in the order of the
+    /// weight's flattening, pre-activations `[batch, positions, out]`. The
+    /// features layer is recorded as a dense one.
+    pub fn forward_recorded(&self, obs: &Tensor, layers: &mut RecordedLayers) -> Tensor {
+        let mut x = self.images(obs);
+        for (conv, stride) in self.convs.iter().zip(&self.strides) {
+            let (batch, out) = (x.size()[0], conv.ws.size()[0]);
+            let kernel = conv.ws.size()[2];
+            let (height, width) = ((x.size()[2] - kernel) / stride + 1, (x.size()[3] - kernel) / stride + 1);
+            let patches = x.im2col([kernel, kernel], [1, 1], [0, 0], [*stride, *stride]).transpose(1, 2);
+            let bias = conv.bs.as_ref().expect("every convolution has a bias");
+            let s = patches.matmul(&conv.ws.view([out, -1]).tr()) + bias;
+            x = s.relu().transpose(1, 2).reshape([batch, out, height, width]);
+            layers.inputs.push(patches);
+            layers.pre_activations.push(s);
+        }
+        let flat = x.flatten(1, -1);
+        let s = self.linear.forward(&flat);
+        layers.inputs.push(flat);
+        layers.pre_activations.push(s.shallow_clone());
+        s.relu()
     }
 }
 
@@ -256,21 +294,53 @@ impl Extractor {
 
     /// Features `[batch, features]` of encoded observations `[batch, values]`.
     pub fn forward(&self, obs: &Tensor) -> Tensor {
+        self.forward_with(obs, &mut |cnn, images| cnn.forward(images))
+    }
+
+    /// [`Extractor::forward`] recording every CNN's layers, key by key (the
+    /// order of their parameters); see [`Cnn::forward_recorded`].
+    pub fn forward_recorded(&self, obs: &Tensor, layers: &mut RecordedLayers) -> Tensor {
+        self.forward_with(obs, &mut |cnn, images| cnn.forward_recorded(images, layers))
+    }
+
+    fn forward_with(&self, obs: &Tensor, cnn_forward: &mut dyn FnMut(&Cnn, &Tensor) -> Tensor) -> Tensor {
         match self {
-            Extractor::Image(cnn) => cnn.forward(obs),
+            Extractor::Image(cnn) => cnn_forward(cnn, obs),
             Extractor::Combined(parts) => {
                 let mut at = 0;
                 let mut pieces = vec![];
                 for (column, cnn) in parts {
                     let width = column.width() as i64;
                     let values = obs.narrow(1, at, width);
-                    pieces.push(cnn.as_ref().map_or(values.shallow_clone(), |cnn| cnn.forward(&values)));
+                    pieces.push(cnn.as_ref().map_or(values.shallow_clone(), |cnn| cnn_forward(cnn, &values)));
                     at += width;
                 }
                 Tensor::cat(&pieces, 1)
             }
         }
     }
+}
+
+/// What a recorded forward pass keeps per layer, in the order of the
+/// parameters: its input `[batch, in]`, or a convolution's patches `[batch,
+/// positions, in·k·k]`, and its pre-activation `[batch, out]` or `[batch,
+/// positions, out]`, in the graph.
+#[derive(Default)]
+pub struct RecordedLayers {
+    pub inputs: Vec<Tensor>,
+    pub pre_activations: Vec<Tensor>,
+}
+
+/// The forward pass of `mlp` behind `extractor` (none for flat
+/// observations), with the extractor's layers recorded in front of the MLP's.
+pub fn forward_recorded(extractor: Option<&Extractor>, mlp: &Mlp, obs: &Tensor) -> RecordedForward {
+    let Some(extractor) = extractor else { return mlp.forward_recorded(obs) };
+    let mut layers = RecordedLayers::default();
+    let features = extractor.forward_recorded(obs, &mut layers);
+    let mut net = mlp.forward_recorded(&features);
+    layers.inputs.append(&mut net.layer_inputs);
+    layers.pre_activations.append(&mut net.pre_activations);
+    RecordedForward { layer_inputs: layers.inputs, pre_activations: layers.pre_activations, ..net }
 }
 
 #[cfg(test)]

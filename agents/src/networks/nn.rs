@@ -33,10 +33,13 @@ impl Mlp {
 }
 
 /// A forward pass that keeps what K-FAC needs: every layer's input a and
-/// pre-activation s = W a + b, in the graph.
+/// pre-activation s = W a + b, in the graph, in the order of the
+/// parameters. A dense layer's are `[batch, in]` and `[batch, out]`; a
+/// convolution's (from [`crate::cnn::forward_recorded`]) its patches
+/// `[batch, positions, in·k·k]` and `[batch, positions, out]`.
 pub struct RecordedForward {
     pub output: Tensor,
-    /// The last hidden layer's activations (the input without hidden layers).
+    /// The MLP's last hidden layer's activations (its input without hidden layers).
     pub latent: Tensor,
     pub layer_inputs: Vec<Tensor>,
     pub pre_activations: Vec<Tensor>,

@@ -208,9 +208,8 @@ impl Policy {
         Ok(Self { vs, cnn, net, head, kind })
     }
 
-    /// Whether images reach the MLP through a CNN: then the Fisher is taken
-    /// by double backprop, and the per-sample Fishers (K-FAC, diagonal,
-    /// empirical) and the plain-Rust actor do not apply.
+    /// Whether images reach the MLP through a CNN: then the exact Fisher is
+    /// taken by double backprop, and the plain-Rust actor does not apply.
     pub fn has_cnn(&self) -> bool {
         self.cnn.is_some()
     }
@@ -296,7 +295,7 @@ impl Policy {
     /// gradients need (see [`PerSampleForward`]). The head's leaf carries the
     /// current values but no gradient back to the parameter.
     pub fn per_sample_forward(&self, obs: &Tensor) -> PerSampleForward {
-        let net = self.net.forward_recorded(&self.mlp_input(obs));
+        let net = crate::cnn::forward_recorded(self.cnn.as_ref(), &self.net, obs);
         let n = obs.size()[0];
         let repeated = |p: &Tensor| {
             let shape: Vec<i64> = std::iter::once(n).chain(p.size()).collect();

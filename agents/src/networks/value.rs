@@ -62,7 +62,7 @@ impl ValueFunction {
     /// The forward pass with every layer's input and pre-activation (K-FAC);
     /// the output is `[batch, 1]`.
     pub fn forward_recorded(&self, obs: &Tensor) -> RecordedForward {
-        self.net.forward_recorded(&self.mlp_input(obs))
+        crate::cnn::forward_recorded(self.cnn.as_ref(), &self.net, obs)
     }
 
     /// V(s) for a batch `[batch, obs_dim]`: `[batch]`.
