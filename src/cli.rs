@@ -268,7 +268,7 @@ struct TrainArgs {
     #[arg(long, conflicts_with = "resume")]
     resume_existing: bool,
     /// Evaluate the policy every this many environment steps during training
-    /// (deterministic actions, copies of their own, the observation
+    /// (the most likely actions, copies of their own, the observation
     /// statistics of the moment; eval/mean_reward in TensorBoard,
     /// evaluations.csv, best.safetensors); 0: never [default: the
     /// environment's preset: 50000 on MuJoCo, 0 elsewhere].
@@ -278,6 +278,12 @@ struct TrainArgs {
     /// elsewhere].
     #[arg(long, value_name = "N")]
     eval_episodes: Option<usize>,
+    /// Whether evaluations take the most likely actions (true) or sample
+    /// them (false), rl-baselines3-zoo's deterministic_eval; also the final
+    /// evaluation of compare [default: the environment's preset: false on
+    /// Atari, as zoo, true elsewhere].
+    #[arg(long, value_name = "BOOL")]
+    eval_deterministic: Option<bool>,
     /// Environment copies an evaluation during training runs on [default: 1].
     #[arg(long, value_name = "N")]
     n_eval_envs: Option<usize>,
@@ -666,6 +672,7 @@ fn train_command(args: TrainArgs) -> Result<ExitCode> {
         vector_mode: args.vector_mode,
         eval_freq: args.eval_freq,
         eval_episodes: args.eval_episodes,
+        eval_deterministic: args.eval_deterministic,
         n_eval_envs: args.n_eval_envs,
     };
     Ok(match train::run(&request)? {

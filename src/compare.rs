@@ -790,11 +790,14 @@ fn report(group: &Path, what: &Report<'_>, algos: &[Variant]) -> Result<Vec<Row>
 
 /// The mean return of a run's final policy over `episodes` deterministic
 /// episodes, from the same start states (evaluation seed 0) for every run.
+/// The mean return of `episodes` episodes of a run's final policy, its
+/// actions chosen as its evaluations during training choose them
+/// (`eval_deterministic`).
 fn evaluate(run: &Path, episodes: usize) -> Result<f64> {
     let req = EvalRequest {
         target: run.to_path_buf(),
         episodes,
-        deterministic: true,
+        deterministic: RunConfig::read(run)?.eval_deterministic,
         seed: 0,
         gif: None,
         csv: None,

@@ -229,6 +229,16 @@ pub fn preset_eval_freq(env: &str) -> usize {
     preset_count(env, "eval_freq").unwrap_or(0)
 }
 
+/// Whether evaluations take the most likely actions: the preset's
+/// `eval_deterministic`, true where it gives none.
+pub fn preset_eval_deterministic(env: &str) -> bool {
+    preset_tables()
+        .get(preset_key(env))
+        .and_then(|t| t.get("eval_deterministic"))
+        .and_then(Value::as_bool)
+        .unwrap_or(true)
+}
+
 /// Environment copies an evaluation during training runs on: the preset's
 /// `n_eval_envs`, 1 where it gives none (rl-baselines3-zoo's default).
 pub fn preset_n_eval_envs(env: &str) -> usize {

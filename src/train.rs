@@ -56,9 +56,14 @@ pub struct RunConfig {
     /// Environment steps between evaluations during training; 0: none.
     #[serde(default)]
     pub eval_freq: usize,
-    /// Deterministic episodes per evaluation during training.
+    /// Episodes per evaluation during training.
     #[serde(default = "default_eval_episodes")]
     pub eval_episodes: usize,
+    /// Whether evaluations take the most likely actions (zoo's
+    /// `deterministic_eval`; sampled ones on Atari, where a deterministic
+    /// policy can wait forever for a ball it never serves).
+    #[serde(default = "default_eval_deterministic")]
+    pub eval_deterministic: bool,
     /// Environment copies an evaluation runs on.
     #[serde(default = "default_n_eval_envs")]
     pub n_eval_envs: usize,
@@ -67,6 +72,10 @@ pub struct RunConfig {
 
 fn default_eval_episodes() -> usize {
     10
+}
+
+fn default_eval_deterministic() -> bool {
+    true
 }
 
 fn default_n_eval_envs() -> usize {
@@ -108,6 +117,7 @@ impl RunConfig {
             (self.vector_mode != other.vector_mode, "vector_mode"),
             (self.eval_freq != other.eval_freq, "eval_freq"),
             (self.eval_episodes != other.eval_episodes, "eval_episodes"),
+            (self.eval_deterministic != other.eval_deterministic, "eval_deterministic"),
             (self.n_eval_envs != other.n_eval_envs, "n_eval_envs"),
             (self.hyperparameters != other.hyperparameters, "hyperparameters"),
         ]
@@ -168,6 +178,7 @@ pub struct TrainRequest {
     /// Evaluation during training; `None`: the environment's preset.
     pub eval_freq: Option<usize>,
     pub eval_episodes: Option<usize>,
+    pub eval_deterministic: Option<bool>,
     pub n_eval_envs: Option<usize>,
 }
 
@@ -307,6 +318,7 @@ fn fresh_config(req: &TrainRequest, algo: &str, env: &str) -> Result<(RunConfig,
         vector_mode,
         eval_freq: req.eval_freq.unwrap_or_else(|| config::preset_eval_freq(&spec.id)),
         eval_episodes,
+        eval_deterministic: req.eval_deterministic.unwrap_or_else(|| config::preset_eval_deterministic(&spec.id)),
         n_eval_envs,
         hyperparameters: agent_config.to_table(),
     };
@@ -375,6 +387,7 @@ fn resume(req: &TrainRequest, dir: &Path) -> Result<RunConfig> {
         (req.vector_mode.is_some(), "--vector-mode"),
         (req.eval_freq.is_some(), "--eval-freq"),
         (req.eval_episodes.is_some(), "--eval-episodes"),
+        (req.eval_deterministic.is_some(), "--eval-deterministic"),
         (req.n_eval_envs.is_some(), "--n-eval-envs"),
     ]
     .into_iter()
@@ -503,7 +516,8 @@ struct Session<'a> {
 }
 
 /// Evaluation during training (`eval_freq`), as rl-baselines3-zoo's
-/// `EvalCallback`: environment copies of its own, deterministic actions, the
+/// `EvalCallback`: environment copies of its own, deterministic actions
+/// unless `eval_deterministic` is off, the
 /// observation statistics of the moment; the best policy kept.
 struct Evaluator {
     venv: Box<dyn VectorEnv>,
@@ -598,7 +612,8 @@ impl Session<'_> {
         let Some(evaluator) = self.evaluator.as_mut() else { return Ok(()) };
         let start = Instant::now();
         let normalizer = collector.obs_normalizer.as_ref();
-        let result = evaluate(agent.policy(), evaluator.venv.as_mut(), normalizer, self.run.eval_episodes, EVAL_SEED)?;
+        let (episodes, deterministic) = (self.run.eval_episodes, self.run.eval_deterministic);
+        let result = evaluate(agent.policy(), evaluator.venv.as_mut(), normalizer, episodes, deterministic, EVAL_SEED)?;
         self.logger.evaluation(collector.total_steps, &result)?;
         let mean = result.mean_return();
         if evaluator.best.is_none_or(|best| mean > best) {

@@ -534,10 +534,9 @@ fn a_users_image_environment_learns_through_a_cnn() {
 #[test]
 fn kfac_and_acktr_learn_a_users_image_environment_through_the_convolutions() {
     let dir = spaces_dir("spaces-images-kfac");
-    for (name, args, threshold) in [
-        ("acktr", &["--algo", "acktr"][..], 7.0),
-        ("kfac", &["--algo", "trpo", "--set", "fisher=kfac"][..], 9.0),
-    ] {
+    for (name, args, threshold) in
+        [("acktr", &["--algo", "acktr"][..], 7.0), ("kfac", &["--algo", "trpo", "--set", "fisher=kfac"][..], 9.0)]
+    {
         let out = spaces_train(&dir, "spaces_env:Sides-v0", name, "4096", &[args, &["--seed", "1"]].concat());
         assert!(out.status.success(), "{name}: {}", text(&out.stderr));
         let mean = mean_return_of_last(&dir.path().join("runs").join(name), 20);

@@ -294,6 +294,21 @@ fn a_run_evaluates_during_training_without_changing_what_it_learns() {
     let best = std::fs::read(evaluated.join("best.safetensors")).unwrap();
     assert_eq!(best == std::fs::read(evaluated.join("checkpoint.safetensors")).unwrap(), best_step == "8192");
 
+    // Sampled actions (zoo's Atari evaluation): the same training run, other episodes.
+    let sampling = [&steps[..], &eval[..], &["--eval-deterministic", "false"][..]].concat();
+    let out = natgrad_args(&trpo_args("Acrobot-v1", &tmp, "sampled", &sampling));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let sampled = tmp.path().join("sampled");
+    assert_eq!(curve(&sampled), curve(&plain), "sampling in the evaluations changed the training run");
+    let config = std::fs::read_to_string(sampled.join("config.toml")).unwrap();
+    assert!(config.contains("eval_deterministic = false"), "{config}");
+    let sampled_rows = csv_rows(&sampled.join("evaluations.csv"));
+    assert_eq!(sampled_rows.len(), rows.len());
+    assert_ne!(
+        sampled_rows[1..].iter().map(|r| returns(r)).collect::<Vec<_>>(),
+        rows[1..].iter().map(|r| returns(r)).collect::<Vec<_>>()
+    );
+
     fails_with(&["eval", plain.to_str().unwrap(), "--best"], "has no best.safetensors");
     fails_with(
         &["train", "--resume", evaluated.to_str().unwrap(), "--eval-freq", "10"],

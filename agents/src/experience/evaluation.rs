@@ -1,7 +1,8 @@
-//! Deterministic evaluation of a policy during training, as
-//! Stable-Baselines3's `evaluate_policy` and rl-baselines3-zoo's
-//! `EvalCallback` do it: environment copies of their own, the policy's most
-//! likely action, and the training run's observation statistics frozen.
+//! Evaluation of a policy during training, as Stable-Baselines3's
+//! `evaluate_policy` and rl-baselines3-zoo's `EvalCallback` do it:
+//! environment copies of their own, the policy's most likely action (or, as
+//! zoo evaluates Atari, sampled ones), and the training run's observation
+//! statistics frozen.
 
 use natgrad_envs::{EnvError, Rng, VectorEnv};
 use tch::{Device, Kind, Tensor};
@@ -54,8 +55,9 @@ pub fn episodes_per_copy(episodes: usize, copies: usize) -> Vec<usize> {
     (0..copies).map(|i| (episodes + i) / copies).collect()
 }
 
-/// Plays `episodes` episodes of `policy`'s most likely actions on `venv`,
-/// copy i reset with `seed + i`, observations encoded as in training
+/// Plays `episodes` episodes of `policy`'s most likely actions on `venv`
+/// (with `deterministic` false, actions sampled from a generator seeded
+/// with `seed`), copy i reset with `seed + i`, observations encoded as in training
 /// ([`ObsEncoding`]) and normalised with `normalizer` as it stands (it
 /// learns nothing here). Nothing of the training run's environments or
 /// random streams is touched, so a run evaluates without changing what it
@@ -65,6 +67,7 @@ pub fn evaluate(
     venv: &mut dyn VectorEnv,
     normalizer: Option<&ObsNormalizer>,
     episodes: usize,
+    deterministic: bool,
     seed: u64,
 ) -> Result<Evaluation, EnvError> {
     let copies = venv.num_envs();
@@ -72,8 +75,8 @@ pub fn evaluate(
     let mut played = vec![0; copies];
     let mut result = Evaluation::default();
     let (kind, dtype, device) = (policy.action_kind().clone(), policy.kind(), policy.device());
-    // Deterministic actions draw nothing; `act` asks for a generator all the same.
-    let mut unused = Rng::seed_from_u64(seed);
+    // Deterministic actions draw nothing from it.
+    let mut rng = Rng::seed_from_u64(seed);
     let mut scratch = ActionScratch::default();
     let encoding = ObsEncoding::of(venv.observation_space());
     let mut obs = venv.reset(Some(seed))?.to_vec();
@@ -85,7 +88,7 @@ pub fn evaluate(
             normalizer.normalize_in_place(&mut input);
         }
         let input = Tensor::from_slice(&input).view([copies as i64, -1]).to_kind(dtype).to_device(device);
-        let actions = policy.act(&input, true, &mut unused);
+        let actions = policy.act(&input, deterministic, &mut rng);
         let actions = Vec::<f32>::try_from(&actions.to_device(Device::Cpu).to_kind(Kind::Float).reshape([-1]))
             .expect("a float tensor on the CPU");
         let step = venv.step(env_actions(&kind, &actions, &mut scratch))?;
@@ -139,7 +142,7 @@ mod tests {
     fn an_evaluation_plays_the_most_likely_actions_from_a_seeded_start() {
         let (policy, bounds) = pendulum_policy();
         let mut venv = make_vec("Pendulum-v1", 1, &MakeOptions::default()).unwrap();
-        let evaluation = evaluate(&policy, venv.as_mut(), None, 2, 7).unwrap();
+        let evaluation = evaluate(&policy, venv.as_mut(), None, 2, true, 7).unwrap();
 
         let mut env = natgrad_envs::make("Pendulum-v1").unwrap();
         let mut obs = env.reset(Some(7)).unwrap().to_vec();
@@ -167,9 +170,21 @@ mod tests {
     fn copies_play_their_share_and_the_same_seed_the_same_episodes() {
         let (policy, _) = pendulum_policy();
         let mut venv = make_vec("Pendulum-v1", 3, &MakeOptions::default()).unwrap();
-        let evaluation = evaluate(&policy, venv.as_mut(), None, 4, 7).unwrap();
+        let evaluation = evaluate(&policy, venv.as_mut(), None, 4, true, 7).unwrap();
         assert_eq!(evaluation.lengths, [200; 4]);
-        assert_eq!(evaluate(&policy, venv.as_mut(), None, 4, 7).unwrap(), evaluation);
-        assert_ne!(evaluate(&policy, venv.as_mut(), None, 4, 8).unwrap(), evaluation);
+        assert_eq!(evaluate(&policy, venv.as_mut(), None, 4, true, 7).unwrap(), evaluation);
+        assert_ne!(evaluate(&policy, venv.as_mut(), None, 4, true, 8).unwrap(), evaluation);
+    }
+
+    /// Sampled actions (zoo's Atari evaluation): the same seed plays the
+    /// same episodes, and they are not the most likely actions' episodes.
+    #[test]
+    fn a_stochastic_evaluation_samples_reproducibly_from_its_seed() {
+        let (policy, _) = pendulum_policy();
+        let mut venv = make_vec("Pendulum-v1", 2, &MakeOptions::default()).unwrap();
+        let sampled = evaluate(&policy, venv.as_mut(), None, 2, false, 7).unwrap();
+        assert_eq!(evaluate(&policy, venv.as_mut(), None, 2, false, 7).unwrap(), sampled);
+        assert_ne!(evaluate(&policy, venv.as_mut(), None, 2, true, 7).unwrap(), sampled);
+        assert_ne!(evaluate(&policy, venv.as_mut(), None, 2, false, 8).unwrap().returns, sampled.returns);
     }
 }

@@ -251,7 +251,9 @@ impl PerSampleGradients {
         for (l, a) in self.inputs.iter().enumerate() {
             let rows = position_rows(a);
             let m = (0..terms as usize)
-                .map(|k| position_rows(&(&self.layer_grads[k][l] * u.get(k as i64).view([-1, 1, 1]))).tr().matmul(&rows))
+                .map(|k| {
+                    position_rows(&(&self.layer_grads[k][l] * u.get(k as i64).view([-1, 1, 1]))).tr().matmul(&rows)
+                })
                 .reduce(|x, y| x + y)
                 .expect("at least one term");
             let inputs = a.size()[2] - 1;
@@ -709,8 +711,8 @@ mod tests {
             .into_iter()
             .map(|(name, input, width)| {
                 tch::manual_seed(seed);
-                let mut p = Policy::with_cnn(input, &[(3, 3, 2), (2, 2, 1)], 3, space, &[4], -0.3, None, Device::Cpu)
-                    .unwrap();
+                let mut p =
+                    Policy::with_cnn(input, &[(3, 3, 2), (2, 2, 1)], 3, space, &[4], -0.3, None, Device::Cpu).unwrap();
                 p.var_store_mut().set_kind(Kind::Double);
                 tch::no_grad(|| {
                     for mut v in p.parameters() {
