@@ -424,8 +424,9 @@ struct CompareArgs {
     /// Folder under which the comparison's folder is created.
     #[arg(long, default_value = "runs")]
     logdir: PathBuf,
-    /// Deterministic evaluation episodes of each run's final policy
-    /// [default: the environment's preset, 100; 1000 on Pendulum-v1].
+    /// Evaluation episodes of each run's final policy, its most likely
+    /// actions unless the preset samples them (Atari, as zoo) [default: the
+    /// environment's preset, 100; 1000 on Pendulum-v1].
     #[arg(long)]
     eval_episodes: Option<usize>,
     /// Keyword argument for gymnasium.make, passed to every run; repeatable.
