@@ -7,7 +7,11 @@
 //! libtorch loaded) and rayon's sleeping workers ~50 µs per hand-over, about
 //! a Hopper step each, so neither gained anything. A waiting helper spins
 //! for up to [`SPIN`] and then parks, so between rollouts (the policy and
-//! critic updates) it leaves its core alone.
+//! critic updates) it leaves its core alone. Every wait, the caller's too,
+//! gives its core away (`sched_yield`) after [`PURE_SPIN`]: on a machine
+//! busier than its cores, the thread waited for may be the one that needs
+//! that core, and pure spinning then burned a scheduler slice per hand-over
+//! (measured below Hopper's 100k-step figures in docs/speed.md).
 
 use std::cell::UnsafeCell;
 use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
@@ -18,6 +22,18 @@ use std::time::{Duration, Instant};
 
 /// How long a helper spins for its next job before it parks.
 const SPIN: Duration = Duration::from_millis(2);
+/// How long a wait spins before it yields its core between looks.
+const PURE_SPIN: Duration = Duration::from_micros(20);
+
+/// One look's pause in a wait that began at `since`: a spin-loop hint at
+/// first, then a yield of the core to whichever thread wants it.
+fn pause(since: Instant) {
+    if since.elapsed() < PURE_SPIN {
+        std::hint::spin_loop();
+    } else {
+        std::thread::yield_now();
+    }
+}
 
 type Job = *mut (dyn FnMut() + Send + 'static);
 type Panic = Box<dyn std::any::Any + Send + 'static>;
@@ -47,7 +63,17 @@ struct Helper {
 pub(crate) struct SpinPool {
     helpers: Vec<Helper>,
     epoch: u64,
+    /// Calls in a row whose helpers finished later than the caller's own
+    /// share took: see [`SpinPool::run`].
+    strikes: u32,
+    /// Calls left to run on the calling thread alone.
+    inline_calls: u32,
 }
+
+/// Calls in a row with starved helpers before the pool runs jobs itself.
+const STRIKES: u32 = 16;
+/// Calls then run on the calling thread before helpers are tried again.
+const INLINE_CALLS: u32 = 4096;
 
 impl SpinPool {
     /// `n` helper threads; `None` if the system refuses a thread.
@@ -66,13 +92,41 @@ impl SpinPool {
             let handle = std::thread::Builder::new().name(format!("envs-{i}")).spawn(move || serve(&theirs)).ok()?;
             helpers.push(Helper { slot, thread: handle.thread().clone(), handle: Some(handle) });
         }
-        Some(Self { helpers, epoch: 0 })
+        Some(Self { helpers, epoch: 0, strikes: 0, inline_calls: 0 })
     }
 
     /// Runs `jobs[k]` on helper `k` and `own` on the calling thread, and
     /// returns when all have finished; a job's panic is raised here.
+    ///
+    /// The jobs are equal shares, so helpers that finish well after the
+    /// caller's own share were not running: the machine has fewer free
+    /// cores than threads, and each hand-over waits for the scheduler. After
+    /// [`STRIKES`] such calls in a row the caller runs every job itself for
+    /// the next [`INLINE_CALLS`] calls, then tries its helpers again. Which
+    /// thread runs a job never changes its result.
     pub(crate) fn run<'a>(&mut self, jobs: &mut [&mut (dyn FnMut() + Send + 'a)], own: impl FnOnce()) {
         assert!(jobs.len() <= self.helpers.len(), "more jobs than helpers");
+        if self.inline_calls > 0 {
+            self.inline_calls -= 1;
+            own();
+            jobs.iter_mut().for_each(|job| job());
+            return;
+        }
+        let (own_time, wait_time) = self.hand_out(jobs, own);
+        self.strikes = if wait_time > own_time { self.strikes + 1 } else { 0 };
+        if self.strikes >= STRIKES {
+            self.strikes = 0;
+            self.inline_calls = INLINE_CALLS;
+        }
+    }
+
+    /// Runs the jobs on the helpers and `own` here; returns how long `own`
+    /// took and how long the helpers were waited for after it.
+    fn hand_out<'a>(
+        &mut self,
+        jobs: &mut [&mut (dyn FnMut() + Send + 'a)],
+        own: impl FnOnce(),
+    ) -> (Duration, Duration) {
         self.epoch += 1;
         for (helper, job) in self.helpers.iter().zip(jobs.iter_mut()) {
             // SAFETY: the job's borrows outlive this call, which does not
@@ -88,11 +142,13 @@ impl SpinPool {
             }
         }
         // Wait for every helper even if our own share panics: they borrow.
+        let started = Instant::now();
         let own = catch_unwind(AssertUnwindSafe(own));
         let mut panic = own.err();
+        let waiting = Instant::now();
         for helper in &self.helpers[..jobs.len()] {
             while helper.slot.finished.load(Ordering::Acquire) != self.epoch {
-                std::hint::spin_loop();
+                pause(waiting);
             }
             // SAFETY: the helper wrote `panic` before `finished`, and waits for the next epoch.
             if let Some(p) = unsafe { (*helper.slot.panic.get()).take() } {
@@ -102,6 +158,7 @@ impl SpinPool {
         if let Some(p) = panic {
             resume_unwind(p);
         }
+        (waiting - started, waiting.elapsed())
     }
 }
 
@@ -119,7 +176,7 @@ fn serve(slot: &Slot) {
                 return;
             }
             if since.elapsed() < SPIN {
-                std::hint::spin_loop();
+                pause(since);
                 continue;
             }
             slot.parked.store(true, Ordering::SeqCst);
@@ -185,5 +242,29 @@ mod tests {
         let mut again = 0;
         pool.run(&mut [&mut || again += 1], || {});
         assert_eq!(again, 1, "the pool still works after a panic");
+    }
+
+    /// A helper that finishes long after the caller (here its job is
+    /// slower; on a busy machine it is not scheduled) gets no more jobs
+    /// after [`STRIKES`] such calls: the caller runs them, with the same effect.
+    #[test]
+    fn starved_helpers_hand_their_jobs_back_to_the_caller() {
+        let mut pool = SpinPool::new(1).unwrap();
+        let caller = std::thread::current().id();
+        let mut ran_on = vec![];
+        for _ in 0..STRIKES + 3 {
+            let mut thread = None;
+            pool.run(
+                &mut [&mut || {
+                    std::thread::sleep(Duration::from_micros(300));
+                    thread = Some(std::thread::current().id());
+                }],
+                || {},
+            );
+            ran_on.push(thread.expect("the job ran"));
+        }
+        let strikes = STRIKES as usize;
+        assert!(ran_on[..strikes].iter().all(|t| *t != caller), "a helper ran the first jobs");
+        assert!(ran_on[strikes..].iter().all(|t| *t == caller), "then the caller ran them");
     }
 }
