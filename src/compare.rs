@@ -788,11 +788,9 @@ fn report(group: &Path, what: &Report<'_>, algos: &[Variant]) -> Result<Vec<Row>
     Ok(rows)
 }
 
-/// The mean return of a run's final policy over `episodes` deterministic
-/// episodes, from the same start states (evaluation seed 0) for every run.
-/// The mean return of `episodes` episodes of a run's final policy, its
-/// actions chosen as its evaluations during training choose them
-/// (`eval_deterministic`).
+/// The mean return of `episodes` episodes of a run's final policy, from the
+/// same start states (evaluation seed 0) for every run, its actions chosen
+/// as its evaluations during training choose them (`eval_deterministic`).
 fn evaluate(run: &Path, episodes: usize) -> Result<f64> {
     let req = EvalRequest {
         target: run.to_path_buf(),

@@ -207,9 +207,14 @@ fn preset_key(env: &str) -> &str {
     env.strip_prefix("gym:").unwrap_or(env)
 }
 
+/// A value the preset gives `env` outside its algorithms' tables.
+fn preset_entry(env: &str, key: &str) -> Option<Value> {
+    preset_tables().get(preset_key(env)).and_then(|t| t.get(key)).cloned()
+}
+
 /// A whole number the preset gives `env` outside its algorithms' tables.
 fn preset_count(env: &str, key: &str) -> Option<usize> {
-    preset_tables().get(preset_key(env)).and_then(|t| t.get(key)).and_then(Value::as_integer).map(|n| n as usize)
+    preset_entry(env, key).as_ref().and_then(Value::as_integer).map(|n| n as usize)
 }
 
 /// The preset's total steps for `env`.
@@ -232,11 +237,7 @@ pub fn preset_eval_freq(env: &str) -> usize {
 /// Whether evaluations take the most likely actions: the preset's
 /// `eval_deterministic`, true where it gives none.
 pub fn preset_eval_deterministic(env: &str) -> bool {
-    preset_tables()
-        .get(preset_key(env))
-        .and_then(|t| t.get("eval_deterministic"))
-        .and_then(Value::as_bool)
-        .unwrap_or(true)
+    preset_entry(env, "eval_deterministic").as_ref().and_then(Value::as_bool).unwrap_or(true)
 }
 
 /// Environment copies an evaluation during training runs on: the preset's
