@@ -443,9 +443,15 @@ struct CompareArgs {
     /// [default: the environment's preset].
     #[arg(long, value_name = "STEPS")]
     eval_freq: Option<usize>,
-    /// Draw one deterministic episode of each algorithm's best final policy
-    /// (by its final evaluation) as ALGO__best.gif beside the report (see
-    /// natgrad eval --gif).
+    /// Whether every run's evaluations, during training and the final one,
+    /// take the most likely actions (true) or sample them (false) (see
+    /// natgrad train --eval-deterministic) [default: the environment's
+    /// preset: false on Atari, true elsewhere].
+    #[arg(long, value_name = "BOOL")]
+    eval_deterministic: Option<bool>,
+    /// Draw one episode of each algorithm's best final policy (by its final
+    /// evaluation, its actions chosen as that evaluation chose them) as
+    /// ALGO__best.gif beside the report (see natgrad eval --gif).
     #[arg(long)]
     gif: bool,
     /// Only rebuild the report (evaluations, statistics, curves, charts,
@@ -453,7 +459,10 @@ struct CompareArgs {
     #[arg(
         long,
         value_name = "COMPARE_DIR",
-        conflicts_with_all = ["env", "total_steps", "jobs", "env_kwargs", "env_wrappers", "vector_mode", "eval_freq", "launcher"]
+        conflicts_with_all = [
+            "env", "total_steps", "jobs", "env_kwargs", "env_wrappers", "vector_mode", "eval_freq",
+            "eval_deterministic", "launcher"
+        ]
     )]
     report: Option<PathBuf>,
 }
@@ -609,6 +618,7 @@ fn compare_command(args: CompareArgs) -> Result<()> {
             env_wrappers: args.env_wrappers,
             vector_mode: args.vector_mode,
             eval_freq: args.eval_freq,
+            eval_deterministic: args.eval_deterministic,
             gif: args.gif,
         }),
         (None, None) => unreachable!("clap requires --env without --report"),

@@ -34,7 +34,7 @@ pub struct CompareRequest {
     /// Where the runs run: this machine, a printed list, or Slurm.
     pub launcher: Launcher,
     pub logdir: PathBuf,
-    /// Deterministic episodes per run in the final evaluation (the preset's if `None`).
+    /// Episodes per run in the final evaluation (the preset's if `None`).
     pub eval_episodes: Option<usize>,
     /// `--env-kwargs` and `--vector-mode`, passed on to every run.
     pub env_kwargs: Vec<String>,
@@ -42,6 +42,8 @@ pub struct CompareRequest {
     pub vector_mode: Option<String>,
     /// `--eval-freq`, passed on to every run (its preset's if `None`).
     pub eval_freq: Option<usize>,
+    /// `--eval-deterministic`, passed on to every run (its preset's if `None`).
+    pub eval_deterministic: Option<bool>,
     /// Draw each algorithm's best final policy as a GIF beside the report.
     pub gif: bool,
 }
@@ -380,6 +382,9 @@ impl RunCommand<'_> {
         if let Some(freq) = req.eval_freq {
             push("--eval-freq", &freq.to_string());
         }
+        if let Some(deterministic) = req.eval_deterministic {
+            push("--eval-deterministic", &deterministic.to_string());
+        }
         push("--logdir", &plan.folder.display().to_string());
         push("--run-name", &run_name(&job.variant, job.seed));
         args.extend(["--resume-existing".to_owned(), "--quiet".to_owned()]);
@@ -567,7 +572,7 @@ fn band(label: &str, runs: &[Vec<(usize, f64)>], ends: &[usize], grid: &[usize],
 
 /// One row of the table, with each run's two numbers on the common
 /// protocol: the mean of its last training episodes and its final policy's
-/// deterministic evaluation.
+/// evaluation (deterministic unless the run's `eval_deterministic` is off).
 struct Row {
     algo: String,
     /// The seed of each run, in the order of the per-run columns below.
@@ -578,6 +583,9 @@ struct Row {
     seconds: f64,
     last_episodes: Vec<Option<f64>>,
     evaluations: Vec<f64>,
+    /// Whether each run's final evaluation took the mean action (else it
+    /// sampled, as the Atari presets evaluate).
+    deterministic: Vec<bool>,
 }
 
 /// What a comparison's report reads of one algorithm's runs.
@@ -606,7 +614,7 @@ impl AlgoRuns {
     }
 
     /// The table row: final training return, steps to the threshold, the
-    /// deterministic evaluation of each final policy, wall time.
+    /// final evaluation of each final policy, wall time.
     fn row(&self, variant: &Variant, grid: &[usize], threshold: Option<f64>, eval_episodes: usize) -> Result<Row> {
         let seeds = self.dirs.len();
         let last_episodes: Vec<Option<f64>> =
@@ -630,10 +638,11 @@ impl AlgoRuns {
                 }
             }
         };
-        let evals: Vec<f64> = self.dirs.iter().map(|d| evaluate(d, eval_episodes)).collect::<Result<_>>()?;
+        let (evals, deterministic): (Vec<f64>, Vec<bool>) =
+            self.dirs.iter().map(|d| evaluate(d, eval_episodes)).collect::<Result<Vec<_>>>()?.into_iter().unzip();
         let (m, s) = mean_std(&evals);
         let per_seed: Vec<String> = evals.iter().map(|e| format!("{e:.0}")).collect();
-        let eval_text = format!("{m:.1} ± {s:.1} ({})", per_seed.join(", "));
+        let eval_text = format!("{m:.1} ± {s:.1} ({}){}", per_seed.join(", "), sampled_note(&deterministic));
         let seconds = mean_std(&self.walls.iter().filter_map(|w| w.last().map(|(_, t)| *t)).collect::<Vec<_>>()).0;
         let seeds = self.seeds.clone();
         Ok(Row {
@@ -645,18 +654,30 @@ impl AlgoRuns {
             seconds,
             last_episodes,
             evaluations: evals,
+            deterministic,
         })
     }
 }
 
-/// evaluations.csv: each run's mean of its last training episodes and its
-/// final policy's deterministic evaluation.
+/// What the table says after a row's evaluations when some of them sampled
+/// their actions (nothing when all took the mean action).
+fn sampled_note(deterministic: &[bool]) -> String {
+    match deterministic.iter().filter(|d| !**d).count() {
+        0 => String::new(),
+        n if n == deterministic.len() => ", sampled".into(),
+        n => format!(", sampled in {n} of {} runs", deterministic.len()),
+    }
+}
+
+/// evaluations.csv: each run's mean of its last training episodes, its
+/// final policy's evaluation, and whether that took the mean action.
 fn write_evaluations_csv(path: &Path, rows: &[Row]) -> Result<()> {
-    let mut csv = format!("algo,seed,last_{WINDOW}_training_episodes,deterministic_evaluation\n");
+    let mut csv = format!("algo,seed,last_{WINDOW}_training_episodes,final_evaluation,deterministic\n");
     for row in rows {
-        for ((last, evaluation), seed) in row.last_episodes.iter().zip(&row.evaluations).zip(&row.seeds) {
+        let runs = row.last_episodes.iter().zip(&row.evaluations).zip(&row.deterministic).zip(&row.seeds);
+        for (((last, evaluation), deterministic), seed) in runs {
             let last = last.map_or(String::new(), |v| v.to_string());
-            csv += &format!("{},{seed},{last},{evaluation}\n", row.algo);
+            csv += &format!("{},{seed},{last},{evaluation},{deterministic}\n", row.algo);
         }
     }
     std::fs::write(path, csv).with_context(|| format!("cannot write {}", path.display()))
@@ -703,9 +724,9 @@ impl Report<'_> {
     }
 }
 
-/// One deterministic episode of each algorithm's best final policy (by its
-/// final evaluation, the lowest seed among equals) as `ALGO__best.gif` in
-/// the comparison's folder.
+/// One episode of each algorithm's best final policy (by its final
+/// evaluation, the lowest seed among equals) as `ALGO__best.gif` in the
+/// comparison's folder, its actions chosen as that evaluation chose them.
 fn draw_best(group: &Path, algos: &[Variant], rows: &[Row]) -> Result<()> {
     for (variant, row) in algos.iter().zip(rows) {
         let better = |best: Option<usize>, i: usize| match best {
@@ -717,7 +738,7 @@ fn draw_best(group: &Path, algos: &[Variant], rows: &[Row]) -> Result<()> {
         eval::run(&EvalRequest {
             target: group.join(run_name(variant, seed)),
             episodes: 1,
-            deterministic: true,
+            deterministic: row.deterministic[best],
             seed: 0,
             gif: Some(group.join(format!("{}__best.gif", variant.name()))),
             csv: None,
@@ -728,8 +749,8 @@ fn draw_best(group: &Path, algos: &[Variant], rows: &[Row]) -> Result<()> {
     Ok(())
 }
 
-/// The curves against steps and wall time, the deterministic evaluation of
-/// every run's final policy, curves.csv, the two charts and the table; the
+/// The curves against steps and wall time, the evaluation of every run's
+/// final policy, curves.csv, the two charts and the table; the
 /// table's rows.
 fn report(group: &Path, what: &Report<'_>, algos: &[Variant]) -> Result<Vec<Row>> {
     let Report { env, threshold, seeds, total_steps, eval_episodes } = *what;
@@ -790,23 +811,25 @@ fn report(group: &Path, what: &Report<'_>, algos: &[Variant]) -> Result<Vec<Row>
 
 /// The mean return of `episodes` episodes of a run's final policy, from the
 /// same start states (evaluation seed 0) for every run, its actions chosen
-/// as its evaluations during training choose them (`eval_deterministic`).
-fn evaluate(run: &Path, episodes: usize) -> Result<f64> {
+/// as its evaluations during training choose them (`eval_deterministic`,
+/// returned beside the mean).
+fn evaluate(run: &Path, episodes: usize) -> Result<(f64, bool)> {
+    let deterministic = RunConfig::read(run)?.eval_deterministic;
     let req = EvalRequest {
         target: run.to_path_buf(),
         episodes,
-        deterministic: RunConfig::read(run)?.eval_deterministic,
+        deterministic,
         seed: 0,
         gif: None,
         csv: None,
         best: false,
     };
     let returns: Vec<f64> = eval::episodes(&req)?.0.iter().map(|e| e.ret).collect();
-    Ok(returns.iter().sum::<f64>() / returns.len() as f64)
+    Ok((returns.iter().sum::<f64>() / returns.len() as f64, deterministic))
 }
 
-/// The scores the statistics read: each algorithm's final deterministic
-/// evaluations ("final"), then, at each step where every run evaluated
+/// The scores the statistics read: each algorithm's final evaluations
+/// ("final"), then, at each step where every run evaluated
 /// during training, the means of those evaluations.
 fn evaluation_points(rows: &[Row], all: &[AlgoRuns]) -> Result<Points> {
     let mut points = vec![("final".to_owned(), rows.iter().map(|r| (r.algo.clone(), r.evaluations.clone())).collect())];
@@ -847,16 +870,29 @@ fn print_table(rows: &[Row], threshold: Option<f64>, eval_episodes: usize) {
     println!();
     println!("final return: the mean of each run's last {WINDOW} training episodes, over seeds");
     println!(
-        "deterministic evaluation: each run's final policy (its mean action), {eval_episodes} episodes from the same start states"
+        "final evaluation: each run's final policy, {eval_episodes} episodes from the same start states, {}",
+        actions_taken(rows)
     );
     println!(
-        "| algorithm | final return (median) | final return (mean ± std) | steps to reach {threshold} | deterministic evaluation (mean ± std; per seed) | wall time per run |"
+        "| algorithm | final return (median) | final return (mean ± std) | steps to reach {threshold} | final evaluation (mean ± std; per seed) | wall time per run |"
     );
     println!("|---|---:|---:|---:|---:|---:|");
     for r in rows {
         println!("| {} | {} | {} | {} | {:.1} s |", r.algo, r.final_text, r.reach_text, r.eval_text, r.seconds);
     }
     println!();
+}
+
+/// How the final evaluations chose their actions, for the table's legend.
+fn actions_taken(rows: &[Row]) -> &'static str {
+    let all = rows.iter().flat_map(|r| &r.deterministic);
+    if all.clone().all(|d| *d) {
+        "each action the policy's mean or most likely one (deterministic)"
+    } else if all.clone().all(|d| !*d) {
+        "each action sampled from the policy (the runs' eval_deterministic = false)"
+    } else {
+        "deterministic, except where a row says sampled (eval_deterministic = false)"
+    }
 }
 
 #[cfg(test)]

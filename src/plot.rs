@@ -9,7 +9,7 @@ use plotters::style::{FontStyle, register_font};
 
 /// One algorithm's curve: grid steps with mean and standard deviation over
 /// seeds (`None` where no seed has finished an episode yet), the mean and
-/// standard deviation of its final policies' deterministic evaluations, drawn
+/// standard deviation of its final policies' evaluations, drawn
 /// as a marker with an error bar at the last step, and its evaluations during
 /// training (step, mean, standard deviation over seeds), drawn dashed with
 /// error bars.
@@ -149,7 +149,7 @@ pub fn draw(
             chart
                 .draw_series([TriangleMarker::new((max_step, m), 7, color.filled())])
                 .map_err(err)?
-                .label(format!("{}: deterministic evaluation", band.label))
+                .label(format!("{}: final evaluation", band.label))
                 .legend(move |(x, y)| TriangleMarker::new((x + 10, y), 6, color.filled()));
         }
     }

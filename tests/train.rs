@@ -770,7 +770,8 @@ fn compare_runs_every_algorithm_and_seed_and_writes_curves() {
     // evaluations.csv: per run, the last 20 training episodes (the curve's
     // last point) and the same deterministic evaluation.
     let evaluations = csv_rows(&group.join("evaluations.csv"));
-    assert_eq!(evaluations[0], ["algo", "seed", "last_20_training_episodes", "deterministic_evaluation"]);
+    assert_eq!(evaluations[0], ["algo", "seed", "last_20_training_episodes", "final_evaluation", "deterministic"]);
+    assert!(evaluations[1..].iter().all(|r| r[4] == "true"), "{evaluations:?}");
     assert_eq!(evaluations.len(), 5);
     let npg2 = evaluations.iter().find(|r| r[0] == "npg" && r[1] == "2").unwrap();
     assert!((npg2[3].parse::<f64>().unwrap() - eval_mean).abs() < 0.006, "{npg2:?} vs {eval_mean}");
@@ -862,6 +863,22 @@ fn compare_variants_carry_their_own_settings() {
     assert!(report.status.success(), "{}", text(&report.stderr));
     let table = |out: &str| out.lines().filter(|l| l.starts_with('|')).map(str::to_owned).collect::<Vec<_>>();
     assert_eq!(table(&text(&report.stdout)), table(&stdout));
+    assert!(stdout.contains("each action the policy's mean or most likely one (deterministic)"), "{stdout}");
+
+    // Sampled final evaluations (the Atari presets' way) are said so, in the
+    // table, in evaluations.csv and in each run's config.
+    let sampled = TempDir::new("compare-sampled");
+    let sampling = ["--algos", "vpg", "--eval-deterministic", "false", "--logdir", sampled.str()];
+    let out = natgrad(&[&base[..], &sampling[..]].concat());
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("each action sampled from the policy"), "{stdout}");
+    let row = stdout.lines().find(|l| l.starts_with("| vpg |")).unwrap();
+    assert!(row.contains("), sampled |"), "{row}");
+    let group = std::fs::read_dir(sampled.path()).unwrap().next().unwrap().unwrap().path();
+    assert_eq!(csv_rows(&group.join("evaluations.csv"))[1][4], "false");
+    let config = std::fs::read_to_string(group.join("vpg__seed1").join("config.toml")).unwrap();
+    assert!(config.contains("eval_deterministic = false"), "{config}");
 }
 
 #[test]
