@@ -815,15 +815,8 @@ fn report(group: &Path, what: &Report<'_>, algos: &[Variant]) -> Result<Vec<Row>
 /// returned beside the mean).
 fn evaluate(run: &Path, episodes: usize) -> Result<(f64, bool)> {
     let deterministic = RunConfig::read(run)?.eval_deterministic;
-    let req = EvalRequest {
-        target: run.to_path_buf(),
-        episodes,
-        deterministic,
-        seed: 0,
-        gif: None,
-        csv: None,
-        best: false,
-    };
+    let req =
+        EvalRequest { target: run.to_path_buf(), episodes, deterministic, seed: 0, gif: None, csv: None, best: false };
     let returns: Vec<f64> = eval::episodes(&req)?.0.iter().map(|e| e.ret).collect();
     Ok((returns.iter().sum::<f64>() / returns.len() as f64, deterministic))
 }
