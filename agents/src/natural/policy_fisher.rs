@@ -676,25 +676,28 @@ mod tests {
         }
     }
 
+    /// K-FAC, the diagonal and the empirical Fisher each turn the
+    /// surrogate's gradient into an ascent direction for `p` on `obs`.
+    fn assert_every_approximation_ascends(label: &str, p: &Policy, obs: &Tensor) {
+        let (g, actions) = surrogate_gradient(p, obs);
+        let fisher = PerSampleGradients::fisher(p, obs);
+        let mut kfac = KfacPreconditioner::new(0.95, 1);
+        kfac.observe(fisher.kfac_factors());
+        let scores = PerSampleGradients::scores(p, obs, &actions);
+        for (name, s) in [
+            ("kfac", kfac.apply(&g, 0.1).unwrap()),
+            ("diagonal", diagonal_direction(&fisher, &g, 0.1).unwrap()),
+            ("empirical", empirical_direction(&scores, &g, 0.1, 3, 0.0).unwrap()),
+        ] {
+            assert!(g.dot(&s).double_value(&[]) > 0.0, "{label}: {name}");
+        }
+    }
+
     #[test]
     fn every_approximation_gives_an_ascent_direction() {
         for (space, sde) in spaces() {
             let p = policy(&space, &[4, 4], sde, 6);
-            let obs = Tensor::randn([10, 3], F64);
-            let (g, actions) = surrogate_gradient(&p, &obs);
-            let mut kfac = KfacPreconditioner::new(0.95, 1);
-            kfac.observe(PerSampleGradients::fisher(&p, &obs).kfac_factors());
-            let fisher = PerSampleGradients::fisher(&p, &obs);
-            for (name, s) in [
-                ("kfac", kfac.apply(&g, 0.1).unwrap()),
-                ("diagonal", diagonal_direction(&fisher, &g, 0.1).unwrap()),
-                (
-                    "empirical",
-                    empirical_direction(&PerSampleGradients::scores(&p, &obs, &actions), &g, 0.1, 3, 0.0).unwrap(),
-                ),
-            ] {
-                assert!(g.dot(&s).double_value(&[]) > 0.0, "{space} {sde:?}: {name}");
-            }
+            assert_every_approximation_ascends(&format!("{space} {sde:?}"), &p, &Tensor::randn([10, 3], F64));
         }
     }
 
@@ -793,20 +796,7 @@ mod tests {
     fn every_approximation_gives_an_ascent_direction_through_convolutions() {
         for space in [Space::Discrete { n: 3 }, gaussian()] {
             for (name, p, obs) in cnn_policies(&space, 13) {
-                let (g, actions) = surrogate_gradient(&p, &obs);
-                let fisher = PerSampleGradients::fisher(&p, &obs);
-                let mut kfac = KfacPreconditioner::new(0.95, 1);
-                kfac.observe(fisher.kfac_factors());
-                for (fisher_name, s) in [
-                    ("kfac", kfac.apply(&g, 0.1).unwrap()),
-                    ("diagonal", diagonal_direction(&fisher, &g, 0.1).unwrap()),
-                    (
-                        "empirical",
-                        empirical_direction(&PerSampleGradients::scores(&p, &obs, &actions), &g, 0.1, 3, 0.0).unwrap(),
-                    ),
-                ] {
-                    assert!(g.dot(&s).double_value(&[]) > 0.0, "{space} {name}: {fisher_name}");
-                }
+                assert_every_approximation_ascends(&format!("{space} {name}"), &p, &obs);
             }
         }
     }
