@@ -42,7 +42,9 @@ use crate::finite::{NonFinite, ensure_finite, ensure_finite_parameters, hints};
 use crate::hyperparameters::{Key, hyperparameters};
 use crate::natural_gradient::{flat_grad, flat_params, set_flat_params};
 use crate::optim::Adam;
-use crate::policy_fisher::{KfacPreconditioner, PerSampleGradients};
+use crate::policy_fisher::{
+    IMAGE_STATES_PER_CHUNK, KfacPreconditioner, PerSampleGradients, kfac_factors_in_chunks, policy_kfac_factors,
+};
 use crate::rollout::Rollout;
 
 hyperparameters! {
@@ -183,12 +185,16 @@ impl Acktr {
 
     /// Observes the batch's K-FAC statistics of both networks.
     fn observe_curvature(&mut self, obs: &Tensor) {
-        self.policy_kfac.observe(PerSampleGradients::fisher(&self.core.policy, obs).kfac_factors());
-        let forward = self.core.value.forward_recorded(obs);
-        // A unit-variance Gaussian around V: its Fisher in V is 1, so the
-        // per-state term is V itself.
-        let term = forward.output.select(1, 0);
-        self.value_kfac.observe(PerSampleGradients::new(&forward, None, &[term]).kfac_factors());
+        self.policy_kfac.observe(policy_kfac_factors(&self.core.policy, obs));
+        let value = &self.core.value;
+        let states = if value.has_cnn() { IMAGE_STATES_PER_CHUNK } else { obs.size()[0] };
+        self.value_kfac.observe(kfac_factors_in_chunks(obs, states, |chunk| {
+            let forward = value.forward_recorded(chunk);
+            // A unit-variance Gaussian around V: its Fisher in V is 1, so the
+            // per-state term is V itself.
+            let term = forward.output.select(1, 0);
+            PerSampleGradients::new(&forward, None, &[term]).kfac_factors()
+        }));
     }
 }
 

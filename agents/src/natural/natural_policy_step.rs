@@ -18,7 +18,7 @@ use crate::natural_gradient::{
 };
 use crate::policy::Policy;
 use crate::policy_fisher::{
-    FisherKind, KfacPreconditioner, PerSampleGradients, diagonal_direction, empirical_direction,
+    FisherKind, KfacPreconditioner, PerSampleGradients, diagonal_direction, empirical_direction, policy_kfac_factors,
 };
 
 hyperparameters! {
@@ -221,7 +221,7 @@ impl PolicyPreconditioner {
         let direction = match self.kind {
             FisherKind::Exact => return None,
             FisherKind::Kfac => {
-                self.kfac.observe(PerSampleGradients::fisher(policy, obs).kfac_factors());
+                self.kfac.observe(policy_kfac_factors(policy, obs));
                 self.kfac.apply(g, damping)
             }
             FisherKind::Diagonal => diagonal_direction(&PerSampleGradients::fisher(policy, obs), g, damping),

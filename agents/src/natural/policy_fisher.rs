@@ -304,6 +304,37 @@ fn total(terms: impl Iterator<Item = Tensor>) -> Option<Tensor> {
     terms.reduce(|a, b| a + b)
 }
 
+/// States whose K-FAC statistics are recorded at once by a network that
+/// reads images. A convolution's statistics hold every patch of every state
+/// (NatureCNN on 84×84×4 frames: 0.69 MB a state, more than its weights),
+/// so such a batch's factors are taken chunk by chunk
+/// ([`kfac_factors_in_chunks`]): ACKTR on Breakout with 32 copies of 20
+/// steps peaked at 3.6 GB resident in one pass, 2.4 GB by chunks
+/// (docs/agents.md). Other networks take their batch at once.
+pub const IMAGE_STATES_PER_CHUNK: i64 = 32;
+
+/// K-FAC's factors of the batch `obs` from `factors` of each chunk of at
+/// most `states` states: the same means as one pass over the batch, with the
+/// memory of one chunk.
+pub fn kfac_factors_in_chunks(obs: &Tensor, states: i64, factors: impl Fn(&Tensor) -> KfacFactors) -> KfacFactors {
+    let n = obs.size()[0];
+    if n <= states {
+        return factors(obs);
+    }
+    let chunks = (0..n).step_by(states as usize).map(|start| {
+        let len = states.min(n - start);
+        (len as f64, factors(&obs.narrow(0, start, len)))
+    });
+    KfacFactors::weighted_mean(chunks.collect())
+}
+
+/// K-FAC's factors of `policy`'s Fisher on `obs` (the action expectation
+/// exact), chunk by chunk for a policy that reads images.
+pub fn policy_kfac_factors(policy: &Policy, obs: &Tensor) -> KfacFactors {
+    let states = if policy.has_cnn() { IMAGE_STATES_PER_CHUNK } else { obs.size()[0] };
+    kfac_factors_in_chunks(obs, states, |chunk| PerSampleGradients::fisher(policy, chunk).kfac_factors())
+}
+
 /// K-FAC's factors of a network: per layer (A, G), and the head's exact block.
 pub struct KfacFactors {
     pub layers: Vec<(Tensor, Tensor)>,
@@ -311,6 +342,23 @@ pub struct KfacFactors {
 }
 
 impl KfacFactors {
+    /// The factors of a batch from those of its chunks, each weighted by its
+    /// share of the states: every factor is a mean over states, so this is
+    /// the batch's, up to the order of the sums.
+    fn weighted_mean(chunks: Vec<(f64, KfacFactors)>) -> KfacFactors {
+        let total: f64 = chunks.iter().map(|(states, _)| states).sum();
+        let scaled = chunks.into_iter().map(|(states, f)| {
+            let w = states / total;
+            KfacFactors { layers: f.layers.iter().map(|(a, g)| (a * w, g * w)).collect(), head: f.head.map(|h| h * w) }
+        });
+        scaled
+            .reduce(|sum, f| KfacFactors {
+                layers: sum.layers.iter().zip(&f.layers).map(|((a, g), (fa, fg))| (a + fa, g + fg)).collect(),
+                head: sum.head.zip(f.head).map(|(h, fh)| h + fh),
+            })
+            .expect("at least one chunk")
+    }
+
     /// decay · self + (1 − decay) · new.
     fn blend(&self, new: &KfacFactors, decay: f64) -> KfacFactors {
         let mix = |old: &Tensor, new: &Tensor| old * decay + new * (1.0 - decay);
@@ -722,6 +770,14 @@ mod tests {
                         let noise = v.randn_like() * 0.3;
                         v += noise;
                     }
+                    // Positive biases keep the CNN's ReLUs alive whatever the
+                    // draw (the global generator is shared with tests running
+                    // beside these), so that every layer carries curvature.
+                    for (name, mut v) in p.var_store().variables() {
+                        if name.contains("cnn") && name.ends_with("bias") {
+                            let _ = v.fill_(1.0);
+                        }
+                    }
                 });
                 let obs = (Tensor::rand([5, width], F64) * 255.0).floor();
                 (name, p, obs)
@@ -788,6 +844,33 @@ mod tests {
         assert!(rel_err(a, &(a_def / 5.0)) < 1e-12, "A");
         assert!(rel_err(g, &(g_def / 5.0)) < 1e-12, "G");
         assert_eq!(factors.layers.len(), 2 + 1 + 2, "two convolutions, the features layer and the MLP's two");
+    }
+
+    /// A batch's factors taken chunk by chunk (uneven chunks included) are
+    /// its factors in one pass; an image policy's go by chunks.
+    #[test]
+    fn factors_by_chunks_equal_the_whole_batch() {
+        for space in [Space::Discrete { n: 3 }, gaussian()] {
+            for (name, p, obs) in cnn_policies(&space, 14) {
+                let whole = PerSampleGradients::fisher(&p, &obs).kfac_factors();
+                let by = |states| {
+                    kfac_factors_in_chunks(&obs, states, |chunk| PerSampleGradients::fisher(&p, chunk).kfac_factors())
+                };
+                for chunked in [by(2), by(1), policy_kfac_factors(&p, &obs)] {
+                    // A layer whose ReLUs the draw left dead has G = 0 in both.
+                    let close =
+                        |x: &Tensor, y: &Tensor| (x - y).norm().double_value(&[]) <= 1e-12 * y.norm().double_value(&[]);
+                    for ((a, g), (ca, cg)) in whole.layers.iter().zip(&chunked.layers) {
+                        assert!(close(ca, a) && close(cg, g), "{space} {name}");
+                    }
+                    let (_, last_g) = whole.layers.last().unwrap();
+                    assert!(last_g.norm().double_value(&[]) > 0.0, "{space} {name}: no curvature");
+                    let head = whole.head.as_ref().zip(chunked.head.as_ref()).map(|(h, ch)| rel_err(h, ch));
+                    assert!(head.is_none_or(|e| e < 1e-12), "{space} {name}: head");
+                    assert_eq!(whole.head.is_some(), chunked.head.is_some());
+                }
+            }
+        }
     }
 
     /// K-FAC, the diagonal and the empirical Fisher through convolutions
