@@ -10,8 +10,9 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
-use natgrad_agents::Iteration;
+use natgrad_agents::agent::NaturalStepStats;
 use natgrad_agents::evaluation::Evaluation;
+use natgrad_agents::{Iteration, UpdateStats};
 use tboard::tensorboard::{self, event::What, summary};
 use tboard::{EventWriter, SummaryReader};
 
@@ -216,6 +217,21 @@ impl RunLogger {
 
     /// Logs one iteration (numbered from 0 over the whole run).
     pub fn iteration(&mut self, index: usize, it: &Iteration, sps: f64, wall_time: f64) -> Result<()> {
+        let step = it.total_steps;
+        self.log_episodes(it)?;
+        self.log_success_rate(step, &it.episodes)?;
+        self.scalar(step, "charts/SPS", sps)?;
+        self.log_update(step, &it.stats)?;
+        if let Some(n) = &it.stats.natural {
+            self.log_natural_step(step, &it.stats, n)?;
+        }
+        self.events.flush().map_err(|e| anyhow::anyhow!("TensorBoard log: {e}"))?;
+        writeln!(self.csv, "{}", progress_row(index, it, sps, wall_time).join(",")).context("cannot write progress.csv")
+    }
+
+    /// Each finished episode (TensorBoard, episodes.csv), and the mean of
+    /// the last 100 at the iteration's step.
+    fn log_episodes(&mut self, it: &Iteration) -> Result<()> {
         for (e, step) in it.episodes.iter().zip(&it.episode_end_steps) {
             self.scalar(*step, "charts/episodic_return", e.episode_return)?;
             self.scalar(*step, "charts/episodic_length", e.length as f64)?;
@@ -224,19 +240,19 @@ impl RunLogger {
         self.recent.extend(it.episodes.iter().map(|e| (e.episode_return, e.length as f64)));
         let excess = self.recent.len().saturating_sub(EPISODE_WINDOW);
         self.recent.drain(..excess);
-        let s = &it.stats;
-        let step = it.total_steps;
         // One point per iteration over the last 100 episodes: TensorBoard's
         // data server keeps one value per step and tag, so the per-episode
         // points of copies that finish on the same step collapse into one.
         if !self.recent.is_empty() {
             let n = self.recent.len() as f64;
-            self.scalar(step, "rollout/ep_rew_mean", self.recent.iter().map(|e| e.0).sum::<f64>() / n)?;
-            self.scalar(step, "rollout/ep_len_mean", self.recent.iter().map(|e| e.1).sum::<f64>() / n)?;
+            self.scalar(it.total_steps, "rollout/ep_rew_mean", self.recent.iter().map(|e| e.0).sum::<f64>() / n)?;
+            self.scalar(it.total_steps, "rollout/ep_len_mean", self.recent.iter().map(|e| e.1).sum::<f64>() / n)?;
         }
-        self.log_success_rate(step, &it.episodes)?;
-        self.scalar(step, "charts/SPS", sps)?;
-        // Where the iteration's time went (measured, like SPS).
+        Ok(())
+    }
+
+    /// Where the update's time went (measured, like SPS) and its losses.
+    fn log_update(&mut self, step: usize, s: &UpdateStats) -> Result<()> {
         let t = &s.timings;
         for (tag, d) in [
             ("time/rollout_s", t.rollout),
@@ -251,72 +267,74 @@ impl RunLogger {
         self.scalar(step, "losses/value_loss", s.value_loss)?;
         self.scalar(step, "losses/entropy", s.entropy)?;
         self.scalar(step, "losses/approx_kl", s.approx_kl)?;
-        self.scalar(step, "losses/explained_variance", s.explained_variance)?;
-        let improvement = s.surrogate_after - s.surrogate_before;
-        if let Some(n) = s.natural {
-            self.scalar(step, "trpo/cg_iterations", n.cg_iterations as f64)?;
-            self.scalar(step, "trpo/cg_residual", n.cg_residual)?;
-            self.scalar(step, "trpo/step_size", n.step_size)?;
-            self.scalar(step, "trpo/line_search_steps", n.line_search_steps as f64)?;
-            self.scalar(step, "trpo/line_search_success", f64::from(u8::from(n.line_search_success)))?;
-            self.scalar(step, "trpo/surrogate_improvement", improvement)?;
-            let reason = n.skip_reason();
-            self.scalar(step, "trpo/skipped_bad_curvature", f64::from(u8::from(reason == Some("bad_curvature"))))?;
-            self.scalar(step, "trpo/skipped_line_search", f64::from(u8::from(reason == Some("line_search"))))?;
-            // How faithful the step's Fisher was: the KL its quadratic model
-            // predicted against the KL measured, and the direction's angle to
-            // the exact one (with fisher_diagnostics).
-            self.scalar(step, "fisher/predicted_kl", n.predicted_kl)?;
-            self.scalar(step, "fisher/measured_kl", s.approx_kl)?;
-            if n.predicted_kl > 0.0 {
-                self.scalar(step, "fisher/measured_over_predicted_kl", s.approx_kl / n.predicted_kl)?;
-            }
-            if let Some(c) = n.cosine_to_exact {
-                self.scalar(step, "fisher/cosine_to_exact", c)?;
-            }
-            if let Some(r) = n.gain_to_exact {
-                self.scalar(step, "fisher/gain_ratio_to_exact", r)?;
-            }
-            self.scalar(step, "fisher/direction_time_s", n.direction_time.as_secs_f64())?;
-            self.scalar(step, "fisher/damping", n.damping)?;
-        }
-        self.events.flush().map_err(|e| anyhow::anyhow!("TensorBoard log: {e}"))?;
-
-        let n = it.episodes.len();
-        let mean = |f: &dyn Fn(&natgrad_envs::EpisodeStats) -> f64| {
-            if n == 0 { String::new() } else { format!("{}", it.episodes.iter().map(f).sum::<f64>() / n as f64) }
-        };
-        let natural = |f: &dyn Fn(&natgrad_agents::agent::NaturalStepStats) -> String| {
-            s.natural.as_ref().map(f).unwrap_or_default()
-        };
-        let row = [
-            index.to_string(),
-            step.to_string(),
-            n.to_string(),
-            mean(&|e| e.episode_return),
-            mean(&|e| e.length as f64),
-            s.policy_loss.to_string(),
-            s.value_loss.to_string(),
-            s.entropy.to_string(),
-            s.approx_kl.to_string(),
-            s.explained_variance.to_string(),
-            improvement.to_string(),
-            natural(&|n| n.cg_iterations.to_string()),
-            natural(&|n| n.cg_residual.to_string()),
-            natural(&|n| n.step_size.to_string()),
-            natural(&|n| n.line_search_steps.to_string()),
-            natural(&|n| u8::from(n.line_search_success).to_string()),
-            natural(&|n| n.skip_reason().unwrap_or_default().to_string()),
-            natural(&|n| n.predicted_kl.to_string()),
-            natural(&|n| n.cosine_to_exact.map(|c| c.to_string()).unwrap_or_default()),
-            natural(&|n| n.gain_to_exact.map(|r| r.to_string()).unwrap_or_default()),
-            format!("{sps:.1}"),
-            natural(&|n| format!("{:.6}", n.direction_time.as_secs_f64())),
-            format!("{wall_time:.3}"),
-        ];
-        writeln!(self.csv, "{}", row.join(",")).context("cannot write progress.csv")?;
-        Ok(())
+        self.scalar(step, "losses/explained_variance", s.explained_variance)
     }
+
+    /// The natural-gradient step `n` of the update `s`: conjugate gradients,
+    /// the line search, and how faithful its Fisher was.
+    fn log_natural_step(&mut self, step: usize, s: &UpdateStats, n: &NaturalStepStats) -> Result<()> {
+        let measured_kl = s.approx_kl;
+        self.scalar(step, "trpo/cg_iterations", n.cg_iterations as f64)?;
+        self.scalar(step, "trpo/cg_residual", n.cg_residual)?;
+        self.scalar(step, "trpo/step_size", n.step_size)?;
+        self.scalar(step, "trpo/line_search_steps", n.line_search_steps as f64)?;
+        self.scalar(step, "trpo/line_search_success", f64::from(u8::from(n.line_search_success)))?;
+        self.scalar(step, "trpo/surrogate_improvement", s.surrogate_after - s.surrogate_before)?;
+        let reason = n.skip_reason();
+        self.scalar(step, "trpo/skipped_bad_curvature", f64::from(u8::from(reason == Some("bad_curvature"))))?;
+        self.scalar(step, "trpo/skipped_line_search", f64::from(u8::from(reason == Some("line_search"))))?;
+        // The KL the step's quadratic model predicted against the KL
+        // measured, and the direction's angle to the exact one (with
+        // fisher_diagnostics).
+        self.scalar(step, "fisher/predicted_kl", n.predicted_kl)?;
+        self.scalar(step, "fisher/measured_kl", measured_kl)?;
+        if n.predicted_kl > 0.0 {
+            self.scalar(step, "fisher/measured_over_predicted_kl", measured_kl / n.predicted_kl)?;
+        }
+        if let Some(c) = n.cosine_to_exact {
+            self.scalar(step, "fisher/cosine_to_exact", c)?;
+        }
+        if let Some(r) = n.gain_to_exact {
+            self.scalar(step, "fisher/gain_ratio_to_exact", r)?;
+        }
+        self.scalar(step, "fisher/direction_time_s", n.direction_time.as_secs_f64())?;
+        self.scalar(step, "fisher/damping", n.damping)
+    }
+}
+
+/// progress.csv's row of one iteration, in [`CSV_COLUMNS`]' order.
+fn progress_row(index: usize, it: &Iteration, sps: f64, wall_time: f64) -> Vec<String> {
+    let s = &it.stats;
+    let n = it.episodes.len();
+    let mean = |f: &dyn Fn(&natgrad_envs::EpisodeStats) -> f64| {
+        if n == 0 { String::new() } else { format!("{}", it.episodes.iter().map(f).sum::<f64>() / n as f64) }
+    };
+    let natural = |f: &dyn Fn(&NaturalStepStats) -> String| s.natural.as_ref().map(f).unwrap_or_default();
+    vec![
+        index.to_string(),
+        it.total_steps.to_string(),
+        n.to_string(),
+        mean(&|e| e.episode_return),
+        mean(&|e| e.length as f64),
+        s.policy_loss.to_string(),
+        s.value_loss.to_string(),
+        s.entropy.to_string(),
+        s.approx_kl.to_string(),
+        s.explained_variance.to_string(),
+        (s.surrogate_after - s.surrogate_before).to_string(),
+        natural(&|n| n.cg_iterations.to_string()),
+        natural(&|n| n.cg_residual.to_string()),
+        natural(&|n| n.step_size.to_string()),
+        natural(&|n| n.line_search_steps.to_string()),
+        natural(&|n| u8::from(n.line_search_success).to_string()),
+        natural(&|n| n.skip_reason().unwrap_or_default().to_string()),
+        natural(&|n| n.predicted_kl.to_string()),
+        natural(&|n| n.cosine_to_exact.map(|c| c.to_string()).unwrap_or_default()),
+        natural(&|n| n.gain_to_exact.map(|r| r.to_string()).unwrap_or_default()),
+        format!("{sps:.1}"),
+        natural(&|n| format!("{:.6}", n.direction_time.as_secs_f64())),
+        format!("{wall_time:.3}"),
+    ]
 }
 
 /// The TensorBoard event files of a run folder.
