@@ -7,7 +7,7 @@ use natgrad_agents::agent::streams;
 use natgrad_agents::encoding::ObsEncoding;
 use natgrad_agents::normalize::ObsNormalizer;
 use natgrad_agents::policy::ActionKind;
-use natgrad_envs::{Action, Rng, make_with};
+use natgrad_envs::{Action, Env, Rng, Step, make_with};
 use tch::{Device, Kind, Tensor};
 
 use crate::checkpoint::Checkpoint;
@@ -139,15 +139,7 @@ pub fn episodes(req: &EvalRequest) -> Result<(Vec<Episode>, Vec<render::Frame>, 
     let agent =
         agent_config.build(&env.observation_space().clone(), &env.action_space().clone(), Device::Cpu, run.seed)?;
     checkpoint.load_networks(agent.as_ref())?;
-    // The policy saw normalised observations: use the statistics it was trained with, frozen.
-    let normalizer = match checkpoint.obs_stats()? {
-        Some(stats) => {
-            let mut normalizer = ObsNormalizer::for_columns(encoding.normalizable_columns());
-            normalizer.set_stats(stats).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
-            Some(normalizer)
-        }
-        None => None,
-    };
+    let normalizer = frozen_normalizer(&checkpoint, &encoding, &path)?;
     let policy = agent.policy();
     let kind = policy.kind();
     let mut rng = Rng::derive(req.seed, streams::ACTIONS);
@@ -171,18 +163,7 @@ pub fn episodes(req: &EvalRequest) -> Result<(Vec<Episode>, Vec<render::Frame>, 
         };
         let input = Tensor::from_slice(&input).view([1, -1]).to_kind(kind);
         let action = policy.act(&input, req.deterministic, &mut rng);
-        let step = match policy.action_kind() {
-            ActionKind::Discrete { .. } => env.step(Action::Discrete(action.int64_value(&[0])))?,
-            ActionKind::MultiDiscrete { .. } | ActionKind::MultiBinary { .. } => {
-                let indices = Vec::<i64>::try_from(&action.to_kind(Kind::Int64).reshape([-1]))?;
-                env.step(Action::Indices(&indices))?
-            }
-            ActionKind::Continuous { low, high } => {
-                let a = Vec::<f32>::try_from(&action.to_kind(Kind::Float).reshape([-1]))?;
-                let clipped: Vec<f32> = a.iter().zip(low.iter().zip(high)).map(|(x, (l, h))| x.clamp(*l, *h)).collect();
-                env.step(Action::Continuous(&clipped))?
-            }
-        };
+        let step = step_with(env.as_mut(), policy.action_kind(), &action)?;
         running += step.reward;
         length += 1;
         if step.terminated || step.truncated {
@@ -199,6 +180,32 @@ pub fn episodes(req: &EvalRequest) -> Result<(Vec<Episode>, Vec<render::Frame>, 
         }
     }
     Ok((returns, frames, run, checkpoint))
+}
+
+/// The observation statistics the policy was trained with, frozen; `None`
+/// where it saw its observations as they come.
+fn frozen_normalizer(checkpoint: &Checkpoint, encoding: &ObsEncoding, path: &Path) -> Result<Option<ObsNormalizer>> {
+    let Some(stats) = checkpoint.obs_stats()? else { return Ok(None) };
+    let mut normalizer = ObsNormalizer::for_columns(encoding.normalizable_columns());
+    normalizer.set_stats(stats).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    Ok(Some(normalizer))
+}
+
+/// Steps `env` with the policy's `action` in the environment's terms (a
+/// continuous action clipped to the space's bounds, as in training).
+fn step_with(env: &mut dyn Env, kind: &ActionKind, action: &Tensor) -> Result<Step> {
+    Ok(match kind {
+        ActionKind::Discrete { .. } => env.step(Action::Discrete(action.int64_value(&[0])))?,
+        ActionKind::MultiDiscrete { .. } | ActionKind::MultiBinary { .. } => {
+            let indices = Vec::<i64>::try_from(&action.to_kind(Kind::Int64).reshape([-1]))?;
+            env.step(Action::Indices(&indices))?
+        }
+        ActionKind::Continuous { low, high } => {
+            let a = Vec::<f32>::try_from(&action.to_kind(Kind::Float).reshape([-1]))?;
+            let clipped: Vec<f32> = a.iter().zip(low.iter().zip(high)).map(|(x, (l, h))| x.clamp(*l, *h)).collect();
+            env.step(Action::Continuous(&clipped))?
+        }
+    })
 }
 
 /// One row per episode: its number, return, length, first observation and
