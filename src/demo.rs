@@ -132,40 +132,10 @@ impl Outcome {
 }
 
 pub fn run(request: &NgdRequest) -> Result<()> {
-    if !(request.l2.is_finite() && request.l2 >= 0.0) {
-        bail!("--l2 must be a finite number >= 0, got {}", request.l2);
-    }
-    if !(request.tolerance.is_finite() && request.tolerance > 0.0) {
-        bail!("--tolerance must be a positive number, got {}", request.tolerance);
-    }
-    if request.max_iters == 0 {
-        bail!("--max-iters must be at least 1");
-    }
+    check(request)?;
     std::fs::create_dir_all(&request.out)
         .with_context(|| format!("cannot create the output folder {}", request.out.display()))?;
-    println!(
-        "Logistic regression with a bias on {POINTS} points uniform in [0, 1]^2, label x1 + x2 > 1 (seed {}).",
-        request.seed
-    );
-    if request.l2 > 0.0 {
-        println!(
-            "Objective: mean negative log-likelihood + {}/2 |theta|^2 (the data are separable: without the penalty \
-             there is no optimum); NGD damping = {}.",
-            request.l2, request.l2
-        );
-    } else {
-        println!(
-            "Objective: mean negative log-likelihood, no penalty, no damping; the data are separable, so the target \
-             is the infimum 0."
-        );
-    }
-    println!(
-        "Iterations to come within {:e} of the optimal objective, from theta = 0; each method's step size is the best of \
-         {} tried, each run stopped at {} iterations or at the best so far (\"> N\").\n",
-        request.tolerance,
-        STEP_SIZES.len(),
-        request.max_iters
-    );
+    print_setting(request);
     // The two problems are independent: one thread each.
     let studies: Vec<Study> = std::thread::scope(|scope| {
         let handles: Vec<_> =
@@ -178,26 +148,7 @@ pub fn run(request: &NgdRequest) -> Result<()> {
     let mut curves_csv = String::from("problem,method,step_size,iteration,objective,gap\n");
     let mut panels = Vec::new();
     for study in &studies {
-        println!(
-            "{}: optimal objective {:.12}, condition number of F + lambda I at the optimum {:.3e}",
-            study.name, study.optimum, study.condition
-        );
-        let mut header = String::from("| method |");
-        let mut rule = String::from("|---|");
-        for lr in STEP_SIZES {
-            let _ = write!(header, " {lr} |");
-            rule.push_str("---:|");
-        }
-        println!("{header}\n{rule}");
-        for (method, outcomes) in &study.sweep {
-            let row: Vec<String> = outcomes.iter().map(Outcome::cell).collect();
-            println!("| {} | {} |", method.name(), row.join(" | "));
-            for (lr, outcome) in STEP_SIZES.iter().zip(outcomes) {
-                let iterations = outcome.iterations().map_or(String::new(), |n| n.to_string());
-                let _ = writeln!(sweep_csv, "{},{},{lr},{},{iterations}", study.key, method.key(), outcome.cell());
-            }
-        }
-        println!();
+        print_sweep(study, &mut sweep_csv);
         let mut curves = Vec::new();
         for (method, lr, outcome, objectives) in &study.best {
             let iterations =
@@ -224,6 +175,72 @@ pub fn run(request: &NgdRequest) -> Result<()> {
         request.out.join("ngd_curves.csv").display()
     );
     Ok(())
+}
+
+/// Refuses settings the demo cannot run with, naming the fix.
+fn check(request: &NgdRequest) -> Result<()> {
+    if !(request.l2.is_finite() && request.l2 >= 0.0) {
+        bail!("--l2 must be a finite number >= 0, got {}", request.l2);
+    }
+    if !(request.tolerance.is_finite() && request.tolerance > 0.0) {
+        bail!("--tolerance must be a positive number, got {}", request.tolerance);
+    }
+    if request.max_iters == 0 {
+        bail!("--max-iters must be at least 1");
+    }
+    Ok(())
+}
+
+/// What the demo solves and how it counts.
+fn print_setting(request: &NgdRequest) {
+    println!(
+        "Logistic regression with a bias on {POINTS} points uniform in [0, 1]^2, label x1 + x2 > 1 (seed {}).",
+        request.seed
+    );
+    if request.l2 > 0.0 {
+        println!(
+            "Objective: mean negative log-likelihood + {}/2 |theta|^2 (the data are separable: without the penalty \
+             there is no optimum); NGD damping = {}.",
+            request.l2, request.l2
+        );
+    } else {
+        println!(
+            "Objective: mean negative log-likelihood, no penalty, no damping; the data are separable, so the target \
+             is the infimum 0."
+        );
+    }
+    println!(
+        "Iterations to come within {:e} of the optimal objective, from theta = 0; each method's step size is the best of \
+         {} tried, each run stopped at {} iterations or at the best so far (\"> N\").\n",
+        request.tolerance,
+        STEP_SIZES.len(),
+        request.max_iters
+    );
+}
+
+/// One problem's table of every method at every step size, printed and
+/// added to `sweep_csv`.
+fn print_sweep(study: &Study, sweep_csv: &mut String) {
+    println!(
+        "{}: optimal objective {:.12}, condition number of F + lambda I at the optimum {:.3e}",
+        study.name, study.optimum, study.condition
+    );
+    let mut header = String::from("| method |");
+    let mut rule = String::from("|---|");
+    for lr in STEP_SIZES {
+        let _ = write!(header, " {lr} |");
+        rule.push_str("---:|");
+    }
+    println!("{header}\n{rule}");
+    for (method, outcomes) in &study.sweep {
+        let row: Vec<String> = outcomes.iter().map(Outcome::cell).collect();
+        println!("| {} | {} |", method.name(), row.join(" | "));
+        for (lr, outcome) in STEP_SIZES.iter().zip(outcomes) {
+            let iterations = outcome.iterations().map_or(String::new(), |n| n.to_string());
+            let _ = writeln!(sweep_csv, "{},{},{lr},{},{iterations}", study.key, method.key(), outcome.cell());
+        }
+    }
+    println!();
 }
 
 /// Everything the demo finds on one problem.
