@@ -193,16 +193,7 @@ pub fn run(req: &CompareRequest) -> Result<()> {
     let vector_mode = req.vector_mode.as_deref().unwrap_or("sync");
     let mut plans: Vec<EnvPlan> =
         env_ids(&req.env)?.into_iter().map(|env| plan_env(req, env, vector_mode)).collect::<Result<_>>()?;
-    if req.seeds == 0 {
-        bail!("--seeds must be at least 1");
-    }
-    match &req.launcher {
-        Launcher::Local { jobs: 0 } => bail!("--jobs must be at least 1"),
-        Launcher::Slurm(o) if o.cpus_per_task == 0 || o.max_running == Some(0) => {
-            bail!("--cpus-per-task and --slurm-max-running must be at least 1")
-        }
-        _ => {}
-    }
+    check_counts(req)?;
     let ids: Vec<String> = plans.iter().map(|p| folder_name(&p.spec.id)).collect();
     let group = create_group(&req.logdir, &ids.join("+"))?;
     // Held while the runs write into the group; each run locks its own folder too.
@@ -211,36 +202,14 @@ pub fn run(req: &CompareRequest) -> Result<()> {
         plan.folder = if ids.len() == 1 { group.clone() } else { group.join(id) };
         std::fs::create_dir_all(&plan.folder).with_context(|| format!("cannot create {}", plan.folder.display()))?;
     }
-    let jobs: Vec<Job> = plans
-        .iter()
-        .enumerate()
-        .flat_map(|(env, plan)| {
-            plan.algos
-                .iter()
-                .flat_map(move |a| (1..=req.seeds as u64).map(move |seed| Job { env, variant: a.clone(), seed }))
-        })
-        .collect();
+    let jobs = grid(&plans, req.seeds);
     let exe = std::env::current_exe().context("cannot find the natgrad executable")?;
     let runs = RunCommand { exe: &exe, req, vector_mode };
     let commands: Vec<Vec<String>> = jobs.iter().map(|job| runs.train(job, &plans[job.env])).collect();
     launch::write_commands(&group, &commands)?;
-    let what = plans
-        .iter()
-        .map(|p| {
-            let names = p.algos.iter().map(Variant::name).collect::<Vec<_>>().join(", ");
-            format!("{names} on {} with {} seeds, {} steps each", p.spec.id, req.seeds, p.total_steps)
-        })
-        .collect::<Vec<_>>()
-        .join("; ");
     let report_hint = format!("natgrad compare --report {}", group.display());
-    let labels: Vec<String> = jobs
-        .iter()
-        .map(|j| {
-            let env = if plans.len() > 1 { format!("{} ", plans[j.env].spec.id) } else { String::new() };
-            format!("{env}{} seed {}", j.variant.name(), j.seed)
-        })
-        .collect();
-    if !launch_runs(&req.launcher, &group, &commands, &labels, &what, &report_hint)? {
+    let labels = job_labels(&jobs, &plans);
+    if !launch_runs(&req.launcher, &group, &commands, &labels, &describe(&plans, req.seeds), &report_hint)? {
         return Ok(());
     }
     let missing = launch::unfinished(&group)?;
@@ -267,6 +236,55 @@ pub fn run(req: &CompareRequest) -> Result<()> {
         report.write(&plan.folder, &plan.algos, req.gif)?;
     }
     Ok(())
+}
+
+/// Refuses counts of zero before anything is written.
+fn check_counts(req: &CompareRequest) -> Result<()> {
+    if req.seeds == 0 {
+        bail!("--seeds must be at least 1");
+    }
+    match &req.launcher {
+        Launcher::Local { jobs: 0 } => bail!("--jobs must be at least 1"),
+        Launcher::Slurm(o) if o.cpus_per_task == 0 || o.max_running == Some(0) => {
+            bail!("--cpus-per-task and --slurm-max-running must be at least 1")
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Every run of the comparison: each environment, each variant, seeds 1 to `seeds`.
+fn grid(plans: &[EnvPlan], seeds: usize) -> Vec<Job> {
+    plans
+        .iter()
+        .enumerate()
+        .flat_map(|(env, plan)| {
+            plan.algos
+                .iter()
+                .flat_map(move |a| (1..=seeds as u64).map(move |seed| Job { env, variant: a.clone(), seed }))
+        })
+        .collect()
+}
+
+/// What the grid runs, in a line.
+fn describe(plans: &[EnvPlan], seeds: usize) -> String {
+    plans
+        .iter()
+        .map(|p| {
+            let names = p.algos.iter().map(Variant::name).collect::<Vec<_>>().join(", ");
+            format!("{names} on {} with {seeds} seeds, {} steps each", p.spec.id, p.total_steps)
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// Each run's label in the progress lines (its environment where there are several).
+fn job_labels(jobs: &[Job], plans: &[EnvPlan]) -> Vec<String> {
+    jobs.iter()
+        .map(|j| {
+            let env = if plans.len() > 1 { format!("{} ", plans[j.env].spec.id) } else { String::new() };
+            format!("{env}{} seed {}", j.variant.name(), j.seed)
+        })
+        .collect()
 }
 
 /// Runs the grid's `commands` with `launcher`; `false` where they were only
