@@ -74,22 +74,9 @@ pub fn draw(
     x_axis: XAxis,
 ) -> Result<()> {
     register_bundled_font();
-    let values: Vec<f64> = bands
-        .iter()
-        .flat_map(|b| {
-            let during = b.evaluations.iter().map(|(_, m, s)| (*m, *s));
-            b.points.iter().filter_map(|(_, v)| *v).chain(b.final_evaluation).chain(during).map(|(m, s)| [m - s, m + s])
-        })
-        .flatten()
-        .chain(threshold)
-        .collect();
-    let (lo, hi) = values.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| (a.min(*v), b.max(*v)));
-    let (lo, hi) = if lo.is_finite() { (lo, hi.max(lo + 1.0)) } else { (0.0, 1.0) };
+    let (lo, hi) = value_range(bands, threshold);
     let margin = 0.05 * (hi - lo);
-    let max_step = bands
-        .iter()
-        .flat_map(|b| b.points.last().map(|p| p.0).into_iter().chain(b.evaluations.last().map(|e| e.0)))
-        .fold(1.0, f64::max);
+    let max_step = last_step(bands);
 
     let root = BitMapBackend::new(path, (900, 560)).into_drawing_area();
     let err = |e: DrawingAreaErrorKind<_>| anyhow!("cannot draw {}: {e}", path.display());
@@ -126,31 +113,12 @@ pub fn draw(
             .legend(|(x, y)| PathElement::new([(x, y), (x + 20, y)], BLACK.mix(0.4)));
     }
     for (band, color) in bands.iter().zip(COLORS.iter().cycle()) {
-        let known: Vec<(f64, f64, f64)> = band.points.iter().filter_map(|(x, v)| v.map(|(m, s)| (*x, m, s))).collect();
-        if !known.is_empty() {
-            let upper = known.iter().map(|(x, m, s)| (*x, m + s));
-            let lower = known.iter().rev().map(|(x, m, s)| (*x, m - s));
-            chart
-                .draw_series([Polygon::new(upper.chain(lower).collect::<Vec<_>>(), color.mix(0.2).filled())])
-                .map_err(err)?;
-            chart
-                .draw_series(LineSeries::new(known.iter().map(|(x, m, _)| (*x, *m)), color.stroke_width(2)))
-                .map_err(err)?
-                .label(&band.label)
-                .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], color.stroke_width(2)));
-        }
+        draw_training_band(&mut chart, band, *color).map_err(err)?;
         if !band.evaluations.is_empty() {
             draw_evaluations(&mut chart, &band.label, &band.evaluations, *color).map_err(err)?;
         }
-        if let Some((m, s)) = band.final_evaluation {
-            chart
-                .draw_series([PathElement::new([(max_step, m - s), (max_step, m + s)], color.stroke_width(3))])
-                .map_err(err)?;
-            chart
-                .draw_series([TriangleMarker::new((max_step, m), 7, color.filled())])
-                .map_err(err)?
-                .label(format!("{}: final evaluation", band.label))
-                .legend(move |(x, y)| TriangleMarker::new((x + 10, y), 6, color.filled()));
+        if let Some(evaluation) = band.final_evaluation {
+            draw_final_evaluation(&mut chart, &band.label, max_step, evaluation, *color).map_err(err)?;
         }
     }
     draw_legend(&mut chart, SeriesLabelPosition::LowerRight, 15).map_err(err)?;
@@ -158,14 +126,76 @@ pub fn draw(
     Ok(())
 }
 
+/// The lowest and highest values the chart shows (each mean ± one standard
+/// deviation, and the threshold), at least 1 apart.
+fn value_range(bands: &[Band], threshold: Option<f64>) -> (f64, f64) {
+    let values: Vec<f64> = bands
+        .iter()
+        .flat_map(|b| {
+            let during = b.evaluations.iter().map(|(_, m, s)| (*m, *s));
+            b.points.iter().filter_map(|(_, v)| *v).chain(b.final_evaluation).chain(during).map(|(m, s)| [m - s, m + s])
+        })
+        .flatten()
+        .chain(threshold)
+        .collect();
+    let (lo, hi) = values.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| (a.min(*v), b.max(*v)));
+    if lo.is_finite() { (lo, hi.max(lo + 1.0)) } else { (0.0, 1.0) }
+}
+
+/// The last step (or second) any curve reaches, at least 1.
+fn last_step(bands: &[Band]) -> f64 {
+    bands
+        .iter()
+        .flat_map(|b| b.points.last().map(|p| p.0).into_iter().chain(b.evaluations.last().map(|e| e.0)))
+        .fold(1.0, f64::max)
+}
+
+/// The chart's coordinates: steps (or seconds) against return.
+type Chart<'a, DB> =
+    ChartContext<'a, DB, Cartesian2d<plotters::coord::types::RangedCoordf64, plotters::coord::types::RangedCoordf64>>;
+
+/// The training curve: the mean where some seed has finished an episode,
+/// in a band of ± one standard deviation.
+fn draw_training_band<'a, DB: DrawingBackend + 'a>(
+    chart: &mut Chart<'a, DB>,
+    band: &Band,
+    color: RGBColor,
+) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
+    let known: Vec<(f64, f64, f64)> = band.points.iter().filter_map(|(x, v)| v.map(|(m, s)| (*x, m, s))).collect();
+    if known.is_empty() {
+        return Ok(());
+    }
+    let upper = known.iter().map(|(x, m, s)| (*x, m + s));
+    let lower = known.iter().rev().map(|(x, m, s)| (*x, m - s));
+    chart.draw_series([Polygon::new(upper.chain(lower).collect::<Vec<_>>(), color.mix(0.2).filled())])?;
+    chart
+        .draw_series(LineSeries::new(known.iter().map(|(x, m, _)| (*x, *m)), color.stroke_width(2)))?
+        .label(&band.label)
+        .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], color.stroke_width(2)));
+    Ok(())
+}
+
+/// The final policies' evaluation: a marker at the last step with its ±
+/// one standard deviation bar.
+fn draw_final_evaluation<'a, DB: DrawingBackend + 'a>(
+    chart: &mut Chart<'a, DB>,
+    label: &str,
+    max_step: f64,
+    (m, s): (f64, f64),
+    color: RGBColor,
+) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
+    chart.draw_series([PathElement::new([(max_step, m - s), (max_step, m + s)], color.stroke_width(3))])?;
+    chart
+        .draw_series([TriangleMarker::new((max_step, m), 7, color.filled())])?
+        .label(format!("{label}: final evaluation"))
+        .legend(move |(x, y)| TriangleMarker::new((x + 10, y), 6, color.filled()));
+    Ok(())
+}
+
 /// Evaluations during training: a dashed line through the means, each with
 /// its ± one standard deviation bar.
 fn draw_evaluations<'a, DB: DrawingBackend + 'a>(
-    chart: &mut ChartContext<
-        'a,
-        DB,
-        Cartesian2d<plotters::coord::types::RangedCoordf64, plotters::coord::types::RangedCoordf64>,
-    >,
+    chart: &mut Chart<'a, DB>,
     label: &str,
     evaluations: &[(f64, f64, f64)],
     color: RGBColor,
