@@ -277,31 +277,16 @@ fn fresh_config(req: &TrainRequest, algo: &str, env: &str) -> Result<(RunConfig,
     // run folder exists: the networks are built once and dropped.
     agent_config.build(probe.observation_space(), probe.action_space(), tch::Device::Cpu, req.seed)?;
     let total_steps = req.total_steps.unwrap_or_else(|| config::preset_total_steps(&spec.id));
-    if total_steps == 0 {
-        bail!("--total-steps must be at least 1");
-    }
-    if req.env_threads == Some(0) {
-        bail!("--env-threads must be at least 1 (leave it out to choose automatically)");
-    }
-    if req.threads == 0 {
-        bail!("--threads must be at least 1");
-    }
     let eval_episodes = req.eval_episodes.unwrap_or_else(|| config::preset_eval_episodes(&spec.id));
     let n_eval_envs = req.n_eval_envs.unwrap_or_else(|| config::preset_n_eval_envs(&spec.id));
-    if eval_episodes == 0 || n_eval_envs == 0 {
-        bail!("--eval-episodes and --n-eval-envs must be at least 1 (--eval-freq 0 turns evaluation off)");
-    }
+    check_counts(req, total_steps, eval_episodes, n_eval_envs)?;
     parse_device(&req.device)?;
     let name = match &req.run_name {
         Some(name) => {
             validate_run_name(name)?;
             name.clone()
         }
-        None => {
-            let now = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
-            // ':' of `gym:` or `module:` ids would be awkward in a folder name.
-            format!("{}__{}__{}__{now}", spec.id.replace(':', "-"), algo.name(), req.seed)
-        }
+        None => default_run_name(&spec.id, algo, req.seed),
     };
     let run = RunConfig {
         natgrad_version: env!("CARGO_PKG_VERSION").into(),
@@ -323,6 +308,31 @@ fn fresh_config(req: &TrainRequest, algo: &str, env: &str) -> Result<(RunConfig,
         hyperparameters: agent_config.to_table(),
     };
     Ok((run, name))
+}
+
+/// Refuses counts of zero, naming the flag.
+fn check_counts(req: &TrainRequest, total_steps: usize, eval_episodes: usize, n_eval_envs: usize) -> Result<()> {
+    if total_steps == 0 {
+        bail!("--total-steps must be at least 1");
+    }
+    if req.env_threads == Some(0) {
+        bail!("--env-threads must be at least 1 (leave it out to choose automatically)");
+    }
+    if req.threads == 0 {
+        bail!("--threads must be at least 1");
+    }
+    if eval_episodes == 0 || n_eval_envs == 0 {
+        bail!("--eval-episodes and --n-eval-envs must be at least 1 (--eval-freq 0 turns evaluation off)");
+    }
+    Ok(())
+}
+
+/// A run folder's name when `--run-name` gives none: the environment, the
+/// algorithm, the seed and the time, so that runs never collide.
+fn default_run_name(env: &str, algo: Algo, seed: u64) -> String {
+    let now = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+    // ':' of `gym:` or `module:` ids would be awkward in a folder name.
+    format!("{}__{}__{seed}__{now}", env.replace(':', "-"), algo.name())
 }
 
 /// `--resume-existing`: the run folder `--run-name` names, if it exists, for
