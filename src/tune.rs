@@ -99,9 +99,9 @@ fn read_space(path: Option<&Path>, algo: Algo) -> Result<(serde_json::Map<String
     Ok((space, format!("--space {}", path.display())))
 }
 
-/// Runs `natgrad tune`; `Ok(false)` when Ctrl-C or SIGTERM stopped it.
-pub fn run(req: &TuneRequest) -> Result<bool> {
-    let algo = Algo::parse(&req.algo)?;
+/// Refuses counts of zero, a storage Optuna cannot open and a study name
+/// that is not a plain folder name.
+fn check_request(req: &TuneRequest) -> Result<()> {
     check_storage(&req.storage)?;
     if req.trials == 0 || req.n_jobs == 0 || req.eval_episodes == 0 || req.trial_seeds == 0 {
         bail!("--trials, --n-jobs, --eval-episodes and --trial-seeds must be at least 1");
@@ -109,6 +109,19 @@ pub fn run(req: &TuneRequest) -> Result<bool> {
     if req.study_name.is_empty() || req.study_name.contains(['/', '\\']) {
         bail!("--study-name '{}': use a plain name, without '/' (it names the study's folder too)", req.study_name);
     }
+    Ok(())
+}
+
+/// The environment's `--env-kwargs` and `--env-wrapper` flags, passed on to every trial.
+fn trial_env_args(req: &TuneRequest) -> Vec<String> {
+    let kwargs = req.env_kwargs.iter().flat_map(|kv| ["--env-kwargs".to_owned(), kv.clone()]);
+    kwargs.chain(req.env_wrappers.iter().flat_map(|w| ["--env-wrapper".to_owned(), w.clone()])).collect()
+}
+
+/// Runs `natgrad tune`; `Ok(false)` when Ctrl-C or SIGTERM stopped it.
+pub fn run(req: &TuneRequest) -> Result<bool> {
+    let algo = Algo::parse(&req.algo)?;
+    check_request(req)?;
     let wrappers = crate::train::env_wrappers(&req.env_wrappers, &req.env);
     let options = crate::train::make_options(&req.env_kwargs, &wrappers, "sync")?;
     let spec = make_with(&req.env, &options)?.spec().clone();
@@ -124,12 +137,7 @@ pub fn run(req: &TuneRequest) -> Result<bool> {
     let sets = first_candidates(&space, &origin)?;
     config::resolve(algo, &spec.id, &Overrides { sets: &sets, ..Default::default() })
         .with_context(|| format!("{origin} does not fit {} on {}", algo.name(), spec.id))?;
-    let env_args: Vec<String> = req
-        .env_kwargs
-        .iter()
-        .flat_map(|kv| ["--env-kwargs".to_owned(), kv.clone()])
-        .chain(req.env_wrappers.iter().flat_map(|w| ["--env-wrapper".to_owned(), w.clone()]))
-        .collect();
+    let env_args = trial_env_args(req);
     std::fs::create_dir_all(&req.logdir)
         .with_context(|| format!("cannot create {}; choose a writable --logdir", req.logdir.display()))?;
     let logdir = std::path::absolute(&req.logdir)?;
