@@ -43,7 +43,7 @@ use crate::hyperparameters::{Key, hyperparameters};
 use crate::natural_gradient::{flat_grad, flat_params, set_flat_params};
 use crate::optim::Adam;
 use crate::policy_fisher::{
-    IMAGE_STATES_PER_CHUNK, KfacPreconditioner, PerSampleGradients, kfac_factors_in_chunks, policy_kfac_factors,
+    KfacPreconditioner, PerSampleGradients, kfac_factors_in_chunks, policy_kfac_factors, states_per_chunk,
 };
 use crate::rollout::Rollout;
 
@@ -187,7 +187,7 @@ impl Acktr {
     fn observe_curvature(&mut self, obs: &Tensor) {
         self.policy_kfac.observe(policy_kfac_factors(&self.core.policy, obs));
         let value = &self.core.value;
-        let states = if value.has_cnn() { IMAGE_STATES_PER_CHUNK } else { obs.size()[0] };
+        let states = states_per_chunk(value.has_cnn(), obs);
         self.value_kfac.observe(kfac_factors_in_chunks(obs, states, |chunk| {
             let forward = value.forward_recorded(chunk);
             // A unit-variance Gaussian around V: its Fisher in V is 1, so the

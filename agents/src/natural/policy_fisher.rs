@@ -328,10 +328,16 @@ pub fn kfac_factors_in_chunks(obs: &Tensor, states: i64, factors: impl Fn(&Tenso
     KfacFactors::weighted_mean(chunks.collect())
 }
 
+/// States a network takes its K-FAC statistics over at once on the batch
+/// `obs`: [`IMAGE_STATES_PER_CHUNK`] when it reads images, the whole batch otherwise.
+pub fn states_per_chunk(reads_images: bool, obs: &Tensor) -> i64 {
+    if reads_images { IMAGE_STATES_PER_CHUNK } else { obs.size()[0] }
+}
+
 /// K-FAC's factors of `policy`'s Fisher on `obs` (the action expectation
 /// exact), chunk by chunk for a policy that reads images.
 pub fn policy_kfac_factors(policy: &Policy, obs: &Tensor) -> KfacFactors {
-    let states = if policy.has_cnn() { IMAGE_STATES_PER_CHUNK } else { obs.size()[0] };
+    let states = states_per_chunk(policy.has_cnn(), obs);
     kfac_factors_in_chunks(obs, states, |chunk| PerSampleGradients::fisher(policy, chunk).kfac_factors())
 }
 
