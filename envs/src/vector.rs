@@ -343,6 +343,43 @@ pub(crate) fn check_actions(
     Ok(())
 }
 
+/// Steps every share. Without a pool, one after the other in place, without
+/// collecting anything: a step allocates nothing. With one, the calling
+/// thread steps the first share while the pool's helpers, started once, step
+/// the others. The first error in share order is returned.
+fn step_shares<'a>(
+    mut shares: impl Iterator<Item = Share<'a>>,
+    pool: Option<&mut SpinPool>,
+    results: &mut [Result<(), EnvError>],
+    actions: VecActions<'_>,
+    action_dim: usize,
+    d: usize,
+) -> Result<(), EnvError> {
+    let Some(pool) = pool else {
+        return shares.try_for_each(|share| share.step(actions, action_dim, d));
+    };
+    {
+        let mut shares = shares.zip(results.iter_mut());
+        let (own, own_result) = shares.next().expect("at least one copy");
+        let mut jobs: Vec<Box<dyn FnMut() + Send + '_>> = shares
+            .map(|(share, result)| {
+                let mut share = Some(share);
+                Box::new(move || {
+                    if let Some(share) = share.take() {
+                        *result = share.step(actions, action_dim, d);
+                    }
+                }) as Box<dyn FnMut() + Send + '_>
+            })
+            .collect();
+        let mut jobs: Vec<&mut (dyn FnMut() + Send)> = jobs.iter_mut().map(|j| &mut **j).collect();
+        pool.run(&mut jobs, || *own_result = own.step(actions, action_dim, d));
+    }
+    match results.iter_mut().find_map(|r| std::mem::replace(r, Ok(())).err()) {
+        Some(e) => Err(e),
+        None => Ok(()),
+    }
+}
+
 /// Copy `i`'s action out of a batch.
 fn copy_action(actions: VecActions<'_>, action_dim: usize, i: usize) -> Action<'_> {
     match actions {
@@ -410,38 +447,7 @@ impl VectorEnv for VecEnv {
                 terminated,
                 truncated,
             });
-        let action_dim = self.action_dim;
-        match &mut self.pool {
-            // In place, without collecting anything: a step allocates nothing.
-            None => {
-                for share in shares {
-                    share.step(actions, action_dim, d)?;
-                }
-            }
-            // The calling thread steps the first share while the pool's
-            // helpers, started once, step the others.
-            Some(pool) => {
-                {
-                    let mut shares = shares.zip(self.share_results.iter_mut());
-                    let (own, own_result) = shares.next().expect("at least one copy");
-                    let mut jobs: Vec<Box<dyn FnMut() + Send + '_>> = shares
-                        .map(|(share, result)| {
-                            let mut share = Some(share);
-                            Box::new(move || {
-                                if let Some(share) = share.take() {
-                                    *result = share.step(actions, action_dim, d);
-                                }
-                            }) as Box<dyn FnMut() + Send + '_>
-                        })
-                        .collect();
-                    let mut jobs: Vec<&mut (dyn FnMut() + Send)> = jobs.iter_mut().map(|j| &mut **j).collect();
-                    pool.run(&mut jobs, || *own_result = own.step(actions, action_dim, d));
-                }
-                if let Some(e) = self.share_results.iter_mut().find_map(|r| std::mem::replace(r, Ok(())).err()) {
-                    return Err(e);
-                }
-            }
-        }
+        step_shares(shares, self.pool.as_mut(), &mut self.share_results, actions, self.action_dim, d)?;
         // Episode statistics in copy order, whatever the threads did first.
         for i in 0..self.envs.len() {
             self.tracker.record(i, self.rewards[i], self.terminated[i] || self.truncated[i]);
