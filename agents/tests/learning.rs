@@ -5,7 +5,7 @@
 
 use std::sync::Mutex;
 
-use natgrad_agents::natural_gradient::flat_params;
+use natgrad_agents::natural_gradient::{FisherVectorProduct, flat_params, set_flat_params};
 use natgrad_agents::policy_fisher::FisherKind;
 use natgrad_agents::{
     Acktr, AcktrConfig, Agent, Collector, CommonConfig, Control, NaturalGradientConfig, PolicyOptimizerConfig, Trpo,
@@ -229,6 +229,58 @@ fn acktr_reaches_minus_200_on_pendulum_within_200k_steps() {
         let reached = steps_to_reach(&returns, -200.0);
         println!("seed {seed}: mean of 20 reached -200 at {reached:?}");
         assert!(reached.is_some(), "seed {seed}: ACKTR did not reach -200 on Pendulum within 200k steps");
+    }
+}
+
+/// With `exact_kl`, ACKTR's predicted KL is ½ sᵀFs of the step s it applied,
+/// F the exact Fisher of the batch at θ_old (computed here by double
+/// backprop, the agent's by JᵀMJ), and where the clip binds it is the target
+/// and the measured KL is close to it; K-FAC's own model (damped, averaged
+/// over batches) gives another prediction for the same kind of step.
+#[test]
+fn acktr_exact_kl_model_predicts_the_step_it_takes() {
+    let _torch = lock();
+    for exact_kl in [true, false] {
+        let mut config = AcktrConfig::default();
+        config.optimizer.exact_kl = exact_kl;
+        config.optimizer.target_kl = 1e-4;
+        let mut agent = Acktr::new(config, 4, &Space::Discrete { n: 2 }, Device::Cpu, 5).unwrap();
+        let c = agent.common().clone();
+        let venv = make_vec("CartPole-v1", c.n_envs, &MakeOptions::default()).unwrap();
+        let mut collector = Collector::new(venv, 5, false, None).unwrap();
+        let (mut worst, mut clipped): (f64, usize) = (0.0, 0);
+        for i in 0..12 {
+            let rollout = collector.collect(agent.policy(), agent.value_function(), &c).unwrap();
+            let params = agent.policy().parameters();
+            let before = flat_params(&params);
+            let natural = agent.update(&rollout).unwrap().natural.unwrap();
+            let after = flat_params(&params);
+            set_flat_params(&params, &before);
+            let old = tch::no_grad(|| agent.policy().dist(&rollout.obs)).detach();
+            let mean_kl = old.kl(&agent.policy().dist(&rollout.obs)).mean(None::<Kind>);
+            let fisher = FisherVectorProduct::new(&mean_kl, &params, 0.0);
+            let step = &after - &before;
+            let quadratic = 0.5 * step.dot(&fisher.apply(&step)).double_value(&[]);
+            set_flat_params(&params, &after);
+            let error = (natural.predicted_kl - quadratic).abs() / quadratic;
+            worst = worst.max(error);
+            if exact_kl {
+                assert!(error < 1e-3, "update {i}: predicted {} against ½sᵀFs {quadratic}", natural.predicted_kl);
+                if natural.step_size < 2.0 {
+                    clipped += 1;
+                    assert!((natural.predicted_kl - 1e-4).abs() < 1e-9, "update {i}: a clipped step's KL is the target");
+                }
+                let kl = tch::no_grad(|| old.kl(&agent.policy().dist(&rollout.obs)).mean(None::<Kind>).double_value(&[]));
+                let ratio = kl / natural.predicted_kl;
+                assert!((0.8..1.25).contains(&ratio), "update {i}: measured KL {kl}, predicted {}", natural.predicted_kl);
+            }
+        }
+        println!("exact_kl = {exact_kl}: prediction against ½sᵀFs, worst relative error {worst:.3}");
+        if exact_kl {
+            assert!(clipped > 0, "the clip never bound: lower target_kl");
+        } else {
+            assert!(worst > 0.05, "K-FAC's model should differ from the exact quadratic");
+        }
     }
 }
 

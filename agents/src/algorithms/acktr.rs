@@ -9,7 +9,10 @@
 //! gradient steps. The actor's Fisher is the policy's (the action
 //! expectation exact, the log-std block exact) and its step is KL-clipped:
 //! η = min(η_max, sqrt(2δ / ΔᵀF̂Δ)) with Δ = F̂⁻¹g, so that the quadratic
-//! model of the KL stays within δ. The critic's Fisher is the Gauss-Newton
+//! model of the KL stays within δ; with `exact_kl` the model is ΔᵀFΔ with
+//! the batch's exact Fisher instead, as Martens and Grosse (2015, section
+//! 6.4) rescale K-FAC's step, since F̂ (running averages, one Kronecker
+//! product per layer) can misjudge the step's KL several times over. The critic's Fisher is the Gauss-Newton
 //! matrix of a unit-variance Gaussian around V(s), which makes its K-FAC
 //! direction a (Kronecker-factored) Gauss-Newton step on ½E[(V − R)²].
 //!
@@ -40,7 +43,9 @@ use crate::agent::{
 use crate::cnn::Input;
 use crate::finite::{NonFinite, ensure_finite, ensure_finite_parameters, hints};
 use crate::hyperparameters::{Key, hyperparameters};
+use crate::jacobian_fvp::FvpMethod;
 use crate::natural_gradient::{flat_grad, flat_params, set_flat_params};
+use crate::natural_policy_step::exact_fisher;
 use crate::optim::Adam;
 use crate::policy_fisher::{
     KfacPreconditioner, PerSampleGradients, kfac_factors_in_chunks, policy_kfac_factors, states_per_chunk,
@@ -67,6 +72,11 @@ hyperparameters! {
         pub kfac_stats_decay: f64 = 0.99,
         /// Recompute the factors' inverses every this many updates (baselines' kfac_update).
         pub kfac_inverse_update_period: usize = 1,
+        /// The actor's KL model: false takes K-FAC's own, Δᵀ(F̂ + damping)Δ with
+        /// the running factors (baselines'); true takes ΔᵀFΔ with the exact
+        /// Fisher of this batch, one exact Fisher-vector product an update
+        /// (Martens and Grosse's rescaling, K-FAC section 6.4).
+        pub exact_kl: bool = false,
         /// Momentum of both networks' steps, applied after the KL clip
         /// (baselines: 0.9); it lets the applied step exceed the clipped KL.
         pub kfac_momentum: f64 = 0.0,
@@ -183,6 +193,19 @@ impl Acktr {
         (g, loss.double_value(&[]))
     }
 
+    /// ΔᵀMΔ, the quadratic model of the KL of the actor's step Δ = F̂⁻¹g: M is
+    /// K-FAC's damped F̂ (then ΔᵀMΔ = gᵀΔ) or, with `exact_kl`, the exact
+    /// Fisher on the batch's states, since F̂ averages past batches and
+    /// factors each layer.
+    fn step_quadratic(&self, obs: &Tensor, g: &Tensor, direction: &Tensor) -> f64 {
+        if self.optimizer.exact_kl {
+            let fisher = exact_fisher(&self.core.policy, obs, None, FvpMethod::Jacobian, 0.0);
+            direction.dot(&fisher.apply(direction)).double_value(&[])
+        } else {
+            g.dot(direction).double_value(&[])
+        }
+    }
+
     /// Observes the batch's K-FAC statistics of both networks.
     fn observe_curvature(&mut self, obs: &Tensor) {
         self.policy_kfac.observe(policy_kfac_factors(&self.core.policy, obs));
@@ -258,8 +281,7 @@ impl Agent for Acktr {
             self.policy_kfac.apply(&g_policy, o.kfac_damping).map_err(failed("the actor's K-FAC direction"))?;
         let d_value =
             self.value_kfac.apply(&g_value, o.kfac_damping).map_err(failed("the critic's K-FAC direction"))?;
-        // gᵀΔ = ΔᵀF̂Δ, as Δ = F̂⁻¹g.
-        let policy_dfd = g_policy.dot(&d_policy).double_value(&[]);
+        let policy_dfd = self.step_quadratic(&r.obs, &g_policy, &d_policy);
         let direction_time = start.elapsed();
 
         let start = Instant::now();
@@ -279,7 +301,7 @@ impl Agent for Acktr {
             step_size: eta,
             line_search_success: eta > 0.0,
             skipped_bad_curvature: eta == 0.0,
-            // The clipped step's, before momentum.
+            // The clipped step's, before momentum, in the KL model the clip used.
             predicted_kl: 0.5 * eta * eta * policy_dfd,
             damping: o.kfac_damping,
             direction_time,

@@ -306,22 +306,34 @@ fn exact_fisher_product(
     old_dist: &ActionDist,
     config: &NaturalGradientConfig,
 ) -> Box<dyn FisherProduct> {
-    let subsample = config.fvp_subsample > 1;
-    let fvp_obs = if subsample {
+    if config.fvp_subsample > 1 {
         let idx = Tensor::arange_start_step(0, obs.size()[0], config.fvp_subsample as i64, (Kind::Int64, obs.device()));
-        obs.index_select(0, &idx)
+        exact_fisher(policy, &obs.index_select(0, &idx), None, config.fvp, config.cg_damping)
     } else {
-        obs.shallow_clone()
-    };
-    // The hand-written JᵀMJ covers the MLP; a CNN policy takes double backprop.
-    match config.fvp {
-        FvpMethod::Jacobian if !policy.has_cnn() => {
-            Box::new(JacobianFisherProduct::new(policy, &fvp_obs, config.cg_damping))
-        }
+        exact_fisher(policy, obs, Some(old_dist), config.fvp, config.cg_damping)
+    }
+}
+
+/// (F + λI)·v with F the exact Fisher of `policy` on `obs` at its current
+/// parameters. `old_dist`: the policy's distribution on `obs` there, when
+/// the caller has it. The hand-written JᵀMJ covers the MLP; a CNN policy
+/// takes double backprop.
+pub fn exact_fisher(
+    policy: &Policy,
+    obs: &Tensor,
+    old_dist: Option<&ActionDist>,
+    method: FvpMethod,
+    damping: f64,
+) -> Box<dyn FisherProduct> {
+    match method {
+        FvpMethod::Jacobian if !policy.has_cnn() => Box::new(JacobianFisherProduct::new(policy, obs, damping)),
         FvpMethod::Jacobian | FvpMethod::DoubleBackprop => {
-            let fvp_old = if subsample { tch::no_grad(|| policy.dist(&fvp_obs)).detach() } else { old_dist.detach() };
-            let mean_kl = fvp_old.kl(&policy.dist(&fvp_obs)).mean(None::<Kind>);
-            Box::new(FisherVectorProduct::new(&mean_kl, &policy.parameters(), config.cg_damping))
+            let old = match old_dist {
+                Some(d) => d.detach(),
+                None => tch::no_grad(|| policy.dist(obs)).detach(),
+            };
+            let mean_kl = old.kl(&policy.dist(obs)).mean(None::<Kind>);
+            Box::new(FisherVectorProduct::new(&mean_kl, &policy.parameters(), damping))
         }
     }
 }
