@@ -268,11 +268,19 @@ fn acktr_exact_kl_model_predicts_the_step_it_takes() {
                 assert!(error < 1e-3, "update {i}: predicted {} against ½sᵀFs {quadratic}", natural.predicted_kl);
                 if natural.step_size < 2.0 {
                     clipped += 1;
-                    assert!((natural.predicted_kl - 1e-4).abs() < 1e-9, "update {i}: a clipped step's KL is the target");
+                    assert!(
+                        (natural.predicted_kl - 1e-4).abs() < 1e-9,
+                        "update {i}: a clipped step's KL is the target"
+                    );
                 }
-                let kl = tch::no_grad(|| old.kl(&agent.policy().dist(&rollout.obs)).mean(None::<Kind>).double_value(&[]));
+                let kl =
+                    tch::no_grad(|| old.kl(&agent.policy().dist(&rollout.obs)).mean(None::<Kind>).double_value(&[]));
                 let ratio = kl / natural.predicted_kl;
-                assert!((0.8..1.25).contains(&ratio), "update {i}: measured KL {kl}, predicted {}", natural.predicted_kl);
+                assert!(
+                    (0.8..1.25).contains(&ratio),
+                    "update {i}: measured KL {kl}, predicted {}",
+                    natural.predicted_kl
+                );
             }
         }
         println!("exact_kl = {exact_kl}: prediction against ½sᵀFs, worst relative error {worst:.3}");
