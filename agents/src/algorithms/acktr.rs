@@ -12,9 +12,10 @@
 //! model of the KL stays within δ; with `exact_kl` the model is ΔᵀFΔ with
 //! the batch's exact Fisher instead, as Martens and Grosse (2015, section
 //! 6.4) rescale K-FAC's step, since F̂ (running averages, one Kronecker
-//! product per layer) can misjudge the step's KL several times over. The critic's Fisher is the Gauss-Newton
-//! matrix of a unit-variance Gaussian around V(s), which makes its K-FAC
-//! direction a (Kronecker-factored) Gauss-Newton step on ½E[(V − R)²].
+//! product per layer) can misjudge the step's KL several times over. The
+//! critic's Fisher is the Gauss-Newton matrix of a unit-variance Gaussian
+//! around V(s), which makes its K-FAC direction a (Kronecker-factored)
+//! Gauss-Newton step on ½E[(V − R)²].
 //!
 //! Where this departs from baselines' `acktr` (docs/agents.md,
 //! "ACKTR"): baselines clips one step for actor and critic jointly, so
