@@ -1,0 +1,30 @@
+"""Puts natgrad's runs with sb3-contrib's trust-region width (zoo's `target_kl` and
+`cg_damping` times the action dimension d, written by benchmarks/equal-wall-time
+ENV 1000000 ... -- --set target_kl=... --set cg_damping=...) beside the peer
+benchmark's scores for ENV (natgrad's preset and sb3-contrib, the same protocol) in
+one scores file for `natgrad statistics`.
+
+    python3 benchmarks/results/2026-12-05/kl-times-d/scores.py Walker2d-v5 walker
+"""
+import csv
+import os
+import sys
+
+if len(sys.argv) != 3:
+    sys.exit("usage: scores.py ENV PEER-FOLDER   (e.g. Walker2d-v5 walker)")
+env, folder = sys.argv[1:]
+here = os.path.dirname(os.path.abspath(__file__))
+peer = os.path.join(here, f"../../2026-12-04/peer-mujoco/{folder}/{env}__scores.csv")
+label = "natgrad-kl-times-d"
+rows = list(csv.DictReader(open(peer)))
+for r in csv.DictReader(open(os.path.join(here, f"{env}.csv"))):
+    seed = r["seed"]
+    rows.append(dict(point="final", algorithm=label, run=seed, score=r["evaluation"]))
+    for e in csv.DictReader(open(os.path.join(here, f"{env}__{seed}__evaluations.csv"))):
+        rows.append(dict(point=e["total_steps"], algorithm=label, run=seed, score=e["mean_reward"]))
+out = os.path.join(here, f"{env}__scores.csv")
+with open(out, "w", newline="") as f:
+    w = csv.DictWriter(f, fieldnames=["point", "algorithm", "run", "score"])
+    w.writeheader()
+    w.writerows(rows)
+print(f"wrote {len(rows)} rows to {out}")
