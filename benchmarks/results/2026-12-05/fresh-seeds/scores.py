@@ -1,0 +1,39 @@
+"""Puts the held-out seeds (11 onwards, benchmarks/peer-comparison --first-seed 11, natgrad's
+presets of 2026-12-05 against sb3-contrib) together with seeds 1 to 10 of the same presets
+and protocol (natgrad: benchmarks/results/2026-12-05/kl-times-d; sb3-contrib: the peer
+benchmark of 2026-12-04) in one scores file, ENV__scores-all-seeds.csv, for
+`natgrad statistics`.
+
+    python3 benchmarks/results/2026-12-05/fresh-seeds/scores.py Hopper-v5 hopper
+"""
+import csv
+import os
+import sys
+
+if len(sys.argv) != 3:
+    sys.exit("usage: scores.py ENV FOLDER   (e.g. Hopper-v5 hopper: this folder's and the 2026-12-04 "
+             "peer benchmark's sub-folder for ENV)")
+env, folder = sys.argv[1:]
+here = os.path.dirname(os.path.abspath(__file__))
+results = os.path.join(here, "../..")
+
+
+def rows(path, rename):
+    """The rows of a scores file whose algorithm `rename` maps, under their new name."""
+    for r in csv.DictReader(open(path)):
+        if r["algorithm"] in rename:
+            yield dict(r, algorithm=rename[r["algorithm"]])
+
+
+held_out = os.path.join(here, folder, f"{env}__scores.csv")
+first_ten_natgrad = os.path.join(results, f"2026-12-05/kl-times-d/{env}__scores.csv")
+first_ten_sb3 = os.path.join(results, f"2026-12-04/peer-mujoco/{folder}/{env}__scores.csv")
+out_rows = [*rows(first_ten_natgrad, {"natgrad-kl-times-d": "natgrad"}),
+            *rows(first_ten_sb3, {"sb3-contrib": "sb3-contrib"}),
+            *rows(held_out, {"natgrad": "natgrad", "sb3-contrib": "sb3-contrib"})]
+out = os.path.join(here, folder, f"{env}__scores-all-seeds.csv")
+with open(out, "w", newline="") as f:
+    w = csv.DictWriter(f, fieldnames=["point", "algorithm", "run", "score"])
+    w.writeheader()
+    w.writerows(out_rows)
+print(f"wrote {len(out_rows)} rows to {out}")
