@@ -92,11 +92,40 @@ def floats(text):
     return [float(v) for v in text.split()] if text else []
 
 
-def run_natgrad(exe, env, seed, steps, logdir, eval_episodes, without_sde, parallel_critic, curve):
+# Settings `--set` may change on both sides: sb3-contrib's name, and natgrad's where it differs.
+BOTH_SIDES = dict(gamma="gamma", gae_lambda="gae_lambda", target_kl="target_kl", cg_damping="cg_damping",
+                  cg_max_steps="cg_iters", n_critic_updates="n_critic_updates", learning_rate="critic_learning_rate",
+                  batch_size="critic_batch_size", n_steps="n_steps", n_envs="n_envs",
+                  normalize_advantage="normalize_advantage", line_search_shrinking_factor="line_search_shrink",
+                  line_search_max_iter="line_search_max_backtracks")
+
+
+def parse_setting(text):
+    """`KEY=VALUE` of `--set`, as (sb3-contrib's key, value typed for sb3-contrib, natgrad's `--set` text)."""
+    key, sep, value = text.partition("=")
+    if not sep or key not in BOTH_SIDES:
+        raise SystemExit(f"--set {text!r}: expected KEY=VALUE with KEY one of {', '.join(BOTH_SIDES)} "
+                         "(sb3-contrib's names; the setting changes on both sides)")
+    if value.lower() in ("true", "false"):
+        typed = value.lower() == "true"
+    else:
+        try:
+            typed = int(value)
+        except ValueError:
+            try:
+                typed = float(value)
+            except ValueError:
+                raise SystemExit(f"--set {text!r}: {value!r} is not a number or true/false") from None
+    return key, typed, f"{BOTH_SIDES[key]}={value}"
+
+
+def run_natgrad(exe, env, seed, steps, logdir, eval_episodes, without_sde, parallel_critic, curve, changes=()):
     """(wall seconds, steps, training episodes, evaluation episodes, evaluation curve, entropy by step)."""
     name = f"{env}__natgrad__{seed}"
     start = time.perf_counter()
     extra = ["--set", "use_sde=false"] if without_sde else []
+    for _, _, text in changes:
+        extra += ["--set", text]
     # One thread, as sb3-contrib's side, unless asked to fit the critic on a second core; evaluation during
     # training as sb3-contrib's side does it (`curve`: every so many steps, so many episodes; none at 0).
     extra += ["--parallel-critic", "on" if parallel_critic else "off", "--eval-freq", str(curve.freq)]
@@ -217,7 +246,7 @@ def gaussian_entropy(policy):
     return float(log_std.detach().sum()) + 0.5 * d * (1.0 + np.log(2.0 * np.pi))
 
 
-def run_sb3(env, seed, steps, natgrad_episodes, without_sde, curve):
+def run_sb3(env, seed, steps, natgrad_episodes, without_sde, curve, changes=()):
     """(wall seconds, steps, training episodes, evaluation returns, evaluation curve, entropy by step)."""
     import torch
     from sb3_contrib import TRPO
@@ -228,6 +257,7 @@ def run_sb3(env, seed, steps, natgrad_episodes, without_sde, curve):
     torch.set_num_threads(1)
     settings = dict(SB3_DEFAULTS)
     settings.update(SETTINGS[env])
+    settings.update({key: value for key, value, _ in changes})
     n_envs = settings.pop("n_envs")
     if without_sde:
         settings.pop("use_sde", None)
@@ -424,15 +454,20 @@ def main():
     parser.add_argument("--floor-steps", type=int, default=100_000,
                         help="random steps the Python floor is measured on (scaled to the run's steps)")
     parser.add_argument("--out", help="folder for the runs and the result files (default: a new temporary folder)")
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                        help="change a setting on both sides (sb3-contrib's name, e.g. gamma=0.995); repeatable")
     parser.add_argument("--append", action="store_true",
                         help="keep the runs already in OUT's result files and add these seeds to them")
     args = parser.parse_args()
+    changes = [parse_setting(text) for text in args.set]
     import platform
     import sb3_contrib
     import torch
     cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "unknown CPU")
     print(f"machine: {cpu}, {os.cpu_count()} cores; Python {platform.python_version()}, torch {torch.__version__}, "
           f"sb3-contrib {sb3_contrib.__version__}; one torch thread each")
+    if changes:
+        print("changed on both sides: " + ", ".join(f"{key}={value}" for key, value, _ in changes))
     envs = args.envs.split(",")
     for env in envs:
         if env not in SETTINGS:
@@ -458,19 +493,19 @@ def main():
         check_new_seeds(earlier, seeds)
         for seed in seeds:
             wall, n, episodes, evaluation, points, entropy = run_natgrad(
-                args.natgrad, env, seed, steps, logdir, eval_episodes, args.without_sde, False, curve)
+                args.natgrad, env, seed, steps, logdir, eval_episodes, args.without_sde, False, curve, changes)
             returns = [e["ret"] for e in evaluation]
             results["natgrad"].append(dict(seed=seed, wall=wall, steps=n, episodes=episodes, returns=returns,
                                            eval=statistics.mean(returns), curve=points, entropy=entropy))
             if args.parallel_critic:
                 wall, n, episodes, evaluation, points, entropy = run_natgrad(
-                    args.natgrad, env, seed, steps, logdir + "/2-cores", eval_episodes, args.without_sde, True, curve)
+                    args.natgrad, env, seed, steps, logdir + "/2-cores", eval_episodes, args.without_sde, True, curve, changes)
                 two = [e["ret"] for e in evaluation]
                 if two != returns:
                     raise SystemExit(f"{env} seed {seed}: the critic on a second core changed the evaluation")
                 results[TWO_CORES].append(dict(seed=seed, wall=wall, steps=n, episodes=episodes, returns=two,
                                                eval=statistics.mean(two), curve=points, entropy=entropy))
-            wall, n, episodes, returns, points, entropy = run_sb3(env, seed, steps, evaluation, args.without_sde, curve)
+            wall, n, episodes, returns, points, entropy = run_sb3(env, seed, steps, evaluation, args.without_sde, curve, changes)
             with open(os.path.join(out, f"{env}__sb3-contrib__{seed}__evaluation.csv"), "w") as f:
                 f.write("episode,return\n" + "".join(f"{i},{r!r}\n" for i, r in enumerate(returns)))
             results["sb3-contrib"].append(dict(seed=seed, wall=wall, steps=n, episodes=episodes, returns=returns,
