@@ -1,0 +1,40 @@
+"""Puts Hopper-v5 at 1M steps with gamma 0.995 on both sides (benchmarks/peer-comparison
+--set gamma=0.995, seeds 1-3 in a/ and 4-6 in b/, run side by side) together with the same
+seeds at zoo's gamma 0.99 (natgrad: benchmarks/results/2026-12-05/kl-times-d, the preset;
+sb3-contrib: the peer benchmark of 2026-12-04) in one scores file for `natgrad statistics`.
+
+    python3 benchmarks/results/2026-12-06/gamma-0.995-both/scores.py
+    scripts/natgrad statistics benchmarks/results/2026-12-06/gamma-0.995-both/Hopper-v5__scores.csv \
+        --csv benchmarks/results/2026-12-06/gamma-0.995-both/Hopper-v5__statistics.csv \
+        --plot benchmarks/results/2026-12-06/gamma-0.995-both/Hopper-v5__curves.png
+"""
+import csv
+import os
+
+here = os.path.dirname(os.path.abspath(__file__))
+results = os.path.join(here, "../..")
+env = "Hopper-v5"
+
+
+def rows(path, rename, seeds):
+    """The rows of a scores file whose algorithm `rename` maps and whose run is in `seeds`, renamed."""
+    for r in csv.DictReader(open(path)):
+        if r["algorithm"] in rename and int(r["run"]) in seeds:
+            yield dict(r, algorithm=rename[r["algorithm"]])
+
+
+new = [os.path.join(here, part, f"{env}__scores.csv") for part in ("a", "b")]
+seeds = {int(r["run"]) for path in new if os.path.exists(path) for r in csv.DictReader(open(path))}
+out_rows = [*rows(os.path.join(results, f"2026-12-05/kl-times-d/{env}__scores.csv"),
+                  {"natgrad-kl-times-d": "natgrad gamma 0.99"}, seeds),
+            *rows(os.path.join(results, f"2026-12-04/peer-mujoco/hopper/{env}__scores.csv"),
+                  {"sb3-contrib": "sb3-contrib gamma 0.99"}, seeds)]
+for path in new:
+    if os.path.exists(path):
+        out_rows += rows(path, {"natgrad": "natgrad gamma 0.995", "sb3-contrib": "sb3-contrib gamma 0.995"}, seeds)
+out = os.path.join(here, f"{env}__scores.csv")
+with open(out, "w", newline="") as f:
+    w = csv.DictWriter(f, fieldnames=["point", "algorithm", "run", "score"])
+    w.writeheader()
+    w.writerows(out_rows)
+print(f"wrote {len(out_rows)} rows (seeds {sorted(seeds)}) to {out}")
