@@ -404,6 +404,20 @@ def check_new_seeds(earlier, seeds):
         raise SystemExit(f"--append: seeds {', '.join(again)} are already in the results; choose --first-seed past them")
 
 
+def record_changes(out, changes, append):
+    """Keeps `--set` in OUT/changed-settings.txt, so that --append cannot mix runs of other settings (a folder
+    without the file was run without `--set`)."""
+    path = os.path.join(out, "changed-settings.txt")
+    text = "".join(f"{key}={value}\n" for key, value, _ in changes)
+    if append:
+        before = open(path).read() if os.path.exists(path) else ""
+        if before != text:
+            raise SystemExit(f"--append: {out} holds runs with --set {before.split() or 'none'}, these would run with "
+                             f"{text.split() or 'none'}; pass the same --set or choose another --out")
+    with open(path, "w") as f:
+        f.write(text)
+
+
 def write_run_files(out, env, results, earlier):
     """Per environment: each run's figures, the scores the statistics read (the final evaluation and each
     point of the evaluation curve that every run has), and the entropy over training, after the rows of
@@ -474,6 +488,7 @@ def main():
             raise SystemExit(f"no settings for {env}; choose from {', '.join(SETTINGS)}")
     out = args.out or tempfile.mkdtemp(prefix="natgrad-peer-")
     os.makedirs(out, exist_ok=True)
+    record_changes(out, changes, args.append)
     logdir = os.path.join(out, "runs")
     print(f"runs in {logdir}; per environment, ENV__runs.csv, ENV__scores.csv, ENV__statistics.csv, "
           f"ENV__curves.png and ENV__entropy.csv in {out}")
