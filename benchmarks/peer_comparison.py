@@ -23,8 +23,13 @@ The protocol, the same for both (as sb3-contrib's and zoo's tables):
   For Gymnasium's own environments (MuJoCo, FrozenLake), both reset with the
   same seed.
 - on MuJoCo, an evaluation curve during training (every 50k steps, 10
-  episodes from the same start states on both sides) and the policy's
-  entropy after every update.
+  episodes from the same start states on both sides), the policy's
+  entropy after every update, and the update's diagnostics: the critic's
+  explained variance before its fit (values at collection against the
+  lambda-returns, as both log it), the KL of the applied step (summed over
+  the action's dimensions: sb3-contrib's per-dimension mean times d; its
+  KL(new || old), natgrad's KL(old || new)) and whether the line search
+  accepted a step.
 
 The floor: the time to step the same environment as many times with random
 actions in Python alone (Gymnasium, no learner), measured in the same run.
@@ -120,7 +125,8 @@ def parse_setting(text):
 
 
 def run_natgrad(exe, env, seed, steps, logdir, eval_episodes, without_sde, parallel_critic, curve, changes=()):
-    """(wall seconds, steps, training episodes, evaluation episodes, evaluation curve, entropy by step)."""
+    """(wall seconds, steps, training episodes, evaluation episodes, evaluation curve, entropy by step,
+    diagnostics by step)."""
     name = f"{env}__natgrad__{seed}"
     start = time.perf_counter()
     extra = ["--set", "use_sde=false"] if without_sde else []
@@ -161,7 +167,9 @@ def run_natgrad(exe, env, seed, steps, logdir, eval_episodes, without_sde, paral
         with open(os.path.join(run, "evaluations.csv")) as f:
             points = [(int(r["total_steps"]), float(r["mean_reward"])) for r in csv.DictReader(f)]
     entropy = [(int(r["total_steps"]), float(r["entropy"])) for r in rows]
-    return wall, int(rows[-1]["total_steps"]), episodes, evaluation, points, entropy
+    diagnostics = [(int(r["total_steps"]), float(r["explained_variance"]), float(r["approx_kl"]),
+                    int(r["line_search_success"] == "1")) for r in rows]
+    return wall, int(rows[-1]["total_steps"]), episodes, evaluation, points, entropy, diagnostics
 
 
 def start_from(env, state):
@@ -246,8 +254,21 @@ def gaussian_entropy(policy):
     return float(log_std.detach().sum()) + 0.5 * d * (1.0 + np.log(2.0 * np.pi))
 
 
+def sb3_diagnostics(model):
+    """The last update's (explained variance, KL summed over the action's dimensions, line search accepted), from
+    what sb3-contrib's TRPO.train() recorded (its logger keeps them until the next dump)."""
+    logged = model.logger.name_to_value
+    if "train/explained_variance" not in logged:
+        return None
+    log_std = getattr(model.policy, "log_std", None)
+    d = log_std.numel() if log_std is not None else 1
+    return (float(logged["train/explained_variance"]), float(logged["train/kl_divergence_loss"]) * d,
+            int(logged["train/is_line_search_success"] == 1.0))
+
+
 def run_sb3(env, seed, steps, natgrad_episodes, without_sde, curve, changes=()):
-    """(wall seconds, steps, training episodes, evaluation returns, evaluation curve, entropy by step)."""
+    """(wall seconds, steps, training episodes, evaluation returns, evaluation curve, entropy by step,
+    diagnostics by step)."""
     import torch
     from sb3_contrib import TRPO
     from stable_baselines3.common.callbacks import BaseCallback
@@ -270,7 +291,7 @@ def run_sb3(env, seed, steps, natgrad_episodes, without_sde, curve, changes=()):
 
         def __init__(self):
             super().__init__()
-            self.episodes, self.points, self.entropy = [], [], []
+            self.episodes, self.points, self.entropy, self.diagnostics = [], [], [], []
             self.start = time.perf_counter()
             self.evaluating = 0.0
 
@@ -289,6 +310,9 @@ def run_sb3(env, seed, steps, natgrad_episodes, without_sde, curve, changes=()):
             if n == 0 or (self.entropy and self.entropy[-1][0] == n):
                 return
             self.entropy.append((n, gaussian_entropy(self.model.policy)))
+            diagnostics = sb3_diagnostics(self.model)
+            if diagnostics is not None:
+                self.diagnostics.append((n, *diagnostics))
             last = self.points[-1][0] if self.points else 0
             if curve.freq and n // curve.freq > last // curve.freq:
                 t = time.perf_counter()
@@ -310,7 +334,7 @@ def run_sb3(env, seed, steps, natgrad_episodes, without_sde, curve, changes=()):
     # The policy saw normalised observations: evaluate with the training statistics, frozen.
     normalizer = venv if env in NORMALIZE else None
     return (wall, model.num_timesteps, callback.episodes, evaluate_sb3(model, env, normalizer, natgrad_episodes),
-            callback.points, callback.entropy)
+            callback.points, callback.entropy, callback.diagnostics)
 
 
 def floor_seconds(env, steps, seed):
@@ -375,7 +399,8 @@ def report(env, steps, seeds, results, floors, eval_episodes):
 
 
 RUN_FILES = {"runs": "implementation,seed,wall_s,steps,last_training_episodes,evaluation",
-             "entropy": "implementation,seed,total_steps,entropy", "scores": "point,algorithm,run,score"}
+             "entropy": "implementation,seed,total_steps,entropy", "scores": "point,algorithm,run,score",
+             "diagnostics": "implementation,seed,total_steps,explained_variance,approx_kl,line_search_success"}
 
 
 def earlier_rows(out, env, append):
@@ -430,6 +455,9 @@ def write_run_files(out, env, results, earlier):
                    for impl, runs in results.items() for r in runs])
     write("entropy", earlier["entropy"] + [f"{impl},{r['seed']},{n},{h:.5f}" for impl, runs in results.items() for r in runs
                       for n, h in r["entropy"]])
+    write("diagnostics", earlier["diagnostics"] + [f"{impl},{r['seed']},{n},{ev:.5f},{kl:.6f},{ok}"
+                                                   for impl, runs in results.items() for r in runs
+                                                   for n, ev, kl, ok in r["diagnostics"]])
     # Curve points every run has, this invocation's and the earlier ones'.
     shared = set.intersection(*(set(n for n, _ in r["curve"]) for runs in results.values() for r in runs))
     earlier_points = [line.split(",")[0] for line in earlier["scores"]]
@@ -491,7 +519,7 @@ def main():
     record_changes(out, changes, args.append)
     logdir = os.path.join(out, "runs")
     print(f"runs in {logdir}; per environment, ENV__runs.csv, ENV__scores.csv, ENV__statistics.csv, "
-          f"ENV__curves.png and ENV__entropy.csv in {out}")
+          f"ENV__curves.png, ENV__entropy.csv and ENV__diagnostics.csv in {out}")
     for env in envs:
         steps = args.steps or STEPS.get(env, 100_000)
         eval_episodes = args.eval_episodes or EVAL_EPISODES.get(env, 100)
@@ -507,24 +535,28 @@ def main():
         earlier = earlier_rows(out, env, args.append)
         check_new_seeds(earlier, seeds)
         for seed in seeds:
-            wall, n, episodes, evaluation, points, entropy = run_natgrad(
+            wall, n, episodes, evaluation, points, entropy, diagnostics = run_natgrad(
                 args.natgrad, env, seed, steps, logdir, eval_episodes, args.without_sde, False, curve, changes)
             returns = [e["ret"] for e in evaluation]
             results["natgrad"].append(dict(seed=seed, wall=wall, steps=n, episodes=episodes, returns=returns,
-                                           eval=statistics.mean(returns), curve=points, entropy=entropy))
+                                           eval=statistics.mean(returns), curve=points, entropy=entropy,
+                                           diagnostics=diagnostics))
             if args.parallel_critic:
-                wall, n, episodes, evaluation, points, entropy = run_natgrad(
+                wall, n, episodes, evaluation, points, entropy, diagnostics = run_natgrad(
                     args.natgrad, env, seed, steps, logdir + "/2-cores", eval_episodes, args.without_sde, True, curve, changes)
                 two = [e["ret"] for e in evaluation]
                 if two != returns:
                     raise SystemExit(f"{env} seed {seed}: the critic on a second core changed the evaluation")
                 results[TWO_CORES].append(dict(seed=seed, wall=wall, steps=n, episodes=episodes, returns=two,
-                                               eval=statistics.mean(two), curve=points, entropy=entropy))
-            wall, n, episodes, returns, points, entropy = run_sb3(env, seed, steps, evaluation, args.without_sde, curve, changes)
+                                               eval=statistics.mean(two), curve=points, entropy=entropy,
+                                               diagnostics=diagnostics))
+            wall, n, episodes, returns, points, entropy, diagnostics = run_sb3(
+                env, seed, steps, evaluation, args.without_sde, curve, changes)
             with open(os.path.join(out, f"{env}__sb3-contrib__{seed}__evaluation.csv"), "w") as f:
                 f.write("episode,return\n" + "".join(f"{i},{r!r}\n" for i, r in enumerate(returns)))
             results["sb3-contrib"].append(dict(seed=seed, wall=wall, steps=n, episodes=episodes, returns=returns,
-                                               eval=statistics.mean(returns), curve=points, entropy=entropy))
+                                               eval=statistics.mean(returns), curve=points, entropy=entropy,
+                                               diagnostics=diagnostics))
             for impl, r in results.items():
                 print(f"  {env} {impl} seed {seed}: {r[-1]['wall']:.1f} s, last {WINDOW} training episodes "
                       f"{last_mean(r[-1]['episodes']):.1f}, deterministic evaluation {r[-1]['eval']:.1f}", flush=True)

@@ -169,6 +169,24 @@ def mujoco_record(env_id, seed, index):
     return trajectory
 
 
+def openblas_core():
+    """The OpenBLAS kernel set numpy loaded on this machine ("Haswell", "SkylakeX", ...), or None where numpy
+    carries no OpenBLAS that says. It decides the last bit of np.linalg.norm (Reacher's reward): the AVX-512
+    kernels fuse multiply and add (natgrad_envs::NumpyDot)."""
+    import ctypes
+    import glob
+    libs = glob.glob(os.path.join(os.path.dirname(np.__file__), os.pardir, "numpy.libs", "*openblas*"))
+    for path in libs:
+        lib = ctypes.CDLL(path)
+        for name in ("scipy_openblas_get_corename64_", "scipy_openblas_get_corename", "openblas_get_corename64_",
+                     "openblas_get_corename"):
+            function = getattr(lib, name, None)
+            if function is not None:
+                function.restype = ctypes.c_char_p
+                return function().decode().strip()
+    return None
+
+
 def mujoco_fixture(env_id, seed, count):
     return {
         "schema": MUJOCO_SCHEMA,
@@ -176,6 +194,7 @@ def mujoco_fixture(env_id, seed, count):
         "gymnasium_version": gymnasium.__version__,
         "numpy_version": np.__version__,
         "mujoco_version": __import__("mujoco").__version__,
+        "openblas_core": openblas_core(),
         "generator": {"script": "scripts/gym_fixtures.py", "seed": seed, "trajectories": count},
         "trajectories": [mujoco_record(env_id, seed, i) for i in range(count)],
     }

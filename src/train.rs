@@ -100,7 +100,7 @@ pub fn make_options(env_kwargs: &[String], env_wrappers: &[String], vector_mode:
         "async" => VectorMode::Async,
         other => bail!("--vector-mode '{other}' is neither sync nor async"),
     };
-    Ok(MakeOptions { max_episode_steps: None, kwargs, vector_mode, wrappers, env_threads: None })
+    Ok(MakeOptions { kwargs, vector_mode, wrappers, ..MakeOptions::default() })
 }
 
 impl RunConfig {

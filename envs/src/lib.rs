@@ -48,7 +48,7 @@ pub use classic::{Acrobot, CartPole, ClassicEnv, Dynamics, MountainCar, Mountain
 pub use env::{Env, EnvSnapshot, EnvSpec, Observation, RgbImage, Step, StepOutcome};
 pub use error::EnvError;
 pub use native::{ids, specs};
-pub use options::{EnvWrapper, KwValue, MakeOptions, VectorMode, parse_kwarg, parse_wrapper};
+pub use options::{EnvWrapper, KwValue, MakeOptions, NumpyDot, VectorMode, parse_kwarg, parse_wrapper};
 pub use registry::{make, make_vec, make_with};
 pub use rng::Rng;
 pub use space::{Action, BoxSpace, SampleBuffer, Space};

@@ -4,10 +4,11 @@
 use crate::classic::{Acrobot, CartPole, ClassicEnv, Dynamics, MountainCar, MountainCarContinuous, Pendulum};
 use crate::env::{Env, EnvSpec};
 use crate::error::EnvError;
-use crate::options::KwValue;
+use crate::options::MakeOptions;
 
-/// Makes a native environment from Gymnasium's keyword arguments.
-pub(crate) type Build = fn(&[(String, KwValue)]) -> Result<Box<dyn Env>, EnvError>;
+/// Makes a native environment from `make_with`'s options (Gymnasium's
+/// keyword arguments among them).
+pub(crate) type Build = fn(&MakeOptions) -> Result<Box<dyn Env>, EnvError>;
 
 /// A native environment: its id, its registered spec and how to build it.
 pub(crate) struct Entry {

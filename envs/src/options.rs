@@ -18,6 +18,61 @@ pub struct MakeOptions {
     /// classic ones (steps of tens of nanoseconds) one. The results are the
     /// same for any count.
     pub env_threads: Option<usize>,
+    /// Whose arithmetic a native environment reproduces where Gymnasium's
+    /// result depends on NumPy's BLAS (Reacher's distance reward). The
+    /// default, this machine's, is what Gymnasium gives here.
+    pub numpy_dot: NumpyDot,
+}
+
+/// How NumPy adds up a short dot product (`np.linalg.norm`, `x.dot(x)`),
+/// which reaches BLAS's `ddot`. NumPy's wheels carry OpenBLAS, which picks its
+/// kernels by CPU when it loads: its AVX-512 kernels (SkylakeX and later, on
+/// CPUs with AVX-512VL) are compiled with fused multiply-add, and add fewer
+/// than 16 products as `fma(x[i], y[i], sum)` in order; the others (Haswell,
+/// Zen without AVX-512, Sandy Bridge, Nehalem) round each product before
+/// adding it. So one Gymnasium release gives Reacher's reward with another
+/// last bit on another CPU (measured on numpy 2.4.6's OpenBLAS 0.3.31 with
+/// `OPENBLAS_CORETYPE`, 2026-12-06: 10% of 3-vectors' norms differ).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum NumpyDot {
+    /// As NumPy's OpenBLAS on this machine: [`NumpyDot::Fused`] where the
+    /// CPU and the OS run AVX-512VL, otherwise [`NumpyDot::Separate`]. (It
+    /// does not follow an `OPENBLAS_CORETYPE` set for Python.)
+    #[default]
+    ThisMachine,
+    /// Each product rounded, then added in order (OpenBLAS's Haswell and Zen kernels).
+    Separate,
+    /// Products fused into the running sum in order (OpenBLAS's SkylakeX kernels).
+    Fused,
+}
+
+impl NumpyDot {
+    /// [`NumpyDot::ThisMachine`] made definite.
+    pub fn resolved(self) -> Self {
+        match self {
+            Self::ThisMachine if avx512vl() => Self::Fused,
+            Self::ThisMachine => Self::Separate,
+            definite => definite,
+        }
+    }
+
+    /// What a fixture file's OpenBLAS core name (numpy's
+    /// `scipy_openblas_get_corename64_`) says: the AVX-512 cores fuse.
+    pub fn of_openblas_core(name: &str) -> Self {
+        let fused = ["skylakex", "cooperlake", "sapphirerapids"];
+        if fused.contains(&name.to_ascii_lowercase().as_str()) { Self::Fused } else { Self::Separate }
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+fn avx512vl() -> bool {
+    // Checks the OS's support (XCR0) too, as OpenBLAS does.
+    std::arch::is_x86_feature_detected!("avx512vl")
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+fn avx512vl() -> bool {
+    false
 }
 
 /// A Python wrapper class and its keyword arguments: `--env-wrapper
@@ -108,6 +163,14 @@ pub enum VectorMode {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn openblas_core_names_say_whether_products_fuse() {
+        assert_eq!(NumpyDot::of_openblas_core("SkylakeX"), NumpyDot::Fused);
+        assert_eq!(NumpyDot::of_openblas_core("Haswell"), NumpyDot::Separate);
+        assert_eq!(NumpyDot::of_openblas_core("Zen"), NumpyDot::Separate);
+        assert_ne!(NumpyDot::ThisMachine.resolved(), NumpyDot::ThisMachine);
+    }
 
     #[test]
     fn kwargs_parse_as_python_literals() {

@@ -111,7 +111,7 @@ pub fn make_with(id: &str, options: &MakeOptions) -> Result<Box<dyn Env>, EnvErr
         return Err(EnvError::ZeroMaxEpisodeSteps);
     }
     let limit = options.max_episode_steps.or(entry.spec.max_episode_steps).expect("registered with a limit");
-    Ok(Box::new(TimeLimit::new((entry.build)(&options.kwargs)?, limit)?))
+    Ok(Box::new(TimeLimit::new((entry.build)(options)?, limit)?))
 }
 
 #[cfg(test)]

@@ -29,7 +29,7 @@ pub(crate) use params::Params;
 use crate::classic::Phase;
 use crate::env::{Env, EnvSnapshot, EnvSpec, Observation, Step, StepOutcome};
 use crate::error::EnvError;
-use crate::options::KwValue;
+use crate::options::MakeOptions;
 use crate::space::{Action, BoxSpace, Space};
 use sim::Sim;
 
@@ -200,9 +200,10 @@ pub struct MujocoEnv<T: Task> {
 }
 
 impl<T: Task> MujocoEnv<T> {
-    /// The task with Gymnasium's keyword arguments (none: its defaults).
-    pub(crate) fn with_kwargs(kwargs: &[(String, KwValue)]) -> Result<Self, EnvError> {
-        let mut params = Params::new(T::ID, kwargs);
+    /// The task with `make_with`'s options: Gymnasium's keyword arguments
+    /// (none: its defaults), and whose NumPy arithmetic to reproduce.
+    pub(crate) fn with_options(options: &MakeOptions) -> Result<Self, EnvError> {
+        let mut params = Params::new(T::ID, &options.kwargs, options.numpy_dot.resolved());
         let xml_file = params.string("xml_file", T::XML)?;
         let frame_skip = params.int("frame_skip", T::FRAME_SKIP)?;
         let frame_skip = i32::try_from(frame_skip).ok().filter(|f| *f >= 1).ok_or_else(|| EnvError::KwargValue {
@@ -364,8 +365,8 @@ impl<T: Task> Env for MujocoEnv<T> {
 }
 
 /// Constructors by id, for the registry.
-pub(crate) fn build<T: Task>(kwargs: &[(String, KwValue)]) -> Result<Box<dyn Env>, EnvError> {
-    Ok(Box::new(MujocoEnv::<T>::with_kwargs(kwargs)?))
+pub(crate) fn build<T: Task>(options: &MakeOptions) -> Result<Box<dyn Env>, EnvError> {
+    Ok(Box::new(MujocoEnv::<T>::with_options(options)?))
 }
 
 pub(crate) use ant::Ant;

@@ -1,5 +1,7 @@
 //! NumPy's arithmetic where it decides a bit of a reward: float32 action
-//! costs, pairwise summation, scalar powers.
+//! costs, pairwise summation, scalar powers, and BLAS's dot product.
+
+use crate::options::NumpyDot;
 
 /// `np.sum(a)` of a contiguous array: 0 plus NumPy's pairwise sum, which for
 /// fewer than 8 values adds in order, and up to 128 values keeps eight
@@ -71,9 +73,18 @@ pub(crate) fn clip(x: f64, low: f64, high: f64) -> f64 {
     }
 }
 
-/// `np.linalg.norm(v)`: the square root of the dot product, summed in order.
-pub(crate) fn norm(v: &[f64]) -> f64 {
-    v.iter().fold(0.0, |s, x| s + x * x).sqrt()
+/// `np.linalg.norm(v)`: the square root of `v.dot(v)`, which OpenBLAS sums in
+/// order below 16 values, with each product rounded or fused as `dot` says
+/// (definite: [`NumpyDot::resolved`]). Longer vectors go through its vector
+/// kernels, whose order this does not reproduce.
+pub(crate) fn norm(v: &[f64], dot: NumpyDot) -> f64 {
+    assert!(v.len() < 16, "norm reproduces OpenBLAS's ddot below 16 values only");
+    let sum = match dot {
+        NumpyDot::Fused => v.iter().fold(0.0, |s, x| x.mul_add(*x, s)),
+        NumpyDot::Separate => v.iter().fold(0.0, |s, x| s + x * x),
+        NumpyDot::ThisMachine => unreachable!("resolved when the environment is made"),
+    };
+    sum.sqrt()
 }
 
 #[cfg(test)]
@@ -90,5 +101,14 @@ mod tests {
         assert_eq!(pairwise_sum(&[1.0f32, 2.0, 3.0]), 6.0);
         assert_eq!(sum_of_squares_f32(&[]), 0.0);
         assert_eq!(control_cost(0.1, &[1.0, 1.0]), 0.1f32 * 2.0);
+    }
+
+    #[test]
+    fn norm_rounds_or_fuses_each_product_as_openblas_kernels() {
+        // np.linalg.norm(np.array([0.6, 0.7])) under numpy 2.4.6 with
+        // OPENBLAS_CORETYPE=Haswell and =SkylakeX (2026-12-06).
+        assert_eq!(norm(&[0.6, 0.7], NumpyDot::Separate), 0.9219544457292886);
+        assert_eq!(norm(&[0.6, 0.7], NumpyDot::Fused), 0.9219544457292888);
+        assert_eq!(norm(&[3.0, 4.0], NumpyDot::Fused), 5.0);
     }
 }

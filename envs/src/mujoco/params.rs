@@ -4,18 +4,20 @@
 //! with the list of those it does.
 
 use crate::error::EnvError;
-use crate::options::KwValue;
+use crate::options::{KwValue, NumpyDot};
 
 pub(crate) struct Params<'a> {
     id: &'static str,
     given: &'a [(String, KwValue)],
     used: Vec<bool>,
     accepted: Vec<&'static str>,
+    /// Not a keyword argument: how the Gymnasium being reproduced adds a dot product (definite).
+    pub(crate) numpy_dot: NumpyDot,
 }
 
 impl<'a> Params<'a> {
-    pub(crate) fn new(id: &'static str, given: &'a [(String, KwValue)]) -> Self {
-        Self { id, given, used: vec![false; given.len()], accepted: Vec::new() }
+    pub(crate) fn new(id: &'static str, given: &'a [(String, KwValue)], numpy_dot: NumpyDot) -> Self {
+        Self { id, given, used: vec![false; given.len()], accepted: Vec::new(), numpy_dot }
     }
 
     fn take(&mut self, key: &'static str) -> Option<&'a KwValue> {

@@ -5,8 +5,11 @@ use super::numpy_ops::{norm, sum_of_squares_f32};
 use super::sim::Sim;
 use super::{InitialState, ObsWriter, Params, Pcg64, Task};
 use crate::error::EnvError;
+use crate::options::NumpyDot;
 
 pub(crate) struct Reacher {
+    /// `np.linalg.norm`'s arithmetic, which depends on the CPU ([`NumpyDot`]).
+    dot: NumpyDot,
     reward_dist_weight: f64,
     reward_control_weight: f64,
     fingertip: usize,
@@ -35,6 +38,7 @@ impl Task for Reacher {
             })
         };
         Ok(Self {
+            dot: p.numpy_dot,
             reward_dist_weight: p.float("reward_dist_weight", 1.0)?,
             reward_control_weight: p.float("reward_control_weight", 1.0)?,
             fingertip: body("fingertip")?,
@@ -50,7 +54,7 @@ impl Task for Reacher {
         let mut qpos: Vec<f64> = init.qpos.iter().map(|v| rng.uniform(-0.1, 0.1) + v).collect();
         let goal = loop {
             let goal = [rng.uniform(-0.2, 0.2), rng.uniform(-0.2, 0.2)];
-            if norm(&goal) < 0.2 {
+            if norm(&goal, self.dot) < 0.2 {
                 break goal;
             }
         };
@@ -73,7 +77,7 @@ impl Task for Reacher {
 
     fn step(&mut self, sim: &mut Sim, action: &[f32]) -> (f64, bool) {
         sim.do_simulation(action);
-        let reward_dist = -norm(&self.fingertip_to_target(sim)) * self.reward_dist_weight;
+        let reward_dist = -norm(&self.fingertip_to_target(sim), self.dot) * self.reward_dist_weight;
         // -np.square(action).sum() * weight: a float32 scalar times a Python number stays float32.
         let reward_ctrl = -sum_of_squares_f32(action) * self.reward_control_weight as f32;
         (reward_dist + f64::from(reward_ctrl), false)

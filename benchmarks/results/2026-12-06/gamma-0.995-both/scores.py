@@ -1,5 +1,6 @@
 """Puts Hopper-v5 at 1M steps with gamma 0.995 on both sides (benchmarks/peer-comparison
---set gamma=0.995, seeds 1-3 in a/ and 4-6 in b/, run side by side) together with the same
+--set gamma=0.995, seeds 1-3 in a/ and 4-6 in b/, run side by side; seeds 7-8 in c/ and 9-10 in
+d/, run side by side on 2026-12-06 afternoon) together with the same
 seeds at zoo's gamma 0.99 (natgrad: benchmarks/results/2026-12-05/kl-times-d, the preset;
 sb3-contrib: the peer benchmark of 2026-12-04) in one scores file for `natgrad statistics`.
 
@@ -23,7 +24,9 @@ def rows(path, rename, seeds):
             yield dict(r, algorithm=rename[r["algorithm"]])
 
 
-new = [os.path.join(here, part, f"{env}__scores.csv") for part in ("a", "b")]
+# Every benchmark folder here: a/ and b/, and the seeds added later in c/, d/, ...
+new = [os.path.join(here, part, f"{env}__scores.csv") for part in sorted(os.listdir(here))
+       if os.path.isdir(os.path.join(here, part))]
 seeds = {int(r["run"]) for path in new if os.path.exists(path) for r in csv.DictReader(open(path))}
 out_rows = [*rows(os.path.join(results, f"2026-12-05/kl-times-d/{env}__scores.csv"),
                   {"natgrad-kl-times-d": "natgrad gamma 0.99"}, seeds),
