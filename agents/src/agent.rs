@@ -251,13 +251,6 @@ pub mod streams {
     pub const MINIBATCHES: u64 = 2;
 }
 
-/// Seeds libtorch's generator for network initialisation and returns the
-/// agent's own minibatch stream.
-fn seed_agent(seed: u64) -> Rng {
-    tch::manual_seed(seed as i64);
-    Rng::derive(seed, streams::MINIBATCHES)
-}
-
 /// Wall time of the parts of one iteration.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct Timings {
@@ -355,9 +348,8 @@ impl AgentCore {
         device: Device,
         seed: u64,
     ) -> Result<Self, ConfigError> {
-        let rng = seed_agent(seed);
-        let (policy, value) = networks(&common, input, action_space, device)?;
-        Ok(Self { common, policy, value, rng })
+        let (policy, value) = crate::generator::seeded(seed as i64, || networks(&common, input, action_space, device))?;
+        Ok(Self { common, policy, value, rng: Rng::derive(seed, streams::MINIBATCHES) })
     }
 
     /// The batch's advantages as the policy step reads them: standardised if

@@ -9,6 +9,7 @@ pub mod allocator;
 mod device;
 pub mod experience;
 pub mod finite;
+pub mod generator;
 pub mod hyperparameters;
 pub mod natural;
 pub mod networks;

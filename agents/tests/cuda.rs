@@ -5,6 +5,7 @@
 //! other machines it says so and passes.
 
 use natgrad_agents::agent::set_parallel_critic;
+use natgrad_agents::generator::seeded;
 use natgrad_agents::jacobian_fvp::{FvpMethod, JacobianFisherProduct};
 use natgrad_agents::natural_gradient::FisherVectorProduct;
 use natgrad_agents::policy::{Policy, Sde};
@@ -106,14 +107,16 @@ fn the_jacobian_product_equals_double_backprop_on_a_gpu() {
     let Some(device) = gpu() else { return };
     let sde = Sde { full_std: true, use_expln: false, learn_features: true };
     for (space, sde) in [(Space::Discrete { n: 3 }, None), (pendulum(), None), (pendulum(), Some(sde))] {
-        let policy = Policy::new(3, &space, &[64, 64], -0.5, sde, device).unwrap();
-        let obs = Tensor::randn([512, 3], (Kind::Float, device));
+        let (policy, obs) = seeded(0, || {
+            let policy = Policy::new(3, &space, &[64, 64], -0.5, sde, device).unwrap();
+            (policy, Tensor::randn([512, 3], (Kind::Float, device)))
+        });
         let old = tch::no_grad(|| policy.dist(&obs)).detach();
         let kl = old.kl(&policy.dist(&obs)).mean(None::<Kind>);
         let reference = FisherVectorProduct::new(&kl, &policy.parameters(), 0.1);
         let jacobian = JacobianFisherProduct::new(&policy, &obs, 0.1);
         let count: i64 = policy.parameters().iter().map(|p| p.numel() as i64).sum();
-        let v = Tensor::randn([count], (Kind::Float, device));
+        let v = seeded(1, || Tensor::randn([count], (Kind::Float, device)));
         let (want, got) = (reference.apply(&v), jacobian.apply(&v));
         assert_eq!(got.device(), device);
         let err = (&got - &want).norm().double_value(&[]) / want.norm().double_value(&[]);

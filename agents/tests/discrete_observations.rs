@@ -92,7 +92,6 @@ fn config() -> TrpoConfig {
 
 #[test]
 fn the_rollout_holds_discrete_observations_one_hot() {
-    tch::manual_seed(0);
     let agent = Trpo::new(config(), STATES, &Space::Discrete { n: 2 }, Device::Cpu, 0).unwrap();
     let mut collector = Collector::new(parity_envs(2), 0, false, None).unwrap();
     let rollout = collector.collect(agent.policy(), agent.value_function(), agent.common()).unwrap();

@@ -129,9 +129,8 @@ mod tests {
     }
 
     fn pendulum_policy() -> (Policy, natgrad_envs::BoxSpace) {
-        tch::manual_seed(3);
         let space = make_vec("Pendulum-v1", 1, &MakeOptions::default()).unwrap().action_space().clone();
-        let policy = Policy::new(3, &space, &[16], 0.0, None, Device::Cpu).unwrap();
+        let policy = crate::generator::seeded(3, || Policy::new(3, &space, &[16], 0.0, None, Device::Cpu).unwrap());
         let Space::Box(bounds) = space else { unreachable!("Pendulum's actions are a box") };
         (policy, bounds)
     }

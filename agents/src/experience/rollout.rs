@@ -403,9 +403,10 @@ mod tests {
         // each final observation is the bootstrap of its episode's last step.
         let options = MakeOptions { max_episode_steps: Some(5), ..Default::default() };
         let (n, steps, gamma) = (2usize, 12usize, 0.9);
-        tch::manual_seed(0);
-        let policy = Policy::new(2, &Space::Discrete { n: 3 }, &[8], 0.0, None, Device::Cpu).unwrap();
-        let value = ValueFunction::new(2, &[8], 1e-3, 1e-5, Device::Cpu).unwrap();
+        let (policy, value) = crate::generator::seeded(0, || {
+            let policy = Policy::new(2, &Space::Discrete { n: 3 }, &[8], 0.0, None, Device::Cpu).unwrap();
+            (policy, ValueFunction::new(2, &[8], 1e-3, 1e-5, Device::Cpu).unwrap())
+        });
         let mut collector = Collector::new(make_vec("MountainCar-v0", n, &options).unwrap(), 1, true, None).unwrap();
         let config = CommonConfig { n_envs: n, n_steps: steps, gamma, gae_lambda: 0.5, ..Default::default() };
         let rollout = collector.collect(&policy, &value, &config).unwrap();

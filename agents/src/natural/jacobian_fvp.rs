@@ -295,22 +295,24 @@ mod tests {
     use tch::{Device, Kind, Tensor};
 
     use super::*;
+    use crate::generator::{randn, seeded};
     use crate::natural_gradient::FisherVectorProduct;
     use crate::policy::Sde;
 
     fn policy(space: &Space, hidden: &[i64], sde: Option<Sde>, kind: Kind, seed: i64) -> Policy {
-        tch::manual_seed(seed);
-        let mut p = Policy::new(3, space, hidden, -0.3, sde, Device::Cpu).unwrap();
-        p.var_store_mut().set_kind(kind);
-        // Bigger output weights than the 0.01 init, and log-stds on both sides
-        // of expln's kink, so that every term of the product matters.
-        tch::no_grad(|| {
-            for mut v in p.parameters() {
-                let noise = v.randn_like() * 0.5;
-                v += noise;
-            }
-        });
-        p
+        seeded(seed, || {
+            let mut p = Policy::new(3, space, hidden, -0.3, sde, Device::Cpu).unwrap();
+            p.var_store_mut().set_kind(kind);
+            // Bigger output weights than the 0.01 init, and log-stds on both sides
+            // of expln's kink, so that every term of the product matters.
+            tch::no_grad(|| {
+                for mut v in p.parameters() {
+                    let noise = v.randn_like() * 0.5;
+                    v += noise;
+                }
+            });
+            p
+        })
     }
 
     fn gaussian() -> Space {
@@ -355,10 +357,10 @@ mod tests {
         for hidden in [&[5, 4][..], &[6][..], &[][..]] {
             for (space, sde) in heads() {
                 let p = policy(&space, hidden, sde, Kind::Double, 2);
-                let obs = Tensor::randn([9, 3], (Kind::Double, Device::Cpu));
+                let obs = randn(10, &[9, 3], (Kind::Double, Device::Cpu));
                 let (reference, jacobian) = (double_backprop(&p, &obs, 0.0), JacobianFisherProduct::new(&p, &obs, 0.0));
                 for trial in 0..3 {
-                    let v = Tensor::randn([parameter_count(&p)], (Kind::Double, Device::Cpu));
+                    let v = randn(11 + trial, &[parameter_count(&p)], (Kind::Double, Device::Cpu));
                     let (want, got) = (reference.apply(&v), jacobian.apply(&v));
                     let err = rel_err(&got, &want);
                     assert!(err < 1e-12, "{space} {sde:?} hidden {hidden:?} trial {trial}: relative error {err}");
@@ -374,13 +376,13 @@ mod tests {
     fn every_parameter_block_matches() {
         for (space, sde) in heads() {
             let p = policy(&space, &[5, 4], sde, Kind::Double, 3);
-            let obs = Tensor::randn([6, 3], (Kind::Double, Device::Cpu));
+            let obs = randn(20, &[6, 3], (Kind::Double, Device::Cpu));
             let (reference, jacobian) = (double_backprop(&p, &obs, 0.0), JacobianFisherProduct::new(&p, &obs, 0.0));
             let mut offset = 0;
             for param in p.parameters() {
                 let n = param.numel() as i64;
                 let v = Tensor::zeros([parameter_count(&p)], (Kind::Double, Device::Cpu));
-                v.narrow(0, offset, n).copy_(&Tensor::randn([n], (Kind::Double, Device::Cpu)));
+                v.narrow(0, offset, n).copy_(&randn(21 + offset, &[n], (Kind::Double, Device::Cpu)));
                 let want = reference.apply(&v);
                 assert!(want.norm().double_value(&[]) > 0.0, "{space} {sde:?}: block at {offset} has no curvature");
                 let err = rel_err(&jacobian.apply(&v), &want);
@@ -394,11 +396,11 @@ mod tests {
     fn damping_and_single_precision_match_too() {
         for (space, sde) in heads() {
             let p = policy(&space, &[64, 64], sde, Kind::Float, 4);
-            let obs = Tensor::randn([256, 3], (Kind::Float, Device::Cpu));
+            let obs = randn(30, &[256, 3], (Kind::Float, Device::Cpu));
             for damping in [0.0, 0.1] {
                 let (reference, jacobian) =
                     (double_backprop(&p, &obs, damping), JacobianFisherProduct::new(&p, &obs, damping));
-                let v = Tensor::randn([parameter_count(&p)], (Kind::Float, Device::Cpu));
+                let v = randn(31, &[parameter_count(&p)], (Kind::Float, Device::Cpu));
                 let err = rel_err(&jacobian.apply(&v), &reference.apply(&v));
                 assert!(err < 1e-5, "{space} {sde:?} damping {damping}: {err}");
             }
@@ -410,9 +412,9 @@ mod tests {
         // Moving the policy after recording must not change the products:
         // CG works at θ_old while the line search moves θ.
         let p = policy(&Space::Discrete { n: 3 }, &[5], None, Kind::Double, 5);
-        let obs = Tensor::randn([6, 3], (Kind::Double, Device::Cpu));
+        let obs = randn(40, &[6, 3], (Kind::Double, Device::Cpu));
         let jacobian = JacobianFisherProduct::new(&p, &obs, 0.0);
-        let v = Tensor::randn([parameter_count(&p)], (Kind::Double, Device::Cpu));
+        let v = randn(41, &[parameter_count(&p)], (Kind::Double, Device::Cpu));
         let before = jacobian.apply(&v);
         tch::no_grad(|| {
             for mut t in p.parameters() {

@@ -177,6 +177,7 @@ mod tests {
     use tch::{Device, Kind, Tensor};
 
     use super::*;
+    use crate::generator::{rand, randn, seeded};
     use crate::policy::{Policy, Sde};
 
     fn to_vec(t: &Tensor) -> Vec<f64> {
@@ -190,11 +191,10 @@ mod tests {
 
     #[test]
     fn conjugate_gradient_solves_random_spd_systems() {
-        tch::manual_seed(0);
         for n in [1i64, 5, 20] {
-            let m = Tensor::randn([n, n], (Kind::Double, Device::Cpu));
+            let m = randn(n, &[n, n], (Kind::Double, Device::Cpu));
             let a = m.matmul(&m.tr()) + Tensor::eye(n, (Kind::Double, Device::Cpu)) * 0.5;
-            let b = Tensor::randn([n], (Kind::Double, Device::Cpu));
+            let b = randn(-n, &[n], (Kind::Double, Device::Cpu));
             let sol = conjugate_gradient(|v| a.mv(v), &b, 10 * n as usize, 1e-20);
             let direct = Tensor::linalg_solve(&a, &b, true);
             assert!(rel_err(&sol.x, &direct) < 1e-8, "n={n}: {}", rel_err(&sol.x, &direct));
@@ -206,10 +206,9 @@ mod tests {
 
     #[test]
     fn conjugate_gradient_respects_its_budget_and_reports_it() {
-        tch::manual_seed(1);
-        let m = Tensor::randn([30, 30], (Kind::Double, Device::Cpu));
+        let m = randn(1, &[30, 30], (Kind::Double, Device::Cpu));
         let a = m.matmul(&m.tr()) + Tensor::eye(30, (Kind::Double, Device::Cpu)) * 0.1;
-        let b = Tensor::randn([30], (Kind::Double, Device::Cpu));
+        let b = randn(2, &[30], (Kind::Double, Device::Cpu));
         let sol = conjugate_gradient(|v| a.mv(v), &b, 3, 1e-20);
         assert_eq!(sol.iterations, 3);
         let residual = (&b - a.mv(&sol.x)).norm().double_value(&[]);
@@ -225,18 +224,19 @@ mod tests {
     }
 
     fn small_policy_with(space: &Space, kind: Kind, sde: Option<Sde>) -> Policy {
-        tch::manual_seed(3);
-        let mut p = Policy::new(3, space, &[5], -0.3, sde, Device::Cpu).unwrap();
-        p.var_store_mut().set_kind(kind);
-        // Bigger output weights than the 0.01 init, so the Fisher is not tiny.
-        tch::no_grad(|| {
-            for v in p.parameters() {
-                let mut v = v;
-                let noise = v.randn_like() * 0.5;
-                v += noise;
-            }
-        });
-        p
+        seeded(3, || {
+            let mut p = Policy::new(3, space, &[5], -0.3, sde, Device::Cpu).unwrap();
+            p.var_store_mut().set_kind(kind);
+            // Bigger output weights than the 0.01 init, so the Fisher is not tiny.
+            tch::no_grad(|| {
+                for v in p.parameters() {
+                    let mut v = v;
+                    let noise = v.randn_like() * 0.5;
+                    v += noise;
+                }
+            });
+            p
+        })
     }
 
     fn fvp_of(policy: &Policy, obs: &Tensor, v: &Tensor, damping: f64) -> Tensor {
@@ -326,13 +326,13 @@ mod tests {
     /// (F + λI)v through the mean KL against the explicit Fisher, with and
     /// without damping.
     fn check_fvp_of(policy: Policy, space: &Space, kind: Kind, tolerance: f64) {
-        let obs = Tensor::randn([6, 3], (kind, Device::Cpu));
+        let obs = randn(4, &[6, 3], (kind, Device::Cpu));
         let f = match space {
             Space::Box(_) => explicit_gaussian_fisher(&policy, &obs),
             _ => explicit_discrete_fisher(&policy, &obs, space),
         };
         for (trial, damping) in [0.0, 0.0, 0.1].into_iter().enumerate() {
-            let v = Tensor::randn([f.size()[0]], (kind, Device::Cpu));
+            let v = randn(5 + trial as i64, &[f.size()[0]], (kind, Device::Cpu));
             let fv = fvp_of(&policy, &obs, &v, damping);
             let explicit = f.mv(&v.to_kind(Kind::Double)) + v.to_kind(Kind::Double) * damping;
             let err = rel_err(&fv, &explicit);
@@ -364,19 +364,21 @@ mod tests {
         check_fvp(&Space::MultiBinary { n: 3 }, Kind::Double, 1e-10);
     }
 
-    /// Sets `policy`'s parameters to `initial` plus noise, with the CNN's biases
-    /// at 1 so that most of its ReLUs are alive.
-    fn perturb_keeping_cnn_biases_positive(policy: &Policy, initial: &[Tensor]) {
-        tch::no_grad(|| {
-            for (mut v, start) in policy.parameters().into_iter().zip(initial) {
-                let noise = start.randn_like() * 0.5;
-                v.copy_(&(start + noise));
-            }
-            for (name, mut v) in policy.var_store().variables() {
-                if name.contains("cnn") && name.ends_with("bias") {
-                    let _ = v.fill_(1.0);
+    /// Sets `policy`'s parameters to `initial` plus noise drawn with `seed`,
+    /// with the CNN's biases at 1 so that most of its ReLUs are alive.
+    fn perturb_keeping_cnn_biases_positive(policy: &Policy, initial: &[Tensor], seed: i64) {
+        seeded(seed, || {
+            tch::no_grad(|| {
+                for (mut v, start) in policy.parameters().into_iter().zip(initial) {
+                    let noise = start.randn_like() * 0.5;
+                    v.copy_(&(start + noise));
                 }
-            }
+                for (name, mut v) in policy.var_store().variables() {
+                    if name.contains("cnn") && name.ends_with("bias") {
+                        let _ = v.fill_(1.0);
+                    }
+                }
+            })
         });
     }
 
@@ -389,31 +391,22 @@ mod tests {
         use crate::cnn::{ImageShape, Input};
         let shape = ImageShape { channels: 2, height: 6, width: 6, channels_last: true };
         for (space, tolerance) in [(Space::Discrete { n: 3 }, 1e-10), (gaussian_space(), 1e-10)] {
-            tch::manual_seed(3);
-            let mut p = Policy::with_cnn(
-                Input::Image(shape),
-                &[(2, 3, 2), (2, 2, 1)],
-                3,
-                &space,
-                &[4],
-                -0.3,
-                None,
-                Device::Cpu,
-            )
-            .unwrap();
+            let mut p = seeded(3, || {
+                Policy::with_cnn(Input::Image(shape), &[(2, 3, 2), (2, 2, 1)], 3, &space, &[4], -0.3, None, Device::Cpu)
+                    .unwrap()
+            });
             p.var_store_mut().set_kind(Kind::Double);
             assert!(p.has_cnn());
             let initial: Vec<Tensor> = p.parameters().iter().map(|v| v.detach().copy()).collect();
             // The convolutions' parameters come first and must carry curvature, or
-            // the comparison would not reach them. The global generator is shared
-            // with the tests running beside this one, so a draw may leave every
-            // unit of a layer dead on all six observations (seen once in CI):
-            // draw again from the same start, a few times, before failing.
+            // the comparison would not reach them. A draw may leave every unit of
+            // a layer dead on all six observations: draw again from the same
+            // start, with the next seeds, a few times before failing.
             let conv = p.parameters()[0].numel() as i64;
             let mut drawn = None;
-            for _ in 0..10 {
-                perturb_keeping_cnn_biases_positive(&p, &initial);
-                let obs = (Tensor::rand([6, 72], (Kind::Double, Device::Cpu)) * 255.0).floor();
+            for attempt in 0..10 {
+                perturb_keeping_cnn_biases_positive(&p, &initial, 10 + attempt);
+                let obs = (rand(20 + attempt, &[6, 72], (Kind::Double, Device::Cpu)) * 255.0).floor();
                 let f = match &space {
                     Space::Box(_) => explicit_gaussian_fisher(&p, &obs),
                     _ => explicit_discrete_fisher(&p, &obs, &space),
@@ -425,7 +418,7 @@ mod tests {
             }
             let (obs, f) = drawn.unwrap_or_else(|| panic!("{space}: no draw of ten gave the convolutions curvature"));
             for damping in [0.0, 0.1] {
-                let v = Tensor::randn([f.size()[0]], (Kind::Double, Device::Cpu));
+                let v = randn(30, &[f.size()[0]], (Kind::Double, Device::Cpu));
                 let err = rel_err(&fvp_of(&p, &obs, &v, damping), &(f.mv(&v) + &v * damping));
                 assert!(err <= tolerance, "{space} damping {damping}: {err}");
             }
@@ -457,7 +450,7 @@ mod tests {
     /// over a few random states.
     fn categorical_mean_kl() -> (Vec<Tensor>, Tensor) {
         let policy = small_policy(&Space::Discrete { n: 3 }, Kind::Double);
-        let obs = Tensor::randn([4, 3], (Kind::Double, Device::Cpu));
+        let obs = randn(40, &[4, 3], (Kind::Double, Device::Cpu));
         let old = policy.dist(&obs).detach();
         let kl = old.kl(&policy.dist(&obs)).mean(None::<Kind>);
         (policy.parameters(), kl)
@@ -468,7 +461,7 @@ mod tests {
         let (params, kl) = categorical_mean_kl();
         let undamped = FisherVectorProduct::new(&kl, &params, 0.0);
         let damped = FisherVectorProduct::new(&kl, &params, 0.1);
-        let v = Tensor::randn([flat_params(&params).size()[0]], (Kind::Double, Device::Cpu));
+        let v = randn(41, &[flat_params(&params).size()[0]], (Kind::Double, Device::Cpu));
         let first = undamped.apply(&v);
         // The graph of ∇KL survives repeated products.
         assert!(rel_err(&undamped.apply(&v), &first) < 1e-15);
@@ -479,7 +472,7 @@ mod tests {
     fn fisher_vector_product_works_inside_no_grad_and_conjugate_gradient() {
         let (params, kl) = categorical_mean_kl();
         let fvp = FisherVectorProduct::new(&kl, &params, 0.1);
-        let v = Tensor::randn([flat_params(&params).size()[0]], (Kind::Double, Device::Cpu));
+        let v = randn(41, &[flat_params(&params).size()[0]], (Kind::Double, Device::Cpu));
         let outside = fvp.apply(&v);
         let inside = tch::no_grad(|| fvp.apply(&v));
         assert!(rel_err(&inside, &outside) < 1e-15);

@@ -370,10 +370,11 @@ fn cosine(a: &Tensor, b: &Tensor) -> f64 {
 #[cfg(test)]
 mod tests {
     use natgrad_envs::Space;
-    use tch::{Device, Kind, Tensor};
+    use tch::{Device, Kind};
 
     use super::*;
     use crate::cnn::{ImageShape, Input};
+    use crate::generator::{rand, randn, seeded};
 
     /// The default `fvp = jacobian` covers MLPs; a CNN policy's product is
     /// taken by double backprop instead, and equals it.
@@ -381,12 +382,12 @@ mod tests {
     fn a_cnn_policy_takes_the_double_backprop_product() {
         let shape = ImageShape { channels: 1, height: 6, width: 6, channels_last: false };
         let space = Space::Discrete { n: 3 };
-        tch::manual_seed(1);
-        let mut p =
+        let mut p = seeded(1, || {
             Policy::with_cnn(Input::Image(shape), &[(2, 3, 2), (2, 2, 1)], 3, &space, &[4], 0.0, None, Device::Cpu)
-                .unwrap();
+                .unwrap()
+        });
         p.var_store_mut().set_kind(Kind::Double);
-        let obs = (Tensor::rand([5, 36], (Kind::Double, Device::Cpu)) * 255.0).floor();
+        let obs = (rand(2, &[5, 36], (Kind::Double, Device::Cpu)) * 255.0).floor();
         let old = tch::no_grad(|| p.dist(&obs)).detach();
         let config = NaturalGradientConfig::default();
         assert_eq!(config.fvp, FvpMethod::Jacobian);
@@ -394,7 +395,7 @@ mod tests {
         let kl = old.kl(&p.dist(&obs)).mean(None::<Kind>);
         let reference = FisherVectorProduct::new(&kl, &p.parameters(), config.cg_damping);
         let n: i64 = p.parameters().iter().map(|t| t.numel() as i64).sum();
-        let v = Tensor::randn([n], (Kind::Double, Device::Cpu));
+        let v = randn(3, &[n], (Kind::Double, Device::Cpu));
         let (got, want) = (product.apply(&v), reference.apply(&v));
         assert!((&got - &want).norm().double_value(&[]) <= 1e-12 * want.norm().double_value(&[]));
     }

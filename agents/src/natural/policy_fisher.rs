@@ -531,23 +531,25 @@ mod tests {
     use super::*;
     use crate::cnn::{Column, ImageShape, Input};
     use crate::distributions::ActionDist;
+    use crate::generator::{randn, seeded};
     use crate::natural_gradient::{FisherVectorProduct, flat_grad};
     use crate::policy::Sde;
 
     const F64: (Kind, Device) = (Kind::Double, Device::Cpu);
 
     fn policy(space: &Space, hidden: &[i64], sde: Option<Sde>, seed: i64) -> Policy {
-        tch::manual_seed(seed);
-        let mut p = Policy::new(3, space, hidden, -0.3, sde, Device::Cpu).unwrap();
-        p.var_store_mut().set_kind(Kind::Double);
-        // Bigger output weights than the 0.01 init, so that the Fisher is not tiny.
-        tch::no_grad(|| {
-            for mut v in p.parameters() {
-                let noise = v.randn_like() * 0.5;
-                v += noise;
-            }
-        });
-        p
+        seeded(seed, || {
+            let mut p = Policy::new(3, space, hidden, -0.3, sde, Device::Cpu).unwrap();
+            p.var_store_mut().set_kind(Kind::Double);
+            // Bigger output weights than the 0.01 init, so that the Fisher is not tiny.
+            tch::no_grad(|| {
+                for mut v in p.parameters() {
+                    let noise = v.randn_like() * 0.5;
+                    v += noise;
+                }
+            });
+            p
+        })
     }
 
     fn gaussian() -> Space {
@@ -582,7 +584,7 @@ mod tests {
     fn surrogate_gradient(policy: &Policy, obs: &Tensor) -> (Tensor, Tensor) {
         let mut rng = natgrad_envs::Rng::seed_from_u64(5);
         let actions = policy.act(obs, false, &mut rng);
-        let adv = Tensor::randn([obs.size()[0]], F64);
+        let adv = randn(110, &[obs.size()[0]], F64);
         let dist = policy.dist(obs);
         let surr = ((dist.log_prob(&actions) - dist.log_prob(&actions).detach()).exp() * adv).mean(None::<Kind>);
         (flat_grad(&surr, &policy.parameters(), false), actions)
@@ -596,7 +598,7 @@ mod tests {
     fn per_sample_fisher_terms_rebuild_the_exact_fisher() {
         for (space, sde) in spaces() {
             let p = policy(&space, &[4], sde, 1);
-            let obs = Tensor::randn([7, 3], F64);
+            let obs = randn(101, &[7, 3], F64);
             let explicit = PerSampleGradients::fisher(&p, &obs).matrix();
             let err = rel_err(&explicit, &fisher_by_fvp(&p, &obs));
             assert!(err < 1e-10, "{space} {sde:?}: {err}");
@@ -617,7 +619,7 @@ mod tests {
         };
         for space in [Space::Discrete { n: 3 }, multi_discrete(), Space::MultiBinary { n: 3 }, gaussian()] {
             let p = policy(&space, &[4, 5], None, 2);
-            let obs = Tensor::randn([6, 3], F64);
+            let obs = randn(102, &[6, 3], F64);
             let factors = PerSampleGradients::fisher(&p, &obs).kfac_factors();
             let sizes = p.layer_sizes();
             let mut a_def: Vec<Tensor> = sizes.iter().map(|(i, _)| Tensor::zeros([i + 1, i + 1], F64)).collect();
@@ -671,7 +673,7 @@ mod tests {
         // blocks are the whole Fisher, so without damping it is the exact
         // natural gradient.
         let p = policy(&gaussian(), &[], None, 3);
-        let obs = Tensor::randn([9, 3], F64);
+        let obs = randn(103, &[9, 3], F64);
         let (g, _) = surrogate_gradient(&p, &obs);
         let mut kfac = KfacPreconditioner::new(0.95, 1);
         kfac.observe(PerSampleGradients::fisher(&p, &obs).kfac_factors());
@@ -692,7 +694,7 @@ mod tests {
     fn diagonal_and_empirical_directions_solve_their_own_matrices() {
         for (space, sde) in spaces() {
             let p = policy(&space, &[4], sde, 4);
-            let obs = Tensor::randn([8, 3], F64);
+            let obs = randn(104, &[8, 3], F64);
             let (g, actions) = surrogate_gradient(&p, &obs);
             let damping = 0.05;
             let eye = Tensor::eye(g.size()[0], F64);
@@ -720,11 +722,11 @@ mod tests {
     fn products_with_the_rows_equal_the_formed_rows() {
         for (space, sde) in spaces() {
             let p = policy(&space, &[4, 3], sde, 8);
-            let obs = Tensor::randn([5, 3], F64);
+            let obs = randn(105, &[5, 3], F64);
             let batch = PerSampleGradients::fisher(&p, &obs);
             let rows = batch.rows();
-            let v = Tensor::randn([rows.size()[1]], F64);
-            let u = Tensor::randn([rows.size()[0]], F64);
+            let v = randn(111, &[rows.size()[1]], F64);
+            let u = randn(112, &[rows.size()[0]], F64);
             assert!(rel_err(&batch.rows_times(&v), &rows.mv(&v)) < 1e-12, "{space} {sde:?}: R v");
             assert!(rel_err(&batch.rows_transposed_times(&u), &rows.tr().mv(&u)) < 1e-12, "{space} {sde:?}: Rᵀu");
         }
@@ -751,7 +753,7 @@ mod tests {
     fn every_approximation_gives_an_ascent_direction() {
         for (space, sde) in spaces() {
             let p = policy(&space, &[4, 4], sde, 6);
-            assert_every_approximation_ascends(&format!("{space} {sde:?}"), &p, &Tensor::randn([10, 3], F64));
+            assert_every_approximation_ascends(&format!("{space} {sde:?}"), &p, &randn(106, &[10, 3], F64));
         }
     }
 
@@ -767,26 +769,27 @@ mod tests {
         inputs
             .into_iter()
             .map(|(name, input, width)| {
-                tch::manual_seed(seed);
-                let mut p =
-                    Policy::with_cnn(input, &[(3, 3, 2), (2, 2, 1)], 3, space, &[4], -0.3, None, Device::Cpu).unwrap();
-                p.var_store_mut().set_kind(Kind::Double);
-                tch::no_grad(|| {
-                    for mut v in p.parameters() {
-                        let noise = v.randn_like() * 0.3;
-                        v += noise;
-                    }
-                    // Positive biases keep the CNN's ReLUs alive whatever the
-                    // draw (the global generator is shared with tests running
-                    // beside these), so that every layer carries curvature.
-                    for (name, mut v) in p.var_store().variables() {
-                        if name.contains("cnn") && name.ends_with("bias") {
-                            let _ = v.fill_(1.0);
+                seeded(seed, || {
+                    let mut p =
+                        Policy::with_cnn(input, &[(3, 3, 2), (2, 2, 1)], 3, space, &[4], -0.3, None, Device::Cpu)
+                            .unwrap();
+                    p.var_store_mut().set_kind(Kind::Double);
+                    tch::no_grad(|| {
+                        for mut v in p.parameters() {
+                            let noise = v.randn_like() * 0.3;
+                            v += noise;
                         }
-                    }
-                });
-                let obs = (Tensor::rand([5, width], F64) * 255.0).floor();
-                (name, p, obs)
+                        // Positive biases keep the CNN's ReLUs alive whatever the
+                        // draw, so that every layer carries curvature.
+                        for (name, mut v) in p.var_store().variables() {
+                            if name.contains("cnn") && name.ends_with("bias") {
+                                let _ = v.fill_(1.0);
+                            }
+                        }
+                    });
+                    let obs = (Tensor::rand([5, width], F64) * 255.0).floor();
+                    (name, p, obs)
+                })
             })
             .collect()
     }
@@ -804,8 +807,8 @@ mod tests {
                 assert!(rel_err(&batch.matrix(), &exact) < 1e-10, "{space} {name}: matrix");
                 assert!(rel_err(&batch.diagonal(), &exact.diagonal(0, 0, 1)) < 1e-10, "{space} {name}: diagonal");
                 let rows = batch.rows();
-                let v = Tensor::randn([rows.size()[1]], F64);
-                let u = Tensor::randn([rows.size()[0]], F64);
+                let v = randn(113, &[rows.size()[1]], F64);
+                let u = randn(114, &[rows.size()[0]], F64);
                 assert!(rel_err(&batch.rows_times(&v), &rows.mv(&v)) < 1e-12, "{space} {name}: R v");
                 assert!(rel_err(&batch.rows_transposed_times(&u), &rows.tr().mv(&u)) < 1e-12, "{space} {name}: Rᵀu");
             }
@@ -893,7 +896,7 @@ mod tests {
     #[test]
     fn kfac_averages_its_factors_and_refreshes_inverses_on_schedule() {
         let p = policy(&Space::Discrete { n: 3 }, &[4], None, 7);
-        let (obs1, obs2) = (Tensor::randn([6, 3], F64), Tensor::randn([6, 3], F64) * 2.0);
+        let (obs1, obs2) = (randn(107, &[6, 3], F64), randn(108, &[6, 3], F64) * 2.0);
         let f1 = || PerSampleGradients::fisher(&p, &obs1).kfac_factors();
         let f2 = || PerSampleGradients::fisher(&p, &obs2).kfac_factors();
         let (g, _) = surrogate_gradient(&p, &obs1);

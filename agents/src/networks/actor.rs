@@ -331,19 +331,21 @@ mod tests {
     use natgrad_envs::{BoxSpace, Space};
 
     use super::*;
+    use crate::generator::seeded;
     use crate::policy::Sde;
 
     fn compare(space: &Space, obs_dim: usize, sde: Option<Sde>) {
-        tch::manual_seed(5);
-        let policy = Policy::new(obs_dim, space, &[64, 64], -0.5, sde, Device::Cpu).unwrap();
-        // Larger output weights than the initial 0.01 gain, so actions vary.
-        tch::no_grad(|| {
-            for mut p in policy.parameters() {
-                let noise = p.randn_like() * 0.3;
-                p += noise;
-            }
+        let (policy, value) = seeded(5, || {
+            let policy = Policy::new(obs_dim, space, &[64, 64], -0.5, sde, Device::Cpu).unwrap();
+            // Larger output weights than the initial 0.01 gain, so actions vary.
+            tch::no_grad(|| {
+                for mut p in policy.parameters() {
+                    let noise = p.randn_like() * 0.3;
+                    p += noise;
+                }
+            });
+            (policy, ValueFunction::new(obs_dim, &[64, 64], 1e-3, 1e-5, Device::Cpu).unwrap())
         });
-        let value = ValueFunction::new(obs_dim, &[64, 64], 1e-3, 1e-5, Device::Cpu).unwrap();
         let mut torch = TorchActor::new(&policy, &value, obs_dim);
         let mut cpu = CpuActor::new(&policy, &value).expect("float32 CPU networks");
         let (mut n1, mut n2) = (Rng::seed_from_u64(3), Rng::seed_from_u64(3));

@@ -349,6 +349,7 @@ mod tests {
     use tch::{Device, Kind};
 
     use super::*;
+    use crate::generator::{rand, seeded};
 
     fn image_space(shape: &[usize], uint8: bool, high: f32) -> Space {
         let n = shape.iter().product();
@@ -374,7 +375,9 @@ mod tests {
         let vs = nn::VarStore::new(Device::Cpu);
         let last = ImageShape { channels: 2, height: 36, width: 40, channels_last: true };
         let first = ImageShape { channels_last: false, ..last };
-        let (a, b) = (Cnn::nature(&(vs.root() / "a"), last).unwrap(), Cnn::nature(&(vs.root() / "b"), first).unwrap());
+        let (a, b) = seeded(0, || {
+            (Cnn::nature(&(vs.root() / "a"), last).unwrap(), Cnn::nature(&(vs.root() / "b"), first).unwrap())
+        });
         tch::no_grad(|| {
             for (x, y) in a.convs.iter().zip(&b.convs) {
                 let (mut wx, mut bx) = (x.ws.shallow_clone(), x.bs.as_ref().unwrap().shallow_clone());
@@ -385,7 +388,7 @@ mod tests {
             w.copy_(&b.linear.ws);
             bias.copy_(b.linear.bs.as_ref().unwrap());
         });
-        let hwc = (Tensor::rand([3, 36, 40, 2], (Kind::Float, Device::Cpu)) * 255.0).floor();
+        let hwc = (rand(1, &[3, 36, 40, 2], (Kind::Float, Device::Cpu)) * 255.0).floor();
         let chw = hwc.permute([0, 3, 1, 2]).contiguous();
         let (fa, fb) = (a.forward(&hwc.view([3, -1])), b.forward(&chw.view([3, -1])));
         assert_eq!(fa.size(), [3, 512]);
@@ -405,9 +408,8 @@ mod tests {
     #[test]
     fn an_image_too_small_for_the_kernels_is_refused_with_the_way_out() {
         let vs = nn::VarStore::new(Device::Cpu);
-        assert!(
-            Cnn::nature(&vs.root(), ImageShape { channels: 3, height: 36, width: 36, channels_last: true }).is_ok()
-        );
+        let fits = ImageShape { channels: 3, height: 36, width: 36, channels_last: true };
+        assert!(seeded(0, || Cnn::nature(&vs.root(), fits)).is_ok());
         let minigrid = ImageShape { channels: 3, height: 7, width: 7, channels_last: true };
         let e = Cnn::nature(&vs.root(), minigrid).unwrap_err();
         assert!(e.to_string().starts_with("the 7x7 image is too small") && e.to_string().contains("policy = \"mlp\""));
@@ -420,14 +422,13 @@ mod tests {
     /// features each image's own CNN gives of its stretch alone.
     #[test]
     fn a_combined_extractor_reads_each_image_with_its_own_cnn_and_passes_the_rest_on() {
-        tch::manual_seed(0);
         let vs = nn::VarStore::new(Device::Cpu);
         let shape = ImageShape { channels: 1, height: 6, width: 6, channels_last: true };
         let input = Input::Combined(vec![Column::Flat(2), Column::Image(shape), Column::Flat(3)]);
         let layers = [(2, 3, 2)];
-        let extractor = Extractor::new(&vs.root(), &input, &layers, 4).unwrap().unwrap();
+        let extractor = seeded(0, || Extractor::new(&vs.root(), &input, &layers, 4).unwrap().unwrap());
         assert_eq!(extractor.features(), 2 + 4 + 3);
-        let obs = Tensor::rand([5, 2 + 36 + 3], (Kind::Float, Device::Cpu)) * 255.0;
+        let obs = rand(2, &[5, 2 + 36 + 3], (Kind::Float, Device::Cpu)) * 255.0;
         let features = extractor.forward(&obs);
         assert_eq!(features.size(), [5, 9]);
         assert!(features.narrow(1, 0, 2).equal(&obs.narrow(1, 0, 2)));

@@ -257,6 +257,7 @@ fn to_f64s(t: &Tensor) -> Tensor {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::generator::randn;
 
     fn t(v: &[f64]) -> Tensor {
         Tensor::from_slice(v)
@@ -312,10 +313,8 @@ mod tests {
 
     #[test]
     fn multi_categorical_quantities_are_sums_over_its_categoricals() {
-        let (a, b) =
-            (Tensor::randn([4, 3], (Kind::Double, Device::Cpu)), Tensor::randn([4, 2], (Kind::Double, Device::Cpu)));
-        let (c, d) =
-            (Tensor::randn([4, 3], (Kind::Double, Device::Cpu)), Tensor::randn([4, 2], (Kind::Double, Device::Cpu)));
+        let (a, b) = (randn(1, &[4, 3], (Kind::Double, Device::Cpu)), randn(2, &[4, 2], (Kind::Double, Device::Cpu)));
+        let (c, d) = (randn(3, &[4, 3], (Kind::Double, Device::Cpu)), randn(4, &[4, 2], (Kind::Double, Device::Cpu)));
         let nvec = vec![3, 2];
         let joint = ActionDist::MultiCategorical { logits: Tensor::cat(&[&a, &b], 1), nvec: nvec.clone() };
         let other = ActionDist::MultiCategorical { logits: Tensor::cat(&[&c, &d], 1), nvec };
@@ -354,14 +353,14 @@ mod tests {
 
     #[test]
     fn kl_of_a_distribution_with_itself_is_zero_with_zero_gradient() {
-        let logits = Tensor::randn([4, 3], (Kind::Double, Device::Cpu)).set_requires_grad(true);
+        let logits = randn(5, &[4, 3], (Kind::Double, Device::Cpu)).set_requires_grad(true);
         let d = ActionDist::Categorical { logits: logits.shallow_clone() };
         let kl = d.detach().kl(&d).mean(None::<Kind>);
         assert!(kl.double_value(&[]).abs() < 1e-15);
         let g = Tensor::run_backward(&[kl], &[&logits], false, false);
         assert!(g[0].abs().max().double_value(&[]) < 1e-15);
 
-        let mean = Tensor::randn([4, 2], (Kind::Double, Device::Cpu)).set_requires_grad(true);
+        let mean = randn(6, &[4, 2], (Kind::Double, Device::Cpu)).set_requires_grad(true);
         let log_std = Tensor::from_slice(&[0.1f64, -0.2]).set_requires_grad(true);
         let d = ActionDist::DiagGaussian { mean: mean.shallow_clone(), log_std: log_std.shallow_clone() };
         let kl = d.detach().kl(&d).mean(None::<Kind>);

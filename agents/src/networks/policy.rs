@@ -398,13 +398,13 @@ mod tests {
     use natgrad_envs::BoxSpace;
 
     use super::*;
+    use crate::generator::{randn, seeded};
 
     #[test]
     fn deterministic_actions_are_the_mode_and_samples_vary() {
-        tch::manual_seed(0);
         let space = Space::Box(BoxSpace::new(vec![-1.0], vec![1.0]));
-        let policy = Policy::new(3, &space, &[8], 0.0, None, Device::Cpu).unwrap();
-        let obs = Tensor::randn([5, 3], (Kind::Float, Device::Cpu));
+        let policy = seeded(0, || Policy::new(3, &space, &[8], 0.0, None, Device::Cpu).unwrap());
+        let obs = randn(1, &[5, 3], (Kind::Float, Device::Cpu));
         let mean = match policy.dist(&obs) {
             ActionDist::DiagGaussian { mean, .. } => mean,
             _ => unreachable!(),
@@ -412,7 +412,7 @@ mod tests {
         let mut rng = Rng::seed_from_u64(0);
         assert!(policy.act(&obs, true, &mut rng).equal(&mean.detach()));
         assert!(!policy.act(&obs, false, &mut rng).equal(&policy.act(&obs, false, &mut rng)));
-        let discrete = Policy::new(3, &Space::Discrete { n: 4 }, &[8], 0.0, None, Device::Cpu).unwrap();
+        let discrete = seeded(2, || Policy::new(3, &Space::Discrete { n: 4 }, &[8], 0.0, None, Device::Cpu).unwrap());
         let a = discrete.act(&obs, true, &mut rng);
         assert_eq!(a.size(), [5]);
         assert_eq!(a.kind(), Kind::Int64);
