@@ -74,15 +74,15 @@ pub(crate) fn clip(x: f64, low: f64, high: f64) -> f64 {
 }
 
 /// `np.linalg.norm(v)`: the square root of `v.dot(v)`, which OpenBLAS sums in
-/// order below 16 values, with each product rounded or fused as `dot` says
-/// (definite: [`NumpyDot::resolved`]). Longer vectors go through its vector
-/// kernels, whose order this does not reproduce.
+/// order below 16 values, with each product rounded or fused as `dot` says.
+/// Longer vectors go through its vector kernels, whose order this does not
+/// reproduce.
 pub(crate) fn norm(v: &[f64], dot: NumpyDot) -> f64 {
     assert!(v.len() < 16, "norm reproduces OpenBLAS's ddot below 16 values only");
-    let sum = match dot {
-        NumpyDot::Fused => v.iter().fold(0.0, |s, x| x.mul_add(*x, s)),
-        NumpyDot::Separate => v.iter().fold(0.0, |s, x| s + x * x),
-        NumpyDot::ThisMachine => unreachable!("resolved when the environment is made"),
+    let sum = if dot.resolved() == NumpyDot::Fused {
+        v.iter().fold(0.0, |s, x| x.mul_add(*x, s))
+    } else {
+        v.iter().fold(0.0, |s, x| s + x * x)
     };
     sum.sqrt()
 }
