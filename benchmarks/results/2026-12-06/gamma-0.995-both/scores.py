@@ -1,20 +1,22 @@
-"""Puts Hopper-v5 at 1M steps with gamma 0.995 on both sides (benchmarks/peer-comparison
---set gamma=0.995, seeds 1-3 in a/ and 4-6 in b/, run side by side; seeds 7-8 in c/ and 9-10 in
-d/, run side by side on 2026-12-06 afternoon) together with the same
-seeds at zoo's gamma 0.99 (natgrad: benchmarks/results/2026-12-05/kl-times-d, the preset;
+"""Puts a task at 1M steps with gamma 0.995 on both sides (benchmarks/peer-comparison
+--set gamma=0.995, run two benchmarks side by side: Hopper-v5 seeds 1-3 in a/ and 4-6 in b/,
+seeds 7-8 in c/ and 9-10 in d/; Walker2d-v5 in walker2d-a/ and walker2d-b/) together with the
+same seeds at zoo's gamma 0.99 (natgrad: benchmarks/results/2026-12-05/kl-times-d, the preset;
 sb3-contrib: the peer benchmark of 2026-12-04) in one scores file for `natgrad statistics`.
 
-    python3 benchmarks/results/2026-12-06/gamma-0.995-both/scores.py
+    python3 benchmarks/results/2026-12-06/gamma-0.995-both/scores.py [Hopper-v5 | Walker2d-v5]
     scripts/natgrad statistics benchmarks/results/2026-12-06/gamma-0.995-both/Hopper-v5__scores.csv \
         --csv benchmarks/results/2026-12-06/gamma-0.995-both/Hopper-v5__statistics.csv \
         --plot benchmarks/results/2026-12-06/gamma-0.995-both/Hopper-v5__curves.png
 """
 import csv
 import os
+import sys
 
 here = os.path.dirname(os.path.abspath(__file__))
 results = os.path.join(here, "../..")
-env = "Hopper-v5"
+env = sys.argv[1] if len(sys.argv) > 1 else "Hopper-v5"
+peer_folder = {"Hopper-v5": "hopper", "Walker2d-v5": "walker"}[env]
 
 
 def rows(path, rename, seeds):
@@ -24,13 +26,13 @@ def rows(path, rename, seeds):
             yield dict(r, algorithm=rename[r["algorithm"]])
 
 
-# Every benchmark folder here: a/ and b/, and the seeds added later in c/, d/, ...
+# Every benchmark folder here that ran this task.
 new = [os.path.join(here, part, f"{env}__scores.csv") for part in sorted(os.listdir(here))
        if os.path.isdir(os.path.join(here, part))]
 seeds = {int(r["run"]) for path in new if os.path.exists(path) for r in csv.DictReader(open(path))}
 out_rows = [*rows(os.path.join(results, f"2026-12-05/kl-times-d/{env}__scores.csv"),
                   {"natgrad-kl-times-d": "natgrad gamma 0.99"}, seeds),
-            *rows(os.path.join(results, f"2026-12-04/peer-mujoco/hopper/{env}__scores.csv"),
+            *rows(os.path.join(results, f"2026-12-04/peer-mujoco/{peer_folder}/{env}__scores.csv"),
                   {"sb3-contrib": "sb3-contrib gamma 0.99"}, seeds)]
 for path in new:
     if os.path.exists(path):
