@@ -1,17 +1,20 @@
-"""The updates of both sides at gamma 0.995, from the peer benchmark's ENV__diagnostics.csv (seeds 7-10,
-in c/ and d/; the runs of a/ and b/ predate the file): per implementation and stretch of training, the
-critic's explained variance before its fit (median over updates and seeds), the KL of the applied step
-summed over the action's dimensions (mean), and the share of updates whose line search accepted a step.
+"""The updates of both sides at gamma 0.995, from the peer benchmark's ENV__diagnostics.csv (Hopper-v5
+seeds 7-10, in c/ and d/, whose a/ and b/ predate the file; Walker2d-v5 seeds 1-4): per implementation
+and stretch of training, the critic's explained variance before its fit (median over updates and seeds),
+the KL of the applied step summed over the action's dimensions (mean), and the share of updates whose
+line search accepted a step.
 
-    python3 benchmarks/results/2026-12-06/gamma-0.995-both/diagnostics.py
+    python3 benchmarks/results/2026-12-06/gamma-0.995-both/diagnostics.py [Hopper-v5 | Walker2d-v5]
 """
 import csv
 import glob
 import os
 import statistics
+import sys
 
 here = os.path.dirname(os.path.abspath(__file__))
-rows = [r for path in sorted(glob.glob(os.path.join(here, "*", "Hopper-v5__diagnostics.csv")))
+env = sys.argv[1] if len(sys.argv) > 1 else "Hopper-v5"
+rows = [r for path in sorted(glob.glob(os.path.join(here, "*", f"{env}__diagnostics.csv")))
         for r in csv.DictReader(open(path))]
 stretches = [(0, 200_000), (200_000, 500_000), (500_000, 1_000_001)]
 print("| implementation | seeds | steps | explained variance, median | under 0.5 | KL of the step, mean | line search accepted |")
