@@ -10,7 +10,7 @@ static GENERATOR: Mutex<()> = Mutex::new(());
 
 /// Runs `draw` with libtorch's generator seeded with `seed`, while no other
 /// thread that goes through here draws from it. The same `seed` and `draw`
-/// give the same numbers, whatever else the process does at the time.
+/// give the same numbers, whatever other draws go through here meanwhile.
 pub fn seeded<T>(seed: i64, draw: impl FnOnce() -> T) -> T {
     // A panic inside another `draw` (a failed test) leaves nothing to mend.
     let _only_drawer = GENERATOR.lock().unwrap_or_else(PoisonError::into_inner);
