@@ -287,26 +287,34 @@ class Tuner:
 
         reported = 0
         pruned_at = None
+
+        def report(rows):
+            """Reports the rows not yet reported, one at a time, asking the pruner after each: the
+            decision depends on the evaluations alone, not on how many one poll happened to see
+            (a short trial can finish between two polls). Returns the row it was pruned at, if any."""
+            nonlocal reported
+            for step, value in rows[reported:]:
+                trial.report(value, step)
+                reported += 1
+                if trial.should_prune():
+                    return (step, value)
+            return None
+
         try:
-            while any(c.poll() is None for c in children):
+            while pruned_at is None and any(c.poll() is None for c in children):
                 time.sleep(0.2)
-                rows = mean_evaluations()
-                for step, value in rows[reported:]:
-                    trial.report(value, step)
-                reported = len(rows)
-                if pruned_at is None and reported and trial.should_prune():
-                    pruned_at = rows[-1]
-                    for c in children:
-                        if c.poll() is None:
-                            c.send_signal(signal.SIGTERM)
+                pruned_at = report(mean_evaluations())
+            for c in children:
+                if pruned_at is not None and c.poll() is None:
+                    c.send_signal(signal.SIGTERM)
             for c in children:
                 c.wait()
         finally:
             with self.lock:
                 self.children.difference_update(children)
         rows = mean_evaluations()
-        for step, value in rows[reported:]:
-            trial.report(value, step)
+        if pruned_at is None:
+            pruned_at = report(rows)
         if pruned_at is not None:
             self.study.tell(trial, state=TrialState.PRUNED)
             return f"pruned at {pruned_at[0]} steps (evaluation {pruned_at[1]:.1f})"
