@@ -1,5 +1,5 @@
 """The updates of both sides at gamma 0.995, from the peer benchmark's ENV__diagnostics.csv (Hopper-v5
-seeds 7-10, in c/ and d/, whose a/ and b/ predate the file; Walker2d-v5 seeds 1-4): per implementation
+seeds 7-10, in c/ and d/, whose a/ and b/ predate the file; Walker2d-v5 seeds 1-10): per implementation
 and stretch of training, the critic's explained variance before its fit (median over updates and seeds),
 the KL of the applied step summed over the action's dimensions (mean), and the share of updates whose
 line search accepted a step.

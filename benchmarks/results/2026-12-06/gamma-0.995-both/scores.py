@@ -1,8 +1,8 @@
 """Puts a task at 1M steps with gamma 0.995 on both sides (benchmarks/peer-comparison
---set gamma=0.995, run two benchmarks side by side: Hopper-v5 seeds 1-3 in a/ and 4-6 in b/,
-seeds 7-8 in c/ and 9-10 in d/; Walker2d-v5 in walker2d-a/ and walker2d-b/) together with the
-same seeds at zoo's gamma 0.99 (natgrad: benchmarks/results/2026-12-05/kl-times-d, the preset;
-sb3-contrib: the peer benchmark of 2026-12-04) in one scores file for `natgrad statistics`.
+--set gamma=0.995, two benchmarks side by side: Hopper-v5 seeds 1-3 in a/, 4-6 in b/, 7-8 in c/
+and 9-10 in d/; Walker2d-v5 seeds 1-2, 3-4, 5-6, 7-8, 9 and 10 in walker2d-a/ to walker2d-f/)
+together with the same seeds at zoo's gamma 0.99 (natgrad: benchmarks/results/2026-12-05/kl-times-d,
+the preset; sb3-contrib: the peer benchmark of 2026-12-04) in one scores file for `natgrad statistics`.
 
     python3 benchmarks/results/2026-12-06/gamma-0.995-both/scores.py [Hopper-v5 | Walker2d-v5]
     scripts/natgrad statistics benchmarks/results/2026-12-06/gamma-0.995-both/Hopper-v5__scores.csv \
