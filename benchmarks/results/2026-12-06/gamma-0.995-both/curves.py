@@ -1,17 +1,20 @@
-"""Per algorithm of Hopper-v5__scores.csv (made by scores.py): the final policy per seed, and its
+"""Per algorithm of a task's scores file (made by scores.py): the final policy per seed, and its
 evaluation curve read four ways: at 150k steps (early learning), its mean from 500k steps on, how
-many of those points are under 3,000 (a fall from the hop), and its best point.
+many of those points are under 3,000 (a fall from the gait, on Hopper and Walker2d alike), and its
+best point.
 
-    python3 benchmarks/results/2026-12-06/gamma-0.995-both/curves.py
+    python3 benchmarks/results/2026-12-06/gamma-0.995-both/curves.py [Hopper-v5 | Walker2d-v5]
 """
 import collections
 import csv
 import os
 import statistics
+import sys
 
 here = os.path.dirname(os.path.abspath(__file__))
+env = sys.argv[1] if len(sys.argv) > 1 else "Hopper-v5"
 scores = collections.defaultdict(dict)
-for r in csv.DictReader(open(os.path.join(here, "Hopper-v5__scores.csv"))):
+for r in csv.DictReader(open(os.path.join(here, f"{env}__scores.csv"))):
     scores[(r["algorithm"], int(r["run"]))][r["point"]] = float(r["score"])
 algorithms = list(dict.fromkeys(a for a, _ in scores))
 print("| algorithm | seeds | final (per seed) | at 150k | curve mean from 500k | points under 3,000 from 500k | best point |")
