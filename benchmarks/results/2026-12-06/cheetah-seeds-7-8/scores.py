@@ -1,0 +1,44 @@
+"""HalfCheetah-v5 seeds 7 and 8 beside seeds 1-6, in one scores file for `natgrad statistics`:
+natgrad's preset and sb3-contrib (zoo's settings) from the peer benchmark (seeds 1-6:
+benchmarks/results/2026-12-04/peer-mujoco/cheetah; seeds 7 and 8: seed-7/ and seed-8/ here, run
+side by side with benchmarks/peer-comparison --envs HalfCheetah-v5 --seeds 1 --first-seed 7|8), and
+natgrad with sb3-contrib's trust region (target_kl 0.24, cg_damping 0.6; seeds 1-6:
+benchmarks/results/2026-12-05/kl-times-d; seeds 7 and 8: kl-times-d/ here, benchmarks/equal-wall-time).
+
+    python3 benchmarks/results/2026-12-06/cheetah-seeds-7-8/scores.py
+    scripts/natgrad statistics benchmarks/results/2026-12-06/cheetah-seeds-7-8/HalfCheetah-v5__scores.csv \
+        --csv benchmarks/results/2026-12-06/cheetah-seeds-7-8/HalfCheetah-v5__statistics.csv \
+        --plot benchmarks/results/2026-12-06/cheetah-seeds-7-8/HalfCheetah-v5__curves.png
+"""
+import csv
+import os
+
+here = os.path.dirname(os.path.abspath(__file__))
+results = os.path.join(here, "../..")
+env = "HalfCheetah-v5"
+label = "natgrad-kl-times-d"
+
+
+def read(path):
+    return list(csv.DictReader(open(path)))
+
+
+def scaled(folder):
+    """natgrad's runs with sb3-contrib's trust region from an equal-wall-time folder, as score rows."""
+    for r in read(os.path.join(folder, f"{env}.csv")):
+        yield dict(point="final", algorithm=label, run=r["seed"], score=r["evaluation"])
+        for e in read(os.path.join(folder, f"{env}__{r['seed']}__evaluations.csv")):
+            yield dict(point=e["total_steps"], algorithm=label, run=r["seed"], score=e["mean_reward"])
+
+
+rows = [*read(os.path.join(results, f"2026-12-04/peer-mujoco/cheetah/{env}__scores.csv")),
+        *read(os.path.join(here, f"seed-7/{env}__scores.csv")),
+        *read(os.path.join(here, f"seed-8/{env}__scores.csv")),
+        *scaled(os.path.join(results, "2026-12-05/kl-times-d")),
+        *scaled(os.path.join(here, "kl-times-d"))]
+out = os.path.join(here, f"{env}__scores.csv")
+with open(out, "w", newline="") as f:
+    w = csv.DictWriter(f, fieldnames=["point", "algorithm", "run", "score"])
+    w.writeheader()
+    w.writerows(rows)
+print(f"wrote {len(rows)} rows to {out}")
