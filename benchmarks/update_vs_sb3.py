@@ -23,6 +23,11 @@ ZOO = {
     "Pendulum-v1": dict(n_envs=2, n_steps=1024, gamma=0.9, n_critic_updates=15),
     "MountainCar-v0": dict(n_envs=2, n_steps=1024, n_critic_updates=20, normalize=True),
     "CartPole-v1": dict(n_envs=2, n_steps=512, batch_size=512, cg_damping=1e-3, gae_lambda=0.98, n_critic_updates=20),
+    # zoo's MuJoCo entries (benchmark settings of issue 24)
+    "Hopper-v5": dict(n_envs=2, n_steps=1024, batch_size=128, cg_max_steps=25, cg_damping=0.1, n_critic_updates=20,
+                      learning_rate=1e-3, normalize=True),
+    "HalfCheetah-v5": dict(n_envs=2, n_steps=1024, batch_size=128, cg_max_steps=25, cg_damping=0.1, n_critic_updates=20,
+                           learning_rate=1e-3, target_kl=0.04, normalize=True),
 }
 SB3_TO_NATGRAD = {
     "mlp_extractor.policy_net.0": "pi.layer0", "mlp_extractor.policy_net.2": "pi.layer1", "action_net": "pi.layer2",
@@ -102,9 +107,13 @@ def main():
     if tensors["actions"].dim() == 1:
         tensors["actions"] = tensors["actions"].unsqueeze(1)
     save_file(tensors, os.path.join(work, "in.safetensors"))
+    # sb3-contrib averages the KL over a Gaussian's d action dimensions, natgrad sums it (as the paper):
+    # the same trust region is target_kl and cg_damping times d in natgrad's terms.
+    d = tensors["actions"].shape[1] if "log_std" in tensors else 1
     config = dict(n_envs=n_envs, n_steps=model.n_steps, gamma=model.gamma, gae_lambda=model.gae_lambda,
-                  target_kl=model.target_kl, cg_iters=model.cg_max_steps, cg_damping=model.cg_damping,
+                  target_kl=model.target_kl * d, cg_iters=model.cg_max_steps, cg_damping=model.cg_damping * d,
                   n_critic_updates=model.n_critic_updates, critic_batch_size=model.batch_size,
+                  critic_learning_rate=model.learning_rate,
                   line_search_shrink=model.line_search_shrinking_factor,
                   line_search_max_backtracks=model.line_search_max_iter)
     if model.use_sde:
