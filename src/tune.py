@@ -304,9 +304,10 @@ class Tuner:
             while pruned_at is None and any(c.poll() is None for c in children):
                 time.sleep(0.2)
                 pruned_at = report(mean_evaluations())
-            for c in children:
-                if pruned_at is not None and c.poll() is None:
-                    c.send_signal(signal.SIGTERM)
+            if pruned_at is not None:
+                for c in children:
+                    if c.poll() is None:
+                        c.send_signal(signal.SIGTERM)
             for c in children:
                 c.wait()
         finally:
