@@ -102,7 +102,9 @@ BOTH_SIDES = dict(gamma="gamma", gae_lambda="gae_lambda", target_kl="target_kl",
                   cg_max_steps="cg_iters", n_critic_updates="n_critic_updates", learning_rate="critic_learning_rate",
                   batch_size="critic_batch_size", n_steps="n_steps", n_envs="n_envs",
                   normalize_advantage="normalize_advantage", line_search_shrinking_factor="line_search_shrink",
-                  line_search_max_iter="line_search_max_backtracks")
+                  line_search_max_iter="line_search_max_backtracks", log_std_init="log_std_init")
+# Of those, the ones sb3-contrib takes in `policy_kwargs` rather than as TRPO's own arguments.
+POLICY_KWARGS = {"log_std_init"}
 
 
 def parse_setting(text):
@@ -278,7 +280,10 @@ def run_sb3(env, seed, steps, natgrad_episodes, without_sde, curve, changes=()):
     torch.set_num_threads(1)
     settings = dict(SB3_DEFAULTS)
     settings.update(SETTINGS[env])
-    settings.update({key: value for key, value, _ in changes})
+    settings.update({key: value for key, value, _ in changes if key not in POLICY_KWARGS})
+    policy_kwargs = {key: value for key, value, _ in changes if key in POLICY_KWARGS}
+    if policy_kwargs:
+        settings["policy_kwargs"] = dict(settings.get("policy_kwargs", {}), **policy_kwargs)
     n_envs = settings.pop("n_envs")
     if without_sde:
         settings.pop("use_sde", None)
@@ -497,7 +502,8 @@ def main():
                         help="random steps the Python floor is measured on (scaled to the run's steps)")
     parser.add_argument("--out", help="folder for the runs and the result files (default: a new temporary folder)")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                        help="change a setting on both sides (sb3-contrib's name, e.g. gamma=0.995); repeatable")
+                        help="change a setting on both sides (sb3-contrib's name, e.g. gamma=0.995 or log_std_init=-1.0, "
+                             "which sb3-contrib takes in policy_kwargs); repeatable")
     parser.add_argument("--append", action="store_true",
                         help="keep the runs already in OUT's result files and add these seeds to them")
     args = parser.parse_args()
