@@ -652,7 +652,7 @@ pub fn run(req: &TrainRequest) -> Result<Outcome> {
         && let Some(c) = &checkpoint
         && c.meta.total_steps >= run.total_steps
     {
-        println!("{}: complete ({} steps); nothing to do", dir.display(), c.meta.total_steps);
+        say(&format!("{}: complete ({} steps); nothing to do", dir.display(), c.meta.total_steps));
         return Ok(Outcome::Finished);
     }
     let (mut agent, mut collector, first_iteration) = build(&run, checkpoint.as_ref())?;
@@ -733,7 +733,7 @@ fn report(session: &Session, collector: &Collector, steps: usize) {
         ),
         _ => (String::new(), String::new()),
     };
-    println!(
+    say(&format!(
         "{} {} seed {}: {status} {} steps ({steps} in {seconds:.1} s, {:.0} steps/s: rollouts {rollouts:.1} s, policy \
          updates {policy:.1} s, critic {critic:.1} s{beside}{eval_time}); {mean}{threshold}{eval}; run folder {}",
         run.algo,
@@ -742,7 +742,15 @@ fn report(session: &Session, collector: &Collector, steps: usize) {
         collector.total_steps,
         steps as f64 / seconds.max(1e-9),
         session.dir.display()
-    );
+    ));
+}
+
+/// Prints a line of the run's outcome. The run folder already holds all of
+/// it, so a stdout nobody reads any more (a launcher that was killed, `| head`)
+/// is no reason to fail, or to panic as `println!` would.
+fn say(line: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stdout().lock(), "{line}");
 }
 
 fn mean_of(values: &[f64]) -> Option<f64> {

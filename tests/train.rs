@@ -466,6 +466,25 @@ fn a_failed_checkpoint_write_stops_the_run_and_keeps_the_previous_checkpoint() {
 }
 
 #[test]
+fn a_run_whose_stdout_nobody_reads_finishes_cleanly() {
+    // A launcher killed mid-run leaves natgrad writing its last line into a
+    // closed pipe: the run is done and its folder complete, so it must not panic.
+    let tmp = TempDir::new("closed-stdout");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_natgrad"))
+        .args(trpo_args("CartPole-v1", &tmp, "r", &["--total-steps", "2048"]))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    let stderr = text(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(tmp.path().join("r/checkpoint.safetensors").exists());
+}
+
+#[test]
 fn a_run_folder_is_used_by_one_process_at_a_time() {
     let tmp = TempDir::new("lock");
     let run = tmp.path().join("r");
