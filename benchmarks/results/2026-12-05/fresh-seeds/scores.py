@@ -6,9 +6,11 @@ benchmark of 2026-12-04) in one scores file, ENV__scores-all-seeds.csv, for
 
     python3 benchmarks/results/2026-12-05/fresh-seeds/scores.py Hopper-v5 hopper
 """
-import csv
 import os
 import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "../../.."))
+import score_rows  # noqa: E402  (benchmarks/score_rows.py)
 
 if len(sys.argv) != 3:
     sys.exit("usage: scores.py ENV FOLDER   (e.g. Hopper-v5 hopper: this folder's and the 2026-12-04 "
@@ -20,7 +22,7 @@ results = os.path.join(here, "../..")
 
 def rows(path, rename):
     """The rows of a scores file whose algorithm `rename` maps, under their new name."""
-    for r in csv.DictReader(open(path)):
+    for r in score_rows.read(path):
         if r["algorithm"] in rename:
             yield dict(r, algorithm=rename[r["algorithm"]])
 
@@ -31,9 +33,4 @@ first_ten_sb3 = os.path.join(results, f"2026-12-04/peer-mujoco/{folder}/{env}__s
 out_rows = [*rows(first_ten_natgrad, {"natgrad-kl-times-d": "natgrad"}),
             *rows(first_ten_sb3, {"sb3-contrib": "sb3-contrib"}),
             *rows(held_out, {"natgrad": "natgrad", "sb3-contrib": "sb3-contrib"})]
-out = os.path.join(here, folder, f"{env}__scores-all-seeds.csv")
-with open(out, "w", newline="") as f:
-    w = csv.DictWriter(f, fieldnames=["point", "algorithm", "run", "score"])
-    w.writeheader()
-    w.writerows(out_rows)
-print(f"wrote {len(out_rows)} rows to {out}")
+score_rows.write(os.path.join(here, folder, f"{env}__scores-all-seeds.csv"), out_rows)

@@ -8,9 +8,11 @@ script's own folder unless given.
     python3 benchmarks/results/2026-12-05/kl-times-d/scores.py Walker2d-v5 walker
     python3 benchmarks/results/2026-12-05/kl-times-d/scores.py Ant-v5 ant benchmarks/results/2026-12-05/ant-kl-times-d
 """
-import csv
 import os
 import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "../../.."))
+import score_rows  # noqa: E402  (benchmarks/score_rows.py)
 
 if len(sys.argv) not in (3, 4):
     sys.exit("usage: scores.py ENV PEER-FOLDER [FOLDER]   (e.g. Walker2d-v5 walker; PEER-FOLDER is under "
@@ -20,15 +22,5 @@ script_dir = os.path.dirname(os.path.abspath(__file__))
 here = sys.argv[3] if len(sys.argv) == 4 else script_dir
 peer = os.path.join(script_dir, f"../../2026-12-04/peer-mujoco/{folder}/{env}__scores.csv")
 label = "natgrad-kl-times-d"
-rows = list(csv.DictReader(open(peer)))
-for r in csv.DictReader(open(os.path.join(here, f"{env}.csv"))):
-    seed = r["seed"]
-    rows.append(dict(point="final", algorithm=label, run=seed, score=r["evaluation"]))
-    for e in csv.DictReader(open(os.path.join(here, f"{env}__{seed}__evaluations.csv"))):
-        rows.append(dict(point=e["total_steps"], algorithm=label, run=seed, score=e["mean_reward"]))
-out = os.path.join(here, f"{env}__scores.csv")
-with open(out, "w", newline="") as f:
-    w = csv.DictWriter(f, fieldnames=["point", "algorithm", "run", "score"])
-    w.writeheader()
-    w.writerows(rows)
-print(f"wrote {len(rows)} rows to {out}")
+score_rows.write(os.path.join(here, f"{env}__scores.csv"),
+                 score_rows.read(peer) + score_rows.equal_wall_time(here, env, label))

@@ -14,8 +14,11 @@
         --csv benchmarks/results/2026-12-06/cheetah-log-std/HalfCheetah-v5__statistics.csv \
         --plot benchmarks/results/2026-12-06/cheetah-log-std/HalfCheetah-v5__curves.png   # and the other two
 """
-import csv
 import os
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "../../.."))
+import score_rows  # noqa: E402  (benchmarks/score_rows.py)
 
 here = os.path.dirname(os.path.abspath(__file__))
 env = "HalfCheetah-v5"
@@ -23,49 +26,19 @@ ZOO = ("natgrad", "sb3-contrib")
 SUFFIX = "-log-std-1"
 
 
-def read(path):
-    return list(csv.DictReader(open(path)))
-
-
-def renamed(rows, suffix):
-    return [dict(r, algorithm=r["algorithm"] + suffix) for r in rows]
-
-
-def peer_folders(parent):
-    """The peer benchmark's output folders a/, b/, ... under parent."""
-    return sorted(os.path.join(parent, name) for name in os.listdir(parent) if len(name) == 1)
-
-
-def peer_scores(parent):
-    return [r for folder in peer_folders(parent) for r in read(os.path.join(folder, f"{env}__scores.csv"))]
-
-
-def natgrad_alone(folder, label):
-    """natgrad's runs from an equal-wall-time folder, as score rows."""
-    rows = []
-    for r in read(os.path.join(folder, f"{env}.csv")):
-        rows.append(dict(point="final", algorithm=label, run=r["seed"], score=r["evaluation"]))
-        for e in read(os.path.join(folder, f"{env}__{r['seed']}__evaluations.csv")):
-            rows.append(dict(point=e["total_steps"], algorithm=label, run=r["seed"], score=e["mean_reward"]))
-    return rows
-
-
 def write(name, rows):
-    out = os.path.join(here, f"{env}__{name}scores.csv")
-    with open(out, "w", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=["point", "algorithm", "run", "score"])
-        w.writeheader()
-        w.writerows(rows)
-    print(f"wrote {len(rows)} rows to {out}")
+    score_rows.write(os.path.join(here, f"{env}__{name}scores.csv"), rows)
 
 
-zoo_1_10 = [r for r in read(os.path.join(here, f"../cheetah-seeds-7-10/{env}__scores.csv")) if r["algorithm"] in ZOO]
-zoo_11_20 = peer_scores(os.path.join(here, "../cheetah-seeds-11-20"))
-both_1_10 = renamed(peer_scores(here), SUFFIX)
+zoo_1_10 = [r for r in score_rows.read(os.path.join(here, f"../cheetah-seeds-7-10/{env}__scores.csv"))
+            if r["algorithm"] in ZOO]
+zoo_11_20 = score_rows.peer_comparison(os.path.join(here, "../cheetah-seeds-11-20"), env)
+both_1_10 = score_rows.renamed(score_rows.peer_comparison(here, env), SUFFIX)
 # The same seeds on every side: the zoo runs of seeds 15 and 20 were not run (stopped for time), so natgrad's
 # runs of those two seeds stay out of the files (held-out/HalfCheetah-v5.csv has them).
 zoo_seeds = {r["run"] for r in zoo_11_20}
-natgrad_11_20 = [r for r in natgrad_alone(os.path.join(here, "held-out"), "natgrad" + SUFFIX) if r["run"] in zoo_seeds]
+natgrad_11_20 = [r for r in score_rows.equal_wall_time(os.path.join(here, "held-out"), env, "natgrad" + SUFFIX)
+                 if r["run"] in zoo_seeds]
 write("", zoo_1_10 + both_1_10)
 write("held-out__", zoo_11_20 + natgrad_11_20)
 preset = [dict(r, algorithm="natgrad") for r in both_1_10 + natgrad_11_20 if r["algorithm"] == "natgrad" + SUFFIX]

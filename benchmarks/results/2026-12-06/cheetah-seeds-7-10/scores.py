@@ -11,35 +11,22 @@ benchmarks/equal-wall-time).
         --csv benchmarks/results/2026-12-06/cheetah-seeds-7-10/HalfCheetah-v5__statistics.csv \
         --plot benchmarks/results/2026-12-06/cheetah-seeds-7-10/HalfCheetah-v5__curves.png
 """
-import csv
 import os
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "../../.."))
+import score_rows  # noqa: E402  (benchmarks/score_rows.py)
 
 here = os.path.dirname(os.path.abspath(__file__))
 results = os.path.join(here, "../..")
 env = "HalfCheetah-v5"
 label = "natgrad-kl-times-d"
-
-
-def read(path):
-    return list(csv.DictReader(open(path)))
-
-
-def scaled(folder):
-    """natgrad's runs with sb3-contrib's trust region from an equal-wall-time folder, as score rows."""
-    for r in read(os.path.join(folder, f"{env}.csv")):
-        yield dict(point="final", algorithm=label, run=r["seed"], score=r["evaluation"])
-        for e in read(os.path.join(folder, f"{env}__{r['seed']}__evaluations.csv")):
-            yield dict(point=e["total_steps"], algorithm=label, run=r["seed"], score=e["mean_reward"])
+read = score_rows.read
 
 
 later_seeds = sorted(int(name.removeprefix("seed-")) for name in os.listdir(here) if name.startswith("seed-"))
 rows = [*read(os.path.join(results, f"2026-12-04/peer-mujoco/cheetah/{env}__scores.csv")),
         *(r for seed in later_seeds for r in read(os.path.join(here, f"seed-{seed}/{env}__scores.csv"))),
-        *scaled(os.path.join(results, "2026-12-05/kl-times-d")),
-        *scaled(os.path.join(here, "kl-times-d"))]
-out = os.path.join(here, f"{env}__scores.csv")
-with open(out, "w", newline="") as f:
-    w = csv.DictWriter(f, fieldnames=["point", "algorithm", "run", "score"])
-    w.writeheader()
-    w.writerows(rows)
-print(f"wrote {len(rows)} rows to {out}")
+        *score_rows.equal_wall_time(os.path.join(results, "2026-12-05/kl-times-d"), env, label),
+        *score_rows.equal_wall_time(os.path.join(here, "kl-times-d"), env, label)]
+score_rows.write(os.path.join(here, f"{env}__scores.csv"), rows)

@@ -9,9 +9,11 @@ the preset; sb3-contrib: the peer benchmark of 2026-12-04) in one scores file fo
         --csv benchmarks/results/2026-12-06/gamma-0.995-both/Hopper-v5__statistics.csv \
         --plot benchmarks/results/2026-12-06/gamma-0.995-both/Hopper-v5__curves.png
 """
-import csv
 import os
 import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "../../.."))
+import score_rows  # noqa: E402  (benchmarks/score_rows.py)
 
 here = os.path.dirname(os.path.abspath(__file__))
 results = os.path.join(here, "../..")
@@ -21,7 +23,7 @@ peer_folder = {"Hopper-v5": "hopper", "Walker2d-v5": "walker"}[env]
 
 def rows(path, rename, seeds):
     """The rows of a scores file whose algorithm `rename` maps and whose run is in `seeds`, renamed."""
-    for r in csv.DictReader(open(path)):
+    for r in score_rows.read(path):
         if r["algorithm"] in rename and int(r["run"]) in seeds:
             yield dict(r, algorithm=rename[r["algorithm"]])
 
@@ -29,7 +31,7 @@ def rows(path, rename, seeds):
 # Every benchmark folder here that ran this task.
 new = [os.path.join(here, part, f"{env}__scores.csv") for part in sorted(os.listdir(here))
        if os.path.isdir(os.path.join(here, part))]
-seeds = {int(r["run"]) for path in new if os.path.exists(path) for r in csv.DictReader(open(path))}
+seeds = {int(r["run"]) for path in new if os.path.exists(path) for r in score_rows.read(path)}
 out_rows = [*rows(os.path.join(results, f"2026-12-05/kl-times-d/{env}__scores.csv"),
                   {"natgrad-kl-times-d": "natgrad gamma 0.99"}, seeds),
             *rows(os.path.join(results, f"2026-12-04/peer-mujoco/{peer_folder}/{env}__scores.csv"),
@@ -37,9 +39,5 @@ out_rows = [*rows(os.path.join(results, f"2026-12-05/kl-times-d/{env}__scores.cs
 for path in new:
     if os.path.exists(path):
         out_rows += rows(path, {"natgrad": "natgrad gamma 0.995", "sb3-contrib": "sb3-contrib gamma 0.995"}, seeds)
-out = os.path.join(here, f"{env}__scores.csv")
-with open(out, "w", newline="") as f:
-    w = csv.DictWriter(f, fieldnames=["point", "algorithm", "run", "score"])
-    w.writeheader()
-    w.writerows(out_rows)
-print(f"wrote {len(out_rows)} rows (seeds {sorted(seeds)}) to {out}")
+print(f"seeds {sorted(seeds)}")
+score_rows.write(os.path.join(here, f"{env}__scores.csv"), out_rows)
