@@ -5,6 +5,8 @@
   2026-12-05), natgrad (sb3-contrib's trust region, the preset of 2026-12-05) and sb3-contrib (zoo's settings);
   with it on both sides, natgrad-log-std-1 and sb3-contrib-log-std-1 (a/ and b/ here, each
   benchmarks/peer-comparison --envs Ant-v5 --set log_std_init=-1.0 --first-seed 1|4 --seeds 3|2 --out ...).
+- Ant-v5__both-sides__scores.csv: log_std_init -1 on both sides, every seed run (c/, d/, ...: seeds 6 on, one
+  benchmarks/peer-comparison each).
 - Ant-v5__held-out__scores.csv, seeds 6 to 10, natgrad alone: the preset of 2026-12-05 (held-out-preset/) and
   the same with log_std_init -1 (held-out-log-std-1/), each written by
   benchmarks/equal-wall-time Ant-v5 1000000 OUT 6 7 8 9 10 [-- --set log_std_init=-1.0].
@@ -28,7 +30,8 @@ NAMES = {"natgrad": "natgrad-paper-kl", "natgrad-kl-times-d": "natgrad", "sb3-co
 before = [dict(r, algorithm=NAMES[r["algorithm"]])
           for r in score_rows.read(os.path.join(here, f"../../2026-12-05/ant-kl-times-d/{env}__scores.csv"))]
 both_sides = score_rows.renamed(score_rows.peer_comparison(here, env), SUFFIX)
-score_rows.write(os.path.join(here, f"{env}__scores.csv"), before + both_sides)
+score_rows.write(os.path.join(here, f"{env}__scores.csv"), before + [r for r in both_sides if int(r["run"]) <= 5])
+score_rows.write(os.path.join(here, f"{env}__both-sides__scores.csv"), both_sides)
 held_out = (score_rows.equal_wall_time(os.path.join(here, "held-out-preset"), env, "natgrad")
             + score_rows.equal_wall_time(os.path.join(here, "held-out-log-std-1"), env, "natgrad" + SUFFIX))
 score_rows.write(os.path.join(here, f"{env}__held-out__scores.csv"), held_out)
