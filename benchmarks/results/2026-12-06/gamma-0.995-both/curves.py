@@ -3,7 +3,9 @@ evaluation curve read four ways: at 150k steps (early learning), its mean from 5
 many of those points are under 3,000 (a fall from the gait, on Hopper and Walker2d alike), and its
 best point.
 
-    python3 benchmarks/results/2026-12-06/gamma-0.995-both/curves.py [Hopper-v5 | Walker2d-v5]
+    python3 benchmarks/results/2026-12-06/gamma-0.995-both/curves.py [Hopper-v5 | Walker2d-v5] [SCORES.csv]
+
+SCORES.csv is another scores file of the same form (default: this folder's ENV__scores.csv).
 """
 import collections
 import csv
@@ -14,7 +16,8 @@ import sys
 here = os.path.dirname(os.path.abspath(__file__))
 env = sys.argv[1] if len(sys.argv) > 1 else "Hopper-v5"
 scores = collections.defaultdict(dict)
-for r in csv.DictReader(open(os.path.join(here, f"{env}__scores.csv"))):
+path = sys.argv[2] if len(sys.argv) > 2 else os.path.join(here, f"{env}__scores.csv")
+for r in csv.DictReader(open(path)):
     scores[(r["algorithm"], int(r["run"]))][r["point"]] = float(r["score"])
 algorithms = list(dict.fromkeys(a for a, _ in scores))
 print("| algorithm | seeds | final (per seed) | at 150k | curve mean from 500k | points under 3,000 from 500k | best point |")
