@@ -12,6 +12,13 @@ def read(path):
         return list(csv.DictReader(f))
 
 
+def selected(path, rename, runs=None):
+    """The rows of the scores file at path whose algorithm rename maps (and whose run is in runs, when given),
+    under their new names."""
+    return [dict(r, algorithm=rename[r["algorithm"]]) for r in read(path)
+            if r["algorithm"] in rename and (runs is None or int(r["run"]) in runs)]
+
+
 def renamed(rows, suffix):
     """rows with suffix appended to each algorithm's name (the same agents with a setting changed)."""
     return [dict(r, algorithm=r["algorithm"] + suffix) for r in rows]

@@ -20,17 +20,10 @@ here = os.path.dirname(os.path.abspath(__file__))
 results = os.path.join(here, "../..")
 
 
-def rows(path, rename):
-    """The rows of a scores file whose algorithm `rename` maps, under their new name."""
-    for r in score_rows.read(path):
-        if r["algorithm"] in rename:
-            yield dict(r, algorithm=rename[r["algorithm"]])
-
-
 held_out = os.path.join(here, folder, f"{env}__scores.csv")
 first_ten_natgrad = os.path.join(results, f"2026-12-05/kl-times-d/{env}__scores.csv")
 first_ten_sb3 = os.path.join(results, f"2026-12-04/peer-mujoco/{folder}/{env}__scores.csv")
-out_rows = [*rows(first_ten_natgrad, {"natgrad-kl-times-d": "natgrad"}),
-            *rows(first_ten_sb3, {"sb3-contrib": "sb3-contrib"}),
-            *rows(held_out, {"natgrad": "natgrad", "sb3-contrib": "sb3-contrib"})]
+out_rows = (score_rows.selected(first_ten_natgrad, {"natgrad-kl-times-d": "natgrad"})
+            + score_rows.selected(first_ten_sb3, {"sb3-contrib": "sb3-contrib"})
+            + score_rows.selected(held_out, {"natgrad": "natgrad", "sb3-contrib": "sb3-contrib"}))
 score_rows.write(os.path.join(here, folder, f"{env}__scores-all-seeds.csv"), out_rows)

@@ -27,8 +27,7 @@ env = "Ant-v5"
 SUFFIX = "-log-std-1"
 
 NAMES = {"natgrad": "natgrad-paper-kl", "natgrad-kl-times-d": "natgrad", "sb3-contrib": "sb3-contrib"}
-before = [dict(r, algorithm=NAMES[r["algorithm"]])
-          for r in score_rows.read(os.path.join(here, f"../../2026-12-05/ant-kl-times-d/{env}__scores.csv"))]
+before = score_rows.selected(os.path.join(here, f"../../2026-12-05/ant-kl-times-d/{env}__scores.csv"), NAMES)
 both_sides = score_rows.renamed(score_rows.peer_comparison(here, env), SUFFIX)
 score_rows.write(os.path.join(here, f"{env}__scores.csv"), before + [r for r in both_sides if int(r["run"]) <= 5])
 score_rows.write(os.path.join(here, f"{env}__both-sides__scores.csv"), both_sides)

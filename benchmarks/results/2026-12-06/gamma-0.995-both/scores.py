@@ -21,23 +21,17 @@ env = sys.argv[1] if len(sys.argv) > 1 else "Hopper-v5"
 peer_folder = {"Hopper-v5": "hopper", "Walker2d-v5": "walker"}[env]
 
 
-def rows(path, rename, seeds):
-    """The rows of a scores file whose algorithm `rename` maps and whose run is in `seeds`, renamed."""
-    for r in score_rows.read(path):
-        if r["algorithm"] in rename and int(r["run"]) in seeds:
-            yield dict(r, algorithm=rename[r["algorithm"]])
-
-
 # Every benchmark folder here that ran this task.
 new = [os.path.join(here, part, f"{env}__scores.csv") for part in sorted(os.listdir(here))
        if os.path.isdir(os.path.join(here, part))]
 seeds = {int(r["run"]) for path in new if os.path.exists(path) for r in score_rows.read(path)}
-out_rows = [*rows(os.path.join(results, f"2026-12-05/kl-times-d/{env}__scores.csv"),
-                  {"natgrad-kl-times-d": "natgrad gamma 0.99"}, seeds),
-            *rows(os.path.join(results, f"2026-12-04/peer-mujoco/{peer_folder}/{env}__scores.csv"),
-                  {"sb3-contrib": "sb3-contrib gamma 0.99"}, seeds)]
+out_rows = (score_rows.selected(os.path.join(results, f"2026-12-05/kl-times-d/{env}__scores.csv"),
+                               {"natgrad-kl-times-d": "natgrad gamma 0.99"}, seeds)
+            + score_rows.selected(os.path.join(results, f"2026-12-04/peer-mujoco/{peer_folder}/{env}__scores.csv"),
+                                  {"sb3-contrib": "sb3-contrib gamma 0.99"}, seeds))
 for path in new:
     if os.path.exists(path):
-        out_rows += rows(path, {"natgrad": "natgrad gamma 0.995", "sb3-contrib": "sb3-contrib gamma 0.995"}, seeds)
+        out_rows += score_rows.selected(path, {"natgrad": "natgrad gamma 0.995", "sb3-contrib": "sb3-contrib gamma 0.995"},
+                                        seeds)
 print(f"seeds {sorted(seeds)}")
 score_rows.write(os.path.join(here, f"{env}__scores.csv"), out_rows)

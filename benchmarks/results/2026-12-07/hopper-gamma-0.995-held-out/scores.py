@@ -25,21 +25,14 @@ results = os.path.join(here, "../..")
 env = "Hopper-v5"
 
 
-def rows(path, rename):
-    """The rows of a scores file whose algorithm `rename` maps, under their new name."""
-    for r in score_rows.read(path):
-        if r["algorithm"] in rename:
-            yield dict(r, algorithm=rename[r["algorithm"]])
-
-
-held_out = [*rows(os.path.join(results, f"2026-12-05/fresh-seeds/hopper/{env}__scores.csv"),
-                  {"natgrad": "natgrad gamma 0.99", "sb3-contrib": "sb3-contrib gamma 0.99"})]
+held_out = score_rows.selected(os.path.join(results, f"2026-12-05/fresh-seeds/hopper/{env}__scores.csv"),
+                              {"natgrad": "natgrad gamma 0.99", "sb3-contrib": "sb3-contrib gamma 0.99"})
 for part in "ab":
     held_out += score_rows.equal_wall_time(os.path.join(here, part), env, "natgrad gamma 0.995")
 for part in sorted(os.listdir(here)):
     path = os.path.join(here, part, f"{env}__scores.csv")
     if len(part) == 1 and os.path.exists(path):
-        held_out += rows(path, {"sb3-contrib": "sb3-contrib gamma 0.995"})
+        held_out += score_rows.selected(path, {"sb3-contrib": "sb3-contrib gamma 0.995"})
 score_rows.write(os.path.join(here, f"{env}__held-out__scores.csv"), held_out)
 first_ten = score_rows.read(os.path.join(results, f"2026-12-06/gamma-0.995-both/{env}__scores.csv"))
 score_rows.write(os.path.join(here, f"{env}__scores-all-seeds.csv"), first_ten + held_out)
