@@ -31,15 +31,17 @@ const EVALUATIONS_HEADER: &str = "total_steps,mean_reward,std_reward,mean_ep_len
 /// `rollout/ep_len_mean`, as Stable-Baselines3 logs them.
 pub const EPISODE_WINDOW: usize = 100;
 
-/// The columns of `progress.csv`. Everything but the last three is determined
-/// by the seed; `sps`, `direction_time_s` and `wall_time_s` are
+/// The columns of `progress.csv`. Everything but `sps`, `direction_time_s`
+/// and `wall_time_s` is determined by the seed; those three are
 /// measurements. `update_skipped` names why a natural-gradient update applied
 /// no step (`bad_curvature`, `line_search`), and is empty when it applied
 /// one. `predicted_kl` is the KL the quadratic model predicted for the
 /// applied step (compare `approx_kl`, the KL measured after it);
 /// `cosine_to_exact` and `gain_ratio_to_exact` are filled with
-/// `fisher_diagnostics`.
-pub const CSV_COLUMNS: [&str; 23] = [
+/// `fisher_diagnostics`, `signal_fraction` and `halves_cosine` with
+/// `signal_diagnostics`. Columns are only ever added at the end, so that a
+/// run resumed by a newer natgrad can widen its file (see [`open_csv`]).
+pub const CSV_COLUMNS: [&str; 25] = [
     "iteration",
     "total_steps",
     "episodes",
@@ -63,6 +65,8 @@ pub const CSV_COLUMNS: [&str; 23] = [
     "sps",
     "direction_time_s",
     "wall_time_s",
+    "signal_fraction",
+    "halves_cosine",
 ];
 
 pub struct RunLogger {
@@ -96,12 +100,28 @@ fn open_csv(path: &Path, header: &str, keep: Option<RowFilter<'_>>) -> Result<Fi
             let whole = text.rfind('\n').map_or("", |end| &text[..end]);
             let kept: Vec<&str> =
                 whole.lines().enumerate().filter(|(i, line)| *i == 0 || keep(*i - 1, line)).map(|(_, l)| l).collect();
+            let kept = widened(&kept, header);
             let tmp = path.with_extension("csv.tmp");
             atomic_file::replace(path, &tmp, |tmp| Ok(std::fs::write(tmp, kept.join("\n") + "\n")?))
                 .with_context(|| format!("cannot cut {} back to the checkpoint", path.display()))?;
             Ok(OpenOptions::new().append(true).open(path)?)
         }
     }
+}
+
+/// The rows of a CSV file (header first) under `header`: a file written by
+/// an older natgrad, whose header is the start of `header`, gets the new
+/// columns, empty in its rows, so that the rows appended after a resume
+/// match its header. Any other file is kept as it is.
+fn widened(rows: &[&str], header: &str) -> Vec<String> {
+    let old = rows.first().copied().unwrap_or(header);
+    let added = match header.strip_prefix(old) {
+        Some(rest) if old != header && rest.starts_with(',') => rest.matches(',').count(),
+        _ => return rows.iter().map(|r| r.to_string()).collect(),
+    };
+    let padding = ",".repeat(added);
+    let body = rows.iter().skip(1).map(|r| format!("{r}{padding}"));
+    std::iter::once(header.to_string()).chain(body).collect()
 }
 
 impl RunLogger {
@@ -297,6 +317,12 @@ impl RunLogger {
         if let Some(r) = n.gain_to_exact {
             self.scalar(step, "fisher/gain_ratio_to_exact", r)?;
         }
+        if let Some(f) = n.signal_fraction {
+            self.scalar(step, "trpo/signal_fraction", f)?;
+        }
+        if let Some(c) = n.halves_cosine {
+            self.scalar(step, "trpo/halves_cosine", c)?;
+        }
         self.scalar(step, "fisher/direction_time_s", n.direction_time.as_secs_f64())?;
         self.scalar(step, "fisher/damping", n.damping)
     }
@@ -334,6 +360,8 @@ fn progress_row(index: usize, it: &Iteration, sps: f64, wall_time: f64) -> Vec<S
         format!("{sps:.1}"),
         natural(&|n| format!("{:.6}", n.direction_time.as_secs_f64())),
         format!("{wall_time:.3}"),
+        natural(&|n| n.signal_fraction.map(|f| f.to_string()).unwrap_or_default()),
+        natural(&|n| n.halves_cosine.map(|c| c.to_string()).unwrap_or_default()),
     ]
 }
 
@@ -453,6 +481,16 @@ mod tests {
         for torn in ["40", "40948,-12", "40948,-122,", "40948,-122,123,7", ""] {
             assert_eq!(episode_row(torn), None, "{torn}");
         }
+    }
+
+    #[test]
+    fn an_older_progress_file_gets_the_new_columns_empty() {
+        let old = ["a,b", "1,2", "3,4"];
+        assert_eq!(widened(&old, "a,b,c,d"), ["a,b,c,d", "1,2,,", "3,4,,"]);
+        assert_eq!(widened(&old, "a,b"), old);
+        // Not a prefix, or a prefix of a column's name: left alone.
+        assert_eq!(widened(&old, "x,a,b"), old);
+        assert_eq!(widened(&["a,b", "1,2"], "a,bc"), ["a,b", "1,2"]);
     }
 
     #[test]

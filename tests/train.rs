@@ -110,6 +110,48 @@ fn a_short_training_run_writes_its_folder_and_logs() {
     assert!(scalars.contains_key("losses/approx_kl") && !scalars.keys().any(|k| k.starts_with("trpo/")));
 }
 
+/// `signal_diagnostics` fills progress.csv's last two columns and their
+/// TensorBoard tags on every update, for NPG as for TRPO.
+#[test]
+fn signal_diagnostics_log_each_update_s_signal() {
+    let tmp = TempDir::new("signal");
+    let out = natgrad(&[
+        "train",
+        "--algo",
+        "npg",
+        "--env",
+        "CartPole-v1",
+        "--total-steps",
+        "2048",
+        "--n-envs",
+        "1",
+        "--n-steps",
+        "512",
+        "--set",
+        "signal_diagnostics=true",
+        "--logdir",
+        tmp.str(),
+        "--run-name",
+        "r",
+        "--quiet",
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let run = tmp.path().join("r");
+    let rows = csv_rows(&run.join("progress.csv"));
+    let header = &rows[0];
+    assert_eq!(header[header.len() - 2..], ["signal_fraction", "halves_cosine"]);
+    assert_eq!(rows.len(), 1 + 4);
+    for row in &rows[1..] {
+        let cosine: f64 = row[header.len() - 1].parse().unwrap();
+        assert!((-1.0..=1.0).contains(&cosine), "{row:?}");
+        assert!(row[header.len() - 2].parse::<f64>().unwrap().is_finite(), "{row:?}");
+    }
+    let (scalars, _) = read_events(&run);
+    for tag in ["trpo/signal_fraction", "trpo/halves_cosine"] {
+        assert_eq!(scalars[tag].len(), 4, "{tag}");
+    }
+}
+
 #[test]
 fn eval_reports_the_return_and_renders_a_gif() {
     let tmp = TempDir::new("eval");

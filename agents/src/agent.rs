@@ -285,6 +285,12 @@ pub struct NaturalStepStats {
     /// With `fisher_diagnostics`: the first-order surrogate gain of a step to
     /// the trust region's edge along the direction, over the exact one's.
     pub gain_to_exact: Option<f64>,
+    /// With `signal_diagnostics`: the share of the natural gradient's
+    /// squared norm that the batch's two halves agree on (signal, not noise).
+    pub signal_fraction: Option<f64>,
+    /// With `signal_diagnostics`: the cosine between the two halves' natural
+    /// gradients.
+    pub halves_cosine: Option<f64>,
     /// The damping λ the direction was solved with.
     pub damping: f64,
     /// The time the direction took: conjugate gradient, or the approximation.

@@ -60,6 +60,12 @@ hyperparameters! {
         /// Costs cg_iters Fisher-vector products per update, about an exact
         /// TRPO update.
         pub fisher_diagnostics: bool = false,
+        /// Also estimate how much of the natural gradient is signal rather
+        /// than sampling noise, by cross-fitting the batch's two halves in
+        /// time: logs trpo/signal_fraction and trpo/halves_cosine. Costs
+        /// one backward pass on half the batch and two more conjugate-gradient
+        /// solves per update.
+        pub signal_diagnostics: bool = false,
     }
 }
 
@@ -128,6 +134,8 @@ pub struct NaturalDirection {
     /// to the trust region's edge along s, over the same along s_exact:
     /// (gᵀs / √sᵀFs) / (gᵀs_exact / √s_exactᵀFs_exact).
     pub gain_to_exact: Option<f64>,
+    /// With `signal_diagnostics`: the cross-fitted signal estimate.
+    pub signal: Option<GradientSignal>,
     pub damping: f64,
     pub gradient_time: Duration,
     /// The time the direction took: conjugate gradient, or the approximation.
@@ -146,6 +154,8 @@ impl NaturalDirection {
             skipped_bad_curvature: self.max_step.is_none(),
             cosine_to_exact: self.cosine_to_exact,
             gain_to_exact: self.gain_to_exact,
+            signal_fraction: self.signal.map(|s| s.fraction),
+            halves_cosine: self.signal.map(|s| s.halves_cosine),
             damping: self.damping,
             direction_time: self.direction_time,
             ..Default::default()
@@ -281,6 +291,12 @@ pub fn natural_direction(
     } else {
         (None, None)
     };
+    let signal = if config.signal_diagnostics {
+        let halves = HalfBatch { obs, actions, old_log_probs, advantages };
+        Some(gradient_signal(policy, &halves, &g, fvp, config)?)
+    } else {
+        None
+    };
     Ok(NaturalDirection {
         old_dist,
         surrogate_before,
@@ -290,6 +306,7 @@ pub fn natural_direction(
         cg_residual: (&g - f_s).norm().double_value(&[]),
         cosine_to_exact,
         gain_to_exact,
+        signal,
         damping: config.cg_damping,
         direction,
         gradient_time,
@@ -361,6 +378,70 @@ fn compare_with_exact(
     Ok((cosine(direction, &exact), gain(direction, s_f_s) / gain(&exact, exact_s_f_s)))
 }
 
+/// How much of a batch's natural gradient is signal, estimated by
+/// cross-fitting its two halves.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct GradientSignal {
+    /// g_Aᵀ(F + λI)⁻¹g_B over gᵀ(F + λI)⁻¹g: the share of the natural
+    /// gradient's squared norm that the two halves agree on. Near 1 when the
+    /// batch's gradient is mostly signal, near 0 (either sign) when it is
+    /// mostly sampling noise.
+    pub fraction: f64,
+    /// The cosine between the halves' gradients in the (F + λI)⁻¹ metric.
+    pub halves_cosine: f64,
+}
+
+/// The batch a surrogate gradient is taken on.
+struct HalfBatch<'a> {
+    obs: &'a Tensor,
+    actions: &'a Tensor,
+    old_log_probs: &'a Tensor,
+    advantages: &'a Tensor,
+}
+
+/// `signal_diagnostics`. With the batch split in time into halves A and B,
+/// g_A = μ + n_A and g_B = μ + n_B share the true gradient μ and carry
+/// independent noise (the halves are far apart in time but at their
+/// boundary). Then E[g_Aᵀ M g_B] = μᵀMμ, while the full batch's
+/// E[gᵀ M g] = μᵀMμ plus the noise's share, with M = (F + λI)⁻¹. Their ratio
+/// estimates the signal's share of gᵀMg, the quantity TRPO's step length
+/// is scaled by. g is the full batch's gradient: g_B follows from it by
+/// linearity, as the surrogate is a mean.
+fn gradient_signal(
+    policy: &Policy,
+    batch: &HalfBatch,
+    g: &Tensor,
+    fvp: &dyn FisherProduct,
+    config: &NaturalGradientConfig,
+) -> Result<GradientSignal, NonFinite> {
+    let n = batch.obs.size()[0];
+    let half = n / 2;
+    let first = |t: &Tensor| t.narrow(0, 0, half);
+    let surr = surrogate(
+        &policy.dist(&first(batch.obs)),
+        &first(batch.actions),
+        &first(batch.old_log_probs),
+        &first(batch.advantages),
+    );
+    let g_a = flat_grad(&surr, &policy.parameters(), false);
+    let g_b = (g * n as f64 - &g_a * half as f64) / (n - half) as f64;
+    let s_a = solve_exactly(fvp, &g_a, config)?.x;
+    let s_b = solve_exactly(fvp, &g_b, config)?.x;
+    let dot = |a: &Tensor, b: &Tensor| a.dot(b).double_value(&[]);
+    // M is symmetric, but conjugate gradient's two solves are not exactly:
+    // average both ways round.
+    let cross = 0.5 * (dot(&g_a, &s_b) + dot(&g_b, &s_a));
+    let (own_a, own_b) = (dot(&g_a, &s_a), dot(&g_b, &s_b));
+    let whole = 0.25 * (own_a + own_b) + 0.5 * cross;
+    let own = (own_a * own_b).sqrt();
+    // Halves that cancel leave a whole of rounding error: no signal.
+    let vanishes = whole <= 1e-12 * 0.5 * (own_a + own_b);
+    Ok(GradientSignal {
+        fraction: if vanishes { 0.0 } else { cross / whole },
+        halves_cosine: if own > 0.0 { cross / own } else { 0.0 },
+    })
+}
+
 /// cos ∠(a, b); 0 when either is zero.
 fn cosine(a: &Tensor, b: &Tensor) -> f64 {
     let norms = a.norm().double_value(&[]) * b.norm().double_value(&[]);
@@ -375,6 +456,63 @@ mod tests {
     use super::*;
     use crate::cnn::{ImageShape, Input};
     use crate::generator::{rand, randn, seeded};
+
+    /// A batch whose second half repeats its first with the advantages
+    /// times `sign`, with its π_old, in float64.
+    fn doubled_batch(sign: f64) -> (Policy, [Tensor; 4]) {
+        let space = Space::Box(natgrad_envs::BoxSpace::new(vec![-1.0, -1.0], vec![1.0, 1.0]));
+        let mut p = seeded(1, || Policy::new(3usize, &space, &[8], 0.0, None, Device::Cpu).unwrap());
+        p.var_store_mut().set_kind(Kind::Double);
+        let opts = (Kind::Double, Device::Cpu);
+        let (obs, actions, adv) = (randn(2, &[6, 3], opts), randn(3, &[6, 2], opts), randn(4, &[6], opts));
+        let obs = Tensor::cat(&[&obs, &obs], 0);
+        let actions = Tensor::cat(&[&actions, &actions], 0);
+        let adv = Tensor::cat(&[&adv, &(&adv * sign)], 0);
+        let old_log_probs = tch::no_grad(|| p.dist(&obs).log_prob(&actions));
+        (p, [obs, actions, old_log_probs, adv])
+    }
+
+    fn signal_of(sign: f64) -> GradientSignal {
+        let (p, [obs, actions, old_log_probs, advantages]) = doubled_batch(sign);
+        let config = NaturalGradientConfig { signal_diagnostics: true, cg_iters: 50, ..Default::default() };
+        let mut preconditioner = PolicyPreconditioner::new(&config);
+        let nd = natural_direction(&p, &obs, &actions, &old_log_probs, &advantages, &config, &mut preconditioner);
+        nd.unwrap().signal.expect("signal_diagnostics is on")
+    }
+
+    /// Halves that agree are all signal; halves that cancel are all noise
+    /// (their sum, the batch's gradient, is zero).
+    #[test]
+    fn the_signal_fraction_is_what_the_halves_agree_on() {
+        let same = signal_of(1.0);
+        assert!((same.fraction - 1.0).abs() < 1e-9, "{same:?}");
+        assert!((same.halves_cosine - 1.0).abs() < 1e-9, "{same:?}");
+        let opposite = signal_of(-1.0);
+        assert_eq!(opposite.fraction, 0.0, "{opposite:?}");
+        assert!((opposite.halves_cosine + 1.0).abs() < 1e-9, "{opposite:?}");
+    }
+
+    /// Off by default; on, it leaves the step as it was, bit for bit.
+    #[test]
+    fn the_signal_is_measured_only_when_asked_and_changes_nothing() {
+        let (p, [obs, actions, old_log_probs, advantages]) = doubled_batch(0.5);
+        let direction = |config: &NaturalGradientConfig| {
+            let mut preconditioner = PolicyPreconditioner::new(config);
+            natural_direction(&p, &obs, &actions, &old_log_probs, &advantages, config, &mut preconditioner).unwrap()
+        };
+        let off = NaturalGradientConfig::default();
+        assert!(!off.signal_diagnostics);
+        let (plain, measured) =
+            (direction(&off), direction(&NaturalGradientConfig { signal_diagnostics: true, ..off }));
+        assert!(plain.signal.is_none());
+        let signal = measured.signal.expect("signal_diagnostics is on");
+        // Parallel halves of unequal size, g_B = g_A / 2: the cross term is
+        // half of g_AᵀMg_A, the whole ((1 + 1/2) / 2)² = 9/16 of it.
+        assert!((signal.fraction - 8.0 / 9.0).abs() < 1e-9, "{signal:?}");
+        assert!((signal.halves_cosine - 1.0).abs() < 1e-9, "{signal:?}");
+        assert!(plain.direction.equal(&measured.direction));
+        assert_eq!(plain.max_step, measured.max_step);
+    }
 
     /// The default `fvp = jacobian` covers MLPs; a CNN policy's product is
     /// taken by double backprop instead, and equals it.
