@@ -46,14 +46,11 @@ pub fn csv_rows(path: &Path) -> Vec<Vec<String>> {
 
 /// progress.csv without its three measured columns (steps/s, direction time, wall time).
 pub fn curve(run: &Path) -> Vec<Vec<String>> {
-    csv_rows(&run.join("progress.csv"))
-        .into_iter()
-        .map(|mut r| {
-            // sps, direction_time_s and wall_time_s are measurements.
-            r.truncate(r.len() - 3);
-            r
-        })
-        .collect()
+    let rows = csv_rows(&run.join("progress.csv"));
+    let measured: Vec<bool> =
+        rows[0].iter().map(|c| ["sps", "direction_time_s", "wall_time_s"].contains(&c.as_str())).collect();
+    assert_eq!(measured.iter().filter(|m| **m).count(), 3, "{:?}", rows[0]);
+    rows.into_iter().map(|r| r.into_iter().zip(&measured).filter(|(_, m)| !**m).map(|(c, _)| c).collect()).collect()
 }
 
 /// Waits (up to two minutes) until a run's progress.csv has `rows` rows.
