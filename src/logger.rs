@@ -40,7 +40,7 @@ pub const EPISODE_WINDOW: usize = 100;
 /// `cosine_to_exact` and `gain_ratio_to_exact` are filled with
 /// `fisher_diagnostics`, `signal_fraction` and `halves_cosine` with
 /// `signal_diagnostics`. Columns are only ever added at the end, so that a
-/// run resumed by a newer natgrad can widen its file (see [`open_csv`]).
+/// run resumed by a newer natgrad can widen its file (see [`widened`]).
 pub const CSV_COLUMNS: [&str; 25] = [
     "iteration",
     "total_steps",

@@ -432,6 +432,7 @@ fn gradient_signal(
     // average both ways round.
     let cross = 0.5 * (dot(&g_a, &s_b) + dot(&g_b, &s_a));
     let (own_a, own_b) = (dot(&g_a, &s_a), dot(&g_b, &s_b));
+    // ((g_A + g_B) / 2)ᵀM((g_A + g_B) / 2): gᵀMg when the halves are equal.
     let whole = 0.25 * (own_a + own_b) + 0.5 * cross;
     let own = (own_a * own_b).sqrt();
     // Halves that cancel leave a whole of rounding error: no signal.
