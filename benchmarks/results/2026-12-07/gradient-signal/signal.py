@@ -1,10 +1,10 @@
-"""How much of each TRPO step is signal: the preset's runs of InvertedDoublePendulum-v5 (seed 101, the seed of
+"""How much of each TRPO step is signal: the presets' runs (of the day) of InvertedDoublePendulum-v5 (seed 101, the seed of
 ../idp-trust-region-screen that loses the most) and Hopper-v5 (seed 1), 1M steps, with signal_diagnostics, which
 splits each batch into its two halves in time and logs the share of the natural gradient's squared norm they agree
 on (progress.csv's signal_fraction). Prints, per block of 25 updates (51,200 steps), the mean training return, the
 signal fraction's mean and median, the halves' cosine, the critic's explained variance and the measured KL.
 
-    natgrad train --algo trpo --env InvertedDoublePendulum-v5 --seed 101 --total-steps 1000000 \\
+    natgrad train --algo trpo --env InvertedDoublePendulum-v5 --seed 101 --total-steps 1000000 --n-steps 1024 \\
         --set signal_diagnostics=true --logdir O/runs --run-name idp-101      # and Hopper-v5 --seed 1: hopper-1
     python3 benchmarks/results/2026-12-07/gradient-signal/signal.py
 """

@@ -6,7 +6,8 @@ deterministic episodes from the start states of seed 1000, curves every 50k step
   --set n_steps=4096, a/ (seeds 1-3), b/ (4-5) and c/ (6-8): both sides take the setting;
 - natgrad n_steps 1024 and sb3-contrib n_steps 1024: natgrad's earlier preset and zoo's settings on the same
   seeds, from ../../2026-12-04/peer-mujoco/idp (seeds 1-5) and zoo-seeds-6-8/ (benchmarks/peer-comparison
-  --envs InvertedDoublePendulum-v5 --first-seed 6 --seeds 3, run with the earlier preset).
+  --envs InvertedDoublePendulum-v5 --first-seed 6 --seeds 3, run with the earlier preset; --set n_steps=1024,
+  zoo's own, repeats it now).
 
 InvertedDoublePendulum-v5__scores.csv holds seeds 1 to 5 (the first check), InvertedDoublePendulum-v5__scores-8-seeds.csv
 seeds 1 to 8.

@@ -2,7 +2,8 @@
 seeds 101 to 104 (seeds no comparison uses), with an evaluation curve every 50k steps, beside the preset's runs of
 ../idp-trust-region-screen/preset (the same seeds and protocol): gae_lambda 1.0 (advantages from the returns, the
 critic only their baseline) and n_steps 4096 (a batch of 8192 steps, four times the preset's), each folder written by
-benchmarks/equal-wall-time InvertedDoublePendulum-v5 1000000 OUT 101 102 103 104 -- --set KEY=VALUE.
+benchmarks/equal-wall-time InvertedDoublePendulum-v5 1000000 OUT 101 102 103 104 -- --set KEY=VALUE (with the
+preset of the day, n_steps 1024: gae-lambda-1 now needs --set n_steps=1024 as well).
 
     python3 benchmarks/results/2026-12-07/idp-critic-screen/scores.py
     scripts/natgrad statistics benchmarks/results/2026-12-07/idp-critic-screen/InvertedDoublePendulum-v5__scores.csv

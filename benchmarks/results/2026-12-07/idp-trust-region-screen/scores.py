@@ -1,7 +1,8 @@
 """InvertedDoublePendulum-v5, natgrad alone, the trust region screened at 1M steps on seeds 101 to 104 (seeds no
 comparison uses), with an evaluation curve every 50k steps: the preset (target_kl 0.01, which is sb3-contrib's
 too: one action dimension) and target_kl 0.005 and 0.0025, each folder written by
-benchmarks/equal-wall-time InvertedDoublePendulum-v5 1000000 OUT 101 102 103 104 [-- --set target_kl=K].
+benchmarks/equal-wall-time InvertedDoublePendulum-v5 1000000 OUT 101 102 103 104 [-- --set target_kl=K] with
+the preset of the day (n_steps 1024; since 2026-12-07 the preset takes 4096: add --set n_steps=1024).
 
     python3 benchmarks/results/2026-12-07/idp-trust-region-screen/scores.py
     scripts/natgrad statistics benchmarks/results/2026-12-07/idp-trust-region-screen/InvertedDoublePendulum-v5__scores.csv
