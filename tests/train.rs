@@ -111,30 +111,12 @@ fn a_short_training_run_writes_its_folder_and_logs() {
 }
 
 /// `signal_diagnostics` fills progress.csv's last two columns and their
-/// TensorBoard tags on every update, for NPG as for TRPO.
+/// TensorBoard tags on every update.
 #[test]
 fn signal_diagnostics_log_each_update_s_signal() {
     let tmp = TempDir::new("signal");
-    let out = natgrad(&[
-        "train",
-        "--algo",
-        "npg",
-        "--env",
-        "CartPole-v1",
-        "--total-steps",
-        "2048",
-        "--n-envs",
-        "1",
-        "--n-steps",
-        "512",
-        "--set",
-        "signal_diagnostics=true",
-        "--logdir",
-        tmp.str(),
-        "--run-name",
-        "r",
-        "--quiet",
-    ]);
+    let extra = ["--total-steps", "2048", "--n-envs", "1", "--n-steps", "512", "--set", "signal_diagnostics=true"];
+    let out = natgrad_args(&trpo_args("CartPole-v1", &tmp, "r", &extra));
     assert!(out.status.success(), "{}", text(&out.stderr));
     let run = tmp.path().join("r");
     let rows = csv_rows(&run.join("progress.csv"));
