@@ -404,8 +404,8 @@ struct HalfBatch<'a> {
 /// independent noise (the halves are far apart in time but at their
 /// boundary). Then E[g_Aᵀ M g_B] = μᵀMμ, while the full batch's
 /// E[gᵀ M g] = μᵀMμ plus the noise's share, with M = (F + λI)⁻¹. Their ratio
-/// estimates the signal's share of gᵀMg, the quantity TRPO's step length
-/// is scaled by. g is the full batch's gradient: g_B follows from it by
+/// estimates the signal's share of gᵀMg, whose square root TRPO divides its
+/// step by. g is the full batch's gradient: g_B follows from it by
 /// linearity, as the surrogate is a mean.
 fn gradient_signal(
     policy: &Policy,
