@@ -6,6 +6,9 @@ gae_lambda 0.98. scores.csv was written by
     benchmarks/screen benchmarks/results/2026-12-07/walker-batch-screen 1000000 "101 103 105" Walker2d-v5 \
         preset b4096:n_steps=2048 lam98:gae_lambda=0.98      # beside "102 104 106" alike
 
+(with the preset of the day, n_steps 1024; since Walker2d's preset takes 2048, write preset:n_steps=1024 and
+lam98:n_steps=1024,gae_lambda=0.98 to repeat it)
+
 and this script turns it into a scores file for
 
     python3 benchmarks/results/2026-12-07/walker-batch-screen/scores.py
