@@ -4,8 +4,8 @@
 - natgrad n_steps 2048 and sb3-contrib n_steps 2048: both sides with the batch, seeds 1-5 in seeds-1/ beside
   seeds 6-10 in seeds-6/, each written by
   benchmarks/peer-comparison --envs Walker2d-v5 --seeds 5 --first-seed 1 --set n_steps=2048 --out OUT/seeds-1
-  and natgrad alone on the held-out seeds 11-20 in held-out/, written by
-  benchmarks/equal-wall-time Walker2d-v5 1000000 OUT/held-out 11 12 ... 20 -- --set n_steps=2048
+  and natgrad alone on the held-out seeds 11-20 in seeds-11/, written by
+  benchmarks/equal-wall-time Walker2d-v5 1000000 OUT/seeds-11 11 12 ... 20 -- --set n_steps=2048
 - natgrad n_steps 1024 and sb3-contrib (zoo): natgrad's preset of 2026-12-05 and sb3-contrib with zoo's
   settings on seeds 1-20, from ../../2026-12-05/fresh-seeds/walker.
 
@@ -31,7 +31,7 @@ batch = []
 for part in ["seeds-1", "seeds-6"]:
     batch += score_rows.selected(os.path.join(here, part, f"{env}__scores.csv"),
                                  {"natgrad": "natgrad n_steps 2048", "sb3-contrib": "sb3-contrib n_steps 2048"})
-held_out = score_rows.equal_wall_time(os.path.join(here, "held-out"), env, "natgrad n_steps 2048")
+held_out = score_rows.equal_wall_time(os.path.join(here, "seeds-11"), env, "natgrad n_steps 2048")
 rows = earlier + batch + held_out
 score_rows.write(os.path.join(here, f"{env}__scores-all-seeds.csv"), rows)
 score_rows.write(os.path.join(here, f"{env}__both-sides__scores.csv"), [r for r in rows if int(r["run"]) <= 10])
