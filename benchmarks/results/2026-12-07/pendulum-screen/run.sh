@@ -6,9 +6,11 @@
 #
 #   run.sh "SEED..." CONFIG...      CONFIG: NAME or NAME:KEY=VALUE[,KEY=VALUE...] (natgrad train --set)
 #
+# ALGO=npg or ALGO=vpg screens that agent from its preset instead of TRPO.
 # Appends config,seed,last_training_episodes,evaluation,never_swung_up to scores.csv.
 set -euo pipefail
 exe=${NATGRAD:-target/release/natgrad}
+algo=${ALGO:-trpo}
 out=$(dirname "$0")
 seeds=$1; shift
 [ -f "$out/scores.csv" ] || echo "config,seed,last_training_episodes,evaluation,never_swung_up" > "$out/scores.csv"
@@ -22,7 +24,7 @@ for cfg in "$@"; do
     grep -q "^$name,$seed," "$out/scores.csv" && continue
     run=$out/runs/${name}__$seed
     rm -rf "$run"
-    summary=$("$exe" train --algo trpo --env Pendulum-v1 --seed "$seed" --threads 1 --parallel-critic off \
+    summary=$("$exe" train --algo "$algo" --env Pendulum-v1 --seed "$seed" --threads 1 --parallel-critic off \
       "${set[@]}" --logdir "$out/runs" --run-name "${name}__$seed" --quiet)
     last=$(grep -o 'mean return of the last 20 episodes [-0-9.]*' <<<"$summary" | awk '{print $NF}')
     "$exe" eval "$run" --episodes 1000 --deterministic --seed 1000 --csv "$run/evaluation.csv" >/dev/null
