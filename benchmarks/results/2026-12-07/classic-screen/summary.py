@@ -13,4 +13,4 @@ print("|---|---|---:|---:|---:|---:|")
 for (env, config), e in rows.items():
     e.sort()
     n, q = len(e), len(e) // 4
-    print(f"| {env} | {config} | {n} | {st.mean(e):.1f} ± {st.stdev(e) / n**0.5:.1f} | {st.mean(e[q:n - q]):.1f} | {e[0]:.1f} |")
+    print(f"| {env} | {config} | {n} | {st.mean(e):.1f} ± {st.pstdev(e) / n**0.5:.1f} | {st.mean(e[q:n - q]):.1f} | {e[0]:.1f} |")
