@@ -1,13 +1,14 @@
 """The table of a benchmarks/screen folder: one row per environment, agent and configuration of OUT/scores.csv,
 in the order the screen first wrote them.
 
-    python3 benchmarks/screen_summary.py OUT [--above X] [--against CONFIG]
+    python3 benchmarks/screen_summary.py OUT [--above X] [--solved X] [--against CONFIG]
 
 Each row gives the seeds, the deterministic evaluations' mean ± standard error (ddof 0, as zoo's all_plots.py)
 and interquartile mean (rliable's IQM of one task: the mean of the middle half of the seeds, scipy's
 trim_mean(0.25)), the mean return of the last 20 training episodes, the worst evaluation episode over all seeds
 and, where the screen ran with BELOW=X, the evaluation episodes under X over all seeds. With --above X, the
-seeds whose evaluation is above X (MountainCarContinuous' flag: 80); with --against CONFIG, on how many of the
+seeds whose evaluation is above X (MountainCarContinuous' flag: 80); with --solved X, the seeds whose
+evaluation and training return are both at least X (the quick start's test on CartPole: 475); with --against CONFIG, on how many of the
 seeds both ran a configuration's evaluation is above CONFIG's (ties counted apart). Standard library only.
 """
 import argparse
@@ -65,7 +66,7 @@ def ahead_of(runs, baseline):
     return text + (f" ({ties} level)" if ties else "")
 
 
-def table(rows, above=None, against=None):
+def table(rows, above=None, against=None, solved=None):
     """The markdown table's lines."""
     grouped = groups(rows)
     below_used = any(r["below"] != "" for r in rows)
@@ -75,6 +76,8 @@ def table(rows, above=None, against=None):
         head.append("episodes below BELOW")
     if above is not None:
         head.append(f"seeds above {above:g}")
+    if solved is not None:
+        head.append(f"seeds with both at least {solved:g}")
     if against is not None:
         head.append(f"above {against} on")
     lines = ["| " + " | ".join(head) + " |", "|---|---|---|" + "---:|" * (len(head) - 3)]
@@ -89,6 +92,10 @@ def table(rows, above=None, against=None):
             cells.append(str(sum(int(r["below"]) for r in runs.values() if r["below"] != "")))
         if above is not None:
             cells.append(f"{sum(e > above for e in evaluations)} of {len(evaluations)}")
+        if solved is not None:
+            both = sum(r["training"] != "" and float(r["training"]) >= solved and float(r["evaluation"]) >= solved
+                       for r in runs.values())
+            cells.append(f"{both} of {len(evaluations)}")
         if against is not None:
             baseline = grouped.get((env, algo, against))
             cells.append("" if config == against else ahead_of(runs, baseline) if baseline else f"no {against}")
@@ -100,6 +107,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("out", type=Path, help="the OUT folder of a benchmarks/screen run")
     parser.add_argument("--above", type=float, help="count the seeds whose evaluation is above this")
+    parser.add_argument("--solved", type=float, help="count the seeds whose evaluation and training return are both at least this")
     parser.add_argument("--against", help="count the seeds on which each configuration is above this one")
     args = parser.parse_args(argv)
     rows = read_scores(args.out / "scores.csv")
@@ -108,7 +116,7 @@ def main(argv=None):
     if args.against is not None and args.against not in {r["config"] for r in rows}:
         sys.exit(f"--against {args.against}: no such configuration in {args.out / 'scores.csv'} "
                  f"(it has {', '.join(sorted({r['config'] for r in rows}))})")
-    print("\n".join(table(rows, args.above, args.against)))
+    print("\n".join(table(rows, args.above, args.against, args.solved)))
 
 
 if __name__ == "__main__":
