@@ -8,8 +8,10 @@ and interquartile mean (rliable's IQM of one task: the mean of the middle half o
 trim_mean(0.25)), the mean return of the last 20 training episodes, the worst evaluation episode over all seeds
 and, where the screen ran with BELOW=X, the evaluation episodes under X over all seeds. With --above X, the
 seeds whose evaluation is above X (MountainCarContinuous' flag: 80); with --solved X, the seeds whose
-evaluation and training return are both at least X (the quick start's test on CartPole: 475); with --against CONFIG, on how many of the
-seeds both ran a configuration's evaluation is above CONFIG's (ties counted apart). Standard library only.
+evaluation and training return are both at least X (the quick start's test on CartPole: 475); with
+--against CONFIG, on how many of the seeds both ran a configuration's evaluation is above CONFIG's (ties
+counted apart). Checked by hand against the summary.py of benchmarks/results/2026-12-07/mcc-npg-vpg-screen,
+which it reproduces. Standard library only.
 """
 import argparse
 import collections
@@ -107,7 +109,8 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("out", type=Path, help="the OUT folder of a benchmarks/screen run")
     parser.add_argument("--above", type=float, help="count the seeds whose evaluation is above this")
-    parser.add_argument("--solved", type=float, help="count the seeds whose evaluation and training return are both at least this")
+    parser.add_argument("--solved", type=float,
+                        help="count the seeds whose evaluation and training return are both at least this")
     parser.add_argument("--against", help="count the seeds on which each configuration is above this one")
     args = parser.parse_args(argv)
     rows = read_scores(args.out / "scores.csv")
