@@ -42,6 +42,13 @@ def equal_wall_time(folder, env, label):
     return rows
 
 
+def screen(folder, configs, prefix=""):
+    """The final evaluations of a benchmarks/screen folder's configurations in configs, one run per seed,
+    each configuration named prefix + its name."""
+    return [dict(point="final", algorithm=prefix + r["config"], run=r["seed"], score=r["evaluation"])
+            for r in read(os.path.join(folder, "scores.csv")) if r["config"] in configs]
+
+
 def write(path, rows):
     with open(path, "w", newline="") as f:
         w = csv.DictWriter(f, fieldnames=FIELDS)
