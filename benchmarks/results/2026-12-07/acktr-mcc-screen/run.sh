@@ -18,7 +18,11 @@ for c in preset ent0:ent_coef=0.0; do
   ALGO=acktr EPISODES=100 BELOW=-600 benchmarks/screen $O/pendulum 100000 "$(seq -s' ' 101 140)" Pendulum-v1 $c > $O/pendulum/output-${c%%:*}.txt
 done
 ALGO=acktr EPISODES=100 BELOW=-600 benchmarks/screen $O/pendulum-200k 200000 "$(seq -s' ' 101 120)" Pendulum-v1 preset > $O/pendulum-200k/output.txt
-for f in $O $O/held-out $O/pendulum $O/pendulum-200k; do python3 benchmarks/screen_summary.py $f --above 80 --against preset; done
+# TRPO's and NPG's presets on the same seeds and machine
+for a in trpo npg; do
+  ALGO=$a EPISODES=100 benchmarks/screen $O/trpo-npg 50000 "$(seq -s' ' 101 140)" MountainCarContinuous-v0 preset
+done > $O/trpo-npg/output.txt
+for f in $O $O/held-out $O/trpo-npg $O/pendulum $O/pendulum-200k; do python3 benchmarks/screen_summary.py $f --above 80 --against preset; done
 python3 $O/final_scores.py && target/release/natgrad statistics $O/statistics-scores.csv > $O/statistics.txt
 # each final policy's noise and mean action at the start state (needs torch and safetensors)
 benchmarks/.venv-sb3/bin/python $O/noise_by_outcome.py $O $O/held-out > $O/noise.md
