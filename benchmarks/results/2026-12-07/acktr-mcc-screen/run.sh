@@ -18,7 +18,7 @@ for c in preset ent0:ent_coef=0.0; do
   ALGO=acktr EPISODES=100 BELOW=-600 benchmarks/screen $O/pendulum 100000 "$(seq -s' ' 101 140)" Pendulum-v1 $c > $O/pendulum/output-${c%%:*}.txt
 done
 ALGO=acktr EPISODES=100 BELOW=-600 benchmarks/screen $O/pendulum-200k 200000 "$(seq -s' ' 101 120)" Pendulum-v1 preset > $O/pendulum-200k/output.txt
-# TRPO's and NPG's presets on the same seeds and machine
+# TRPO's and NPG's presets on the same seeds and machine (binary of commit 74141c6)
 for a in trpo npg; do
   ALGO=$a EPISODES=100 benchmarks/screen $O/trpo-npg 50000 "$(seq -s' ' 101 140)" MountainCarContinuous-v0 preset
 done > $O/trpo-npg/output.txt
