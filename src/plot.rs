@@ -100,7 +100,7 @@ pub fn draw(
             XAxis::Seconds if max_step < 20.0 => format!("{x:.1}"),
             XAxis::Seconds => format!("{x:.0}"),
         })
-        .y_label_formatter(&|y| format!("{y:.0}"))
+        .y_label_formatter(&|y| format!("{y:.*}", label_decimals(hi - lo)))
         .light_line_style(RGBColor(242, 242, 242))
         .label_style(("sans-serif", 15))
         .draw()
@@ -140,6 +140,14 @@ fn value_range(bands: &[Band], threshold: Option<f64>) -> (f64, f64) {
         .collect();
     let (lo, hi) = values.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| (a.min(*v), b.max(*v)));
     if lo.is_finite() { (lo, hi.max(lo + 1.0)) } else { (0.0, 1.0) }
+}
+
+/// Decimals that tell the y axis' labels apart: plotters puts about ten
+/// labels on the axis, so they stand about a tenth of its span apart (none
+/// for a span of 10 or more, one below 10, two below 1). Whole numbers alone
+/// printed 0.5, 1.0, ..., 2.5 as 0, 1, 2, 2, 2 on a Breakout curve.
+fn label_decimals(span: f64) -> usize {
+    if span.is_finite() && span > 0.0 { (-(span / 10.0).log10()).ceil().clamp(0.0, 6.0) as usize } else { 0 }
 }
 
 /// The last step (or second) any curve reaches, at least 1.
@@ -268,4 +276,25 @@ pub fn draw_log_panels(path: &Path, title: &str, panels: &[Panel]) -> Result<()>
     }
     root.present().map_err(err)?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_y_labels_take_as_many_decimals_as_their_spacing_needs() {
+        // Labels about a tenth of the span apart: 500-point CartPole axes need
+        // none, a Breakout axis from 0.5 to 3 needs one, a loss near 0.05 two.
+        assert_eq!(label_decimals(500.0), 0);
+        assert_eq!(label_decimals(10.0), 0);
+        assert_eq!(label_decimals(2.7), 1);
+        assert_eq!(label_decimals(1.0), 1);
+        assert_eq!(label_decimals(0.5), 2);
+        assert_eq!(format!("{:.*}", label_decimals(2.7), 2.5), "2.5");
+        // A degenerate span draws whole numbers rather than panic or print 6 decimals of nothing.
+        assert_eq!(label_decimals(0.0), 0);
+        assert_eq!(label_decimals(f64::NAN), 0);
+        assert_eq!(label_decimals(1e-12), 6);
+    }
 }
