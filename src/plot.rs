@@ -292,7 +292,7 @@ mod tests {
         assert_eq!(label_decimals(1.0), 1);
         assert_eq!(label_decimals(0.5), 2);
         assert_eq!(format!("{:.*}", label_decimals(2.7), 2.5), "2.5");
-        // A degenerate span draws whole numbers rather than panic or print 6 decimals of nothing.
+        // A zero or undefined span draws whole numbers; a tiny one takes at most six decimals.
         assert_eq!(label_decimals(0.0), 0);
         assert_eq!(label_decimals(f64::NAN), 0);
         assert_eq!(label_decimals(1e-12), 6);
