@@ -209,7 +209,9 @@ struct TrainArgs {
     /// A Gymnasium wrapper applied inside each copy, as module.Class with
     /// optional keyword arguments after a colon, e.g.
     /// gymnasium.wrappers.AtariPreprocessing:frame_skip=1,screen_size=84 or
-    /// minigrid.wrappers.ImgObsWrapper; repeatable, applied in the order
+    /// minigrid.wrappers.ImgObsWrapper or natgrad's own
+    /// natgrad.wrappers.FireOnNewLife (Atari games that wait for FIRE, such
+    /// as Breakout); repeatable, applied in the order
     /// given (the first innermost) and recorded in config.toml. Replaces the
     /// preset's wrappers; `none` applies none [default: the environment's
     /// preset].

@@ -173,3 +173,47 @@ fn unsupported_spaces_are_named_with_what_to_do() {
     let msg = make_with("Blackjack-v1", &options()).err().unwrap().to_string();
     assert!(msg.contains("Tuple") && msg.contains("FlattenObservation"), "{msg}");
 }
+
+fn breakout_options(fire: bool, vector_mode: VectorMode) -> MakeOptions {
+    let mut wrappers =
+        vec![natgrad_envs::parse_wrapper("gymnasium.wrappers.AtariPreprocessing:frame_skip=1,screen_size=42").unwrap()];
+    if fire {
+        wrappers.push(natgrad_envs::parse_wrapper("natgrad.wrappers.FireOnNewLife").unwrap());
+    }
+    MakeOptions { wrappers, vector_mode, ..options() }
+}
+
+/// Steps of NOOP until the episode ends, at most `limit`.
+fn noop_steps_to_the_end(env: &mut dyn Env, limit: usize) -> usize {
+    env.reset(Some(1)).unwrap();
+    (1..=limit).find(|_| env.step(Action::Discrete(0)).unwrap().terminated).unwrap_or(limit + 1)
+}
+
+/// Breakout serves its ball only on FIRE: a policy that never presses it
+/// plays on without a ball (ALE ends such a game after 27,000 steps).
+/// natgrad.wrappers.FireOnNewLife presses it at every new life, so doing
+/// nothing loses the five balls within a few hundred steps (124 on seed 1,
+/// 2026-12-07), in one copy and in a vector of copies in worker processes;
+/// a game without FIRE and a non-Atari environment refuse the wrapper.
+#[test]
+fn fire_on_new_life_serves_every_ball_of_breakout() {
+    let mut bare = make_with("ALE/Breakout-v5", &breakout_options(false, VectorMode::Sync)).unwrap();
+    assert_eq!(noop_steps_to_the_end(bare.as_mut(), 1000), 1001, "no FIRE, no ball, no end");
+    let mut fire = make_with("ALE/Breakout-v5", &breakout_options(true, VectorMode::Sync)).unwrap();
+    let steps = noop_steps_to_the_end(fire.as_mut(), 1000);
+    assert!((50..=500).contains(&steps), "five balls lost in {steps} steps");
+
+    let mut venv = make_vec("ALE/Breakout-v5", 2, &breakout_options(true, VectorMode::Async)).unwrap();
+    venv.reset(Some(1)).unwrap();
+    let mut games = 0;
+    for _ in 0..1000 {
+        games += venv.step(VecActions::Discrete(&[0, 0])).unwrap().episodes.len();
+    }
+    assert!(games >= 4, "{games} games of doing nothing in 2 x 1,000 steps");
+
+    let wrapper = vec![natgrad_envs::parse_wrapper("natgrad.wrappers.FireOnNewLife").unwrap()];
+    let msg = make_with("gym:CartPole-v1", &MakeOptions { wrappers: wrapper, ..options() }).err().unwrap().to_string();
+    assert!(msg.contains("FireOnNewLife") && msg.contains("not an Atari game"), "{msg}");
+    let msg = make_with("ALE/Freeway-v5", &breakout_options(true, VectorMode::Sync)).err().unwrap().to_string();
+    assert!(msg.contains("has no FIRE action (its actions: NOOP, UP, DOWN)"), "{msg}");
+}

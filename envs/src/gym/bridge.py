@@ -243,6 +243,72 @@ def _spec_of(env_id, env):
     return (spec.id, spec.max_episode_steps, threshold)
 
 
+class FireOnNewLife(gym.Wrapper):
+    """Presses FIRE for the agent at the start of every life of an Atari game
+    that waits for it (Breakout serves its ball only on FIRE): after a reset,
+    and after each step that loses a life. A policy that stops pressing FIRE
+    otherwise plays on, ball-less, to ALE's 27,000-step limit. The press is
+    one more step of the environment inside the agent's step or reset: its
+    reward counts, and an episode that ends on it ends there.
+
+    rl-baselines3-zoo's AtariWrapper does the same with FireResetEnv under
+    EpisodicLifeEnv, which also ends the learning episode at each lost life;
+    this wrapper does not, so that natgrad's episode statistics and
+    evaluations count whole games (the life signal is game-specific
+    knowledge that Machado et al. 2018 recommend against). Name it in
+    --env-wrapper or a preset as natgrad.wrappers.FireOnNewLife, after
+    gymnasium.wrappers.AtariPreprocessing and before FrameStackObservation."""
+
+    def __init__(self, env):
+        super().__init__(env)
+        ale = getattr(env.unwrapped, "ale", None)
+        meanings = env.unwrapped.get_action_meanings() if ale is not None else []
+        if "FIRE" not in meanings:
+            what = "is not an Atari game" if ale is None else f"has no FIRE action (its actions: {', '.join(meanings)})"
+            raise BadWrapper(
+                f"--env-wrapper natgrad.wrappers.FireOnNewLife: {env.spec.id if env.spec else env} {what}; "
+                "leave the wrapper out for it"
+            )
+        self._ale = ale
+        self._fire = meanings.index("FIRE")
+        self._lives = 0
+
+    def reset(self, **kwargs):
+        self.env.reset(**kwargs)
+        obs, _, terminated, truncated, info = self.env.step(self._fire)
+        if terminated or truncated:  # a game that ends on its first press: start it again, unpressed
+            obs, info = self.env.reset(**kwargs)
+        self._lives = self._ale.lives()
+        return obs, info
+
+    def step(self, action):
+        obs, reward, terminated, truncated, info = self.env.step(action)
+        lives = self._ale.lives()
+        if lives < self._lives and not (terminated or truncated):
+            obs, press_reward, terminated, truncated, info = self.env.step(self._fire)
+            reward += press_reward
+            lives = self._ale.lives()
+        self._lives = lives
+        return obs, reward, terminated, truncated, info
+
+
+def _expose_own_wrappers():
+    """natgrad's own wrappers as the module natgrad.wrappers, so that
+    --env-wrapper, presets and config.toml name them like any other."""
+    import sys
+    import types
+
+    wrappers = types.ModuleType("natgrad.wrappers", "natgrad's own Gymnasium wrappers")
+    wrappers.FireOnNewLife = FireOnNewLife
+    package = types.ModuleType("natgrad", "natgrad's Python side")
+    package.wrappers = wrappers
+    sys.modules.setdefault("natgrad", package)
+    sys.modules.setdefault("natgrad.wrappers", wrappers)
+
+
+_expose_own_wrappers()
+
+
 def _wrapper_class(path):
     module, _, name = path.rpartition(".")
     try:
