@@ -15,7 +15,7 @@ use crate::config::{self, Algo};
 use crate::eval::{self, EvalRequest};
 use crate::launch::{self, Launcher};
 use crate::logger::{self, CSV_NAME as PROGRESS_NAME, EPISODES_NAME};
-use crate::plot::{self, Band, XAxis};
+use crate::plot::{self, Band, DURING_TRAINING, XAxis};
 use crate::run_lock::RunLock;
 use crate::scores::{self, Points};
 use crate::train::RunConfig;
@@ -585,7 +585,13 @@ fn band(label: &str, runs: &[Vec<(usize, f64)>], ends: &[usize], grid: &[usize],
             (*g as f64 * scale, (!values.is_empty()).then(|| mean_std(&values)))
         })
         .collect();
-    Band { label: label.to_owned(), points, final_evaluation: None, evaluations: vec![] }
+    Band {
+        label: label.to_owned(),
+        points,
+        final_evaluation: None,
+        evaluations: vec![],
+        evaluations_are: DURING_TRAINING,
+    }
 }
 
 /// One row of the table, with each run's two numbers on the common

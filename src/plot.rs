@@ -18,7 +18,14 @@ pub struct Band {
     pub points: Vec<(f64, Option<(f64, f64)>)>,
     pub final_evaluation: Option<(f64, f64)>,
     pub evaluations: Vec<(f64, f64, f64)>,
+    /// What the evaluations are, after the label in the legend
+    /// ([`DURING_TRAINING`]); empty where the label says it itself (the
+    /// scores of `natgrad statistics --plot`, which may be anything).
+    pub evaluations_are: &'static str,
 }
+
+/// The legend's name for evaluations during training.
+pub const DURING_TRAINING: &str = "evaluation during training";
 
 /// Matplotlib's "tab10" cycle, so that up to ten curves stay apart.
 const COLORS: [RGBColor; 10] = [
@@ -115,7 +122,11 @@ pub fn draw(
     for (band, color) in bands.iter().zip(COLORS.iter().cycle()) {
         draw_training_band(&mut chart, band, *color).map_err(err)?;
         if !band.evaluations.is_empty() {
-            draw_evaluations(&mut chart, &band.label, &band.evaluations, *color).map_err(err)?;
+            let label = match band.evaluations_are {
+                "" => band.label.clone(),
+                what => format!("{}: {what}", band.label),
+            };
+            draw_evaluations(&mut chart, &label, &band.evaluations, *color).map_err(err)?;
         }
         if let Some(evaluation) = band.final_evaluation {
             draw_final_evaluation(&mut chart, &band.label, max_step, evaluation, *color).map_err(err)?;
@@ -200,8 +211,8 @@ fn draw_final_evaluation<'a, DB: DrawingBackend + 'a>(
     Ok(())
 }
 
-/// Evaluations during training: a dashed line through the means, each with
-/// its ± one standard deviation bar.
+/// Evaluations during training (or any scores against steps): a dashed line
+/// through the means, each with its ± one standard deviation bar.
 fn draw_evaluations<'a, DB: DrawingBackend + 'a>(
     chart: &mut Chart<'a, DB>,
     label: &str,
@@ -213,7 +224,7 @@ fn draw_evaluations<'a, DB: DrawingBackend + 'a>(
     let means = evaluations.iter().map(|(x, m, _)| (*x, *m));
     chart
         .draw_series(DashedLineSeries::new(means.clone(), 6, 4, color.stroke_width(2)))?
-        .label(format!("{label}: evaluation during training"))
+        .label(label)
         .legend(move |(x, y)| PathElement::new([(x, y), (x + 8, y)], color.stroke_width(2)));
     chart.draw_series(means.map(|p| Circle::new(p, 3, color.filled())))?;
     Ok(())
