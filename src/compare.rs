@@ -590,7 +590,7 @@ fn band(label: &str, runs: &[Vec<(usize, f64)>], ends: &[usize], grid: &[usize],
         points,
         final_evaluation: None,
         evaluations: vec![],
-        evaluations_are: DURING_TRAINING,
+        evaluations_are: Some(DURING_TRAINING),
     }
 }
 

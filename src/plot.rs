@@ -19,9 +19,9 @@ pub struct Band {
     pub final_evaluation: Option<(f64, f64)>,
     pub evaluations: Vec<(f64, f64, f64)>,
     /// What the evaluations are, after the label in the legend
-    /// ([`DURING_TRAINING`]); empty where the label says it itself (the
+    /// ([`DURING_TRAINING`]); `None` where the label says it itself (the
     /// scores of `natgrad statistics --plot`, which may be anything).
-    pub evaluations_are: &'static str,
+    pub evaluations_are: Option<&'static str>,
 }
 
 /// The legend's name for evaluations during training.
@@ -123,8 +123,8 @@ pub fn draw(
         draw_training_band(&mut chart, band, *color).map_err(err)?;
         if !band.evaluations.is_empty() {
             let label = match band.evaluations_are {
-                "" => band.label.clone(),
-                what => format!("{}: {what}", band.label),
+                Some(what) => format!("{}: {what}", band.label),
+                None => band.label.clone(),
             };
             draw_evaluations(&mut chart, &label, &band.evaluations, *color).map_err(err)?;
         }

@@ -158,7 +158,7 @@ pub fn draw_curves(path: &Path, title: &str, points: &Points) -> Result<()> {
                 .collect();
             evaluations.sort_by(|a, b| a.0.total_cmp(&b.0));
             let final_evaluation = points.iter().find(|p| p.0 == "final").and_then(of);
-            Band { label: (*algo).to_owned(), points: vec![], final_evaluation, evaluations, evaluations_are: "" }
+            Band { label: (*algo).to_owned(), points: vec![], final_evaluation, evaluations, evaluations_are: None }
         })
         .collect();
     plot::draw(path, title, "score (mean ± standard error over runs)", &bands, None, XAxis::Steps)
