@@ -42,6 +42,14 @@ def equal_wall_time(folder, env, label):
     return rows
 
 
+def training_bins(episodes, width, last):
+    """A run's training episodes (episodes.csv's rows) binned by the step they ended at: (end of bin, returns,
+    lengths) for each bin of width steps, (end - width, end], up to the one that holds step last."""
+    for end in range(width, last + width, width):
+        inside = [e for e in episodes if end - width < int(e["total_steps"]) <= end]
+        yield end, [float(e["return"]) for e in inside], [int(e["length"]) for e in inside]
+
+
 def screen(folder, configs, prefix=""):
     """The final evaluations of a benchmarks/screen folder's configurations in configs, one run per seed,
     each configuration named prefix + its name."""

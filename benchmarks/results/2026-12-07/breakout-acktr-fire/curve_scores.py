@@ -21,14 +21,6 @@ RUNS = [  # (label, run, folder holding its episodes.csv, evaluations.csv and pr
 ]
 
 
-def bins(folder, last):
-    """(end of bin, returns, lengths) per 25k steps of training, up to step last."""
-    episodes = score_rows.read(os.path.join(folder, "episodes.csv"))
-    for end in range(BIN, last + BIN, BIN):
-        inside = [e for e in episodes if end - BIN < int(e["total_steps"]) <= end]
-        yield end, [float(e["return"]) for e in inside], [int(e["length"]) for e in inside]
-
-
 def entropy_near(progress, step):
     return min(progress, key=lambda p: abs(int(p["total_steps"]) - step))["entropy"]
 
@@ -42,7 +34,8 @@ for label, run, folder in RUNS:
     print("| steps | episodes ended | their mean return | their mean length | evaluation: mean return / length (step) | entropy (nats) |")
     print("|---:|---:|---:|---:|---:|---:|")
     last = int(progress[-1]["total_steps"])
-    for end, returns, lengths in bins(folder, last):
+    episodes = score_rows.read(os.path.join(folder, "episodes.csv"))
+    for end, returns, lengths in score_rows.training_bins(episodes, BIN, last):
         mean = f"{sum(returns) / len(returns):.2f}" if returns else ""
         length = f"{sum(lengths) / len(lengths):,.0f}" if lengths else ""
         e = evaluations.get(end)

@@ -12,8 +12,7 @@ BIN = 25_000
 episodes = score_rows.read(os.path.join(here, "episodes.csv"))
 last = max(int(e["total_steps"]) for e in episodes)
 rows = []
-for end in range(BIN, last + BIN, BIN):
-    returns = [float(e["return"]) for e in episodes if end - BIN < int(e["total_steps"]) <= end]
+for end, returns, _ in score_rows.training_bins(episodes, BIN, last):
     if returns:
         rows.append(dict(point=end, algorithm="training episodes (mean per 25k steps)", run=1,
                          score=sum(returns) / len(returns)))
