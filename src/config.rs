@@ -7,7 +7,9 @@ use std::path::Path;
 use anyhow::{Context, Result, anyhow, bail};
 use natgrad_agents::jacobian_fvp::FvpMethod;
 use natgrad_agents::policy_fisher::FisherKind;
-use natgrad_agents::{Acktr, AcktrConfig, Agent, CommonConfig, Key, Npg, NpgConfig, Trpo, TrpoConfig, Vpg, VpgConfig};
+use natgrad_agents::{
+    Acktr, AcktrConfig, Agent, CommonConfig, Key, Npg, NpgConfig, Schedule, Trpo, TrpoConfig, Vpg, VpgConfig,
+};
 use natgrad_envs::{Space, closest_match};
 use tch::Device;
 use toml::{Table, Value};
@@ -349,6 +351,11 @@ fn merge_one(table: &mut Table, algo: Algo, key: &str, value: Value, source: &st
         let hint = closest_match(&key, &names).map(|c| format!(" (did you mean '{c}'?)")).unwrap_or_default();
         bail!("unknown hyperparameter '{key}' in {source}{hint}; {} takes: {}", algo.name(), names.join(", "));
     };
+    if takes_schedule(algo, &key) {
+        let schedule = schedule_value(&key, value, source)?;
+        table.insert(key, schedule);
+        return Ok(());
+    }
     let value = match (default, value) {
         (Value::Float(_), Value::Integer(i)) => Value::Float(i as f64),
         // Every whole-number hyperparameter is a count.
@@ -358,6 +365,14 @@ fn merge_one(table: &mut Table, algo: Algo, key: &str, value: Value, source: &st
             bail!("{key} (from {source}) must be a whole number >= 0, got {i}{hint}")
         }
         (d, v) if std::mem::discriminant(d) == std::mem::discriminant(&v) => v,
+        (d, Value::String(text)) if text.starts_with("lin_") => {
+            let takers = if key == "target_kl" { "; trpo and npg take one for target_kl" } else { "" };
+            bail!(
+                "{key} (from {source}) must be {}, got {text}: {} takes no schedule for it{takers}",
+                describe(d),
+                algo.name()
+            )
+        }
         (d, v) => bail!("{key} (from {source}) must be {}, got {v}", describe(d)),
     };
     if let (Value::Array(items), Value::Array(_)) = (&value, default)
@@ -378,6 +393,26 @@ fn merge_one(table: &mut Table, algo: Algo, key: &str, value: Value, source: &st
     }
     table.insert(key, value);
     Ok(())
+}
+
+/// The keys whose value may be a [`Schedule`]: a number or `lin_X`.
+fn takes_schedule(algo: Algo, key: &str) -> bool {
+    key == "target_kl" && matches!(algo, Algo::Trpo | Algo::Npg)
+}
+
+/// A schedule as its TOML value (a number, or the string `lin_X`), after
+/// checking that it parses.
+fn schedule_value(key: &str, value: Value, source: &str) -> Result<Value> {
+    let schedule = match &value {
+        Value::Float(f) => Schedule::Constant(*f),
+        Value::Integer(i) => Schedule::Constant(*i as f64),
+        Value::String(text) => text.parse().map_err(|e| anyhow!("{key} (from {source}): {e}"))?,
+        other => bail!("{key} (from {source}) must be a number like 0.01 or a schedule like lin_0.01, got {other}"),
+    };
+    Ok(match schedule {
+        Schedule::Constant(v) => Value::Float(v),
+        linear => Value::String(linear.to_string()),
+    })
 }
 
 fn describe(example: &Value) -> String {
@@ -406,7 +441,7 @@ mod tests {
         let AgentConfig::Trpo(c) = resolve(Algo::Trpo, "CartPole-v1", &Overrides::default()).unwrap() else {
             unreachable!()
         };
-        assert_eq!((c.common.n_envs, c.common.n_steps, c.natural.cg_damping), (2, 512, 0.001));
+        assert_eq!((c.common.n_envs, c.common.n_steps, c.natural.cg_damping), (2, 1024, 0.001));
         assert_eq!(preset_total_steps("MountainCarContinuous-v0"), 50_000);
         assert_eq!((preset_eval_episodes("Pendulum-v1"), preset_eval_episodes("gym:CartPole-v1")), (1000, 100));
         assert_eq!((preset_eval_freq("Hopper-v5"), preset_eval_episodes("Hopper-v5")), (50_000, 10));
@@ -419,10 +454,31 @@ mod tests {
         let flags = vec![("target_kl".to_string(), "0.03".to_string()), ("policy-hidden".into(), "32,16".into())];
         let o = Overrides { config_file: None, sets: &sets, flags: &flags };
         let AgentConfig::Trpo(c) = resolve(Algo::Trpo, "CartPole-v1", &o).unwrap() else { unreachable!() };
-        assert_eq!(c.natural.target_kl, 0.03);
+        assert_eq!(c.natural.target_kl, Schedule::Constant(0.03));
         assert_eq!(c.common.gamma, 1.0);
         assert_eq!(c.common.policy_hidden, vec![32, 16]);
-        assert_eq!(c.common.n_steps, 512, "the preset still applies");
+        assert_eq!(c.common.n_steps, 1024, "the preset still applies");
+    }
+
+    /// zoo's `lin_X` for TRPO's and NPG's trust region, from a preset, a
+    /// flag or a config file, and back to a number later in the chain.
+    #[test]
+    fn target_kl_takes_a_linear_schedule() {
+        let resolved = |sets: &[&str]| {
+            let sets: Vec<String> = sets.iter().map(|s| s.to_string()).collect();
+            let o = Overrides { config_file: None, sets: &sets, flags: &[] };
+            match resolve(Algo::Trpo, "Hopper-v5", &o).unwrap() {
+                AgentConfig::Trpo(c) => c.natural.target_kl,
+                _ => unreachable!(),
+            }
+        };
+        assert_eq!(resolved(&["target_kl=lin_0.005"]), Schedule::Linear { initial: 0.005 });
+        assert_eq!(resolved(&["target_kl=lin_0.005", "target_kl=0.02"]), Schedule::Constant(0.02));
+        assert_eq!(resolved(&["target_kl=0.02", "target_kl=lin_1e-3"]), Schedule::Linear { initial: 0.001 });
+        assert_eq!(resolved(&["target_kl=1"]), Schedule::Constant(1.0));
+        let o = Overrides { config_file: None, sets: &["target_kl=lin_0.004".to_string()], flags: &[] };
+        let AgentConfig::Npg(c) = resolve(Algo::Npg, "Pendulum-v1", &o).unwrap() else { unreachable!() };
+        assert_eq!(c.natural.target_kl, Schedule::Linear { initial: 0.004 });
     }
 
     fn err(algo: Algo, sets: &[&str]) -> String {
@@ -458,6 +514,17 @@ mod tests {
             "--set expects key=value, got 'gamma'; for example --set target_kl=0.02"
         );
         assert_eq!(err(Algo::Trpo, &["target_kl=0"]), "invalid target_kl = 0: target_kl must be positive");
+        assert_eq!(err(Algo::Trpo, &["target_kl=lin_0"]), "invalid target_kl = lin_0: target_kl must be positive");
+        assert!(
+            err(Algo::Npg, &["target_kl=lin_x"]).starts_with("target_kl (from --set): 'lin_x' is not a schedule: "),
+            "{}",
+            err(Algo::Npg, &["target_kl=lin_x"])
+        );
+        assert_eq!(
+            err(Algo::Acktr, &["target_kl=lin_0.002"]),
+            "target_kl (from --set) must be a number like 0.002, got lin_0.002: acktr takes no schedule for it; \
+             trpo and npg take one for target_kl"
+        );
         assert_eq!(err(Algo::Trpo, &["gamma=1.5"]), "invalid gamma = 1.5: gamma must be in (0, 1]");
         assert_eq!(err(Algo::Trpo, &["gamma=0"]), "invalid gamma = 0: gamma must be in (0, 1]");
         assert_eq!(err(Algo::Trpo, &["gae_lambda=-0.1"]), "invalid gae_lambda = -0.1: gae_lambda must be in [0, 1]");

@@ -29,7 +29,7 @@ fn a_short_training_run_writes_its_folder_and_logs() {
     assert!(out.status.success(), "{}", text(&out.stderr));
     let stdout = text(&out.stdout);
     assert_eq!(stdout.lines().count(), 1, "--quiet prints one line: {stdout}");
-    assert!(stdout.starts_with("trpo CartPole-v1 seed 4: finished 3072 steps"), "{stdout}");
+    assert!(stdout.starts_with("trpo CartPole-v1 seed 4: finished 4096 steps"), "{stdout}");
 
     let runs: Vec<PathBuf> = std::fs::read_dir(tmp.path()).unwrap().map(|e| e.unwrap().path()).collect();
     assert_eq!(runs.len(), 1);
@@ -44,15 +44,16 @@ fn a_short_training_run_writes_its_folder_and_logs() {
         "algo = \"trpo\"",
         "seed = 4",
         "total_steps = 3000",
-        "n_steps = 512",
+        "n_steps = 1024",
         "cg_damping = 0.001",
+        "target_kl = \"lin_0.005\"",
     ] {
         assert!(config.contains(line), "config.toml lacks {line}:\n{config}");
     }
     let rows = csv_rows(&run.join("progress.csv"));
     assert_eq!(rows[0][..3], ["iteration", "total_steps", "episodes"]);
-    assert_eq!(rows.len(), 4, "3 iterations of 1024 steps");
-    assert_eq!(rows[3][1], "3072");
+    assert_eq!(rows.len(), 3, "2 iterations of 2048 steps");
+    assert_eq!(rows[2][1], "4096");
     assert!(run.join("checkpoint.safetensors").is_file());
     assert!(!run.join("checkpoint.safetensors.tmp").exists());
 
@@ -82,13 +83,13 @@ fn a_short_training_run_writes_its_folder_and_logs() {
     assert_eq!(texts, ["hyperparameters/text_summary"]);
     // Environment steps on the x-axis: one KL point per iteration, at its step count.
     let kl_steps: Vec<i64> = scalars["losses/approx_kl"].iter().map(|(s, _)| *s).collect();
-    assert_eq!(kl_steps, [1024, 2048, 3072]);
+    assert_eq!(kl_steps, [2048, 4096]);
     assert!(scalars["losses/approx_kl"].iter().all(|(_, kl)| *kl <= 0.01));
     // One point per finished episode, with the episodes of progress.csv.
     let episodes: usize = rows[1..].iter().map(|r| r[2].parse::<usize>().unwrap()).sum();
     assert_eq!(scalars["charts/episodic_return"].len(), episodes);
     let steps = &scalars["charts/episodic_return"];
-    assert!(steps.windows(2).all(|w| w[0].0 <= w[1].0) && steps.iter().all(|(s, _)| (1..=3072).contains(s)));
+    assert!(steps.windows(2).all(|w| w[0].0 <= w[1].0) && steps.iter().all(|(s, _)| (1..=4096).contains(s)));
 
     // VPG has no natural-gradient tags.
     let out = natgrad(&[
@@ -220,8 +221,10 @@ fn deterministic_scalars(run: &Path) -> Scalars {
 fn a_stopped_or_killed_and_resumed_run_reproduces_the_straight_run() {
     let tmp = TempDir::new("resume");
     // Evaluating during training too (at iterations 3, 6, 9, 11, ...), so
-    // that the kill below leaves an evaluation after the checkpoint behind.
-    let eval = ["--eval-freq", "5632", "--eval-episodes", "3", "--n-eval-envs", "2"];
+    // that the kill below leaves an evaluation after the checkpoint behind;
+    // and a trust region on a linear schedule, whose value a resumed run
+    // must take up where it was.
+    let eval = ["--eval-freq", "5632", "--eval-episodes", "3", "--n-eval-envs", "2", "--set", "target_kl=lin_0.01"];
     let args = |name: &str| {
         trpo_args("Acrobot-v1", &tmp, name, &[&["--total-steps", "40960", "--seed", "3"], &eval[..]].concat())
     };
@@ -765,11 +768,11 @@ fn compare_runs_every_algorithm_and_seed_and_writes_curves() {
         "--seeds",
         "2",
         "--total-steps",
-        "10240",
+        "12288",
         "--jobs",
         "2",
         "--eval-freq",
-        "5120",
+        "6144",
         "--logdir",
         tmp.str(),
     ]);
@@ -788,7 +791,7 @@ fn compare_runs_every_algorithm_and_seed_and_writes_curves() {
     let curves = csv_rows(&group.join("curves.csv"));
     assert_eq!(curves[0], ["total_steps", "trpo_mean", "trpo_std", "npg_mean", "npg_std"]);
     assert_eq!(curves.len(), 101);
-    assert_eq!(curves[100][0], "10240");
+    assert_eq!(curves[100][0], "12288");
     let last_mean: f64 = curves[100][1].parse().unwrap();
     assert!((8.0..=500.0).contains(&last_mean), "{last_mean}");
     for chart in ["curves.png", "curves_wall_time.png"] {
@@ -796,7 +799,7 @@ fn compare_runs_every_algorithm_and_seed_and_writes_curves() {
         assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n", "{chart}");
     }
     // --jobs 2: the first two runs ran at the same time, each started before
-    // the other wrote its final checkpoint (10 iterations each, so that a
+    // the other wrote its final checkpoint (6 iterations of 2,048 steps each, so that a
     // loaded machine's slow start of one cannot outlast the other run).
     let modified = |run: &str, file: &str| std::fs::metadata(group.join(run).join(file)).unwrap().modified().unwrap();
     assert!(modified("trpo__seed1", "config.toml") < modified("trpo__seed2", "checkpoint.safetensors"));
@@ -821,7 +824,7 @@ fn compare_runs_every_algorithm_and_seed_and_writes_curves() {
     let last: Vec<f64> = evaluations[1..].iter().filter(|r| r[0] == "trpo").map(|r| r[2].parse().unwrap()).collect();
     assert!(((last[0] + last[1]) / 2.0 - last_mean).abs() < 1e-9, "{last:?} vs the curve's {last_mean}");
     // statistics.csv: at the final evaluation and at each evaluation during
-    // training (--eval-freq 5120: at 5120 and 10240 steps), each algorithm's
+    // training (--eval-freq 6144: at 6144 and 12288 steps), each algorithm's
     // mean and IQM, and each pair's probability of improvement.
     let statistics = csv_rows(&group.join("statistics.csv"));
     assert_eq!(statistics[0], ["point", "statistic", "algorithm", "versus", "estimate", "low", "high", "runs"]);
@@ -844,7 +847,7 @@ fn compare_runs_every_algorithm_and_seed_and_writes_curves() {
     let (better, worse) =
         (find("final", "probability_of_improvement", "trpo"), find("final", "probability_of_improvement", "npg"));
     assert!((better[0] + worse[0] - 1.0).abs() < 1e-12, "{better:?} {worse:?}");
-    for step in ["5120", "10240"] {
+    for step in ["6144", "12288"] {
         let during = find(step, "mean", "trpo");
         let means: Vec<f64> = ["trpo__seed1", "trpo__seed2"]
             .iter()
@@ -857,7 +860,7 @@ fn compare_runs_every_algorithm_and_seed_and_writes_curves() {
     }
     // The last evaluation during training is the final evaluation: the same
     // policy, statistics, episodes and start states.
-    assert_eq!(find("10240", "iqm", "npg"), find("final", "iqm", "npg"));
+    assert_eq!(find("12288", "iqm", "npg"), find("final", "iqm", "npg"));
     assert!(stdout.contains("IQM [95% interval]") && stdout.contains("P(row > column)"), "{stdout}");
     let report = natgrad(&["compare", "--report", group.to_str().unwrap(), "--gif"]);
     assert!(report.status.success(), "{}", text(&report.stderr));

@@ -16,6 +16,7 @@ use crate::natural_policy_step::surrogate;
 use crate::optim::Adam;
 use crate::policy::{Policy, PolicyError, Sde};
 use crate::rollout::{Collector, Rollout};
+use crate::schedule::progress_remaining;
 use crate::value::ValueFunction;
 
 hyperparameters! {
@@ -342,6 +343,10 @@ pub struct AgentCore {
     pub value: ValueFunction,
     /// The minibatch order of the critic's fit.
     pub rng: Rng,
+    /// Stable-Baselines3's progress remaining (1 at the start of training,
+    /// 0 at its end), which [`train`] sets before each update: scheduled
+    /// hyperparameters ([`crate::schedule`]) read their value from it.
+    pub progress_remaining: f64,
 }
 
 impl AgentCore {
@@ -355,7 +360,7 @@ impl AgentCore {
         seed: u64,
     ) -> Result<Self, ConfigError> {
         let (policy, value) = crate::generator::seeded(seed as i64, || networks(&common, input, action_space, device))?;
-        Ok(Self { common, policy, value, rng: Rng::derive(seed, streams::MINIBATCHES) })
+        Ok(Self { common, policy, value, rng: Rng::derive(seed, streams::MINIBATCHES), progress_remaining: 1.0 })
     }
 
     /// The batch's advantages as the policy step reads them: standardised if
@@ -376,7 +381,7 @@ impl AgentCore {
         policy_step: impl FnOnce(&Policy, &Tensor) -> Result<PolicyStep, NonFinite>,
     ) -> Result<UpdateStats, NonFinite> {
         let advantages = self.advantages(rollout);
-        let Self { common, policy, value, rng } = self;
+        let Self { common, policy, value, rng, .. } = self;
         let batch = CriticBatch::of(rollout);
         let (step, critic) = if parallel_critic() {
             std::thread::scope(|scope| {
@@ -636,6 +641,7 @@ pub fn train(
         let rollout_time = start.elapsed();
         let diverged = |source| TrainError::NonFinite { iteration: index, source };
         ensure_finite_batch(&rollout).map_err(diverged)?;
+        agent.core_mut().progress_remaining = progress_remaining(collector.total_steps, total_steps);
         let mut stats = agent.update(&rollout).map_err(diverged)?;
         ensure_finite_parameters(&agent.policy().parameters(), "the policy's parameters", hints::POLICY)
             .map_err(diverged)?;

@@ -14,6 +14,7 @@ pub mod hyperparameters;
 pub mod natural;
 pub mod networks;
 pub mod optim;
+pub mod schedule;
 
 // Every module keeps its short path (`natgrad_agents::policy`, ...): the
 // folders above show the architecture, these the names users know.
@@ -29,6 +30,7 @@ pub use hyperparameters::Key;
 pub use natural_policy_step::NaturalGradientConfig;
 pub use npg::{Npg, NpgConfig};
 pub use rollout::{Collector, Rollout};
+pub use schedule::Schedule;
 pub use trpo::{LineSearchConfig, Trpo, TrpoConfig};
 pub use vpg::{PolicyOptimizerConfig, Vpg, VpgConfig};
 

@@ -8,8 +8,8 @@ use std::sync::Mutex;
 use natgrad_agents::natural_gradient::{FisherVectorProduct, flat_params, set_flat_params};
 use natgrad_agents::policy_fisher::FisherKind;
 use natgrad_agents::{
-    Acktr, AcktrConfig, Agent, Collector, CommonConfig, Control, NaturalGradientConfig, PolicyOptimizerConfig, Trpo,
-    TrpoConfig, Vpg, VpgConfig, train,
+    Acktr, AcktrConfig, Agent, Collector, CommonConfig, Control, NaturalGradientConfig, PolicyOptimizerConfig,
+    Schedule, Trpo, TrpoConfig, Vpg, VpgConfig, train,
 };
 use natgrad_envs::{MakeOptions, Space, make_vec};
 use tch::{Device, Kind, Tensor};
@@ -134,9 +134,11 @@ fn bits(t: &Tensor) -> Vec<u64> {
 /// After every TRPO update the mean KL(old ‖ new), computed here
 /// independently, is within target_kl and the surrogate did not get worse;
 /// or nothing was applied and the parameters are bit-identical to before.
+/// The progress remaining falls from 1 to 0 over the iterations, as over a
+/// run, so a scheduled target_kl is checked at each of its values.
 fn check_trust_region(config: TrpoConfig, env_id: &str, obs_dim: usize, space: &Space, iterations: usize) {
     const SEED: u64 = 7;
-    let target_kl = config.natural.target_kl;
+    let schedule = config.natural.target_kl;
     let mut agent = Trpo::new(config, obs_dim, space, Device::Cpu, SEED).unwrap();
     let c = agent.common().clone();
     let venv = make_vec(env_id, c.n_envs, &MakeOptions::default()).unwrap();
@@ -144,6 +146,9 @@ fn check_trust_region(config: TrpoConfig, env_id: &str, obs_dim: usize, space: &
     let (mut applied, mut refused) = (0, 0);
     for i in 0..iterations {
         let rollout = collector.collect(agent.policy(), agent.value_function(), &c).unwrap();
+        let progress = 1.0 - i as f64 / (iterations - 1) as f64;
+        agent.core_mut().progress_remaining = progress;
+        let target_kl = schedule.value(progress);
         let before = flat_params(&agent.policy().parameters());
         let old = tch::no_grad(|| agent.policy().dist(&rollout.obs));
         let stats = agent.update(&rollout).unwrap();
@@ -177,9 +182,35 @@ fn every_trpo_update_stays_in_the_trust_region_or_changes_nothing() {
     // A trust region so small that float32 noise in the KL often exceeds it:
     // the refused updates must leave the parameters untouched.
     let mut tiny = zoo_cartpole_trpo();
-    tiny.natural.target_kl = 1e-9;
+    tiny.natural.target_kl = Schedule::Constant(1e-9);
     tiny.line_search.line_search_max_backtracks = 2;
     check_trust_region(tiny, "CartPole-v1", 4, &Space::Discrete { n: 2 }, 5);
+    let mut linear = zoo_cartpole_trpo();
+    linear.natural.target_kl = Schedule::Linear { initial: 0.01 };
+    check_trust_region(linear, "CartPole-v1", 4, &Space::Discrete { n: 2 }, 6);
+}
+
+/// A linear schedule ends at a trust region of 0: the last update moves
+/// nothing, where the constant region still takes its step.
+#[test]
+fn a_linear_trust_region_takes_no_step_at_the_end_of_training() {
+    let _torch = lock();
+    for (schedule, moves) in [(Schedule::Linear { initial: 0.01 }, false), (Schedule::Constant(0.01), true)] {
+        let mut config = zoo_cartpole_trpo();
+        config.natural.target_kl = schedule;
+        let mut agent = Trpo::new(config, 4, &Space::Discrete { n: 2 }, Device::Cpu, 3).unwrap();
+        let c = agent.common().clone();
+        let venv = make_vec("CartPole-v1", c.n_envs, &MakeOptions::default()).unwrap();
+        let mut collector = Collector::new(venv, 3, false, None).unwrap();
+        let rollout = collector.collect(agent.policy(), agent.value_function(), &c).unwrap();
+        agent.core_mut().progress_remaining = 0.0;
+        let before = bits(&flat_params(&agent.policy().parameters()));
+        let stats = agent.update(&rollout).unwrap();
+        let natural = stats.natural.unwrap();
+        assert_eq!(natural.line_search_success, moves, "{schedule}");
+        assert_eq!(before != bits(&flat_params(&agent.policy().parameters())), moves, "{schedule}");
+        assert!(!natural.skipped_bad_curvature, "{schedule}: the curvature was fine");
+    }
 }
 
 #[test]
@@ -197,7 +228,7 @@ fn trpo_keeps_its_trust_region_with_every_approximate_fisher() {
         gsde.common.sde_sample_freq = 4;
         check_trust_region(gsde, "Pendulum-v1", 3, &pendulum_space(), 6);
         let mut tiny = with(zoo_cartpole_trpo());
-        tiny.natural.target_kl = 1e-9;
+        tiny.natural.target_kl = Schedule::Constant(1e-9);
         tiny.line_search.line_search_max_backtracks = 2;
         check_trust_region(tiny, "CartPole-v1", 4, &Space::Discrete { n: 2 }, 3);
     }

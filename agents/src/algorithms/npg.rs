@@ -80,11 +80,12 @@ impl Agent for Npg {
 
     fn update(&mut self, r: &Rollout) -> Result<UpdateStats, NonFinite> {
         let (natural_config, preconditioner) = (&self.natural, &mut self.preconditioner);
+        let target_kl = natural_config.target_kl.value(self.core.progress_remaining);
         self.core.update(r, |policy, adv| {
             let nd = natural_direction(policy, &r.obs, &r.actions, &r.log_probs, adv, natural_config, preconditioner)?;
             let start = Instant::now();
             let mut natural = nd.step_stats();
-            if let Some(beta) = nd.max_step {
+            if let Some(beta) = nd.max_step(target_kl) {
                 let params = policy.parameters();
                 set_flat_params(&params, &(flat_params(&params) + &nd.direction * beta));
                 natural.step_size = beta;

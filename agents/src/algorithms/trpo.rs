@@ -101,17 +101,18 @@ impl Agent for Trpo {
     fn update(&mut self, r: &Rollout) -> Result<UpdateStats, NonFinite> {
         let (natural_config, line_search, preconditioner) =
             (&self.natural, &self.line_search, &mut self.preconditioner);
+        let target_kl = natural_config.target_kl.value(self.core.progress_remaining);
         self.core.update(r, |policy, adv| {
             let nd = natural_direction(policy, &r.obs, &r.actions, &r.log_probs, adv, natural_config, preconditioner)?;
             let start = Instant::now();
             let mut natural = nd.step_stats();
-            if let Some(beta) = nd.max_step {
+            if let Some(beta) = nd.max_step(target_kl) {
                 let full_step = &nd.direction * beta;
                 let ls = backtracking_line_search(
                     &policy.parameters(),
                     &full_step,
                     nd.surrogate_before,
-                    natural_config.target_kl,
+                    target_kl,
                     line_search.line_search_shrink,
                     line_search.line_search_max_backtracks,
                     || {

@@ -20,12 +20,15 @@ use crate::policy::Policy;
 use crate::policy_fisher::{
     FisherKind, KfacPreconditioner, PerSampleGradients, diagonal_direction, empirical_direction, policy_kfac_factors,
 };
+use crate::schedule::Schedule;
 
 hyperparameters! {
     /// Settings of the natural-gradient direction.
     pub struct NaturalGradientConfig {
-        /// Trust-region radius delta: the mean KL(pi_old || pi_new) one update may reach.
-        pub target_kl: f64 = 0.01,
+        /// Trust-region radius delta: the mean KL(pi_old || pi_new) one update
+        /// may reach. A number, or lin_X (rl-baselines3-zoo's syntax): X at
+        /// the start of training, falling linearly to 0 at its end.
+        pub target_kl: Schedule = Schedule::Constant(0.01),
         /// Maximum conjugate-gradient iterations.
         pub cg_iters: usize = 10,
         /// Damping lambda added to the Fisher: CG solves (F + lambda I) s = g.
@@ -71,12 +74,8 @@ hyperparameters! {
 
 impl NaturalGradientConfig {
     pub fn validate(&self) -> Result<(), ConfigError> {
-        check(
-            self.target_kl > 0.0 && self.target_kl.is_finite(),
-            "target_kl",
-            self.target_kl,
-            "target_kl must be positive",
-        )?;
+        let initial = self.target_kl.initial();
+        check(initial > 0.0 && initial.is_finite(), "target_kl", self.target_kl, "target_kl must be positive")?;
         check(self.cg_iters >= 1, "cg_iters", self.cg_iters, "need at least 1 conjugate-gradient iteration")?;
         check(self.cg_damping >= 0.0 && self.cg_damping.is_finite(), "cg_damping", self.cg_damping, "must be >= 0")?;
         check(
@@ -121,8 +120,6 @@ pub struct NaturalDirection {
     pub surrogate_before: f64,
     /// s ≈ (F + λI)⁻¹ g.
     pub direction: Tensor,
-    /// β = sqrt(2δ / sᵀ(F + λI)s); `None` when the curvature is unusable.
-    pub max_step: Option<f64>,
     /// sᵀ(F + λI)s with the exact Fisher.
     pub s_f_s: f64,
     pub cg_iterations: usize,
@@ -151,7 +148,7 @@ impl NaturalDirection {
         NaturalStepStats {
             cg_iterations: self.cg_iterations,
             cg_residual: self.cg_residual,
-            skipped_bad_curvature: self.max_step.is_none(),
+            skipped_bad_curvature: !self.curvature_usable(),
             cosine_to_exact: self.cosine_to_exact,
             gain_to_exact: self.gain_to_exact,
             signal_fraction: self.signal.map(|s| s.fraction),
@@ -160,6 +157,16 @@ impl NaturalDirection {
             direction_time: self.direction_time,
             ..Default::default()
         }
+    }
+
+    fn curvature_usable(&self) -> bool {
+        self.s_f_s.is_finite() && self.s_f_s > 0.0
+    }
+
+    /// β = sqrt(2δ / sᵀ(F + λI)s) for the trust region δ of this update;
+    /// `None` when the curvature is unusable or δ is 0 (a linear schedule's end).
+    pub fn max_step(&self, target_kl: f64) -> Option<f64> {
+        max_step_size(self.s_f_s, target_kl).filter(|&beta| beta > 0.0)
     }
 
     /// ½ t² sᵀ(F + λI)s: the KL the quadratic model predicts for the step t·s.
@@ -300,7 +307,6 @@ pub fn natural_direction(
     Ok(NaturalDirection {
         old_dist,
         surrogate_before,
-        max_step: max_step_size(s_f_s, config.target_kl),
         s_f_s,
         cg_iterations,
         cg_residual: (&g - f_s).norm().double_value(&[]),
@@ -512,7 +518,7 @@ mod tests {
         assert!((signal.fraction - 8.0 / 9.0).abs() < 1e-9, "{signal:?}");
         assert!((signal.halves_cosine - 1.0).abs() < 1e-9, "{signal:?}");
         assert!(plain.direction.equal(&measured.direction));
-        assert_eq!(plain.max_step, measured.max_step);
+        assert_eq!(plain.max_step(0.01), measured.max_step(0.01));
     }
 
     /// The default `fvp = jacobian` covers MLPs; a CNN policy's product is
