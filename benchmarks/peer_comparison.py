@@ -9,7 +9,8 @@ top of sb3-contrib's defaults (15 CG iterations, cg_damping 0.1, gae_lambda
 uses it (Pendulum-v1, MountainCarContinuous-v0), VecNormalize on observations
 and rewards where zoo says `normalize`, and on CartPole-v1 target_kl 0.0025
 instead of 0.01. natgrad's presets are the same settings, except where one has
-left zoo's (Pendulum-v1's gamma 0.95 and target_kl 0.0075,
+left zoo's (CartPole-v1's batches of 2,048 steps and target_kl lin_0.005, a
+schedule sb3-contrib's TRPO does not take; Pendulum-v1's gamma 0.95 and target_kl 0.0075,
 MountainCarContinuous-v0's gamma 0.9999; Hopper, Walker2d,
 HalfCheetah, Ant and InvertedDoublePendulum, docs/reproductions.md): there
 the run puts natgrad's preset against zoo's settings, and --set gives a
@@ -57,7 +58,8 @@ MUJOCO = dict(n_envs=2, n_steps=1024, batch_size=128, cg_damping=0.1, gae_lambda
               n_critic_updates=20, cg_max_steps=25, sub_sampling_factor=1)
 # zoo's hyperparams/trpo.yml entries (n_timesteps as STEPS, `normalize` in NORMALIZE).
 SETTINGS = {
-    # natgrad's preset quarters zoo's target_kl on CartPole (docs/reproductions.md, "CartPole's late collapse"); both sides use it.
+    # natgrad's preset of 2026-12-04 to 07 (docs/reproductions.md, "CartPole's late collapse"); its preset now takes
+    # 1024 steps per copy and target_kl lin_0.005, which sb3-contrib's TRPO cannot take: the two now differ here.
     "CartPole-v1": dict(n_envs=2, n_steps=512, batch_size=512, cg_damping=1e-3, gae_lambda=0.98, gamma=0.99,
                         learning_rate=1e-3, n_critic_updates=20, target_kl=0.0025),
     "Acrobot-v1": dict(n_envs=2, n_steps=1024),
