@@ -7,10 +7,11 @@ top of sb3-contrib's defaults (15 CG iterations, cg_damping 0.1, gae_lambda
 0.95, critic minibatches of 128, 10 critic epochs at 1e-3, target_kl 0.01),
 64x64 tanh networks for policy and value, gSDE (sde_sample_freq 4) where zoo
 uses it (Pendulum-v1, MountainCarContinuous-v0), VecNormalize on observations
-and rewards where zoo says `normalize`, and on CartPole-v1 target_kl 0.0025
-instead of 0.01. natgrad's presets are the same settings, except where one has
-left zoo's (CartPole-v1's batches of 2,048 steps and target_kl lin_0.005, a
-schedule sb3-contrib's TRPO does not take; Pendulum-v1's gamma 0.95 and target_kl 0.0075,
+and rewards where zoo says `normalize`, and on CartPole-v1 natgrad's preset:
+batches of 2,048 steps and target_kl lin_0.005 (zoo's schedule syntax; sb3-contrib's
+TRPO takes a number, so a callback sets it after each rollout as natgrad's schedule
+does). natgrad's presets are the same settings, except where one has
+left zoo's (Pendulum-v1's gamma 0.95 and target_kl 0.0075,
 MountainCarContinuous-v0's gamma 0.9999; Hopper, Walker2d,
 HalfCheetah, Ant and InvertedDoublePendulum, docs/reproductions.md): there
 the run puts natgrad's preset against zoo's settings, and --set gives a
@@ -58,10 +59,10 @@ MUJOCO = dict(n_envs=2, n_steps=1024, batch_size=128, cg_damping=0.1, gae_lambda
               n_critic_updates=20, cg_max_steps=25, sub_sampling_factor=1)
 # zoo's hyperparams/trpo.yml entries (n_timesteps as STEPS, `normalize` in NORMALIZE).
 SETTINGS = {
-    # natgrad's preset of 2026-12-04 to 07 (docs/reproductions.md, "CartPole's late collapse"); its preset now takes
-    # 1024 steps per copy and target_kl lin_0.005, which sb3-contrib's TRPO cannot take: the two now differ here.
-    "CartPole-v1": dict(n_envs=2, n_steps=512, batch_size=512, cg_damping=1e-3, gae_lambda=0.98, gamma=0.99,
-                        learning_rate=1e-3, n_critic_updates=20, target_kl=0.0025),
+    # natgrad's preset's batch and trust region (docs/reproductions.md, "CartPole's late collapse"); both sides use
+    # them. Until 2026-12-07 both took 512 steps per copy and target_kl 0.0025.
+    "CartPole-v1": dict(n_envs=2, n_steps=1024, batch_size=512, cg_damping=1e-3, gae_lambda=0.98, gamma=0.99,
+                        learning_rate=1e-3, n_critic_updates=20, target_kl="lin_0.005"),
     "Acrobot-v1": dict(n_envs=2, n_steps=1024),
     "MountainCar-v0": dict(n_envs=2, n_steps=1024, n_critic_updates=20),
     # zoo's; natgrad's preset takes gamma 0.9999 (docs/reproductions.md, "MountainCarContinuous and gamma 0.9999").
@@ -124,6 +125,8 @@ def parse_setting(text):
                          "(sb3-contrib's names; the setting changes on both sides)")
     if value.lower() in ("true", "false"):
         typed = value.lower() == "true"
+    elif key == "target_kl" and linear_initial(value) is not None:
+        typed = value
     else:
         try:
             typed = int(value)
@@ -133,6 +136,16 @@ def parse_setting(text):
             except ValueError:
                 raise SystemExit(f"--set {text!r}: {value!r} is not a number or true/false") from None
     return key, typed, f"{BOTH_SIDES[key]}={value}"
+
+
+def linear_initial(value):
+    """X of zoo's schedule "lin_X", or None for a number."""
+    if isinstance(value, str) and value.startswith("lin_"):
+        try:
+            return float(value[len("lin_"):])
+        except ValueError:
+            raise SystemExit(f"{value!r} is not a schedule: write lin_<initial value>, e.g. lin_0.005") from None
+    return None
 
 
 def run_natgrad(exe, env, seed, steps, logdir, eval_episodes, without_sde, parallel_critic, curve, changes=()):
@@ -294,6 +307,12 @@ def run_sb3(env, seed, steps, natgrad_episodes, without_sde, curve, changes=()):
     if policy_kwargs:
         settings["policy_kwargs"] = dict(settings.get("policy_kwargs", {}), **policy_kwargs)
     n_envs = settings.pop("n_envs")
+    # sb3-contrib's TRPO reads self.target_kl in each train(); the callback sets it after each rollout to X
+    # times Stable-Baselines3's progress remaining (1 - steps taken / total, the batch's steps included), the
+    # value natgrad's schedule takes for the same update.
+    linear_kl = linear_initial(settings.get("target_kl"))
+    if linear_kl is not None:
+        settings["target_kl"] = linear_kl
     if without_sde:
         settings.pop("use_sde", None)
         settings.pop("sde_sample_freq", None)
@@ -318,6 +337,10 @@ def run_sb3(env, seed, steps, natgrad_episodes, without_sde, curve, changes=()):
 
         def _on_rollout_start(self):
             self.checkpoint()
+
+        def _on_rollout_end(self):
+            if linear_kl is not None:
+                self.model.target_kl = linear_kl * min(1.0, max(0.0, 1.0 - self.num_timesteps / steps))
 
         def checkpoint(self):
             n = self.num_timesteps
