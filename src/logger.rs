@@ -34,14 +34,15 @@ pub const EPISODE_WINDOW: usize = 100;
 /// The columns of `progress.csv`. Everything but `sps`, `direction_time_s`
 /// and `wall_time_s` is determined by the seed; those three are
 /// measurements. `update_skipped` names why a natural-gradient update applied
-/// no step (`bad_curvature`, `line_search`), and is empty when it applied
-/// one. `predicted_kl` is the KL the quadratic model predicted for the
+/// no step (`bad_curvature`, `schedule_end`, `line_search`), and is empty when it applied
+/// one; `target_kl` is the update's trust region (its scheduled value with a
+/// schedule). `predicted_kl` is the KL the quadratic model predicted for the
 /// applied step (compare `approx_kl`, the KL measured after it);
 /// `cosine_to_exact` and `gain_ratio_to_exact` are filled with
 /// `fisher_diagnostics`, `signal_fraction` and `halves_cosine` with
 /// `signal_diagnostics`. Columns are only ever added at the end, so that a
 /// run resumed by a newer natgrad can widen its file (see [`widened`]).
-pub const CSV_COLUMNS: [&str; 25] = [
+pub const CSV_COLUMNS: [&str; 26] = [
     "iteration",
     "total_steps",
     "episodes",
@@ -67,6 +68,7 @@ pub const CSV_COLUMNS: [&str; 25] = [
     "wall_time_s",
     "signal_fraction",
     "halves_cosine",
+    "target_kl",
 ];
 
 pub struct RunLogger {
@@ -297,12 +299,14 @@ impl RunLogger {
         self.scalar(step, "trpo/cg_iterations", n.cg_iterations as f64)?;
         self.scalar(step, "trpo/cg_residual", n.cg_residual)?;
         self.scalar(step, "trpo/step_size", n.step_size)?;
+        self.scalar(step, "trpo/target_kl", n.target_kl)?;
         self.scalar(step, "trpo/line_search_steps", n.line_search_steps as f64)?;
         self.scalar(step, "trpo/line_search_success", f64::from(u8::from(n.line_search_success)))?;
         self.scalar(step, "trpo/surrogate_improvement", s.surrogate_after - s.surrogate_before)?;
         let reason = n.skip_reason();
         self.scalar(step, "trpo/skipped_bad_curvature", f64::from(u8::from(reason == Some("bad_curvature"))))?;
         self.scalar(step, "trpo/skipped_line_search", f64::from(u8::from(reason == Some("line_search"))))?;
+        self.scalar(step, "trpo/skipped_schedule_end", f64::from(u8::from(reason == Some("schedule_end"))))?;
         // The KL the step's quadratic model predicted against the KL
         // measured, and the direction's angle to the exact one (with
         // fisher_diagnostics).
@@ -362,6 +366,7 @@ fn progress_row(index: usize, it: &Iteration, sps: f64, wall_time: f64) -> Vec<S
         format!("{wall_time:.3}"),
         natural(&|n| n.signal_fraction.map(|f| f.to_string()).unwrap_or_default()),
         natural(&|n| n.halves_cosine.map(|c| c.to_string()).unwrap_or_default()),
+        natural(&|n| n.target_kl.to_string()),
     ]
 }
 

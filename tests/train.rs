@@ -54,6 +54,13 @@ fn a_short_training_run_writes_its_folder_and_logs() {
     assert_eq!(rows[0][..3], ["iteration", "total_steps", "episodes"]);
     assert_eq!(rows.len(), 3, "2 iterations of 2048 steps");
     assert_eq!(rows[2][1], "4096");
+    // The preset's trust region falls linearly to 0 over the run (lin_0.005):
+    // 0.005 (1 - 2048/3000) for the first update, and no step in the last.
+    let column = |name: &str| rows[0].iter().position(|c| c == name).unwrap();
+    let (trust_region, skipped) = (column("target_kl"), column("update_skipped"));
+    assert_eq!(rows[1][trust_region].parse::<f64>().unwrap(), 0.005 * (1.0 - 2048.0 / 3000.0));
+    assert_eq!(rows[1][skipped], "");
+    assert_eq!((rows[2][trust_region].as_str(), rows[2][skipped].as_str()), ("0", "schedule_end"));
     assert!(run.join("checkpoint.safetensors").is_file());
     assert!(!run.join("checkpoint.safetensors.tmp").exists());
 
@@ -75,6 +82,8 @@ fn a_short_training_run_writes_its_folder_and_logs() {
         "trpo/surrogate_improvement",
         "trpo/skipped_bad_curvature",
         "trpo/skipped_line_search",
+        "trpo/skipped_schedule_end",
+        "trpo/target_kl",
         "rollout/ep_rew_mean",
         "rollout/ep_len_mean",
     ] {
@@ -111,7 +120,7 @@ fn a_short_training_run_writes_its_folder_and_logs() {
     assert!(scalars.contains_key("losses/approx_kl") && !scalars.keys().any(|k| k.starts_with("trpo/")));
 }
 
-/// `signal_diagnostics` fills progress.csv's last two columns and their
+/// `signal_diagnostics` fills progress.csv's columns of that name and their
 /// TensorBoard tags on every update.
 #[test]
 fn signal_diagnostics_log_each_update_s_signal() {
@@ -121,13 +130,12 @@ fn signal_diagnostics_log_each_update_s_signal() {
     assert!(out.status.success(), "{}", text(&out.stderr));
     let run = tmp.path().join("r");
     let rows = csv_rows(&run.join("progress.csv"));
-    let header = &rows[0];
-    assert_eq!(header[header.len() - 2..], ["signal_fraction", "halves_cosine"]);
+    let column = |name: &str| rows[0].iter().position(|c| c == name).unwrap();
+    let (fraction, cosine) = (column("signal_fraction"), column("halves_cosine"));
     assert_eq!(rows.len(), 1 + 4);
     for row in &rows[1..] {
-        let cosine: f64 = row[header.len() - 1].parse().unwrap();
-        assert!((-1.0..=1.0).contains(&cosine), "{row:?}");
-        assert!(row[header.len() - 2].parse::<f64>().unwrap().is_finite(), "{row:?}");
+        assert!((-1.0..=1.0).contains(&row[cosine].parse::<f64>().unwrap()), "{row:?}");
+        assert!(row[fraction].parse::<f64>().unwrap().is_finite(), "{row:?}");
     }
     let (scalars, _) = read_events(&run);
     for tag in ["trpo/signal_fraction", "trpo/halves_cosine"] {

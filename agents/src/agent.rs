@@ -296,15 +296,21 @@ pub struct NaturalStepStats {
     pub damping: f64,
     /// The time the direction took: conjugate gradient, or the approximation.
     pub direction_time: Duration,
+    /// The trust region δ of this update: `target_kl`, at its scheduled
+    /// value where it has a schedule.
+    pub target_kl: f64,
 }
 
 impl NaturalStepStats {
     /// Why no step was applied, or `None` if one was: `bad_curvature` (sᵀFs
-    /// not positive, e.g. a zero gradient) or `line_search` (no fraction of the
-    /// step improved the surrogate within the trust region).
+    /// not positive, e.g. a zero gradient), `schedule_end` (a scheduled
+    /// trust region has reached 0) or `line_search` (no fraction of the step
+    /// improved the surrogate within the trust region).
     pub fn skip_reason(&self) -> Option<&'static str> {
         if self.skipped_bad_curvature {
             Some("bad_curvature")
+        } else if !self.line_search_success && self.target_kl == 0.0 {
+            Some("schedule_end")
         } else if !self.line_search_success {
             Some("line_search")
         } else {

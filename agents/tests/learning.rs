@@ -210,6 +210,8 @@ fn a_linear_trust_region_takes_no_step_at_the_end_of_training() {
         assert_eq!(natural.line_search_success, moves, "{schedule}");
         assert_eq!(before != bits(&flat_params(&agent.policy().parameters())), moves, "{schedule}");
         assert!(!natural.skipped_bad_curvature, "{schedule}: the curvature was fine");
+        let (trust_region, reason) = if moves { (0.01, None) } else { (0.0, Some("schedule_end")) };
+        assert_eq!((natural.target_kl, natural.skip_reason()), (trust_region, reason), "{schedule}");
     }
 }
 

@@ -306,6 +306,7 @@ impl Agent for Acktr {
             predicted_kl: 0.5 * eta * eta * policy_dfd,
             damping: o.kfac_damping,
             direction_time,
+            target_kl: o.target_kl,
             ..Default::default()
         };
         Ok(UpdateStats {
