@@ -366,9 +366,8 @@ fn merge_one(table: &mut Table, algo: Algo, key: &str, value: Value, source: &st
         }
         (d, v) if std::mem::discriminant(d) == std::mem::discriminant(&v) => v,
         (d, Value::String(text)) if text.starts_with("lin_") => {
-            let takers = if key == "target_kl" { "; trpo and npg take one for target_kl" } else { "" };
             bail!(
-                "{key} (from {source}) must be {}, got {text}: {} takes no schedule for it{takers}",
+                "{key} (from {source}) must be {}, got {text}: {} takes no schedule for it; {SCHEDULED}",
                 describe(d),
                 algo.name()
             )
@@ -397,8 +396,19 @@ fn merge_one(table: &mut Table, algo: Algo, key: &str, value: Value, source: &st
 
 /// The keys whose value may be a [`Schedule`]: a number or `lin_X`.
 fn takes_schedule(algo: Algo, key: &str) -> bool {
-    key == "target_kl" && matches!(algo, Algo::Trpo | Algo::Npg)
+    use Algo::*;
+    matches!(
+        (algo, key),
+        (Trpo | Npg, "target_kl")
+            | (Vpg | Acktr, "learning_rate")
+            | (Acktr, "vf_learning_rate")
+            | (Trpo | Npg | Vpg, "critic_learning_rate")
+    )
 }
+
+/// [`takes_schedule`] in words, for its error.
+const SCHEDULED: &str = "schedules (lin_X) are taken by target_kl (trpo, npg), learning_rate (vpg, acktr), \
+                         vf_learning_rate (acktr) and critic_learning_rate (trpo, npg, vpg)";
 
 /// A schedule as its TOML value (a number, or the string `lin_X`), after
 /// checking that it parses.
@@ -479,6 +489,17 @@ mod tests {
         let o = Overrides { config_file: None, sets: &["target_kl=lin_0.004".to_string()], flags: &[] };
         let AgentConfig::Npg(c) = resolve(Algo::Npg, "Pendulum-v1", &o).unwrap() else { unreachable!() };
         assert_eq!(c.natural.target_kl, Schedule::Linear { initial: 0.004 });
+        // The learning rates too, as zoo writes them most often.
+        let sets = ["learning_rate=lin_3e-3".to_string(), "critic_learning_rate=lin_1e-3".to_string()];
+        let o = Overrides { config_file: None, sets: &sets, flags: &[] };
+        let AgentConfig::Vpg(c) = resolve(Algo::Vpg, "Pendulum-v1", &o).unwrap() else { unreachable!() };
+        assert_eq!(c.policy_optimizer.learning_rate, Schedule::Linear { initial: 3e-3 });
+        assert_eq!(c.common.critic_learning_rate, Schedule::Linear { initial: 1e-3 });
+        let sets = ["learning_rate=lin_0.25".to_string(), "vf_learning_rate=lin_0.25".to_string()];
+        let o = Overrides { config_file: None, sets: &sets, flags: &[] };
+        let AgentConfig::Acktr(c) = resolve(Algo::Acktr, "Pendulum-v1", &o).unwrap() else { unreachable!() };
+        let linear = Schedule::Linear { initial: 0.25 };
+        assert_eq!((c.optimizer.learning_rate, c.optimizer.vf_learning_rate), (linear, linear));
     }
 
     fn err(algo: Algo, sets: &[&str]) -> String {
@@ -522,8 +543,12 @@ mod tests {
         );
         assert_eq!(
             err(Algo::Acktr, &["target_kl=lin_0.002"]),
-            "target_kl (from --set) must be a number like 0.002, got lin_0.002: acktr takes no schedule for it; \
-             trpo and npg take one for target_kl"
+            format!(
+                "target_kl (from --set) must be a number like 0.002, got lin_0.002: acktr takes no schedule for it; {SCHEDULED}"
+            )
+        );
+        assert!(
+            err(Algo::Vpg, &["learning_rate=lin_"]).starts_with("learning_rate (from --set): 'lin_' is not a schedule")
         );
         assert_eq!(err(Algo::Trpo, &["gamma=1.5"]), "invalid gamma = 1.5: gamma must be in (0, 1]");
         assert_eq!(err(Algo::Trpo, &["gamma=0"]), "invalid gamma = 0: gamma must be in (0, 1]");

@@ -16,7 +16,7 @@ use crate::natural_policy_step::surrogate;
 use crate::optim::Adam;
 use crate::policy::{Policy, PolicyError, Sde};
 use crate::rollout::{Collector, Rollout};
-use crate::schedule::progress_remaining;
+use crate::schedule::{Schedule, progress_remaining};
 use crate::value::ValueFunction;
 
 hyperparameters! {
@@ -67,8 +67,9 @@ hyperparameters! {
         /// With use_sde: let the exploration's gradient train the policy's
         /// hidden layers too (otherwise they are constants for the std).
         pub learn_features: bool = false,
-        /// Adam learning rate of the value function.
-        pub critic_learning_rate: f64 = 1e-3,
+        /// Adam learning rate of the value function: a number, or lin_X
+        /// (rl-baselines3-zoo's syntax), X falling linearly to 0 at the end.
+        pub critic_learning_rate: Schedule = Schedule::Constant(1e-3),
         /// Adam's epsilon for the value function: Stable-Baselines3's 1e-5
         /// for actor-critic policies (PyTorch's default is 1e-8). It bounds
         /// the step of weights whose gradients are tiny, as with normalised
@@ -142,8 +143,9 @@ impl CommonConfig {
             "give at least one positive layer size, e.g. [64, 64]",
         )?;
         check(self.log_std_init.is_finite(), "log_std_init", self.log_std_init, "must be finite")?;
+        let critic_lr = self.critic_learning_rate.initial();
         check(
-            self.critic_learning_rate > 0.0 && self.critic_learning_rate.is_finite(),
+            critic_lr > 0.0 && critic_lr.is_finite(),
             "critic_learning_rate",
             self.critic_learning_rate,
             "must be positive",
@@ -299,6 +301,8 @@ pub struct NaturalStepStats {
     /// The trust region δ of this update: `target_kl`, at its scheduled
     /// value where it has a schedule.
     pub target_kl: f64,
+    /// A scheduled trust region or step size had reached 0: no step was due.
+    pub schedule_ended: bool,
 }
 
 impl NaturalStepStats {
@@ -309,7 +313,7 @@ impl NaturalStepStats {
     pub fn skip_reason(&self) -> Option<&'static str> {
         if self.skipped_bad_curvature {
             Some("bad_curvature")
-        } else if !self.line_search_success && self.target_kl == 0.0 {
+        } else if !self.line_search_success && self.schedule_ended {
             Some("schedule_end")
         } else if !self.line_search_success {
             Some("line_search")
@@ -387,6 +391,7 @@ impl AgentCore {
         policy_step: impl FnOnce(&Policy, &Tensor) -> Result<PolicyStep, NonFinite>,
     ) -> Result<UpdateStats, NonFinite> {
         let advantages = self.advantages(rollout);
+        self.value.optimizer.learning_rate = self.common.critic_learning_rate.value(self.progress_remaining);
         let Self { common, policy, value, rng, .. } = self;
         let batch = CriticBatch::of(rollout);
         let (step, critic) = if parallel_critic() {
@@ -496,7 +501,7 @@ fn networks(
             PolicyError::SdeNeedsBoxActions => unreachable!("the action space was checked"),
         },
     )?;
-    let (lr, eps) = (common.critic_learning_rate, common.critic_adam_eps);
+    let (lr, eps) = (common.critic_learning_rate.initial(), common.critic_adam_eps);
     let value = ValueFunction::new(input, &common.value_hidden, lr, eps, device).map_err(too_small)?;
     Ok((policy, value))
 }

@@ -8,8 +8,8 @@ use std::sync::Mutex;
 use natgrad_agents::natural_gradient::{FisherVectorProduct, flat_params, set_flat_params};
 use natgrad_agents::policy_fisher::FisherKind;
 use natgrad_agents::{
-    Acktr, AcktrConfig, Agent, Collector, CommonConfig, Control, NaturalGradientConfig, PolicyOptimizerConfig,
-    Schedule, Trpo, TrpoConfig, Vpg, VpgConfig, train,
+    Acktr, AcktrConfig, Agent, Collector, CommonConfig, Control, NaturalGradientConfig, Npg, NpgConfig,
+    PolicyOptimizerConfig, Schedule, Trpo, TrpoConfig, Vpg, VpgConfig, train,
 };
 use natgrad_envs::{MakeOptions, Space, make_vec};
 use tch::{Device, Kind, Tensor};
@@ -55,7 +55,7 @@ fn zoo_cartpole_trpo() -> TrpoConfig {
             n_steps: 512,
             gamma: 0.99,
             gae_lambda: 0.98,
-            critic_learning_rate: 1e-3,
+            critic_learning_rate: Schedule::Constant(1e-3),
             n_critic_updates: 20,
             critic_batch_size: 512,
             ..CommonConfig::default()
@@ -85,7 +85,7 @@ fn zoo_pendulum_trpo() -> TrpoConfig {
             n_steps: 1024,
             gamma: 0.9,
             gae_lambda: 0.95,
-            critic_learning_rate: 1e-3,
+            critic_learning_rate: Schedule::Constant(1e-3),
             n_critic_updates: 20,
             critic_batch_size: 128,
             ..CommonConfig::default()
@@ -116,7 +116,7 @@ fn vpg_clearly_improves_on_cartpole() {
     let _torch = lock();
     let config = VpgConfig {
         common: zoo_cartpole_trpo().common,
-        policy_optimizer: PolicyOptimizerConfig { learning_rate: 1e-3 },
+        policy_optimizer: PolicyOptimizerConfig { learning_rate: Schedule::Constant(1e-3) },
     };
     let mut agent = Vpg::new(config, 4, &Space::Discrete { n: 2 }, Device::Cpu, 0).unwrap();
     let returns = run(&mut agent, "CartPole-v1", 0, 100_000, None);
@@ -190,28 +190,62 @@ fn every_trpo_update_stays_in_the_trust_region_or_changes_nothing() {
     check_trust_region(linear, "CartPole-v1", 4, &Space::Discrete { n: 2 }, 6);
 }
 
-/// A linear schedule ends at a trust region of 0: the last update moves
-/// nothing, where the constant region still takes its step.
+/// One update at the end of training (progress remaining 0) on a CartPole
+/// batch: whether it moved the policy and the critic, and its step's stats.
+fn update_at_the_end(mut agent: Box<dyn Agent>) -> (bool, bool, Option<natgrad_agents::agent::NaturalStepStats>) {
+    let c = agent.common().clone();
+    let venv = make_vec("CartPole-v1", c.n_envs, &MakeOptions::default()).unwrap();
+    let mut collector = Collector::new(venv, 3, false, None).unwrap();
+    let rollout = collector.collect(agent.policy(), agent.value_function(), &c).unwrap();
+    agent.core_mut().progress_remaining = 0.0;
+    let policy = bits(&flat_params(&agent.policy().parameters()));
+    let value = bits(&flat_params(&agent.value_function().parameters()));
+    let stats = agent.update(&rollout).unwrap();
+    let moved = |before: Vec<u64>, now: Vec<Tensor>| before != bits(&flat_params(&now));
+    (moved(policy, agent.policy().parameters()), moved(value, agent.value_function().parameters()), stats.natural)
+}
+
+/// A linear schedule ends at 0: the last update of a run moves nothing that
+/// its schedule drives (TRPO's and NPG's trust region, VPG's and ACKTR's
+/// learning rates, the critic's), where the constant still takes its step.
 #[test]
-fn a_linear_trust_region_takes_no_step_at_the_end_of_training() {
+fn linear_schedules_take_no_step_at_the_end_of_training() {
     let _torch = lock();
-    for (schedule, moves) in [(Schedule::Linear { initial: 0.01 }, false), (Schedule::Constant(0.01), true)] {
+    let space = Space::Discrete { n: 2 };
+    let (lin, constant) = (Schedule::Linear { initial: 0.01 }, Schedule::Constant(0.01));
+    for (schedule, moves) in [(lin, false), (constant, true)] {
         let mut config = zoo_cartpole_trpo();
         config.natural.target_kl = schedule;
-        let mut agent = Trpo::new(config, 4, &Space::Discrete { n: 2 }, Device::Cpu, 3).unwrap();
-        let c = agent.common().clone();
-        let venv = make_vec("CartPole-v1", c.n_envs, &MakeOptions::default()).unwrap();
-        let mut collector = Collector::new(venv, 3, false, None).unwrap();
-        let rollout = collector.collect(agent.policy(), agent.value_function(), &c).unwrap();
-        agent.core_mut().progress_remaining = 0.0;
-        let before = bits(&flat_params(&agent.policy().parameters()));
-        let stats = agent.update(&rollout).unwrap();
-        let natural = stats.natural.unwrap();
-        assert_eq!(natural.line_search_success, moves, "{schedule}");
-        assert_eq!(before != bits(&flat_params(&agent.policy().parameters())), moves, "{schedule}");
+        let trpo = Trpo::new(config, 4, &space, Device::Cpu, 3).unwrap();
+        let (policy_moved, _, natural) = update_at_the_end(Box::new(trpo));
+        let natural = natural.unwrap();
+        assert_eq!((policy_moved, natural.line_search_success), (moves, moves), "trpo {schedule}");
         assert!(!natural.skipped_bad_curvature, "{schedule}: the curvature was fine");
         let (trust_region, reason) = if moves { (0.01, None) } else { (0.0, Some("schedule_end")) };
-        assert_eq!((natural.target_kl, natural.skip_reason()), (trust_region, reason), "{schedule}");
+        assert_eq!((natural.target_kl, natural.skip_reason()), (trust_region, reason), "trpo {schedule}");
+
+        let mut config = zoo_cartpole_trpo();
+        config.natural.target_kl = schedule;
+        let npg = Npg::new(NpgConfig { common: config.common, natural: config.natural }, 4, &space, Device::Cpu, 3);
+        let (policy_moved, _, natural) = update_at_the_end(Box::new(npg.unwrap()));
+        assert_eq!((policy_moved, natural.unwrap().skip_reason()), (moves, reason), "npg {schedule}");
+    }
+    for moves in [false, true] {
+        let rate = |v: f64| if moves { Schedule::Constant(v) } else { Schedule::Linear { initial: v } };
+        let mut common = zoo_cartpole_trpo().common;
+        common.critic_learning_rate = rate(1e-3);
+        let config = VpgConfig { common, policy_optimizer: PolicyOptimizerConfig { learning_rate: rate(0.1) } };
+        let (policy_moved, value_moved, _) =
+            update_at_the_end(Box::new(Vpg::new(config, 4, &space, Device::Cpu, 3).unwrap()));
+        assert_eq!((policy_moved, value_moved), (moves, moves), "vpg, constant rates: {moves}");
+
+        let mut config = AcktrConfig::default();
+        (config.optimizer.learning_rate, config.optimizer.vf_learning_rate) = (rate(0.25), rate(0.25));
+        let acktr = Acktr::new(config, 4, &space, Device::Cpu, 3).unwrap();
+        let (policy_moved, value_moved, natural) = update_at_the_end(Box::new(acktr));
+        assert_eq!((policy_moved, value_moved), (moves, moves), "acktr, constant rates: {moves}");
+        let reason = if moves { None } else { Some("schedule_end") };
+        assert_eq!(natural.unwrap().skip_reason(), reason, "acktr, constant rates: {moves}");
     }
 }
 

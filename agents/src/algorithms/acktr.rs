@@ -52,19 +52,22 @@ use crate::policy_fisher::{
     KfacPreconditioner, PerSampleGradients, kfac_factors_in_chunks, policy_kfac_factors, states_per_chunk,
 };
 use crate::rollout::Rollout;
+use crate::schedule::Schedule;
 
 hyperparameters! {
     /// ACKTR's K-FAC optimizer, named as in OpenAI baselines' acktr.
     pub struct AcktrOptimizerConfig {
         /// eta_max: the largest multiple of the actor's natural gradient a
-        /// step takes (baselines' lr is 0.25, under momentum 0.9).
-        pub learning_rate: f64 = 2.0,
+        /// step takes (baselines' lr is 0.25, under momentum 0.9). A number,
+        /// or lin_X (rl-baselines3-zoo's syntax; baselines' lrschedule
+        /// linear), X falling linearly to 0 at the end.
+        pub learning_rate: Schedule = Schedule::Constant(2.0),
         /// delta: the actor's step is shrunk until the quadratic model of its
         /// KL is at most this (baselines' kfac_clip is 2 delta, 0.001).
         pub target_kl: f64 = 0.002,
         /// The multiple of the critic's K-FAC Gauss-Newton step it takes
-        /// (1: the full step).
-        pub vf_learning_rate: f64 = 2.0,
+        /// (1: the full step); a number or lin_X, as learning_rate.
+        pub vf_learning_rate: Schedule = Schedule::Constant(2.0),
         /// Tikhonov damping lambda, factored between each layer's two
         /// Kronecker factors (baselines' epsilon).
         pub kfac_damping: f64 = 0.01,
@@ -124,9 +127,10 @@ impl AcktrConfig {
         self.common.validate()?;
         let o = &self.optimizer;
         let positive = |x: f64| x > 0.0 && x.is_finite();
-        check(positive(o.learning_rate), "learning_rate", o.learning_rate, "must be positive, e.g. 0.25")?;
+        check(positive(o.learning_rate.initial()), "learning_rate", o.learning_rate, "must be positive, e.g. 0.25")?;
         check(positive(o.target_kl), "target_kl", o.target_kl, "must be positive, e.g. 0.0005")?;
-        check(positive(o.vf_learning_rate), "vf_learning_rate", o.vf_learning_rate, "must be positive, e.g. 0.25")?;
+        let vf_lr = o.vf_learning_rate;
+        check(positive(vf_lr.initial()), "vf_learning_rate", vf_lr, "must be positive, e.g. 0.25")?;
         check(positive(o.kfac_damping), "kfac_damping", o.kfac_damping, "must be positive, e.g. 0.01")?;
         check((0.0..1.0).contains(&o.kfac_stats_decay), "kfac_stats_decay", o.kfac_stats_decay, "must be in [0, 1)")?;
         check(
@@ -286,24 +290,27 @@ impl Agent for Acktr {
         let direction_time = start.elapsed();
 
         let start = Instant::now();
-        let eta = kl_clipped_step(o.learning_rate, o.target_kl, policy_dfd);
+        let progress = self.core.progress_remaining;
+        let eta_max = o.learning_rate.value(progress);
+        let eta = kl_clipped_step(eta_max, o.target_kl, policy_dfd);
         if let Some(eta) = eta {
             let policy = self.core.policy.parameters();
             momentum_step(&policy, &mut self.policy_velocity, &(&d_policy * eta), o.kfac_momentum);
         }
         let value = self.core.value.parameters();
-        momentum_step(&value, &mut self.value_velocity, &(d_value * o.vf_learning_rate), o.kfac_momentum);
+        let vf_lr = o.vf_learning_rate.value(progress);
+        momentum_step(&value, &mut self.value_velocity, &(d_value * vf_lr), o.kfac_momentum);
         ensure_finite_parameters(&value, "the value function's parameters", hints::CRITIC)?;
         let step_time = start.elapsed();
 
         let (surrogate_after, approx_kl, entropy) = measure_policy(&self.core.policy, r, &adv, &old_dist);
-        let eta = eta.unwrap_or(0.0);
         let natural = NaturalStepStats {
-            step_size: eta,
-            line_search_success: eta > 0.0,
-            skipped_bad_curvature: eta == 0.0,
+            step_size: eta.unwrap_or(0.0),
+            line_search_success: eta.is_some_and(|eta| eta > 0.0),
+            skipped_bad_curvature: eta.is_none(),
+            schedule_ended: eta_max == 0.0,
             // The clipped step's, before momentum, in the KL model the clip used.
-            predicted_kl: 0.5 * eta * eta * policy_dfd,
+            predicted_kl: 0.5 * eta.unwrap_or(0.0).powi(2) * policy_dfd,
             damping: o.kfac_damping,
             direction_time,
             target_kl: o.target_kl,

@@ -84,7 +84,7 @@ impl Agent for Npg {
         self.core.update(r, |policy, adv| {
             let nd = natural_direction(policy, &r.obs, &r.actions, &r.log_probs, adv, natural_config, preconditioner)?;
             let start = Instant::now();
-            let mut natural = NaturalStepStats { target_kl, ..nd.step_stats() };
+            let mut natural = NaturalStepStats { target_kl, schedule_ended: target_kl == 0.0, ..nd.step_stats() };
             if let Some(beta) = nd.max_step(target_kl) {
                 let params = policy.parameters();
                 set_flat_params(&params, &(flat_params(&params) + &nd.direction * beta));

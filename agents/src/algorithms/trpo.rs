@@ -105,7 +105,7 @@ impl Agent for Trpo {
         self.core.update(r, |policy, adv| {
             let nd = natural_direction(policy, &r.obs, &r.actions, &r.log_probs, adv, natural_config, preconditioner)?;
             let start = Instant::now();
-            let mut natural = NaturalStepStats { target_kl, ..nd.step_stats() };
+            let mut natural = NaturalStepStats { target_kl, schedule_ended: target_kl == 0.0, ..nd.step_stats() };
             if let Some(beta) = nd.max_step(target_kl) {
                 let full_step = &nd.direction * beta;
                 let ls = backtracking_line_search(

@@ -20,12 +20,14 @@ use crate::hyperparameters::{Key, hyperparameters};
 use crate::natural_policy_step::surrogate;
 use crate::optim::Adam;
 use crate::rollout::Rollout;
+use crate::schedule::Schedule;
 
 hyperparameters! {
     /// VPG's policy optimizer.
     pub struct PolicyOptimizerConfig {
-        /// Adam learning rate of the policy.
-        pub learning_rate: f64 = 3e-4,
+        /// Adam learning rate of the policy: a number, or lin_X
+        /// (rl-baselines3-zoo's syntax), X falling linearly to 0 at the end.
+        pub learning_rate: Schedule = Schedule::Constant(3e-4),
     }
 }
 
@@ -47,13 +49,14 @@ impl VpgConfig {
     pub fn validate(&self) -> Result<(), ConfigError> {
         self.common.validate()?;
         let lr = self.policy_optimizer.learning_rate;
-        check(lr > 0.0 && lr.is_finite(), "learning_rate", lr, "must be positive")
+        check(lr.initial() > 0.0 && lr.initial().is_finite(), "learning_rate", lr, "must be positive")
     }
 }
 
 pub struct Vpg {
     core: AgentCore,
     pub policy_optimizer: Adam,
+    learning_rate: Schedule,
 }
 
 impl Vpg {
@@ -67,8 +70,9 @@ impl Vpg {
     ) -> Result<Self, ConfigError> {
         config.validate()?;
         let core = AgentCore::new(config.common, input.into(), action_space, device, seed)?;
-        let policy_optimizer = Adam::new(core.policy.parameters(), config.policy_optimizer.learning_rate);
-        Ok(Self { core, policy_optimizer })
+        let learning_rate = config.policy_optimizer.learning_rate;
+        let policy_optimizer = Adam::new(core.policy.parameters(), learning_rate.initial());
+        Ok(Self { core, policy_optimizer, learning_rate })
     }
 }
 
@@ -85,6 +89,7 @@ impl Agent for Vpg {
 
     fn update(&mut self, r: &Rollout) -> Result<UpdateStats, NonFinite> {
         let optimizer = &mut self.policy_optimizer;
+        optimizer.learning_rate = self.learning_rate.value(self.core.progress_remaining);
         self.core.update(r, |policy, adv| {
             let start = Instant::now();
             // One forward pass at θ_old serves both: π_old is its values, detached.
