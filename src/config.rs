@@ -470,10 +470,10 @@ mod tests {
         assert_eq!(c.common.n_steps, 1024, "the preset still applies");
     }
 
-    /// zoo's `lin_X` for TRPO's and NPG's trust region, from a preset, a
-    /// flag or a config file, and back to a number later in the chain.
+    /// zoo's `lin_X` for TRPO's and NPG's trust region and for the learning
+    /// rates, and back to a number later in the chain.
     #[test]
-    fn target_kl_takes_a_linear_schedule() {
+    fn trust_regions_and_learning_rates_take_a_linear_schedule() {
         let resolved = |sets: &[&str]| {
             let sets: Vec<String> = sets.iter().map(|s| s.to_string()).collect();
             let o = Overrides { config_file: None, sets: &sets, flags: &[] };
