@@ -42,12 +42,6 @@ pub fn progress_remaining(steps_taken: usize, total_steps: usize) -> f64 {
     (1.0 - steps_taken as f64 / total_steps as f64).clamp(0.0, 1.0)
 }
 
-impl From<f64> for Schedule {
-    fn from(v: f64) -> Self {
-        Schedule::Constant(v)
-    }
-}
-
 #[derive(Debug, PartialEq, Eq)]
 pub struct ScheduleError(String);
 

@@ -13,7 +13,7 @@ use natgrad_envs::Space;
 use serde::{Deserialize, Serialize};
 use tch::{Device, Tensor};
 
-use crate::agent::{Agent, AgentCore, CommonConfig, ConfigError, NaturalStepStats, UpdateStats};
+use crate::agent::{Agent, AgentCore, CommonConfig, ConfigError, UpdateStats};
 use crate::cnn::Input;
 use crate::finite::NonFinite;
 use crate::hyperparameters::Key;
@@ -84,7 +84,7 @@ impl Agent for Npg {
         self.core.update(r, |policy, adv| {
             let nd = natural_direction(policy, &r.obs, &r.actions, &r.log_probs, adv, natural_config, preconditioner)?;
             let start = Instant::now();
-            let mut natural = NaturalStepStats { target_kl, schedule_ended: target_kl == 0.0, ..nd.step_stats() };
+            let mut natural = nd.step_stats(target_kl);
             if let Some(beta) = nd.max_step(target_kl) {
                 let params = policy.parameters();
                 set_flat_params(&params, &(flat_params(&params) + &nd.direction * beta));

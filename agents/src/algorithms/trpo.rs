@@ -14,7 +14,7 @@ use natgrad_envs::Space;
 use serde::{Deserialize, Serialize};
 use tch::{Device, Kind, Tensor};
 
-use crate::agent::{Agent, AgentCore, CommonConfig, ConfigError, NaturalStepStats, UpdateStats, check};
+use crate::agent::{Agent, AgentCore, CommonConfig, ConfigError, UpdateStats, check};
 use crate::cnn::Input;
 use crate::finite::NonFinite;
 use crate::hyperparameters::{Key, hyperparameters};
@@ -105,7 +105,7 @@ impl Agent for Trpo {
         self.core.update(r, |policy, adv| {
             let nd = natural_direction(policy, &r.obs, &r.actions, &r.log_probs, adv, natural_config, preconditioner)?;
             let start = Instant::now();
-            let mut natural = NaturalStepStats { target_kl, schedule_ended: target_kl == 0.0, ..nd.step_stats() };
+            let mut natural = nd.step_stats(target_kl);
             if let Some(beta) = nd.max_step(target_kl) {
                 let full_step = &nd.direction * beta;
                 let ls = backtracking_line_search(

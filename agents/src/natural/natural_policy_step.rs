@@ -142,10 +142,13 @@ pub struct NaturalDirection {
 }
 
 impl NaturalDirection {
-    /// The step's statistics before any step is taken: CG's figures, and
-    /// whether the curvature ruled a step out.
-    pub fn step_stats(&self) -> NaturalStepStats {
+    /// The step's statistics before any step is taken: CG's figures, the
+    /// update's trust region `target_kl`, and whether the curvature or the
+    /// schedule's end ruled a step out.
+    pub fn step_stats(&self, target_kl: f64) -> NaturalStepStats {
         NaturalStepStats {
+            target_kl,
+            schedule_ended: target_kl == 0.0,
             cg_iterations: self.cg_iterations,
             cg_residual: self.cg_residual,
             skipped_bad_curvature: !self.curvature_usable(),
